@@ -1,0 +1,56 @@
+"""The settings of a run, validated once, recorded in run.json and model.json."""
+
+from __future__ import annotations
+
+import datetime as dtm
+from dataclasses import asdict, dataclass, field
+
+from ._clean import CleaningRules
+from ._columns import ColumnMapping
+from ._errors import UsageError
+from ._features import DEFAULT_FEATURES
+from ._i18n import check_lang
+from ._read import ReadOptions
+from ._scale import SCALINGS
+
+DEFAULT_SEED = 42
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Every option of a run. Sales lines need `mapping`; per-customer tables set `customers`."""
+
+    mapping: ColumnMapping | None = None
+    customers: bool = False
+    id_column: str | None = None
+    columns: tuple[str, ...] | None = None
+    categorical: str = "ignore"
+    features: tuple[str, ...] = DEFAULT_FEATURES
+    scaling: str = "rank"
+    k: int | None = None
+    k_range: tuple[int, int] = (2, 10)
+    n_init: int = 10
+    seed: int = DEFAULT_SEED
+    min_share: float = 0.02
+    as_of: dtm.date | None = None
+    read: ReadOptions = field(default_factory=ReadOptions)
+    cleaning: CleaningRules = field(default_factory=CleaningRules)
+    lang: str = "en"
+    rules_file: str | None = None
+    silhouette_exact_max: int = 20_000
+    silhouette_sample_size: int = 5_000
+
+    def __post_init__(self) -> None:
+        check_lang(self.lang)
+        if self.scaling not in SCALINGS:
+            raise UsageError(f"scaling must be one of {', '.join(SCALINGS)}; got {self.scaling!r}")
+        if not self.customers and self.mapping is None:
+            raise UsageError("sales lines need a column mapping: give --preset, a [columns] table in custseg.toml, "
+                             "or --customer/--quantity/--price...; for one row per customer use --customers")
+
+    def to_dict(self) -> dict:
+        """JSON-ready copy (dates as ISO text)."""
+        out = asdict(self)
+        out["mapping"] = self.mapping.to_dict() if self.mapping else None
+        out["as_of"] = self.as_of.isoformat() if self.as_of else None
+        return out

@@ -1,0 +1,127 @@
+"""Per-customer features from clean sales lines: one ibis definition each, any engine.
+
+>>> sorted(FEATURES)[:3]
+['AvgOrderValue', 'LineCount', 'OrderCount']
+"""
+
+from __future__ import annotations
+
+import datetime as dtm
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.datatypes as dt
+import pandas as pd
+
+from ._errors import UsageError
+
+DEFAULT_FEATURES = ("TotalSales", "OrderCount", "AvgOrderValue")
+REVENUE_FEATURE = "TotalSales"
+TOP_PRODUCT = "TopProduct"
+
+
+@dataclass(frozen=True)
+class Feature:
+    """A per-customer feature: the line roles it needs, its unit, and how to compute it.
+
+    `aggregate(lines, as_of)` is an aggregate expression over a customer's lines;
+    `derive(customers)` computes it from other features (listed in `depends`).
+    """
+
+    name: str
+    requires: tuple[str, ...]
+    unit: str
+    aggregate: Callable[[ibis.Table, ibis.Value], ibis.Value] | None = None
+    derive: Callable[[ibis.Table], ibis.Value] | None = None
+    depends: tuple[str, ...] = ()
+
+
+def _revenue(lines: ibis.Table) -> ibis.Value:
+    if "amount" in lines.columns:
+        return lines.amount
+    return lines.quantity * lines.price
+
+
+def _days_since(as_of: ibis.Value, when: ibis.Value) -> ibis.Value:
+    return as_of.delta(when.cast(dt.date), "day").cast(dt.float64)
+
+
+FEATURES: dict[str, Feature] = {
+    f.name: f
+    for f in (
+        Feature("TotalSales", ("price|amount",), "money", aggregate=lambda t, _: _revenue(t).sum()),
+        Feature(
+            "OrderCount",
+            (),
+            "count",
+            aggregate=lambda t, _: (t.order.nunique() if "order" in t.columns else t.count()).cast(dt.float64),
+        ),
+        Feature(
+            "AvgOrderValue",
+            ("price|amount",),
+            "money",
+            derive=lambda c: c.TotalSales / c.OrderCount,
+            depends=("TotalSales", "OrderCount"),
+        ),
+        Feature("LineCount", (), "count", aggregate=lambda t, _: t.count().cast(dt.float64)),
+        Feature("Units", ("quantity",), "count", aggregate=lambda t, _: t.quantity.sum()),
+        Feature("ProductCount", ("product",), "count", aggregate=lambda t, _: t.product.nunique().cast(dt.float64)),
+        Feature("RecencyDays", ("date",), "days", aggregate=lambda t, as_of: _days_since(as_of, t.date.max())),
+        Feature("TenureDays", ("date",), "days", aggregate=lambda t, as_of: _days_since(as_of, t.date.min())),
+    )
+}
+
+
+def _available(feature: Feature, columns: list[str]) -> bool:
+    return all(any(role in columns for role in need.split("|")) for need in feature.requires)
+
+
+def check_features(names: list[str], columns: list[str]) -> list[str]:
+    """Validate feature names against the registry and the mapped roles; return them in order."""
+    for name in names:
+        if name not in FEATURES:
+            raise UsageError(f"unknown feature {name!r}; features are {', '.join(FEATURES)}")
+        if not _available(FEATURES[name], columns):
+            needs = " and ".join(r.replace("|", " or ") for r in FEATURES[name].requires)
+            raise UsageError(f"feature {name} needs the {needs} column role(s), which are not mapped")
+    if len(set(names)) != len(names):
+        raise UsageError(f"feature list has duplicates: {', '.join(names)}")
+    return list(names)
+
+
+def default_as_of(lines: ibis.Table) -> dtm.date | None:
+    """The day after the last line's date (None without dates)."""
+    if "date" not in lines.columns:
+        return None
+    last = lines.date.max().execute()
+    return None if pd.isna(last) else (pd.Timestamp(last).date() + dtm.timedelta(days=1))
+
+
+def feature_expression(lines: ibis.Table, names: list[str], as_of: dtm.date | None = None) -> ibis.Table:
+    """Lazy customer table: `customer` plus the requested features (and what they depend on)."""
+    wanted = list(dict.fromkeys(dep for n in names for dep in (*FEATURES[n].depends, n)))
+    as_of_value = ibis.literal(as_of, type=dt.date) if as_of else None
+    aggregates = {n: FEATURES[n].aggregate(lines, as_of_value) for n in wanted if FEATURES[n].aggregate}
+    customers = lines.group_by("customer").aggregate(**aggregates)
+    derived = {n: FEATURES[n].derive(customers) for n in wanted if FEATURES[n].derive}
+    return customers.mutate(**derived).select("customer", *names)
+
+
+def top_product_expression(lines: ibis.Table) -> ibis.Table:
+    """Lazy table: each customer's product with the highest revenue (ties: smallest product code)."""
+    per_product = lines.group_by(["customer", "product"]).aggregate(revenue=_revenue(lines).sum())
+    ranked = per_product.mutate(
+        _rank=ibis.row_number().over(group_by="customer", order_by=[ibis.desc("revenue"), "product"])
+    )
+    return ranked.filter(ranked._rank == 0).select("customer", **{TOP_PRODUCT: ranked.product})
+
+
+def customer_features(lines: ibis.Table, names: list[str], as_of: dtm.date | None = None) -> pd.DataFrame:
+    """Compute the features, one row per customer, sorted by customer id (as pandas' group-by does)."""
+    table = feature_expression(lines, names, as_of)
+    if "product" in lines.columns:
+        table = table.left_join(top_product_expression(lines), "customer").drop("customer_right")
+    frame = table.to_pandas()
+    frame["customer"] = frame["customer"].astype(str)
+    return frame.sort_values("customer", kind="stable").reset_index(drop=True)

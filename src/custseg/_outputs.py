@@ -1,0 +1,56 @@
+"""Write a run directory (docs/outputs.md): all files at once, or nothing."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import _schema as S
+from ._atomic import neutralise_frame, staged_directory
+from ._result import SegmentationResult
+
+
+def _json_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")
+
+
+def dump_json(data: dict) -> str:
+    """Stable, readable JSON (sorted keys are not used: order is meaningful)."""
+    return json.dumps(data, indent=2, ensure_ascii=False, default=_json_default, allow_nan=False) + "\n"
+
+
+def write_csv(frame, path: Path) -> None:
+    """CSV with spreadsheet formulas neutralised."""
+    neutralise_frame(frame).to_csv(path, index=False, lineterminator="\n")
+
+
+def write_run(result: SegmentationResult, out_dir: str | Path, overwrite: bool = False, report: bool = True) -> Path:
+    """Write every output of `result` into `out_dir`; returns the directory.
+
+    The directory is built beside `out_dir` and renamed into place when complete.
+    """
+    out_dir = Path(out_dir)
+    start = time.perf_counter()
+    with staged_directory(out_dir, overwrite) as staging:
+        write_csv(result.assignments, staging / S.ASSIGNMENTS_CSV)
+        result.assignments.to_parquet(staging / S.ASSIGNMENTS_PARQUET, index=False)
+        write_csv(result.profiles, staging / S.PROFILES_CSV)
+        write_csv(result.k_selection, staging / S.K_SELECTION_CSV)
+        write_csv(result.top_products, staging / S.TOP_PRODUCTS_CSV)
+        (staging / S.CLEANING_JSON).write_text(dump_json(result.cleaning), encoding="utf-8")
+        (staging / S.MODEL_JSON).write_text(dump_json(result.model), encoding="utf-8")
+        if report:
+            from ._report import render_report
+
+            render_report(result, staging / S.REPORT_HTML, lang=result.run["lang"])
+        result.run["timings"]["write"] = round(time.perf_counter() - start, 4)
+        (staging / S.RUN_JSON).write_text(dump_json(result.run), encoding="utf-8")
+    result.directory = out_dir
+    return out_dir

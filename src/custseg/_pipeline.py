@@ -1,0 +1,177 @@
+"""The pipeline: read -> clean -> features -> scale -> cluster -> profile, timed stage by stage."""
+
+from __future__ import annotations
+
+import datetime as dtm
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from importlib import metadata
+from pathlib import Path
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from . import _schema as S
+from ._clean import clean_lines
+from ._cluster import Segmenter
+from ._config import RunConfig
+from ._customers import customer_table
+from ._features import REVENUE_FEATURE, TOP_PRODUCT, check_features, customer_features, default_as_of
+from ._model_io import model_document
+from ._profile import load_rules, segment_profiles, top_products
+from ._read import Source, open_source
+from ._result import SegmentationResult
+from ._scale import Scaler
+from ._typing import typed_lines
+
+Progress = Callable[[str, int, int], None]
+RECORDED_PACKAGES = ("custseg", "numpy", "pandas", "scikit-learn", "ibis-framework", "duckdb", "pyarrow", "fastexcel", "plotly")
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of the packages that shape the results."""
+    versions = {}
+    for name in RECORDED_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+class _Timer:
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str):
+        start = time.perf_counter()
+        yield
+        self.timings[name] = round(time.perf_counter() - start, 4)
+
+
+def _line_features(source: Source, config: RunConfig, timer: _Timer):
+    mapping = config.mapping
+    with timer.stage("clean"):
+        lines, notes = typed_lines(source.table, mapping, source.name, config.read.decimal)
+        kept, cleaning = clean_lines(lines, mapping, source.name, config.cleaning)
+        cleaning |= notes
+    names = check_features(list(config.features), list(kept.columns))
+    with timer.stage("features"):
+        as_of = config.as_of or default_as_of(kept)
+        customers = customer_features(kept, names, as_of)
+    cleaning["as_of"] = as_of.isoformat() if as_of else None
+    return kept, customers, names, cleaning
+
+
+def _table_features(source: Source, config: RunConfig, timer: _Timer):
+    with timer.stage("features"):
+        customers, names, notes = customer_table(source.table, source.name, config.id_column,
+                                                 list(config.columns) if config.columns else None,
+                                                 config.categorical, config.read.decimal)
+    cleaning = {"rows_in": len(customers), "rows_out": len(customers), "dropped": {}, "customers_in": len(customers),
+                "customers_kept": len(customers), "date_min": None, "date_max": None, "preparation": notes}
+    return None, customers, names, cleaning
+
+
+def segment(data, config: RunConfig | None = None, progress: Progress | None = None, **options) -> SegmentationResult:
+    """Segment customers from a file path, a pandas DataFrame or an ibis table.
+
+    Options are `RunConfig` fields (or pass a `RunConfig`); `preset="salesforce-cpq"`
+    is a shortcut for its column mapping.
+
+    >>> result = segment("sales.xlsx", preset="salesforce-cpq")  # doctest: +SKIP
+    >>> result.profiles[["segment_id", "name_en", "size"]]         # doctest: +SKIP
+    """
+    from ._columns import preset
+
+    if "preset" in options:
+        options["mapping"] = preset(options.pop("preset"))
+    for key in ("features", "columns"):
+        if isinstance(options.get(key), list):
+            options[key] = tuple(options[key])
+    config = config or RunConfig(**options)
+    timer = _Timer()
+    con = ibis.duckdb.connect(enable_progress_bar=False)
+    mapping = config.mapping
+    with timer.stage("read"):
+        source = open_source(data, con, config.read, list(mapping.roles().values()) if mapping and not config.customers else None)
+    lines, customers, names, cleaning = (_table_features if config.customers else _line_features)(source, config, timer)
+
+    X = customers[names].to_numpy(dtype=float)
+    with timer.stage("scale"):
+        scaler = Scaler(config.scaling)
+        Z = scaler.fit_transform(X)
+    with timer.stage("cluster"):
+        segmenter = Segmenter(k=config.k, k_range=config.k_range, n_init=config.n_init, seed=config.seed,
+                              min_share=config.min_share, silhouette_exact_max=config.silhouette_exact_max,
+                              silhouette_sample_size=config.silhouette_sample_size).fit(Z, progress=progress)
+    revenue_feature = REVENUE_FEATURE if REVENUE_FEATURE in customers.columns else None
+    with timer.stage("profile"):
+        order = _segment_order(segmenter.labels_, customers[revenue_feature].to_numpy() if revenue_feature else None)
+        segmenter.relabel(order)
+        labels = segmenter.labels_
+        profiles = segment_profiles(customers, labels, segmenter.cluster_centers_, names,
+                                    load_rules(config.rules_file), revenue_feature)
+        assignments = _assignments(customers, names, Z, segmenter, profiles, config.lang)
+        products = (top_products(lines, assignments[[S.CUSTOMER_ID, S.SEGMENT_ID]].rename(columns={S.CUSTOMER_ID: "customer"}))
+                    if lines is not None else pd.DataFrame(columns=["segment_id", "rank", "product", "label", "revenue", "share", "lift"]))
+    return _result(source, config, cleaning, names, scaler, segmenter, profiles, assignments, products, timer)
+
+
+def _segment_order(labels: np.ndarray, revenue: np.ndarray | None) -> np.ndarray:
+    """Old labels sorted so that segment 1 has the most revenue (or customers), ties by label."""
+    k = labels.max() + 1
+    weight = np.bincount(labels, weights=revenue, minlength=k) if revenue is not None else np.bincount(labels, minlength=k)
+    return np.lexsort((np.arange(k), -weight))
+
+
+def _assignments(customers: pd.DataFrame, names: list[str], Z: np.ndarray, segmenter: Segmenter,
+                 profiles: pd.DataFrame, lang: str) -> pd.DataFrame:
+    labels = segmenter.labels_
+    distances = np.sqrt(((Z - segmenter.cluster_centers_[labels]) ** 2).sum(axis=1))
+    frame = pd.DataFrame({S.CUSTOMER_ID: customers["customer"].astype(str).to_numpy(), S.SEGMENT_ID: labels + 1})
+    frame[S.SEGMENT_NAME] = profiles[f"name_{lang}"].to_numpy()[labels]
+    for j, name in enumerate(names):
+        frame[name] = customers[name].to_numpy()
+    if TOP_PRODUCT in customers.columns:
+        frame[TOP_PRODUCT] = customers[TOP_PRODUCT].to_numpy()
+    for j, name in enumerate(names):
+        frame[S.z_column(name)] = Z[:, j]
+    frame[S.DISTANCE] = distances
+    frame[S.SILHOUETTE] = segmenter.silhouette_samples_
+    return frame
+
+
+def _result(source, config, cleaning, names, scaler, segmenter, profiles, assignments, products, timer) -> SegmentationResult:
+    k_info = {"chosen": segmenter.k_, "reason_en": segmenter.reason_["en"], "reason_fr": segmenter.reason_["fr"],
+              "rule": "given" if config.k else f"highest silhouette with min segment share >= {config.min_share}",
+              "knee": segmenter.knee_}
+    input_info = {"path": str(source.path) if source.path else source.name, "name": Path(source.name).name,
+                  "sha256": source.sha256, "kind": source.kind, "rows": cleaning["rows_in"]}
+    run = {
+        "custseg_version": package_versions()["custseg"],
+        "created": dtm.datetime.now(dtm.timezone.utc).isoformat(timespec="seconds"),
+        "input": input_info,
+        "config": config.to_dict(),
+        "seed": config.seed,
+        "versions": package_versions(),
+        "timings": timer.timings,
+        "k": k_info,
+        "features": names,
+        "scaling": config.scaling,
+        "lang": config.lang,
+        "n_customers": int(len(assignments)),
+    }
+    model = model_document(
+        features=names, scaler=scaler.to_dict(), centers=segmenter.cluster_centers_, profiles=profiles,
+        columns=config.mapping.to_dict() if config.mapping and not config.customers else None,
+        mode="customers" if config.customers else "lines", cleaning_rules=config.cleaning.to_dict(),
+        training={"sha256": source.sha256, "date_min": cleaning.get("date_min"), "date_max": cleaning.get("date_max"),
+                  "n_customers": int(len(assignments))},
+        seed=config.seed, config=run["config"],
+    )
+    return SegmentationResult(assignments=assignments, profiles=profiles, k_selection=segmenter.k_selection_,
+                              top_products=products, cleaning=cleaning, run=run, model=model)

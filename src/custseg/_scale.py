@@ -1,0 +1,120 @@
+"""Feature scaling, fitted once and stored so new customers are scaled the same way.
+
+`rank` is the study's method: rank (ties by order of appearance) then z-score.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.preprocessing import RobustScaler, StandardScaler
+
+from ._errors import DataError, NotFittedError, UsageError
+
+SCALINGS = ("rank", "log", "robust", "standard", "none")
+
+
+def _first_ranks(column: np.ndarray) -> np.ndarray:
+    """1-based ranks, equal values ranked by position: pandas' rank(method='first')."""
+    ranks = np.empty(len(column), dtype=np.float64)
+    ranks[np.argsort(column, kind="stable")] = np.arange(1, len(column) + 1)
+    return ranks
+
+
+def _signed_log(values: np.ndarray) -> np.ndarray:
+    return np.sign(values) * np.log1p(np.abs(values))
+
+
+class Scaler:
+    """Scale a feature matrix; `kind` is one of rank, log, robust, standard, none.
+
+    >>> import numpy as np
+    >>> Scaler("rank").fit_transform(np.array([[3.0], [1.0], [2.0]])).ravel().tolist()
+    [1.0, -1.0, 0.0]
+    """
+
+    def __init__(self, kind: str = "rank"):
+        self.kind = kind
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "center_"):
+            raise NotFittedError("this Scaler is not fitted yet; call fit first")
+
+    def _pre(self, X: np.ndarray, fitting: bool) -> np.ndarray:
+        if self.kind == "log":
+            return _signed_log(X)
+        if self.kind == "rank":
+            if fitting:
+                return np.column_stack([_first_ranks(col) for col in X.T])
+            return np.column_stack([self._midranks(X[:, j], j) for j in range(X.shape[1])])
+        return X
+
+    def _midranks(self, values: np.ndarray, j: int) -> np.ndarray:
+        reference = self.reference_[j]
+        low = np.searchsorted(reference, values, side="left")
+        high = np.searchsorted(reference, values, side="right")
+        return (low + high) / 2 + 0.5
+
+    def fit(self, X: np.ndarray) -> "Scaler":
+        """Learn the scaling of each column of X."""
+        self.fit_transform(X)
+        return self
+
+    def fit_transform(self, X: np.ndarray) -> np.ndarray:
+        """Fit, then return X in model units."""
+        if self.kind not in SCALINGS:
+            raise UsageError(f"scaling must be one of {', '.join(SCALINGS)}; got {self.kind!r}")
+        X = np.asarray(X, dtype=np.float64)
+        if not np.isfinite(X).all():
+            raise DataError("features contain missing or infinite values; cannot scale them")
+        self.n_features_in_ = X.shape[1]
+        self.min_, self.max_ = X.min(axis=0), X.max(axis=0)
+        if self.kind == "rank":
+            self.reference_ = [np.sort(col) for col in X.T]
+        pre = self._pre(X, fitting=True)
+        if self.kind in ("rank", "log"):
+            center, scale = pre.mean(axis=0), pre.std(axis=0, ddof=1 if self.kind == "rank" else 0)
+        elif self.kind == "robust":
+            fitted = RobustScaler().fit(pre)
+            center, scale = fitted.center_, fitted.scale_
+        elif self.kind == "standard":
+            fitted = StandardScaler().fit(pre)
+            center, scale = fitted.mean_, fitted.scale_
+        else:
+            center, scale = np.zeros(X.shape[1]), np.ones(X.shape[1])
+        scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+        self.center_, self.scale_ = np.asarray(center, float), np.asarray(scale, float)
+        return (pre - self.center_) / self.scale_
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        """Scale new rows with the fitted parameters (rank: mid-rank among the training values)."""
+        self._check_fitted()
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2 or X.shape[1] != self.n_features_in_:
+            raise DataError(f"expected {self.n_features_in_} features, got {X.shape[1] if X.ndim == 2 else X.ndim}")
+        return (self._pre(X, fitting=False) - self.center_) / self.scale_
+
+    def out_of_range(self, X: np.ndarray) -> np.ndarray:
+        """Boolean mask of rows with any value outside the training range."""
+        self._check_fitted()
+        X = np.asarray(X, dtype=np.float64)
+        return ((X < self.min_) | (X > self.max_)).any(axis=1)
+
+    def to_dict(self) -> dict:
+        """JSON-ready parameters."""
+        self._check_fitted()
+        out = {"kind": self.kind, "center": self.center_.tolist(), "scale": self.scale_.tolist(),
+               "min": self.min_.tolist(), "max": self.max_.tolist()}
+        if self.kind == "rank":
+            out["reference"] = [col.tolist() for col in self.reference_]
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Scaler":
+        """Rebuild a fitted scaler from `to_dict` output."""
+        scaler = cls(data["kind"])
+        scaler.center_, scaler.scale_ = np.asarray(data["center"], float), np.asarray(data["scale"], float)
+        scaler.min_, scaler.max_ = np.asarray(data["min"], float), np.asarray(data["max"], float)
+        scaler.n_features_in_ = len(scaler.center_)
+        if scaler.kind == "rank":
+            scaler.reference_ = [np.asarray(col, float) for col in data["reference"]]
+        return scaler
