@@ -87,6 +87,9 @@ def staged_directory(target: str | Path, overwrite: bool = False) -> Iterator[Pa
     try:
         parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=parent))
+        umask = os.umask(0)
+        os.umask(umask)
+        staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; a run directory is not
     except OSError as exc:
         raise UsageError(f"cannot create output directory {target}: {exc.strerror or exc}") from None
     try:
