@@ -1,0 +1,181 @@
+"""A simple-salesforce connection that logs in again once when the session expires.
+
+Every call to Salesforce goes through `SalesforceClient.call`, which turns
+simple-salesforce's exceptions into one-line `DataError`s (with secrets removed) and,
+on an expired session, rebuilds the client and repeats the call that was refused. A
+refused call changed nothing on the server, so repeating it is safe: the bulk job ids
+are kept by the caller, and the work goes on where it was.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TypeVar
+
+import requests
+from simple_salesforce import Salesforce
+from simple_salesforce.exceptions import (
+    SalesforceAuthenticationFailed,
+    SalesforceError,
+    SalesforceExpiredSession,
+    SalesforceOperationError,
+    SalesforceRefusedRequest,
+)
+
+from .._errors import DataError
+from ._settings import SalesforceSettings
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+AUTH_HINTS = {
+    "token": "set a valid SF_ACCESS_TOKEN (e.g. from `sf org display`) and SF_INSTANCE_URL",
+    "jwt": "check SF_USERNAME, SF_CONSUMER_KEY, SF_PRIVATE_KEY_FILE and SF_DOMAIN",
+    "client_credentials": "check SF_CONSUMER_KEY, SF_CONSUMER_SECRET and SF_DOMAIN",
+    "password": "check SF_USERNAME, SF_PASSWORD, SF_SECURITY_TOKEN and SF_DOMAIN (test for a sandbox)",
+}
+
+
+class TimeoutSession(requests.Session):
+    """A requests session with a default timeout (simple-salesforce sets none)."""
+
+    def __init__(self, timeout_seconds: float) -> None:
+        super().__init__()
+        self.timeout_seconds = timeout_seconds
+
+    def request(self, method, url, **kwargs):  # noqa: D102 - same contract as requests
+        kwargs.setdefault("timeout", self.timeout_seconds)
+        return super().request(method, url, **kwargs)
+
+
+def error_text(exc: SalesforceError) -> str:
+    """'CODE: message' from a Salesforce error body, or the body text."""
+    content = exc.content
+    if isinstance(content, list) and content and isinstance(content[0], dict):
+        parts = [f"{c.get('errorCode', '?')}: {c.get('message', '')}".strip() for c in content if isinstance(c, dict)]
+        return "; ".join(parts)
+    if isinstance(content, dict):
+        return f"{content.get('errorCode') or content.get('error', '?')}: {content.get('message') or content.get('error_description', '')}"
+    if isinstance(content, bytes):
+        content = content.decode("utf-8", "replace")
+    return " ".join(str(content).split())[:300]
+
+
+class SalesforceClient:
+    """One Salesforce org, logged in lazily, rebuilt once per expired session.
+
+    >>> from custseg._salesforce import settings_from_env
+    >>> client = SalesforceClient(settings_from_env())          # doctest: +SKIP
+    >>> client.call(lambda sf: sf.Account.describe())["name"]  # doctest: +SKIP
+    'Account'
+    """
+
+    def __init__(
+        self,
+        settings: SalesforceSettings,
+        session: requests.Session | None = None,
+        poll_seconds: float | None = None,
+        max_reconnects: int = 3,
+    ) -> None:
+        self.settings = settings
+        self.session = session
+        self.poll_seconds = settings.poll_seconds if poll_seconds is None else poll_seconds
+        self.max_reconnects = max_reconnects
+        self.reconnects = 0
+        self._sf: Salesforce | None = None
+
+    # -- connection -------------------------------------------------------------------
+    def _login(self) -> Salesforce:
+        s = self.settings
+        session = self.session or TimeoutSession(s.timeout_seconds)
+        common = {"version": s.api_version, "session": session}
+        try:
+            if s.auth == "token":
+                return Salesforce(instance_url=s.instance_url, session_id=s.access_token, **common)
+            if s.auth == "jwt":
+                return Salesforce(
+                    username=s.username, consumer_key=s.consumer_key, privatekey_file=s.private_key_file, domain=s.domain, **common
+                )
+            if s.auth == "client_credentials":
+                return Salesforce(consumer_key=s.consumer_key, consumer_secret=s.consumer_secret, domain=s.domain, **common)
+            return Salesforce(
+                username=s.username, password=s.password, security_token=s.security_token, domain=s.domain, **common
+            )
+        except SalesforceAuthenticationFailed as exc:
+            code = exc.content if isinstance(exc.content, str) else error_text(exc)
+            raise DataError(self._clean(f"Salesforce login failed at {s.host} ({code}); {AUTH_HINTS[s.auth]}")) from None
+        except requests.RequestException as exc:
+            reason = " ".join(str(exc).split())[:200]
+            raise DataError(self._clean(f"cannot reach Salesforce at {s.host}: {type(exc).__name__}: {reason}")) from None
+        except (OSError, ValueError) as exc:  # unreadable key file, malformed key
+            raise DataError(self._clean(f"Salesforce login failed ({type(exc).__name__}: {exc}); {AUTH_HINTS[s.auth]}")) from None
+
+    @property
+    def sf(self) -> Salesforce:
+        """The simple-salesforce client, logging in on first use."""
+        if self._sf is None:
+            self._sf = self._login()
+        return self._sf
+
+    def reconnect(self) -> None:
+        """Throw the session away and log in again."""
+        self.reconnects += 1
+        log.info("Salesforce session expired; logging in again (%d)", self.reconnects)
+        self._sf = None
+        self.sf  # noqa: B018 - log in now so a login failure is reported here
+
+    def _clean(self, text: str) -> str:
+        return self.settings.redact(text)
+
+    # -- calls ------------------------------------------------------------------------
+    def call(self, step: Callable[[Salesforce], T], what: str = "Salesforce call") -> T:
+        """Run `step(sf)`; on an expired session log in again once and repeat it."""
+        retried = False
+        while True:
+            try:
+                return step(self.sf)
+            except SalesforceExpiredSession as exc:
+                if retried or self.reconnects >= self.max_reconnects:
+                    hint = AUTH_HINTS[self.settings.auth]
+                    raise DataError(
+                        self._clean(f"{what}: Salesforce rejected the session ({error_text(exc)}) after logging in again; {hint}")
+                    ) from None
+                retried = True
+                self.reconnect()
+            except SalesforceRefusedRequest as exc:
+                text = error_text(exc)
+                if "REQUEST_LIMIT_EXCEEDED" in text:
+                    raise DataError(
+                        self._clean(f"{what}: Salesforce refused the request ({text}); the org's API request limit is reached, try again later")
+                    ) from None
+                raise DataError(self._clean(f"{what}: Salesforce refused the request ({text}); check the user's permissions")) from None
+            except SalesforceOperationError as exc:
+                raise DataError(self._clean(f"{what}: {exc}")) from None
+            except SalesforceError as exc:
+                status = getattr(exc, "status", "?")
+                raise DataError(self._clean(f"{what}: Salesforce answered HTTP {status} ({error_text(exc)})")) from None
+            except requests.RequestException as exc:
+                reason = " ".join(str(exc).split())[:200]
+                raise DataError(self._clean(f"{what}: cannot reach Salesforce at {self.settings.host}: {type(exc).__name__}: {reason}")) from None
+
+    def bulk2(self, sf: Salesforce, object_name: str):
+        """The low-level Bulk API 2.0 client of `sf` for one object (job-by-job control)."""
+        return getattr(sf.bulk2, object_name)._client
+
+    def describe(self, object_name: str) -> dict:
+        """`describe()` of one sObject."""
+        return self.call(lambda sf: getattr(sf, object_name).describe(), f"describe {object_name}")
+
+    @property
+    def instance_host(self) -> str:
+        """Host of the instance in use (after login), for reports."""
+        return self._sf.sf_instance if self._sf is not None else self.settings.host
+
+
+def connect(settings: SalesforceSettings, session: requests.Session | None = None, poll_seconds: float | None = None) -> SalesforceClient:
+    """A client for `settings`; it logs in on its first call.
+
+    >>> connect(settings_from_env()).describe("Account")  # doctest: +SKIP
+    """
+    return SalesforceClient(settings, session=session, poll_seconds=poll_seconds)

@@ -1,0 +1,430 @@
+"""A small stateful Salesforce (login, describe, Bulk API 2.0 query and ingest) over TLS.
+
+The real, unchanged simple-salesforce client talks to it: `instance_url` is
+`https://127.0.0.1:PORT` and the test CA (trustme) is trusted through a
+`requests.Session` (`verify=`) or `REQUESTS_CA_BUNDLE`. Login hosts
+(`login.salesforce.com`, `acme.my.salesforce.com`, ...) reach it through
+`RewriteAdapter`. Faults are switched on by setting attributes of `FakeOrg`.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import itertools
+import json
+import re
+import ssl
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit, urlunsplit
+
+import jwt
+from requests.adapters import HTTPAdapter
+
+API = re.compile(r"^/services/data/v(\d+\.\d)/(.*)$")
+SOQL = re.compile(r"^\s*SELECT\s+(.+?)\s+FROM\s+(\w+)(?:\s+WHERE\s+(.+?))?\s*$", re.IGNORECASE | re.DOTALL)
+COND = re.compile(r"^(\w+)\s*(>=|<)\s*(\S+)$")
+IN_IDS = re.compile(r"^Id\s+IN\s*\((.*)\)$", re.IGNORECASE | re.DOTALL)
+LOCK_ERROR = "UNABLE_TO_LOCK_ROW:unable to obtain exclusive access to this record or 1 records: {id}:--"
+
+
+def describe_field(name: str, kind: str = "string", updateable: bool = True, length: int = 0, scale: int = 0,
+                   relationship: str | None = None, picklist: list[str] | None = None) -> dict:
+    """One entry of a describe() `fields` list."""
+    return {
+        "name": name, "type": kind, "updateable": updateable, "length": length, "scale": scale,
+        "relationshipName": relationship, "restrictedPicklist": picklist is not None,
+        "picklistValues": [{"value": v, "active": True} for v in (picklist or [])],
+    }
+
+
+@dataclass
+class QueryJobState:
+    soql: str
+    header: list[str]
+    rows: list[list[str]]
+    polls: int = 0
+
+
+@dataclass
+class IngestJobState:
+    object_name: str
+    operation: str
+    data: str = ""
+    state: str = "Open"
+    polls: int = 0
+    successful: list[dict] = field(default_factory=list)
+    failed: list[dict] = field(default_factory=list)
+    header: list[str] = field(default_factory=list)
+    error: str = ""
+
+
+class FakeOrg:
+    """The org's data, credentials, jobs, request log and fault switches."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.base_url = ""  # set by the server fixture
+        self.static_token = "00DFAKE!static-token"
+        self.tokens = {self.static_token}
+        self.issued = 0
+        self.consumer_key = "CK-fake"
+        self.consumer_secret = "CS-fake"
+        self.username = "integration@acme.example"
+        self.password = "pw-fake"
+        self.security_token = "st-fake"
+        self.public_key: bytes | None = None
+        self.objects: dict[str, dict] = {}
+        self.records: dict[str, dict[str, dict[str, str]]] = {}
+        self.requests: list[tuple[str, str]] = []
+        self.auth_headers: list[str] = []
+        self.query_jobs: dict[str, QueryJobState] = {}
+        self.ingest_jobs: dict[str, IngestJobState] = {}
+        self._ids = itertools.count(1)
+        # faults
+        self.expire_at: set[int] = set()  # authenticated request numbers answered 401 (login tokens are revoked)
+        self.refuse_at: set[int] = set()  # authenticated request numbers answered 403 REQUEST_LIMIT_EXCEEDED
+        self.authenticated = 0
+        self.lock_once: set[str] = set()
+        self.locked: set[str] = set()
+        self.always_lock: set[str] = set()
+        self.permanent_errors: dict[str, str] = {}
+        self.short_page: int | None = None  # page number that loses its last row
+        self.under_report: int = 0  # rows the query job claims in addition to the real ones
+        self.polls_in_progress = 1
+
+    # -- helpers for tests ----------------------------------------------------------------
+    def paths(self, method: str | None = None) -> list[str]:
+        return [p for m, p in self.requests if method in (None, m)]
+
+    def ingest_count(self) -> int:
+        return len(self.ingest_jobs)
+
+    def add_object(self, name: str, fields: list[dict], key_prefix: str | None = None) -> None:
+        self.objects[name] = {"name": name, "keyPrefix": key_prefix, "fields": fields}
+        self.records.setdefault(name, {})
+
+    # -- SOQL -------------------------------------------------------------------------------
+    def run_soql(self, soql: str) -> tuple[list[str], list[list[str]]]:
+        match = SOQL.match(soql)
+        if not match:
+            raise ValueError(f"MALFORMED_QUERY: cannot parse {soql!r}")
+        columns = [c.strip() for c in match.group(1).split(",")]
+        obj, where = match.group(2), match.group(3)
+        if obj not in self.objects:
+            raise ValueError(f"INVALID_TYPE: sObject type '{obj}' is not supported.")
+        known = {f["name"] for f in self.objects[obj]["fields"]}
+        relations = {f["relationshipName"] for f in self.objects[obj]["fields"] if f["relationshipName"]}
+        for column in columns:
+            head = column.split(".")[0]
+            if (column not in known and "." not in column) or ("." in column and head not in relations):
+                raise ValueError(f"INVALID_FIELD: No such column '{column}' on entity '{obj}'.")
+        records = list(self.records[obj].values())
+        if where:
+            in_ids = IN_IDS.match(where.strip())
+            if in_ids:
+                wanted = {v.strip().strip("'") for v in in_ids.group(1).split(",")}
+                records = [r for r in records if r.get("Id") in wanted]
+            else:
+                for condition in re.split(r"\s+AND\s+", where.strip(), flags=re.IGNORECASE):
+                    cond = COND.match(condition)
+                    if not cond:
+                        raise ValueError(f"MALFORMED_QUERY: unsupported condition {condition!r}")
+                    name, op, literal = cond.groups()
+                    literal = literal.replace("T00:00:00Z", "")
+                    if op == ">=":
+                        records = [r for r in records if r.get(name, "")[:10] >= literal]
+                    else:
+                        records = [r for r in records if r.get(name, "")[:10] < literal]
+        return columns, [[r.get(c, "") for c in columns] for r in records]
+
+    # -- ingest -------------------------------------------------------------------------------
+    def process(self, job: IngestJobState) -> None:
+        reader = csv.reader(io.StringIO(job.data, newline=""))
+        header = next(reader)
+        job.header = header
+        fields = {f["name"]: f for f in self.objects[job.object_name]["fields"]}
+        for name in header:
+            if name != "Id" and (name not in fields or not fields[name]["updateable"]):
+                job.state, job.error = "Failed", f"InvalidBatch : Field name not found : {name}"
+                return
+        table = self.records[job.object_name]
+        for row in reader:
+            values = dict(zip(header, row))
+            record_id = values["Id"]
+            error = None
+            if record_id in self.always_lock or (record_id in self.lock_once and record_id not in self.locked):
+                self.locked.add(record_id)
+                error = LOCK_ERROR.format(id=record_id)
+            elif record_id in self.permanent_errors:
+                error = self.permanent_errors[record_id]
+            elif record_id not in table:
+                error = "INVALID_CROSS_REFERENCE_KEY:invalid cross reference id:--"
+            if error:
+                job.failed.append({"sf__Id": record_id, "sf__Error": error, **values})
+                continue
+            for name, value in values.items():
+                if name == "Id" or value == "":
+                    continue
+                table[record_id][name] = "" if value == "#N/A" else value
+            job.successful.append({"sf__Id": record_id, "sf__Created": "false", **values})
+        job.state = "JobComplete"
+
+
+def _csv(header: list[str], rows: list[list[str]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+class Handler(BaseHTTPRequestHandler):
+    org: FakeOrg  # set on a subclass per server
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args) -> None:  # quiet
+        pass
+
+    # -- plumbing -------------------------------------------------------------------------------
+    def _body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _send(self, status: int, body: str | bytes, content_type: str = "application/json", headers: dict | None = None) -> None:
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _json(self, status: int, payload) -> None:
+        self._send(status, json.dumps(payload))
+
+    def _error(self, status: int, code: str, message: str) -> None:
+        self._json(status, [{"errorCode": code, "message": message}])
+
+    def do_GET(self) -> None:
+        self._route("GET")
+
+    def do_POST(self) -> None:
+        self._route("POST")
+
+    def do_PUT(self) -> None:
+        self._route("PUT")
+
+    def do_PATCH(self) -> None:
+        self._route("PATCH")
+
+    def do_DELETE(self) -> None:
+        self._route("DELETE")
+
+    # -- routing ----------------------------------------------------------------------------------
+    def _route(self, method: str) -> None:
+        org = self.org
+        url = urlsplit(self.path)
+        body = self._body()
+        with org.lock:
+            org.requests.append((method, url.path))
+            if url.path == "/services/oauth2/token" and method == "POST":
+                return self._oauth(body)
+            if url.path.startswith("/services/Soap/u/") and method == "POST":
+                return self._soap_login(body)
+            match = API.match(url.path)
+            if not match:
+                return self._error(404, "NOT_FOUND", "The requested resource does not exist")
+            token = self.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+            org.auth_headers.append(token)
+            if token not in org.tokens:
+                return self._error(401, "INVALID_SESSION_ID", "Session expired or invalid")
+            org.authenticated += 1
+            if org.authenticated in org.expire_at:
+                if token != org.static_token:
+                    org.tokens.discard(token)
+                return self._error(401, "INVALID_SESSION_ID", "Session expired or invalid")
+            if org.authenticated in org.refuse_at:
+                return self._error(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
+            rest = match.group(2)
+            query = parse_qs(url.query)
+            try:
+                return self._api(method, rest, body, query)
+            except ValueError as exc:
+                code, _, message = str(exc).partition(": ")
+                return self._error(400, code, message)
+
+    def _api(self, method: str, rest: str, body: bytes, query: dict) -> None:
+        org = self.org
+        parts = rest.strip("/").split("/")
+        if parts[0] == "sobjects" and len(parts) == 3 and parts[2] == "describe":
+            obj = org.objects.get(parts[1])
+            if obj is None:
+                return self._error(404, "NOT_FOUND", "The requested resource does not exist")
+            return self._json(200, obj)
+        if parts[:2] == ["jobs", "query"]:
+            return self._query(method, parts[2:], body, query)
+        if parts[:2] == ["jobs", "ingest"]:
+            return self._ingest(method, parts[2:], body)
+        return self._error(404, "NOT_FOUND", "The requested resource does not exist")
+
+    # -- login ----------------------------------------------------------------------------------------
+    def _new_token(self) -> str:
+        org = self.org
+        org.issued += 1
+        token = f"00DFAKE!issued-{org.issued}"
+        org.tokens.add(token)
+        return token
+
+    def _oauth(self, body: bytes) -> None:
+        org = self.org
+        form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+        grant = form.get("grant_type")
+        ok = False
+        if grant == "client_credentials":
+            expected = base64.b64encode(f"{org.consumer_key}:{org.consumer_secret}".encode()).decode()
+            ok = self.headers.get("Authorization") == f"Basic {expected}"
+        elif grant == "urn:ietf:params:oauth:grant-type:jwt-bearer":
+            try:
+                claims = jwt.decode(form["assertion"], org.public_key, algorithms=["RS256"], options={"verify_aud": False})
+                ok = claims["iss"] == org.consumer_key and claims["sub"] == org.username
+            except Exception:  # noqa: BLE001 - any bad assertion is a refused login
+                ok = False
+        if not ok:
+            return self._json(400, {"error": "invalid_client", "error_description": "invalid client credentials"})
+        return self._json(200, {"access_token": self._new_token(), "instance_url": org.base_url, "token_type": "Bearer"})
+
+    def _soap_login(self, body: bytes) -> None:
+        org = self.org
+        text = body.decode()
+        user = re.search(r"<n1:username>(.*?)</n1:username>", text)
+        secret = re.search(r"<n1:password>(.*?)</n1:password>", text)
+        if not user or not secret or user.group(1) != org.username or secret.group(1) != org.password + org.security_token:
+            fault = ('<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
+                     'xmlns:sf="urn:fault.partner.soap.sforce.com"><soapenv:Body><soapenv:Fault><faultcode>INVALID_LOGIN</faultcode>'
+                     '<faultstring>INVALID_LOGIN: Invalid username, password, security token; or user locked out.</faultstring>'
+                     '<detail><sf:LoginFault><sf:exceptionCode>INVALID_LOGIN</sf:exceptionCode><sf:exceptionMessage>Invalid username, '
+                     'password, security token; or user locked out.</sf:exceptionMessage></sf:LoginFault></detail></soapenv:Fault>'
+                     '</soapenv:Body></soapenv:Envelope>')
+            return self._send(500, fault, "text/xml")
+        ok = ('<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">'
+              '<soapenv:Body><loginResponse><result>'
+              f"<serverUrl>{org.base_url}/services/Soap/u/64.0/00DFAKE</serverUrl>"
+              f"<sessionId>{self._new_token()}</sessionId>"
+              "</result></loginResponse></soapenv:Body></soapenv:Envelope>")
+        return self._send(200, ok, "text/xml")
+
+    # -- Bulk API 2.0 query -------------------------------------------------------------------------------
+    def _query(self, method: str, parts: list[str], body: bytes, query: dict) -> None:
+        org = self.org
+        if method == "POST" and not parts:
+            payload = json.loads(body)
+            header, rows = org.run_soql(payload["query"])
+            job_id = f"750Q{next(org._ids):014d}"
+            org.query_jobs[job_id] = QueryJobState(payload["query"], header, rows)
+            return self._json(200, {"id": job_id, "operation": "query", "state": "UploadComplete"})
+        job = org.query_jobs.get(parts[0]) if parts else None
+        if job is None:
+            return self._error(404, "NOT_FOUND", "job not found")
+        if method == "GET" and len(parts) == 1:
+            job.polls += 1
+            state = "InProgress" if job.polls <= org.polls_in_progress else "JobComplete"
+            return self._json(200, {"id": parts[0], "state": state, "numberRecordsProcessed": len(job.rows) + org.under_report})
+        if method == "GET" and parts[1:] == ["results"]:
+            size = int(query.get("maxRecords", ["50000"])[0])
+            start = int(query.get("locator", ["0"])[0])
+            rows = job.rows[start : start + size]
+            page = start // size + 1
+            announced = len(rows)
+            if org.short_page == page and rows:
+                rows = rows[:-1]
+            following = start + size
+            locator = str(following) if following < len(job.rows) else "null"
+            return self._send(200, _csv(job.header, rows), "text/csv",
+                              {"Sforce-NumberOfRecords": str(announced), "Sforce-Locator": locator})
+        return self._error(404, "NOT_FOUND", "no such query resource")
+
+    # -- Bulk API 2.0 ingest ---------------------------------------------------------------------------
+    def _ingest(self, method: str, parts: list[str], body: bytes) -> None:
+        org = self.org
+        if method == "POST" and not parts:
+            payload = json.loads(body)
+            job_id = f"750I{next(org._ids):014d}"
+            org.ingest_jobs[job_id] = IngestJobState(payload["object"], payload["operation"])
+            return self._json(200, {"id": job_id, "state": "Open", "object": payload["object"], "operation": payload["operation"]})
+        job = org.ingest_jobs.get(parts[0]) if parts else None
+        if job is None:
+            return self._error(404, "NOT_FOUND", "job not found")
+        job_id, rest = parts[0], parts[1:]
+        if method == "PUT" and rest == ["batches"]:
+            if job.state != "Open":
+                return self._error(400, "INVALIDJOBSTATE", "job is not open")
+            job.data += body.decode("utf-8")
+            return self._send(201, b"", "text/plain")
+        if method == "PATCH" and not rest:
+            state = json.loads(body)["state"]
+            if state == "UploadComplete":
+                org.process(job)
+            else:
+                job.state = state
+            return self._json(200, {"id": job_id, "state": "UploadComplete" if state == "UploadComplete" else state})
+        if method == "GET" and not rest:
+            job.polls += 1
+            state = job.state if job.polls > org.polls_in_progress or job.state in ("Open", "Aborted") else "InProgress"
+            info = {"id": job_id, "state": state, "numberRecordsProcessed": len(job.successful) + len(job.failed),
+                    "numberRecordsFailed": len(job.failed)}
+            if job.error:
+                info["errorMessage"] = job.error
+            return self._json(200, info)
+        if method == "GET" and rest == ["successfulResults"]:
+            header = ["sf__Id", "sf__Created"] + job.header
+            return self._send(200, _csv(header, [[r.get(h, "") for h in header] for r in job.successful]), "text/csv")
+        if method == "GET" and rest == ["failedResults"]:
+            header = ["sf__Id", "sf__Error"] + job.header
+            return self._send(200, _csv(header, [[r.get(h, "") for h in header] for r in job.failed]), "text/csv")
+        if method == "GET" and rest == ["unprocessedrecords"]:
+            return self._send(200, _csv(job.header or ["Id"], []), "text/csv")
+        return self._error(404, "NOT_FOUND", "no such ingest resource")
+
+
+class FakeSalesforce:
+    """The server: start() on 127.0.0.1 with TLS from `ca` (a trustme.CA)."""
+
+    def __init__(self, org: FakeOrg, ca) -> None:
+        self.org = org
+        handler = type("BoundHandler", (Handler,), {"org": org})
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd.daemon_threads = True
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+        self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
+        self.port = self.httpd.server_address[1]
+        self.url = f"https://127.0.0.1:{self.port}"
+        org.base_url = self.url
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    def start(self) -> "FakeSalesforce":
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class RewriteAdapter(HTTPAdapter):
+    """Send every *.salesforce.com request to the fake server (login flows)."""
+
+    def __init__(self, netloc: str) -> None:
+        super().__init__()
+        self.netloc = netloc
+
+    def send(self, request, **kwargs):
+        parts = urlsplit(request.url)
+        if parts.hostname and parts.hostname.endswith("salesforce.com"):
+            request.url = urlunsplit(("https", self.netloc, parts.path, parts.query, parts.fragment))
+        return super().send(request, **kwargs)
