@@ -98,6 +98,7 @@ CONTRACT_ID_PREFIX = "800690"  # key prefix 800 (Contract)
 ACCOUNT_ID_BASE = (2 * 62 + 22) * 62**4  # "0002M0000" in base 62, like 0011r00002M4hxDAAR
 CONTRACT_ID_BASE = 10 * 62**4  # "0000A0000", like 8006900000AnAntAAN
 N_LINE_STREAMS = 4  # independent uniforms per line: product, quantity, bulk size, start shift
+BLOCK_LINES = 1 << 17  # lines built at once inside a chunk: bounds the temporary arrays
 
 
 def generate_cpq_export(
@@ -118,8 +119,7 @@ def generate_cpq_export(
     """
     n_lines, n_accounts, n_products, years, seed = _validate(n_lines, n_accounts, n_products, years, seed)
     universe = _universe(n_lines, n_accounts, n_products, years, seed)
-    chunks = [_arrow_chunk(universe, start, stop, dates_as_text=True) for start, stop in _slices(n_lines, DEFAULT_CHUNK_LINES)]
-    return pa.concat_tables(chunks).to_pandas()
+    return _arrow_chunk(universe, 0, n_lines, dates_as_text=True).to_pandas()
 
 
 def write_cpq_export(
@@ -152,10 +152,9 @@ def write_cpq_export(
             f"n_lines={n_lines} does not fit in an .xlsx sheet (at most {XLSX_MAX_LINES} lines); write .csv or .parquet"
         )
     universe = _universe(n_lines, n_accounts, n_products, years, seed)
-    slices = _slices(n_lines, chunk_lines)
-    writer = {".csv": _write_csv, ".parquet": _write_parquet, ".xlsx": _write_xlsx}[suffix]
+    slices = _slices(0, n_lines, chunk_lines)
     with _staged_file(path) as partial:
-        writer(partial, universe, slices)
+        WRITERS[suffix](partial, universe, slices)
     return path
 
 
@@ -188,8 +187,9 @@ def _validate(n_lines, n_accounts, n_products, years, seed) -> tuple[int, int, i
     return n_lines, n_accounts, n_products, checked, seed
 
 
-def _slices(n_lines: int, chunk_lines: int) -> list[tuple[int, int]]:
-    return [(start, min(start + chunk_lines, n_lines)) for start in range(0, n_lines, chunk_lines)]
+def _slices(start: int, stop: int, size: int) -> list[tuple[int, int]]:
+    """[start, stop) cut into consecutive ranges of at most `size` lines."""
+    return [(first, min(first + size, stop)) for first in range(start, stop, size)]
 
 
 # --------------------------------------------------------------------------- the universe
@@ -207,6 +207,8 @@ class _Universe:
     product_name: pa.Array
     product_label: pa.Array
     product_code: pa.Array
+    first_day: int  # 1 January of the first year, days since 1970-01-01
+    day_text: pa.Array  # dd/mm/yyyy of every day from first_day to 31 December of the last year
     account_id: pa.Array
     contract_stop: np.ndarray  # cumulative line count: contract k holds lines [stop[k-1], stop[k])
     contract_account: np.ndarray
@@ -235,6 +237,8 @@ def _universe(n_lines: int, n_accounts: int, n_products: int, years: tuple[int, 
         first_name_number=first_name_number,
         name_width=max(7, len(str(first_name_number + n_lines - 1))),
         **products,
+        first_day=int(np.datetime64(f"{years[0]}-01-01", "D").astype(np.int64)),
+        day_text=pa.array(pd.date_range(f"{years[0]}-01-01", f"{years[-1]}-12-31").strftime("%d/%m/%Y"), pa.string()),
         account_id=accounts["id"],
         **contracts,
     )
@@ -435,17 +439,15 @@ def _line_columns(u: _Universe, start: int, stop: int) -> dict[str, object]:
 
 
 def _arrow_chunk(u: _Universe, start: int, stop: int, dates_as_text: bool) -> pa.Table:
-    columns = _line_columns(u, start, stop)
-    if dates_as_text:
-        first_day = int(np.datetime64(f"{u.years[0]}-01-01", "D").astype(np.int64))
-        days = pd.date_range(f"{u.years[0]}-01-01", f"{u.years[-1]}-12-31", freq="D").strftime("%d/%m/%Y")
-        day_text = pa.array(list(days), pa.string())
+    """Lines [start, stop) as an Arrow table, built BLOCK_LINES at a time; dates as text or date32."""
+    blocks = []
+    for first, last in _slices(start, stop, BLOCK_LINES):
+        columns = _line_columns(u, first, last)
         for field in DATE_FIELDS:
-            columns[field] = day_text.take(columns[field] - first_day)
-    else:
-        for field in DATE_FIELDS:
-            columns[field] = pa.array(columns[field], pa.date32())
-    return pa.table(list(columns.values()), names=list(columns))
+            days = columns[field]
+            columns[field] = u.day_text.take(days - u.first_day) if dates_as_text else pa.array(days, pa.date32())
+        blocks.append(pa.table(list(columns.values()), names=list(columns)))
+    return pa.concat_tables(blocks)
 
 
 # --------------------------------------------------------------------------- text helpers
@@ -476,8 +478,10 @@ def _base62(values: np.ndarray, width: int) -> np.ndarray:
 
 def _salesforce_checksum(body: np.ndarray) -> np.ndarray:
     """The 3-character suffix of 18-character ids: one bit per uppercase letter in each 5-char block."""
-    upper = (body >= ord("A")) & (body <= ord("Z"))
-    bits = (upper.reshape(len(body), 3, 5) * (1 << np.arange(5))).sum(axis=2)
+    upper = ((body >= ord("A")) & (body <= ord("Z"))).reshape(len(body), 3, 5).view(np.uint8)
+    bits = np.zeros((len(body), 3), dtype=np.uint8)
+    for position in range(5):
+        bits |= upper[:, :, position] << position
     return CHECKSUM_ALPHABET[bits]
 
 
@@ -559,7 +563,8 @@ def _write_xlsx(target: Path, u: _Universe, slices: list[tuple[int, int]]) -> No
         else:
             writers.append(sheet.write_string)
     try:
-        for start, stop in slices:
+        blocks = [block for start, stop in slices for block in _slices(start, stop, BLOCK_LINES)]
+        for start, stop in blocks:  # one block's cells as Python objects at a time
             columns = _line_columns(u, start, stop)
             values = [
                 (columns[f] + EXCEL_EPOCH_OFFSET_DAYS).tolist() if f in DATE_FIELDS else _to_list(columns[f])
@@ -574,3 +579,6 @@ def _write_xlsx(target: Path, u: _Universe, slices: list[tuple[int, int]]) -> No
 
 def _to_list(values: object) -> list:
     return values.to_pylist() if isinstance(values, pa.Array) else values.tolist()
+
+
+WRITERS = {".csv": _write_csv, ".parquet": _write_parquet, ".xlsx": _write_xlsx}  # keys are FORMATS
