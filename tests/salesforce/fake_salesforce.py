@@ -95,6 +95,20 @@ class FakeOrg:
         self.short_page: int | None = None  # page number that loses its last row
         self.under_report: int = 0  # rows the query job claims in addition to the real ones
         self.polls_in_progress = 1
+        self.faults: list[dict] = []
+
+    def fail(self, kind: str, method: str, path_end: str, nth: int = 1) -> None:
+        """Answer the `nth` authenticated `method` request whose path ends with `path_end` with
+        401 (kind 'expire': a login token is revoked) or 403 REQUEST_LIMIT_EXCEEDED (kind 'refuse')."""
+        self.faults.append({"kind": kind, "method": method, "path_end": path_end, "nth": nth, "seen": 0})
+
+    def _fault(self, method: str, path: str) -> str | None:
+        for fault in self.faults:
+            if fault["method"] == method and path.endswith(fault["path_end"]):
+                fault["seen"] += 1
+                if fault["seen"] == fault["nth"]:
+                    return fault["kind"]
+        return None
 
     # -- helpers for tests ----------------------------------------------------------------
     def paths(self, method: str | None = None) -> list[str]:
@@ -185,6 +199,8 @@ def _csv(header: list[str], rows: list[list[str]]) -> str:
 class Handler(BaseHTTPRequestHandler):
     org: FakeOrg  # set on a subclass per server
     protocol_version = "HTTP/1.1"
+    wbufsize = 1 << 16  # headers and body leave together (flushed after each request)
+    disable_nagle_algorithm = True
 
     def log_message(self, *args) -> None:  # quiet
         pass
@@ -244,11 +260,12 @@ class Handler(BaseHTTPRequestHandler):
             if token not in org.tokens:
                 return self._error(401, "INVALID_SESSION_ID", "Session expired or invalid")
             org.authenticated += 1
-            if org.authenticated in org.expire_at:
+            fault = org._fault(method, url.path)
+            if org.authenticated in org.expire_at or fault == "expire":
                 if token != org.static_token:
                     org.tokens.discard(token)
                 return self._error(401, "INVALID_SESSION_ID", "Session expired or invalid")
-            if org.authenticated in org.refuse_at:
+            if org.authenticated in org.refuse_at or fault == "refuse":
                 return self._error(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
             rest = match.group(2)
             query = parse_qs(url.query)

@@ -82,7 +82,7 @@ def test_job_total_differs_from_rows_received(client, org, tmp_path):
 
 
 def test_expired_session_mid_pull_logs_in_again_and_continues(login_client, org, tmp_path):
-    org.expire_at = {6}  # describe, create, 2 polls, page 1, then page 2 is refused once
+    org.fail("expire", "GET", "/results", nth=2)  # page 2 is refused once
     report = pull_records(login_client, tmp_path / "s.parquet", PullOptions(page_size=1000))
     assert report.rows == N_SUBSCRIPTIONS
     assert login_client.reconnects == 1
@@ -91,7 +91,7 @@ def test_expired_session_mid_pull_logs_in_again_and_continues(login_client, org,
 
 
 def test_request_limit_exceeded_is_one_clear_line(client, org, tmp_path):
-    org.refuse_at = {3}
+    org.fail("refuse", "POST", "/jobs/query")
     with pytest.raises(DataError, match="REQUEST_LIMIT_EXCEEDED.*API request limit is reached") as info:
         pull_records(client, tmp_path / "s.parquet", PullOptions())
     assert "\n" not in str(info.value)
