@@ -53,6 +53,14 @@ def test_exact_line_and_account_counts(n_lines, n_accounts, years):
     assert frame[CPQ.order].is_unique
 
 
+@pytest.mark.parametrize("years", [range(2021, 2023), np.array([2022, 2021]), [2021, 2022]])
+def test_years_accept_any_collection_in_any_order(years):
+    frame = generate_cpq_export(n_lines=500, n_accounts=40, years=years)
+    start_years = pd.to_datetime(frame[CPQ.date], format=DATE_FORMAT).dt.year
+    assert set(start_years) == {2021, 2022}
+    pd.testing.assert_frame_equal(frame, generate_cpq_export(n_lines=500, n_accounts=40, years=(2021, 2022)))
+
+
 def test_full_size_counts_and_columns(full):
     assert len(full) == 287_879
     assert full[CPQ.customer].nunique() == 7_747

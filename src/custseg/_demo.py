@@ -13,7 +13,7 @@ import datetime as dt
 import numbers
 import os
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,7 +84,7 @@ COUNTRIES = {
     "United Kingdom": 0.007,
 }
 BRANDS = (
-    "SUPERBLANC", "TRACHIRAOE", "ULTRACEM", "BLANCOR", "MAXIROC", "PROMPTIS", "CALCIFORT", "HYDROLIT",
+    "SUPRABLANC", "TRACHIMUR", "ULTRACEM", "BLANCOR", "MAXIROC", "PROMPTIS", "CALCIFORT", "HYDROLIT",
     "GRANULEX", "BETOMIX", "CHAUXAL", "PLATRIX", "RAPIDUR", "SILIMAR", "FONDALIT", "ECOCEM", "MORTIX",
     "ENDUIRO", "GENAMUR", "DURALIS",
 )  # fmt: skip
@@ -178,7 +178,7 @@ def _validate(n_lines, n_accounts, n_products, years, seed) -> tuple[int, int, i
     if n_accounts > n_lines:
         raise UsageError(f"n_accounts={n_accounts} must be <= n_lines={n_lines}")
     n_products = _check_int("n_products", n_products, minimum=1)
-    if isinstance(years, (str, bytes)) or not isinstance(years, Sequence) or not years:
+    if isinstance(years, (str, bytes)) or not isinstance(years, Iterable) or not len(years := tuple(years)):
         raise UsageError(f"years must be a non-empty sequence of years, got {years!r}")
     checked = tuple(sorted(_check_int("year", year, minimum=1901, maximum=9998) for year in years))
     if len(set(checked)) != len(checked):
@@ -275,7 +275,8 @@ def _products(rng: np.random.Generator, n_products: int) -> dict:
         if coded_name[i]:
             names.append(f"{brand_code}PRD{codes[i]}")
         else:
-            names.append(" ".join(w for w in (BRANDS[brand[i]], GRADES[grade[i]], PACKS[pack[i]], PALLETS[pallet[i]]) if w))
+            words = (BRANDS[brand[i]], GRADES[grade[i]], PACKS[pack[i]], PALLETS[pallet[i]])
+            names.append(" ".join(word for word in words if word))
         labels.append(f"{brand_code}{variant[i]:02d}")
         code_texts.append(code)
     return {
@@ -294,7 +295,8 @@ def _accounts(rng: np.random.Generator, n_accounts: int, n_years: int) -> dict:
     behaviour[0] = rng.choice(len(BEHAVIOURS), n_accounts, p=shares / shares.sum())
     for year in range(1, n_years):  # a few accounts change behaviour each year
         switch = rng.random(n_accounts) < BEHAVIOUR_SWITCH_RATE
-        behaviour[year] = np.where(switch, rng.choice(len(BEHAVIOURS), n_accounts, p=shares / shares.sum()), behaviour[year - 1])
+        redrawn = rng.choice(len(BEHAVIOURS), n_accounts, p=shares / shares.sum())
+        behaviour[year] = np.where(switch, redrawn, behaviour[year - 1])
     new_share = min(NEW_ACCOUNT_RATE * (n_years - 1), 0.5)
     first_year = np.where(rng.random(n_accounts) < new_share, rng.integers(1, max(n_years, 2), n_accounts), 0)
     first_year = np.minimum(first_year, n_years - 1)
@@ -364,7 +366,7 @@ def _contracts(rng: np.random.Generator, slot_lines: np.ndarray, accounts: dict,
         "contract_discount": discount,
         "contract_country": country.astype(np.int8),
         "contract_id": _salesforce_ids(CONTRACT_ID_PREFIX, id_numbers),
-        "contract_number": _fixed_width_strings(np.hstack([_ascii("CON-", len(contract_numbers)), _digits(contract_numbers, 9)])),
+        "contract_number": _numbered("CON-", contract_numbers, 9),
     }
 
 
@@ -417,9 +419,7 @@ def _line_columns(u: _Universe, start: int, stop: int) -> dict[str, object]:
     offset = np.floor(shift / SHIFTED_START_RATE * (end - contract_start + 1)).astype(np.int32)
     line_start = np.where(later, contract_start + offset, contract_start)
 
-    names = _fixed_width_strings(
-        np.hstack([_ascii("SUB-", lines.size), _digits(u.first_name_number + lines, u.name_width)])
-    )
+    names = _numbered("SUB-", u.first_name_number + lines, u.name_width)
     country_names = pa.array(list(COUNTRIES), pa.string())
     columns = {
         CPQ.order: names,
@@ -465,6 +465,11 @@ def _digits(values: np.ndarray, width: int) -> np.ndarray:
         out[:, position] = ord("0") + rest % 10
         rest //= 10
     return out
+
+
+def _numbered(prefix: str, values: np.ndarray, width: int) -> pa.Array:
+    """Strings like "CON-000171454": `prefix` then `values` zero padded to `width` digits."""
+    return _fixed_width_strings(np.hstack([_ascii(prefix, len(values)), _digits(values, width)]))
 
 
 def _base62(values: np.ndarray, width: int) -> np.ndarray:
@@ -548,8 +553,8 @@ def _write_parquet(target: Path, u: _Universe, slices: list[tuple[int, int]]) ->
 def _write_xlsx(target: Path, u: _Universe, slices: list[tuple[int, int]]) -> None:
     import xlsxwriter
 
-    options = {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
-    workbook = xlsxwriter.Workbook(str(target), options)
+    inert = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+    workbook = xlsxwriter.Workbook(str(target), {"constant_memory": True, **inert})
     workbook.set_properties({"created": dt.datetime(u.years[-1] + 1, 1, 1)})  # same bytes on every run
     sheet = workbook.add_worksheet(XLSX_SHEET)
     date_format = workbook.add_format({"num_format": EXCEL_DATE_FORMAT})
