@@ -44,7 +44,7 @@ def _revenue(lines: ibis.Table) -> ibis.Value:
 
 
 def _days_since(as_of: ibis.Value, when: ibis.Value) -> ibis.Value:
-    return as_of.delta(when.cast(dt.date), "day").cast(dt.float64)
+    return as_of.delta(when.cast(dt.date), unit="day").cast(dt.float64)
 
 
 FEATURES: dict[str, Feature] = {

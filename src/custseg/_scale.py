@@ -11,12 +11,24 @@ from sklearn.preprocessing import RobustScaler, StandardScaler
 from ._errors import DataError, NotFittedError, UsageError
 
 SCALINGS = ("rank", "log", "robust", "standard", "none")
+RANK_DIGITS = 12
+
+
+def _round_significant(values: np.ndarray, digits: int = RANK_DIGITS) -> np.ndarray:
+    """Round to `digits` significant digits, so sums added in another order still tie."""
+    magnitude = np.floor(np.log10(np.abs(np.where(values == 0, 1.0, values))))
+    scale = 10.0 ** (digits - 1 - magnitude)
+    return np.round(values * scale) / scale
 
 
 def _first_ranks(column: np.ndarray) -> np.ndarray:
-    """1-based ranks, equal values ranked by position: pandas' rank(method='first')."""
+    """1-based ranks, equal values ranked by position: pandas' rank(method='first').
+
+    Values are compared at 12 significant digits: engines add floats in different
+    orders, and a last-bit difference must not reorder customers that are equal.
+    """
     ranks = np.empty(len(column), dtype=np.float64)
-    ranks[np.argsort(column, kind="stable")] = np.arange(1, len(column) + 1)
+    ranks[np.argsort(_round_significant(column), kind="stable")] = np.arange(1, len(column) + 1)
     return ranks
 
 

@@ -1,0 +1,67 @@
+"""Shared fixtures: the real datasets in ../shared/data and small sales tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def shared_file(name: str) -> Path:
+    """Path of a real dataset, or skip the test with the reason."""
+    path = SHARED_DATA / name
+    if not path.is_file():
+        pytest.skip(f"{path} not found: real-data tests need the shared datasets in ../shared/data")
+    return path
+
+
+@pytest.fixture
+def retail_csv() -> Path:
+    return shared_file("online_retail.csv")
+
+
+@pytest.fixture
+def cc_general_csv() -> Path:
+    return shared_file("cc_general.csv")
+
+
+@pytest.fixture
+def mall_csv() -> Path:
+    return shared_file("mall_customers.csv")
+
+
+@pytest.fixture
+def small_lines() -> pd.DataFrame:
+    """Sales lines of 60 customers in three clear behaviours, renamed columns (nothing hard-coded)."""
+    rows = []
+    for c in range(60):
+        kind = c % 3
+        n_lines = (2, 12, 30)[kind]
+        price = (500.0, 40.0, 10.0)[kind]
+        for i in range(n_lines):
+            rows.append({"Client": f"C{c:03d}", "Ligne": f"L{c:03d}-{i:02d}", "Article": f"P{(c + i) % 7}",
+                         "Qte": 1.0 + (i % 2), "PU": price * (1 + 0.01 * (c % 5)), "Jour": f"{1 + i % 28:02d}/03/2021"})
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="session")
+def reference_pipeline():
+    """The study's pandas pipeline, kept in benchmarks/ (also used by the benchmarks)."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "reference_pipeline.py"
+    spec = importlib.util.spec_from_file_location("reference_pipeline", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def seed_shaped_csv(tmp_path_factory) -> Path:
+    """A generated export with the study's size: 287,879 lines, 7,747 accounts."""
+    from custseg._demo import write_cpq_export
+
+    return write_cpq_export(tmp_path_factory.mktemp("cpq") / "sales_2020.csv", n_lines=287_879, n_accounts=7_747, seed=2020)
