@@ -1,0 +1,279 @@
+"""Everything the report shows, as one plain dict (no HTML): the template and the figures read it.
+
+Nothing is re-estimated here: the numbers come from the `SegmentationResult`. The only
+computations are presentational (a seeded sample of points to draw, the 2D map of all
+features, and number formatting for the language).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pandas as pd
+
+from .. import _schema as S
+from .._atomic import restore_frame
+from .._features import FEATURES, REVENUE_FEATURE
+from .._i18n import format_number, format_percent
+from ._texts import RULES_FR, STAGES_FR, texts
+
+MAP_METHODS = ("pca", "tsne")
+TSNE_MAX_POINTS = 5_000  # t-SNE is quadratic-ish: it only runs on a sample this large
+SCATTER_DIMENSIONS = 3
+
+
+def format_value(value: float, lang: str) -> str:
+    """A feature value with as many decimals as its size deserves.
+
+    >>> format_value(1234.567, "en"), format_value(0.4567, "fr"), format_value(12.34, "en")
+    ('1,235', '0,457', '12.3')
+    """
+    if value is None or not math.isfinite(value):
+        return "–"
+    size = abs(value)
+    decimals = 0 if size >= 1000 or value == int(value) and size >= 1 else 1 if size >= 10 else 2 if size >= 1 else 3
+    return format_number(value, lang, decimals)
+
+
+def sample_per_segment(segment_ids: np.ndarray, max_points: int, seed: int) -> np.ndarray:
+    """Sorted row positions of at most `max_points` rows, drawn within each segment.
+
+    Every segment keeps at least min(its size, max_points / (5 k)) rows so small segments
+    stay visible; the rest is shared in proportion to size. Same seed, same sample.
+
+    >>> ids = np.array([1] * 90 + [2] * 10)
+    >>> rows = sample_per_segment(ids, 20, seed=0)
+    >>> len(rows), int((ids[rows] == 2).sum()) >= 1
+    (20, True)
+    """
+    segment_ids = np.asarray(segment_ids)
+    n = len(segment_ids)
+    if n <= max_points:
+        return np.arange(n)
+    segments, inverse, sizes = np.unique(segment_ids, return_inverse=True, return_counts=True)
+    floor = np.minimum(sizes, max_points // (5 * len(segments)))
+    rest = sizes - floor
+    quotas = floor + np.floor((max_points - floor.sum()) * rest / rest.sum()).astype(int)
+    rng = np.random.default_rng(seed)
+    picked = [rng.choice(np.flatnonzero(inverse == i), size=quota, replace=False) for i, quota in enumerate(quotas)]
+    return np.sort(np.concatenate(picked))
+
+
+def _segment_text(profiles: pd.DataFrame, column: str, lang: str) -> list[str]:
+    """name/description/action in `lang`, falling back to English when a cell is empty."""
+    own, english = f"{column}_{lang}", f"{column}_en"
+    values = profiles[own] if own in profiles.columns else profiles[english]
+    return [str(v) if isinstance(v, str) and v else str(profiles[english].iloc[i] if english in profiles else "")
+            for i, v in enumerate(values)]
+
+
+def _log_axes(assignments: pd.DataFrame, features: list[str]) -> dict[str, bool]:
+    """Money features get a log axis in original units, when every value is positive."""
+    return {f: bool(f in FEATURES and FEATURES[f].unit == "money" and (assignments[f] > 0).all()) for f in features}
+
+
+def _header(result, lang: str) -> dict:
+    t = texts(lang)
+    cleaning, run = result.cleaning, result.run
+    rules = []
+    for rule, count in cleaning.get("dropped", {}).items():
+        english = cleaning.get("rules", {}).get(rule, rule)
+        rules.append({"rule": rule, "text": RULES_FR.get(rule, english) if lang == "fr" else english,
+                      "count": int(count), "count_text": format_number(count, lang)})
+    preparation = cleaning.get("preparation") or {}
+    imputed = [{"column": column, "count_text": format_number(info.get("missing", 0), lang),
+                "median_text": format_value(info.get("median", float("nan")), lang)}
+               for column, info in (preparation.get("imputed") or {}).items()]
+    excluded = list(preparation.get("excluded_id_like") or []) + list(preparation.get("ignored_text") or [])
+    date_min, date_max = cleaning.get("date_min"), cleaning.get("date_max")
+    return {
+        "dataset": run.get("input", {}).get("name") or run.get("input", {}).get("path", ""),
+        "date_range": f"{date_min} → {date_max}" if date_min and date_max else t["no_dates"],
+        "rows_in": format_number(cleaning.get("rows_in", 0), lang),
+        "rows_out": format_number(cleaning.get("rows_out", 0), lang),
+        "customers_in": format_number(cleaning.get("customers_in", len(result.assignments)), lang),
+        "customers": format_number(len(result.assignments), lang),
+        "features": result.features,
+        "scaling": run.get("scaling", ""),
+        "k": result.k,
+        "reason": run["k"].get(f"reason_{lang}") or run["k"].get("reason_en", ""),
+        "cleaning_rules": rules,
+        "lines_cleaned": bool(rules),
+        "imputed": imputed,
+        "excluded": excluded,
+    }
+
+
+def _k_selection(result, lang: str) -> dict:
+    table = result.k_selection.sort_values("k")
+    rows = []
+    for row in table.itertuples(index=False):
+        rows.append({
+            "k": int(row.k), "inertia": float(row.inertia), "silhouette": float(row.silhouette),
+            "calinski_harabasz": float(row.calinski_harabasz), "davies_bouldin": float(row.davies_bouldin),
+            "min_share": float(row.min_share), "eligible": bool(row.eligible), "knee": bool(row.knee),
+            "chosen": bool(row.chosen),
+            "inertia_text": format_number(row.inertia, lang, 1), "silhouette_text": format_number(row.silhouette, lang, 3),
+            "calinski_harabasz_text": format_number(row.calinski_harabasz, lang, 1),
+            "davies_bouldin_text": format_number(row.davies_bouldin, lang, 3),
+            "min_share_text": format_percent(row.min_share, lang),
+        })
+    chosen = next((r for r in rows if r["chosen"]), rows[0])
+    return {"rows": rows, "chosen": result.k, "knee": result.run["k"].get("knee"),
+            "given": result.run["k"].get("rule") == "given" or len(rows) == 1,
+            "chosen_silhouette": chosen["silhouette"], "chosen_silhouette_text": chosen["silhouette_text"]}
+
+
+def _silhouette(result, segment_ids: list[int], max_points: int, seed: int, lang: str) -> dict:
+    t = texts(lang)
+    frame = result.assignments[[S.SEGMENT_ID, S.SILHOUETTE]].dropna()
+    total = len(result.assignments)
+    rows = sample_per_segment(frame[S.SEGMENT_ID].to_numpy(), max_points, seed)
+    shown = frame.iloc[rows]
+    values = {sid: np.sort(shown.loc[shown[S.SEGMENT_ID] == sid, S.SILHOUETTE].to_numpy(dtype=np.float32))[::-1]
+              for sid in segment_ids}
+    notes = []
+    if len(frame) < total:
+        notes.append(t["silhouette_sampled"].format(shown=format_number(len(frame), lang), total=format_number(total, lang)))
+    if len(rows) < len(frame):
+        notes.append(t["sampled"].format(shown=format_number(len(rows), lang), total=format_number(len(frame), lang), seed=seed))
+    return {"values": values, "n_values": int(len(frame)), "notes": notes}
+
+
+def _segments(result, profiles: pd.DataFrame, lang: str, colors: list[str]) -> list[dict]:
+    t = texts(lang)
+    names = _segment_text(profiles, "name", lang)
+    descriptions = _segment_text(profiles, "description", lang)
+    actions = _segment_text(profiles, "action", lang)
+    has_revenue = "revenue_share" in profiles.columns and profiles["revenue_share"].notna().any()
+    segments = []
+    for i, row in enumerate(profiles.to_dict("records")):
+        features = []
+        for f in result.features:
+            level = row.get(f"level_{f}")
+            features.append({"name": f, "median": float(row[f"median_{f}"]), "median_text": format_value(row[f"median_{f}"], lang),
+                             "z": float(row[S.z_column(f)]), "z_text": format_number(row[S.z_column(f)], lang, 2),
+                             "level": level, "level_text": t.get(f"level_{level}", level or "")})
+        segments.append({
+            "id": int(row[S.SEGMENT_ID]), "name": names[i], "description": descriptions[i], "action": actions[i],
+            "color": colors[i],
+            "size": int(row["size"]), "size_text": format_number(row["size"], lang),
+            "customer_share": float(row["customer_share"]), "customer_share_text": format_percent(row["customer_share"], lang),
+            "revenue": float(row["revenue"]) if has_revenue else None,
+            "revenue_text": format_number(row["revenue"], lang) if has_revenue else t["no_revenue"],
+            "revenue_share": float(row["revenue_share"]) if has_revenue else None,
+            "revenue_share_text": format_percent(row["revenue_share"], lang) if has_revenue else "–",
+            "features": features,
+        })
+    return segments
+
+
+def _points(result, rows: np.ndarray, features: list[str]) -> dict:
+    frame = result.assignments.iloc[rows]
+    return {
+        "segment_id": frame[S.SEGMENT_ID].to_numpy(dtype=np.int32),
+        "customer_id": frame[S.CUSTOMER_ID].astype(str).to_numpy(dtype=object),
+        "original": {f: frame[f].to_numpy(dtype=np.float32) for f in features},
+        "z": {f: frame[S.z_column(f)].to_numpy(dtype=np.float32) for f in features},
+    }
+
+
+def _feature_map(result, rows: np.ndarray, method: str, seed: int, lang: str) -> dict:
+    t = texts(lang)
+    Z = result.assignments[[S.z_column(f) for f in result.features]].to_numpy(dtype=np.float64)
+    seg = result.assignments[S.SEGMENT_ID].to_numpy()
+    notes = []
+    if method == "pca":
+        from sklearn.decomposition import PCA
+
+        pca = PCA(n_components=2, random_state=seed).fit(Z)
+        xy = pca.transform(Z[rows])
+        axes = [t["pc"].format(i=i + 1, share=format_percent(share, lang)) for i, share in enumerate(pca.explained_variance_ratio_)]
+        intro = t["map_intro_pca"].format(n=len(result.features))
+    else:
+        from sklearn.manifold import TSNE
+
+        inner = sample_per_segment(seg[rows], TSNE_MAX_POINTS, seed)
+        rows = rows[inner]
+        perplexity = float(min(30, max(2, len(rows) - 1) / 3))
+        xy = TSNE(n_components=2, init="pca", random_state=seed, perplexity=perplexity).fit_transform(Z[rows])
+        axes = [t["tsne_axis"].format(i=i) for i in (1, 2)]
+        intro = t["map_intro_tsne"].format(n=len(result.features))
+        if len(rows) < len(seg):
+            notes.append(t["tsne_sampled"].format(shown=format_number(len(rows), lang), seed=seed))
+    return {"method": method, "x": xy[:, 0].astype(np.float32), "y": xy[:, 1].astype(np.float32),
+            "segment_id": seg[rows].astype(np.int32),
+            "customer_id": result.assignments[S.CUSTOMER_ID].iloc[rows].astype(str).to_numpy(dtype=object),
+            "axes": axes, "intro": intro, "notes": notes}
+
+
+def _top_products(top: pd.DataFrame, segments: list[dict], lang: str) -> list[dict]:
+    if top is None or top.empty:
+        return []
+    out = []
+    for segment in segments:
+        rows = top[top[S.SEGMENT_ID] == segment["id"]].sort_values("rank")
+        out.append({"id": segment["id"], "name": segment["name"], "color": segment["color"], "rows": [
+            {"rank": int(r["rank"]), "product": "" if pd.isna(r["product"]) else str(r["product"]),
+             "label": "" if pd.isna(r.get("label")) else str(r.get("label")),
+             "revenue_text": format_number(r["revenue"], lang), "share_text": format_percent(r["share"], lang),
+             "lift_text": format_number(r["lift"], lang, 2), "lift": float(r["lift"])}
+            for r in rows.to_dict("records")]})
+    return out
+
+
+def _metadata(result, lang: str) -> dict:
+    run = result.run
+    stage_name = (lambda s: STAGES_FR.get(s, s)) if lang == "fr" else (lambda s: s)
+    return {
+        "created": run.get("created", ""), "custseg_version": run.get("custseg_version", ""),
+        "seed": run.get("seed"), "input_path": run.get("input", {}).get("path", ""),
+        "input_hash": run.get("input", {}).get("sha256", ""), "k_rule": run.get("k", {}).get("rule", ""),
+        "versions": [{"package": p, "version": v} for p, v in run.get("versions", {}).items()],
+        "timings": [{"stage": stage_name(s), "seconds": format_number(v, lang, 2)} for s, v in run.get("timings", {}).items()],
+    }
+
+
+def report_data(result, lang: str = "en", max_points: int = 20_000, map_method: str = "pca",
+                scatter_features: list[str] | None = None) -> dict:
+    """The plain dict of everything the report shows (arrays stay numpy arrays).
+
+    >>> data = report_data(SegmentationResult.load("out/"), lang="fr")  # doctest: +SKIP
+    >>> [s["name"] for s in data["segments"]]                           # doctest: +SKIP
+    """
+    from ._figures import segment_colors
+
+    t = texts(lang)
+    seed = int(result.run.get("seed") or 0)
+    profiles = restore_frame(result.profiles).sort_values(S.SEGMENT_ID).reset_index(drop=True)
+    top = restore_frame(result.top_products) if result.top_products is not None else None
+    colors = segment_colors(len(profiles))
+    segments = _segments(result, profiles, lang, colors)
+    features = result.features
+    shown = list(scatter_features or features[:SCATTER_DIMENSIONS])
+    assignments = result.assignments
+    total = len(assignments)
+    rows = sample_per_segment(assignments[S.SEGMENT_ID].to_numpy(), max_points, seed)
+    caption = (t["sampled"].format(shown=format_number(len(rows), lang), total=format_number(total, lang), seed=seed)
+               if len(rows) < total else t["all_points"].format(total=format_number(total, lang)))
+    log_axes = _log_axes(assignments, shown)
+    return {
+        "lang": lang,
+        "header": _header(result, lang),
+        "k_selection": _k_selection(result, lang),
+        "silhouette": _silhouette(result, [s["id"] for s in segments], max_points, seed, lang),
+        "segments": segments,
+        "features": features,
+        "scatter": {"features": shown, "points": _points(result, rows, shown), "log_axes": log_axes,
+                    "caption": caption, "n_shown": int(len(rows)), "n_total": int(total),
+                    "has_3d": len(shown) >= SCATTER_DIMENSIONS, "any_log": any(log_axes.values())},
+        "pairs": [list(pair) for pair in itertools.combinations(shown, 2)],
+        "map": _feature_map(result, rows, map_method, seed, lang) if len(features) > SCATTER_DIMENSIONS else None,
+        "map_not_needed": t["map_not_needed"].format(n=len(features)),
+        "top_products": _top_products(top, segments, lang),
+        "has_revenue": segments[0]["revenue_share"] is not None if segments else False,
+        "metadata": _metadata(result, lang),
+        "revenue_feature": REVENUE_FEATURE,
+    }
