@@ -150,7 +150,6 @@ def sf_env(monkeypatch, server, org, ca_file, tmp_path):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SF_INSTANCE_URL", server.url)
     monkeypatch.setenv("SF_ACCESS_TOKEN", SECRET)
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", ca_file)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "custseg.toml").write_text("[salesforce]\npoll_seconds = 0\n\n[salesforce.push]\nretry_seconds = 0\n", encoding="utf-8")
     return tmp_path
