@@ -103,7 +103,8 @@ class SalesforceClient:
                 username=s.username, password=s.password, security_token=s.security_token, domain=s.domain, **common
             )
         except SalesforceAuthenticationFailed as exc:
-            code = exc.content if isinstance(exc.content, str) else error_text(exc)
+            detail = " ".join(str(getattr(exc, "auth_message", "") or "").split())[:200]
+            code = f"{getattr(exc, 'code', None) or 'error'}: {detail}".rstrip(": ")
             raise DataError(self._clean(f"Salesforce login failed at {s.host} ({code}); {AUTH_HINTS[s.auth]}")) from None
         except requests.RequestException as exc:
             reason = " ".join(str(exc).split())[:200]
