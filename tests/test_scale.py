@@ -1,0 +1,54 @@
+"""Scalers: the study's rank + z-score, the others, and applying a stored scaler to new rows."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from custseg import DataError, NotFittedError, Scaler, UsageError
+
+X = np.array([[3.0, 10.0], [1.0, 10.0], [2.0, 30.0], [2.0, 20.0]])
+
+
+def test_rank_matches_pandas_first_rank_then_z():
+    frame = pd.DataFrame(X)
+    ranks = frame.rank(method="first")
+    expected = ((ranks - ranks.mean()) / ranks.std()).to_numpy()
+    np.testing.assert_allclose(Scaler("rank").fit_transform(X), expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["log", "robust", "standard", "none"])
+def test_other_scalers_round_trip_through_json(kind):
+    scaler = Scaler(kind)
+    Z = scaler.fit_transform(X)
+    restored = Scaler.from_dict(scaler.to_dict())
+    np.testing.assert_allclose(restored.transform(X), Z, rtol=1e-12)
+
+
+def test_standard_equals_sklearn():
+    from sklearn.preprocessing import StandardScaler
+
+    np.testing.assert_allclose(Scaler("standard").fit_transform(X), StandardScaler().fit_transform(X))
+
+
+def test_rank_scores_new_rows_against_the_training_distribution():
+    scaler = Scaler.from_dict(Scaler("rank").fit(X).to_dict())
+    new = np.array([[0.0, 10.0], [3.5, 25.0], [2.0, 10.0]])
+    Z = scaler.transform(new)
+    # 0.0 is below all four training values: mid-rank 0.5; 2.0 ties the values ranked 2 and 3: 2.5
+    mean, std = 2.5, np.std([1, 2, 3, 4], ddof=1)
+    np.testing.assert_allclose(Z[:, 0], (np.array([0.5, 4.5, 2.5]) - mean) / std)
+    assert scaler.out_of_range(new).tolist() == [True, True, False]
+
+
+def test_constant_column_does_not_divide_by_zero():
+    Z = Scaler("standard").fit_transform(np.array([[1.0, 5.0], [2.0, 5.0], [3.0, 5.0]]))
+    assert np.isfinite(Z).all() and (Z[:, 1] == 0).all()
+
+
+def test_errors():
+    with pytest.raises(NotFittedError):
+        Scaler("rank").transform(X)
+    with pytest.raises(UsageError, match="scaling must be one of"):
+        Scaler("zscore").fit(X)
+    with pytest.raises(DataError, match="missing or infinite"):
+        Scaler("rank").fit(np.array([[1.0], [np.nan]]))
