@@ -10,7 +10,7 @@ the functions of `_figures` from that dict, embedded as JSON with plotly.js inli
 
 from __future__ import annotations
 
-import time
+import os
 from pathlib import Path
 
 import jinja2
@@ -20,7 +20,7 @@ from .. import _schema as S
 from .._atomic import write_text_atomic
 from .._errors import UsageError
 from .._i18n import check_lang
-from ._data import MAP_METHODS, report_data
+from ._data import MAP_METHODS, UNIT_CHOICES, report_data
 from ._figures import report_figures, segment_colors
 from ._png import write_pngs
 from ._texts import texts
@@ -64,21 +64,25 @@ def _check_options(max_points: int, map_method: str) -> None:
 
 
 def render_report(result, path, lang: str = "en", max_points: int = 20_000, map_method: str = "pca",
-                  png_dir=None, scatter_features: list[str] | None = None) -> Path:
+                  png_dir=None, scatter_features: list[str] | None = None, units: str = "z") -> Path:
     """Write the HTML report of `result` to `path` (atomically); PNG charts too if `png_dir`.
 
     `max_points` caps the customers drawn in each scatter (sampled per segment, seeded by
     the run's seed); `map_method` is "pca" or "tsne" for the map of all features;
-    `scatter_features` picks the three features of the 3D view (default: the first three).
+    `scatter_features` picks the three features of the 3D view (default: the first three);
+    `units` is the units the scatters open in: "z" (model units) or "original".
     """
     check_lang(lang)
     _check_options(max_points, map_method)
+    if units not in UNIT_CHOICES:
+        raise UsageError(f"units must be one of {', '.join(UNIT_CHOICES)}; got {units!r}")
     if scatter_features is not None:
         unknown = [f for f in scatter_features if f not in result.features]
         if unknown or len(scatter_features) != 3:
             raise UsageError(f"scatter_features must be three of {', '.join(result.features)}; got {list(scatter_features)}")
     path = Path(path)
-    data = report_data(result, lang=lang, max_points=max_points, map_method=map_method, scatter_features=scatter_features)
+    data = report_data(result, lang=lang, max_points=max_points, map_method=map_method, scatter_features=scatter_features,
+                       units=units)
     figures = report_figures(data)
     import plotly
     from plotly.offline import get_plotlyjs
@@ -89,6 +93,9 @@ def render_report(result, path, lang: str = "en", max_points: int = 20_000, map_
         generated=t["generated"].format(version=result.run.get("custseg_version", "")) + f" Plotly.js {plotly.__version__}.",
     )
     write_text_atomic(path, html)
+    umask = os.umask(0)
+    os.umask(umask)
+    path.chmod(0o666 & ~umask)  # the temporary file was private; a report is meant to be shared
     if png_dir is not None:
         write_pngs(figures, Path(png_dir))
     return path
@@ -105,10 +112,8 @@ def write_report(run_dir, lang: str | None = None, png: bool = False, max_points
     """
     from .._result import SegmentationResult
 
-    start = time.perf_counter()
     result = SegmentationResult.load(run_dir)
     target = Path(output) if output else Path(run_dir) / S.REPORT_HTML
     render_report(result, target, lang=lang or result.run.get("lang", "en"), max_points=max_points,
                   map_method=map_method, png_dir=Path(run_dir) / PNG_DIR if png else None)
-    del start
     return target

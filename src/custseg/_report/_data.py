@@ -20,6 +20,7 @@ from .._i18n import format_number, format_percent
 from ._texts import RULES_FR, STAGES_FR, texts
 
 MAP_METHODS = ("pca", "tsne")
+UNIT_CHOICES = ("z", "original")
 TSNE_MAX_POINTS = 5_000  # t-SNE is quadratic-ish: it only runs on a sample this large
 SCATTER_DIMENSIONS = 3
 
@@ -237,7 +238,7 @@ def _metadata(result, lang: str) -> dict:
 
 
 def report_data(result, lang: str = "en", max_points: int = 20_000, map_method: str = "pca",
-                scatter_features: list[str] | None = None) -> dict:
+                scatter_features: list[str] | None = None, units: str = "z") -> dict:
     """The plain dict of everything the report shows (arrays stay numpy arrays).
 
     >>> data = report_data(SegmentationResult.load("out/"), lang="fr")  # doctest: +SKIP
@@ -266,7 +267,7 @@ def report_data(result, lang: str = "en", max_points: int = 20_000, map_method: 
         "silhouette": _silhouette(result, [s["id"] for s in segments], max_points, seed, lang),
         "segments": segments,
         "features": features,
-        "scatter": {"features": shown, "points": _points(result, rows, shown), "log_axes": log_axes,
+        "scatter": {"features": shown, "units": units, "points": _points(result, rows, shown), "log_axes": log_axes,
                     "caption": caption, "n_shown": int(len(rows)), "n_total": int(total),
                     "has_3d": len(shown) >= SCATTER_DIMENSIONS, "any_log": any(log_axes.values())},
         "pairs": [list(pair) for pair in itertools.combinations(shown, 2)],

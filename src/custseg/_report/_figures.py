@@ -106,57 +106,79 @@ def silhouette_figure(data: dict) -> go.Figure:
                   annotation_position="top")
     fig.update_yaxes(tickvals=ticks, ticktext=labels, title_text=t["segment"], showgrid=False)
     fig.update_xaxes(title_text=t["silhouette_axis"], range=[min(-0.1, float(min((v.min() for v in values.values() if len(v)), default=0))) - 0.02, 1])
-    return _layout(fig, lang, t["silhouette_title"], height=max(420, 60 * len(data["segments"])))
+    _layout(fig, lang, t["silhouette_title"], height=max(420, 60 * len(data["segments"])))
+    fig.update_layout(legend=dict(traceorder="reversed"))
+    return fig
 
 
 def _axis_title(feature: str, log: bool) -> str:
     return html.escape(feature) + (" (log)" if log else "")
 
 
-def scatter_3d_figure(data: dict) -> go.Figure:
-    """Customers on three features, coloured by segment, with centres; buttons switch units.
+UNITS = ("z", "original")
 
-    Traces: one per segment then the centres in original units (visible), the same in
-    model units (hidden); the buttons swap which half is visible and the axis types.
+
+def _unit_scene(features: list[str], logs: dict[str, bool], units: str, three_d: bool) -> dict:
+    """Axis types and titles for `units`, as flat relayout keys."""
+    axes = ("scene.xaxis", "scene.yaxis", "scene.zaxis") if three_d else ("xaxis", "yaxis")
+    out = {}
+    for axis, f in zip(axes, features):
+        log = units == "original" and logs[f]
+        out[f"{axis}.type"] = "log" if log else "linear"
+        out[f"{axis}.title.text"] = _axis_title(f, log) + (" (z)" if units == "z" else "")
+        out[f"{axis}.autorange"] = True
+    return out
+
+
+def _units_scatter(data: dict, features: list[str], default_units: str) -> go.Figure:
+    """Customers on 2 or 3 features, one trace per segment plus the centres, in both units.
+
+    The figure holds one set of traces per units (z first, then original); buttons swap
+    which set is visible, so at any time there is exactly one visible trace per segment.
     """
     lang = data["lang"]
     t = texts(lang)
-    scatter = data["scatter"]
-    points = scatter["points"]
-    fx, fy, fz = scatter["features"][:3]
+    points = data["scatter"]["points"]
+    logs = data["scatter"]["log_axes"]
+    three_d = len(features) == 3
+    Trace = go.Scatter3d if three_d else go.Scattergl
+    keys = ("x", "y", "z")[: len(features)]
     fig = go.Figure()
-    for units in ("original", "z"):
+    for units in UNITS:
         for segment in data["segments"]:
             mask = points["segment_id"] == segment["id"]
-            fig.add_trace(go.Scatter3d(
-                x=points[units][fx][mask], y=points[units][fy][mask], z=points[units][fz][mask],
-                mode="markers", marker=dict(size=2.5, color=segment["color"], opacity=0.75),
-                name=_label(segment), legendgroup=f"segment-{segment['id']}", visible=units == "original",
-                meta=f"segment-{segment['id']}", text=[html.escape(c) for c in points["customer_id"][mask]],
-                hovertemplate="%{text}<br>" + f"{html.escape(fx)}=%{{x}}<br>{html.escape(fy)}=%{{y}}<br>{html.escape(fz)}=%{{z}}"
-                              + f"<extra>{_label(segment)}</extra>"))
-        centres = [{f: next(x[key] for x in s["features"] if x["name"] == f) for f in (fx, fy, fz)}
-                   for s in data["segments"] for key in ["median" if units == "original" else "z"]]
-        fig.add_trace(go.Scatter3d(
-            x=[c[fx] for c in centres], y=[c[fy] for c in centres], z=[c[fz] for c in centres],
-            mode="markers", marker=dict(**CENTRE_MARKER, color=[s["color"] for s in data["segments"]]),
-            name=t["centres"], meta="centres", visible=units == "original",
-            text=[_label(s) for s in data["segments"]], hovertemplate="%{text}<extra></extra>"))
+            coords = {key: points[units][f][mask] for key, f in zip(keys, features)}
+            hover = "<br>".join(f"{html.escape(f)}=%{{{key}}}" for key, f in zip(keys, features))
+            fig.add_trace(Trace(**coords, mode="markers",
+                                marker=dict(size=2.5 if three_d else 4, color=segment["color"], opacity=0.7),
+                                name=_label(segment), legendgroup=f"segment-{segment['id']}", visible=units == default_units,
+                                meta=f"segment-{segment['id']}", text=[html.escape(c) for c in points["customer_id"][mask]],
+                                hovertemplate="%{text}<br>" + hover + f"<extra>{_label(segment)}</extra>"))
+        key_of = "median" if units == "original" else "z"
+        centres = [{x["name"]: x[key_of] for x in s["features"]} for s in data["segments"]]
+        centre_type = go.Scatter3d if three_d else go.Scatter
+        fig.add_trace(centre_type(**{key: [c[f] for c in centres] for key, f in zip(keys, features)}, mode="markers",
+                                  marker=dict(**{**CENTRE_MARKER, "size": 9 if three_d else 13},
+                                              color=[s["color"] for s in data["segments"]]),
+                                  name=t["centres"], meta="centres", visible=units == default_units,
+                                  text=[_label(s) for s in data["segments"]], hovertemplate="%{text}<extra></extra>"))
     n = len(data["segments"]) + 1
-    logs = scatter["log_axes"]
+    visible = {"z": [True] * n + [False] * n, "original": [False] * n + [True] * n}
+    buttons = [dict(label=t[f"units_{units}"], method="update",
+                    args=[{"visible": visible[units]}, _unit_scene(features, logs, units, three_d)])
+               for units in ("original", "z")]
+    fig.update_layout(updatemenus=[dict(type="buttons", direction="right", buttons=buttons, x=0, y=1.02,
+                                        xanchor="left", yanchor="bottom", showactive=True,
+                                        active=0 if default_units == "original" else 1)])
+    fig.update_layout(_nested(_unit_scene(features, logs, default_units, three_d)))
+    return fig
 
-    def scene(units: str) -> dict:
-        return {f"scene.{axis}.{key}": value for axis, f in zip(("xaxis", "yaxis", "zaxis"), (fx, fy, fz))
-                for key, value in (("type", "log" if units == "original" and logs[f] else "linear"),
-                                   ("title.text", _axis_title(f, units == "original" and logs[f]) + ("" if units == "original" else " (z)")))}
 
-    buttons = [dict(label=t["units_original"], method="update", args=[{"visible": [True] * n + [False] * n}, scene("original")]),
-               dict(label=t["units_z"], method="update", args=[{"visible": [False] * n + [True] * n}, scene("z")])]
-    _layout(fig, lang, height=680)
-    fig.update_layout(updatemenus=[dict(type="buttons", direction="right", buttons=buttons, x=0, y=1.06, xanchor="left",
-                                        showactive=True)],
-                      scene=dict(aspectmode="cube"), margin=dict(l=0, r=0, t=50, b=0))
-    fig.update_layout(_nested(scene("original")))
+def scatter_3d_figure(data: dict) -> go.Figure:
+    """Customers on three features, coloured by segment, with centres; buttons switch units."""
+    fig = _units_scatter(data, data["scatter"]["features"][:3], data["scatter"]["units"])
+    _layout(fig, data["lang"], height=700)
+    fig.update_layout(scene=dict(aspectmode="cube", camera=dict(eye=dict(x=1.55, y=1.55, z=1.0))), margin=dict(l=0, r=0, t=60, b=0))
     return fig
 
 
@@ -174,27 +196,12 @@ def _nested(flat: dict) -> dict:
 
 def pair_scatter_figures(data: dict) -> list[go.Figure]:
     """One 2D scatter per pair of the 3D features, one colour per segment (a loop, any k)."""
-    lang = data["lang"]
-    scatter = data["scatter"]
-    points = scatter["points"]
     figures = []
     for fx, fy in data["pairs"]:
-        fig = go.Figure()
-        for segment in data["segments"]:
-            mask = points["segment_id"] == segment["id"]
-            fig.add_trace(go.Scattergl(x=points["original"][fx][mask], y=points["original"][fy][mask], mode="markers",
-                                       marker=dict(size=4, color=segment["color"], opacity=0.6),
-                                       name=_label(segment), legendgroup=f"segment-{segment['id']}",
-                                       text=[html.escape(c) for c in points["customer_id"][mask]],
-                                       hovertemplate="%{text}<br>%{x}, %{y}" + f"<extra>{_label(segment)}</extra>"))
-        medians = [{x["name"]: x["median"] for x in s["features"]} for s in data["segments"]]
-        fig.add_trace(go.Scatter(x=[m[fx] for m in medians], y=[m[fy] for m in medians], mode="markers",
-                                 marker=dict(**{**CENTRE_MARKER, "size": 13}, color=[s["color"] for s in data["segments"]]),
-                                 name=texts(lang)["centres"], text=[_label(s) for s in data["segments"]],
-                                 hovertemplate="%{text}<extra></extra>"))
-        fig.update_xaxes(title_text=_axis_title(fx, scatter["log_axes"][fx]), type="log" if scatter["log_axes"][fx] else "linear")
-        fig.update_yaxes(title_text=_axis_title(fy, scatter["log_axes"][fy]), type="log" if scatter["log_axes"][fy] else "linear")
-        figures.append(_layout(fig, lang, f"{fy} × {fx}", height=460))
+        fig = _units_scatter(data, [fx, fy], data["scatter"]["units"])
+        _layout(fig, data["lang"], f"{fy} × {fx}", height=500)
+        fig.update_layout(margin=dict(t=90), title=dict(y=0.97))
+        figures.append(fig)
     return figures
 
 

@@ -18,7 +18,8 @@ PNG_WIDTH, PNG_HEIGHT, PNG_SCALE = 1200, 700, 2
 def _static(fig: go.Figure) -> go.Figure:
     """A copy fit for a picture: no unit buttons, white background, fixed size."""
     copy = go.Figure(fig)
-    copy.update_layout(updatemenus=[], width=PNG_WIDTH, height=max(PNG_HEIGHT, fig.layout.height or 0))
+    copy.layout.updatemenus = ()
+    copy.update_layout(width=PNG_WIDTH, height=max(PNG_HEIGHT, fig.layout.height or 0))
     return copy
 
 
