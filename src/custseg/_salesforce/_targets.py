@@ -20,7 +20,7 @@ ROLE_TYPES = {
 ROLE_LABELS = {"segment": "Segment", "score": "Segment score", "date": "Segment date", "model": "Segment model"}
 ADMIN_STEPS = (
     "an admin must create the field(s) and give this user edit access: run `custseg salesforce fields -o sfdx/`, "
-    "deploy it (sf project deploy start --source-dir sfdx/force-app), assign the permission set it contains, "
+    "deploy it (cd sfdx && sf project deploy start --source-dir force-app), assign the permission set it contains, "
     "and add the fields to the Account page layout; see sfdx/README.md"
 )
 
