@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 
 import pandas as pd
-import pytest
 from conftest import N_ACCOUNTS, N_SUBSCRIPTIONS, SECRET, account_id
 from typer.testing import CliRunner
 

@@ -8,14 +8,13 @@ row errors, `results.csv`, `failures.csv` -> append one line to `audit.jsonl`.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
@@ -23,13 +22,14 @@ import pandas as pd
 from .. import _schema as S
 from .._atomic import neutralise_frame, write_text_atomic
 from .._errors import CustsegError, DataError, UsageError
-from ._bulk import QueryJob, run_update_job
+from ._bulk import QueryJob
 from ._client import SalesforceClient
-from ._soql import check_record_id, quote
+from ._run_input import read_assignments
+from ._send import send_rows
+from ._soql import quote
 from ._targets import PushFields, TargetField, preflight
 
 Progress = Callable[[str, int, "int | None"], None]
-TRANSIENT_ERRORS = frozenset({"UNABLE_TO_LOCK_ROW", "UNPROCESSED", "NO_RESULT"})
 NULL_FOR_BULK = "#N/A"  # Bulk API: sets the field to null
 IN_CLAUSE_MAX_IDS = 500
 READ_PAGE_SIZE = 50_000
@@ -71,66 +71,6 @@ class PushReport:
         out = asdict(self)
         out["out_dir"] = str(self.out_dir) if self.out_dir else None
         return out
-
-
-# -- the run directory ---------------------------------------------------------------------
-def _model_label(run_dir: Path) -> str:
-    path = run_dir / S.MODEL_JSON
-    if not path.is_file():
-        raise DataError(f"{path}: file not found (needed for the model field)")
-    return "custseg:" + hashlib.sha256(path.read_bytes()).hexdigest()[:12]
-
-
-def _run_day(run_dir: Path) -> str:
-    path = run_dir / S.RUN_JSON
-    try:
-        created = str(json.loads(path.read_text(encoding="utf-8"))["created"])
-        return date.fromisoformat(created[:10]).isoformat()
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found (needed for the date field)") from None
-    except (KeyError, ValueError, TypeError):
-        raise DataError(f"{path}: no valid 'created' date (needed for the date field)") from None
-
-
-def read_assignments(run_dir: str | Path, targets: PushFields) -> pd.DataFrame:
-    """One row per customer: `Id` (18 characters) and one column per pushed role, as Python values."""
-    run_dir = Path(run_dir)
-    path = run_dir / S.ASSIGNMENTS_PARQUET
-    if not run_dir.is_dir():
-        raise UsageError(f"run directory {run_dir} not found")
-    if not path.is_file():
-        raise DataError(f"{path}: file not found; is {run_dir} a directory written by `custseg run`?")
-    columns = [S.CUSTOMER_ID, S.SEGMENT_NAME] + ([targets.score_column] if targets.score else [])
-    try:
-        frame = pd.read_parquet(path)
-    except Exception as exc:  # noqa: BLE001 - pyarrow raises several kinds for a bad file
-        raise DataError(f"{path}: cannot read ({type(exc).__name__})") from None
-    absent = [c for c in columns if c not in frame.columns]
-    if absent:
-        raise DataError(f"{path}: no column {', '.join(absent)}")
-    if frame.empty:
-        raise DataError(f"{path}: no customers")
-    ids = [check_record_id(v, f"{path}, column {S.CUSTOMER_ID}") for v in frame[S.CUSTOMER_ID]]
-    duplicated = pd.Series(ids)[pd.Series(ids).duplicated()]
-    if not duplicated.empty:
-        raise DataError(f"{path}, column {S.CUSTOMER_ID}: {duplicated.iloc[0]!r} appears more than once")
-    out = pd.DataFrame({"Id": ids})
-    names = frame[S.SEGMENT_NAME].astype("string").str.strip()
-    empty = names.isna() | (names == "")
-    if empty.any():
-        raise DataError(f"{path}, column {S.SEGMENT_NAME}: empty for customer {ids[int(empty.to_numpy().argmax())]}")
-    out["segment"] = frame[S.SEGMENT_NAME].astype(str).to_numpy()
-    if targets.score:
-        scores = pd.to_numeric(frame[targets.score_column], errors="coerce").astype(float)
-        bad = ~scores.map(math.isfinite)
-        if bad.any():
-            raise DataError(f"{path}, column {targets.score_column}: not a finite number for customer {ids[int(bad.to_numpy().argmax())]}")
-        out["score"] = scores.to_numpy()
-    if targets.date:
-        out["date"] = _run_day(run_dir)
-    if targets.model:
-        out["model"] = _model_label(run_dir)
-    return out
 
 
 # -- values as Salesforce holds them -----------------------------------------------------------
@@ -209,62 +149,6 @@ def _stamp(now: datetime) -> str:
     return now.strftime("%Y%m%dT%H%M%SZ")
 
 
-# -- the push ------------------------------------------------------------------------------
-def _error_code(message: str) -> str:
-    return message.split(":", 1)[0].strip() or "UNKNOWN"
-
-
-def _send(
-    client: SalesforceClient,
-    object_name: str,
-    header: list[str],
-    rows: dict[str, list[str]],
-    batch_size: int,
-    max_retries: int,
-    retry_seconds: float,
-    sleep: Callable[[float], None],
-    report: PushReport,
-    outcome: dict[str, dict],
-    progress: Progress,
-) -> None:
-    """Send `rows` (Id -> row) in jobs of `batch_size`; retry transient row errors; fill `outcome`."""
-    pending = list(rows)
-    total = len(pending)
-    attempt = 0
-    while pending:
-        attempt += 1
-        if attempt > 1:
-            report.retried += len(pending)
-            sleep(retry_seconds * 2 ** (attempt - 2))
-        transient: list[str] = []
-        for start in range(0, len(pending), batch_size):
-            chunk = pending[start : start + batch_size]
-            result = run_update_job(client, object_name, header, [rows[i] for i in chunk])
-            report.jobs.append(result.job_id)
-            seen = set()
-            for record in result.successful:
-                record_id = check_record_id(record.get("Id") or record.get("sf__Id"), f"results of job {result.job_id}")
-                outcome[record_id] = {"status": "updated", "attempts": attempt, "error_code": "", "error": "", "job_id": result.job_id}
-                seen.add(record_id)
-            failures = [(r, r.get("sf__Error", "")) for r in result.failed]
-            failures += [(r, "UNPROCESSED: the job did not process this row") for r in result.unprocessed]
-            for record, message in failures:
-                record_id = check_record_id(record.get("Id") or record.get("sf__Id"), f"results of job {result.job_id}")
-                code = _error_code(message)
-                outcome[record_id] = {"status": "failed", "attempts": attempt, "error_code": code, "error": message, "job_id": result.job_id}
-                seen.add(record_id)
-                if code in TRANSIENT_ERRORS:
-                    transient.append(record_id)
-            for record_id in chunk:
-                if record_id not in seen:
-                    outcome[record_id] = {"status": "failed", "attempts": attempt, "error_code": "NO_RESULT",
-                                          "error": "NO_RESULT: Salesforce reported no result for this row", "job_id": result.job_id}
-                    transient.append(record_id)
-            done = sum(1 for o in outcome.values() if o["status"] == "updated")
-            progress("send", done, total)
-        pending = transient if attempt <= max_retries else []
-
-
 def push_segments(
     run_dir: str | Path,
     client: SalesforceClient,
@@ -319,7 +203,7 @@ def push_segments(
     names = [target_fields[r].name for r in roles]
     current = read_current(client, obj, names, list(wanted["Id"]), progress)
 
-    send_rows: dict[str, list[str]] = {}
+    to_send: dict[str, list[str]] = {}
     previous: dict[str, list[str]] = {}
     diff_rows, transitions, not_found = [], Counter(), []
     for record in wanted.itertuples(index=False):
@@ -332,7 +216,7 @@ def push_segments(
         changed = [i for i, role in enumerate(roles) if not _same(old[i], new[i], target_fields[role])]
         if not changed:
             continue
-        send_rows[record_id] = [record_id] + new
+        to_send[record_id] = [record_id] + new
         previous[record_id] = [record_id] + [value if value != "" else NULL_FOR_BULK for value in old]
         transitions[(old[0], new[0])] += 1
         diff_rows += [(record_id, names[i], old[i], new[i]) for i in changed]
@@ -343,45 +227,46 @@ def push_segments(
         fields=dict(zip(roles, names)),
         customers=len(wanted),
         not_found=len(not_found),
-        unchanged=len(wanted) - len(not_found) - len(send_rows),
-        to_change=len(send_rows),
+        unchanged=len(wanted) - len(not_found) - len(to_send),
+        to_change=len(to_send),
         transitions=[{"from": a, "to": b, "count": n} for (a, b), n in sorted(transitions.items(), key=lambda kv: (-kv[1], kv[0]))],
         out_dir=out_dir,
     )
 
     out_dir.mkdir(parents=True, exist_ok=True)
     header = ["Id"] + names
-    _write_csv(out_dir / FILES["to_send"], pd.DataFrame(list(send_rows.values()), columns=header))
+    _write_csv(out_dir / FILES["to_send"], pd.DataFrame(list(to_send.values()), columns=header))
     _write_csv(out_dir / FILES["diff"], pd.DataFrame(diff_rows, columns=["Id", "field", "from", "to"]))
     _write_csv(out_dir / FILES["not_found"], pd.DataFrame({"Id": not_found}, dtype=object))
     report.files.update({"to_send": FILES["to_send"], "diff": FILES["diff"], "not_found": FILES["not_found"]})
 
     outcome: dict[str, dict] = {}
     try:
-        if apply and send_rows:
+        if apply and to_send:
             rollback = pd.DataFrame(list(previous.values()), columns=header)
             stamped = f"rollback-{_stamp(now)}.csv"
             _write_csv(out_dir / stamped, rollback)
             _write_csv(out_dir / FILES["rollback"], rollback)
             report.files.update({"rollback": FILES["rollback"], "rollback_copy": stamped})
-            _send(client, obj, header, send_rows, int(batch_size), int(max_retries), retry_seconds, sleep, report, outcome, progress)
+            send_rows(client, obj, header, to_send, int(batch_size), int(max_retries), retry_seconds, sleep, report, outcome, progress)
     except BaseException as exc:
         report.error = str(exc) if isinstance(exc, CustsegError) else f"{type(exc).__name__}: {exc}"
         raise
     finally:
         if apply:
-            _finish_apply(report, outcome, send_rows, header, out_dir)
+            _finish_apply(report, outcome, to_send, header, out_dir)
         _write_summary(report, out_dir, now, run_dir, client)
     return report
 
 
-def _finish_apply(report: PushReport, outcome: dict, send_rows: dict, header: list[str], out_dir: Path) -> None:
+def _finish_apply(report: PushReport, outcome: dict, to_send: dict, header: list[str], out_dir: Path) -> None:
     results = [{"Id": i, **o} for i, o in outcome.items()]
-    results += [{"Id": i, "status": "not sent", "attempts": 0} for i in send_rows if i not in outcome]
+    results += [{"Id": i, "status": "not sent", "attempts": 0} for i in to_send if i not in outcome]
     columns = ["Id", "status", "attempts", "error_code", "error", "job_id"]
     results_frame = pd.DataFrame(results, columns=columns)
     failed = results_frame[results_frame["status"] == "failed"].reset_index(drop=True)
-    values = pd.DataFrame([send_rows[i] for i in failed["Id"]], columns=header).drop(columns="Id")
+    blank = [""] * len(header)
+    values = pd.DataFrame([to_send.get(i, blank) for i in failed["Id"]], columns=header).drop(columns="Id")
     failures_frame = pd.concat([failed[["Id", "error_code", "error", "job_id"]], values], axis=1)
     _write_csv(out_dir / FILES["results"], results_frame)
     _write_csv(out_dir / FILES["failures"], failures_frame)
