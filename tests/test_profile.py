@@ -1,0 +1,89 @@
+"""Segment profiles: levels, distinct names from the rules table, texts in both languages."""
+
+import ibis
+import numpy as np
+import pandas as pd
+import pytest
+
+from custseg import UsageError
+from custseg._profile import level_of, load_rules, segment_profiles, top_products
+
+
+def profiles_for(groups: list[tuple[float, float, float, int]]):
+    """Customers in groups of (TotalSales, OrderCount, AvgOrderValue, size)."""
+    rows, labels = [], []
+    for label, (sales, orders, aov, size) in enumerate(groups):
+        for i in range(size):
+            rows.append({"TotalSales": sales * (1 + i / 1000), "OrderCount": orders, "AvgOrderValue": aov})
+            labels.append(label)
+    frame = pd.DataFrame(rows)
+    labels = np.array(labels)
+    names = list(frame.columns)
+    z = (frame - frame.mean()) / frame.std()
+    centers = np.array([z[labels == s].mean().to_numpy() for s in range(len(groups))])
+    return segment_profiles(frame, labels, centers, names, load_rules(), "TotalSales")
+
+
+def test_levels_cover_the_percentiles():
+    assert [level_of(p) for p in (0.0, 0.19, 0.2, 0.5, 0.79, 0.8, 1.0)] == [
+        "very low", "very low", "low", "average", "high", "very high", "very high"]
+
+
+def test_rules_name_the_study_segments_in_both_languages():
+    profiles = profiles_for([(50_000, 200, 250, 30), (500, 5, 100, 60), (20_000, 300, 60, 10)])
+    by_id = profiles.set_index("segment_id")
+    assert by_id.loc[1, "name_en"] == "Key accounts" and by_id.loc[1, "name_fr"] == "Comptes clés"
+    assert by_id.loc[2, "name_en"] == "Small occasional customers"
+    assert by_id.loc[1, "size"] == 30 and by_id.loc[1, "customer_share"] == pytest.approx(30 / 100)
+    assert by_id["revenue_share"].sum() == pytest.approx(1.0)
+    assert by_id.loc[2, "level_TotalSales"] in ("very low", "low")
+    assert "de clients" not in by_id.loc[1, "description_fr"] and "des clients" in by_id.loc[1, "description_fr"]
+    assert by_id.loc[1, "median_OrderCount"] == 200
+
+
+def test_names_are_always_distinct():
+    # the first and third groups both match "Key accounts": each is qualified by the
+    # feature on which they differ most, with its level word
+    profiles = profiles_for([(80_000, 400, 200, 20), (300, 3, 100, 40), (900, 4, 225, 40)])
+    assert profiles["name_en"].tolist() == [
+        "Key accounts (very high OrderCount)", "Small occasional customers", "Key accounts (high OrderCount)"]
+    assert profiles["name_fr"].tolist() == [
+        "Comptes clés (OrderCount très élevé)", "Petits clients occasionnels", "Comptes clés (OrderCount élevé)"]
+
+
+def test_fallback_names_use_the_distinctive_features():
+    frame = pd.DataFrame({"BALANCE": [1.0, 2, 3, 100, 110, 120], "TENURE": [12.0, 12, 11, 6, 7, 6]})
+    labels = np.array([0, 0, 0, 1, 1, 1])
+    z = ((frame - frame.mean()) / frame.std()).to_numpy()
+    centers = np.array([z[labels == s].mean(axis=0) for s in (0, 1)])
+    profiles = segment_profiles(frame, labels, centers, ["BALANCE", "TENURE"], load_rules(), None)
+    # segment 1's medians: BALANCE 110 (75th percentile: high), TENURE 6 (17th: very low)
+    assert profiles.loc[1, "name_en"] == "High BALANCE, very low TENURE"
+    assert profiles.loc[1, "name_fr"] == "BALANCE élevé, TENURE très bas"
+    assert np.isnan(profiles.loc[0, "revenue_share"])
+
+
+def test_a_user_rules_file_replaces_the_wording(tmp_path):
+    rules = tmp_path / "rules.toml"
+    rules.write_text(load_rules.__globals__["resources"].files("custseg").joinpath("data/segment_rules.toml")
+                     .read_text(encoding="utf-8").replace('en = "Key accounts"', 'en = "Top clients"'), encoding="utf-8")
+    assert load_rules(rules)["rule"][0]["name"]["en"] == "Top clients"
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[rule]]\nid = "x"\nwhen = { TotalSales = ["huge"] }\n', encoding="utf-8")
+    with pytest.raises(UsageError, match="rule 'x' needs name/description/action"):
+        load_rules(bad)
+
+
+def test_top_products_revenue_share_and_lift():
+    lines = ibis.memtable(pd.DataFrame({
+        "customer": ["a", "a", "b", "c"], "product": ["x", "y", "x", "z"], "product_label": ["X", "Y", "X", "Z"],
+        "quantity": [1.0, 1.0, 2.0, 1.0], "price": [30.0, 10.0, 10.0, 60.0],
+    }))
+    segments = pd.DataFrame({"customer": ["a", "b", "c"], "segment_id": [1, 1, 2]})
+    top = top_products(lines, segments)
+    first = top[top.segment_id == 1].set_index("product")
+    # segment 1: x = 30 + 20 = 50 of 60; whole base: x = 50 of 120
+    assert first.loc["x", "revenue"] == 50 and first.loc["x", "share"] == pytest.approx(50 / 60)
+    assert first.loc["x", "lift"] == pytest.approx((50 / 60) / (50 / 120))
+    assert first.loc["x", "rank"] == 1 and first.loc["x", "label"] == "X"
+    assert top[top.segment_id == 2]["product"].tolist() == ["z"]
