@@ -1,0 +1,125 @@
+"""Helpers of the report tests: real pipeline runs built on demand, and opening a report in Chromium."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import custseg
+from custseg import ColumnMapping
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+HOSTILE = "<script>alert(1)</script>"
+
+
+def shared(name: str) -> Path:
+    """Path of a shared dataset, or skip the test when the folder is absent."""
+    path = SHARED_DATA / name
+    if not path.is_file():
+        pytest.skip("../shared/data not found: real-data tests need the shared datasets")
+    return path
+
+
+def hostile_lines(n_customers: int = 60, seed: int = 3) -> pd.DataFrame:
+    """Sales lines where a product, its label and a customer id are HTML/JS injections."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for c in range(n_customers):
+        customer = f"{HOSTILE}{c}" if c == 0 else f"C{c:03d}"
+        for o in range(int(rng.integers(1, 6))):
+            for _ in range(int(rng.integers(1, 4))):
+                product = HOSTILE if rng.random() < 0.5 else f"P{int(rng.integers(1, 8))}"
+                rows.append({"cust": customer, "order": f"O{c}-{o}", "sku": product, "qty": int(rng.integers(1, 10)),
+                             "unit_price": float(rng.choice([2.5, 10.0, 99.0])) * (1 + c % 7)})
+    return pd.DataFrame(rows)
+
+
+@dataclass
+class Run:
+    name: str
+    directory: Path
+    result: custseg.SegmentationResult
+
+
+class Runs:
+    """Real pipeline runs, written with `write_run` (which renders report.html), built on demand."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.cache: dict[str, Run] = {}
+
+    def get(self, name: str) -> Run:
+        if name not in self.cache:
+            self.cache[name] = self._build(name)
+        return self.cache[name]
+
+    def _build(self, name: str) -> Run:
+        if name == "online_retail":
+            result = custseg.segment(shared("online_retail.csv"), preset="online-retail")
+        elif name.startswith("online_retail_k"):
+            result = custseg.segment(shared("online_retail.csv"), preset="online-retail", k=int(name.rsplit("k", 1)[1]))
+        elif name == "cc_general":
+            result = custseg.segment(shared("cc_general.csv"), customers=True, id_column="CUST_ID")
+        elif name == "mall_customers":
+            result = custseg.segment(shared("mall_customers.csv"), customers=True, id_column="CustomerID")
+        elif name == "cpq":
+            from custseg._demo import write_cpq_export
+
+            export = write_cpq_export(self.root / "cpq_export.parquet", n_lines=60_000, n_accounts=1_500, seed=7)
+            result = custseg.segment(export, preset="salesforce-cpq")
+        elif name == "hostile":
+            mapping = ColumnMapping(customer="cust", order="order", product="sku", quantity="qty", price="unit_price")
+            result = custseg.segment(hostile_lines(), mapping=mapping, k=3)
+            result.profiles.loc[0, "name_en"] = HOSTILE  # a segment name a user edited
+        else:
+            raise KeyError(name)
+        directory = custseg.write_run(result, self.root / name)
+        return Run(name, directory, result)
+
+
+@dataclass
+class Page:
+    console_errors: list[dict]
+    requests: list[str]
+    screenshot: Path
+
+
+def open_report(driver, report: Path, screenshot: Path) -> Page:
+    """Load `report`, wait for the charts, collect console errors and requests, save a full-page screenshot."""
+    driver.get_log("browser"), driver.get_log("performance")  # drop what earlier pages left
+    driver.get(report.resolve().as_uri())
+    driver.set_script_timeout(60)
+    driver.execute_async_script(
+        "var done = arguments[arguments.length - 1];"
+        "var wanted = document.querySelectorAll('script.plotly-figure').length;"
+        "(function poll(n) { if (document.querySelectorAll('.js-plotly-plot').length >= wanted || n > 600) done();"
+        " else setTimeout(function () { poll(n + 1); }, 100); })(0);")
+    console = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+    requests = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message["method"] == "Network.requestWillBeSent":
+            requests.append(message["params"]["request"]["url"])
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    width = driver.execute_script("return document.documentElement.scrollWidth")
+    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {"captureBeyondViewport": True, "clip": {
+        "x": 0, "y": 0, "width": width, "height": height, "scale": 1}})
+    screenshot.write_bytes(base64.b64decode(shot["data"]))
+    return Page(console, requests, screenshot)
+
+
+def external_requests(urls: list[str], report: Path) -> list[str]:
+    """Requests that left the file: anything but the report itself and inline data/blob URLs."""
+    own = report.resolve().as_uri()
+    return [u for u in urls if u != own and not u.startswith(("data:", "blob:"))]
+
+
