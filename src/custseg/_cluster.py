@@ -31,6 +31,15 @@ def parse_k_range(text: str) -> tuple[int, int]:
     return low, high
 
 
+MIN_CUSTOMERS = 3
+
+
+def check_enough_customers(n: int) -> None:
+    """Segmenting needs at least three customers (two segments and a silhouette)."""
+    if n < MIN_CUSTOMERS:
+        raise DataError(f"n_customers={n} is too few to segment; at least {MIN_CUSTOMERS} are needed")
+
+
 def _check_param(name: str, value, kind: type, low: float, high: float = float("inf")) -> None:
     if not isinstance(value, kind) or isinstance(value, bool) or not low <= value <= high:
         raise UsageError(
@@ -66,8 +75,7 @@ class Segmenter:
         _check_param("seed", self.seed, int, 0)
         _check_param("min_share", self.min_share, float, 0.0, 0.5)
         n = len(X)
-        if n < 2:
-            raise DataError(f"n_customers={n} is too few to segment; at least 3 are needed")
+        check_enough_customers(n)
         distinct = len(np.unique(X, axis=0))
         if self.k is not None:
             _check_param("k", self.k, int, 2)

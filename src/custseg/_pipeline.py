@@ -15,7 +15,7 @@ import pandas as pd
 
 from . import _schema as S
 from ._clean import clean_lines
-from ._cluster import Segmenter
+from ._cluster import Segmenter, check_enough_customers
 from ._config import RunConfig
 from ._customers import customer_table
 from ._features import REVENUE_FEATURE, TOP_PRODUCT, check_features, customer_features, default_as_of
@@ -94,12 +94,14 @@ def segment(data, config: RunConfig | None = None, progress: Progress | None = N
             options[key] = tuple(options[key])
     config = config or RunConfig(**options)
     timer = _Timer()
-    con = ibis.duckdb.connect(enable_progress_bar=False)
+    con = ibis.duckdb.connect()
+    con.raw_sql("SET enable_progress_bar = false")
     mapping = config.mapping
     with timer.stage("read"):
         source = open_source(data, con, config.read, list(mapping.roles().values()) if mapping and not config.customers else None)
     lines, customers, names, cleaning = (_table_features if config.customers else _line_features)(source, config, timer)
 
+    check_enough_customers(len(customers))
     X = customers[names].to_numpy(dtype=float)
     with timer.stage("scale"):
         scaler = Scaler(config.scaling)

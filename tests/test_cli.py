@@ -1,0 +1,116 @@
+"""The command line, in-process: exit codes and the exact one-line messages."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from custseg.cli import app
+
+runner = CliRunner()
+GOOD = "cust,inv,qty,price\n" + "".join(f"c{i % 9},i{i},{1 + i % 3},{5 + (i % 9) ** 2}\n" for i in range(90))
+MAP = ["--customer", "cust", "--order", "inv", "--quantity", "qty", "--price", "price"]
+
+
+def invoke(*args: str):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    return path
+
+
+def test_every_command_has_help():
+    for command in app.registered_commands:
+        assert command.callback.__doc__, command.name
+    assert "Segment the customers" in invoke("run", "--help").output
+
+
+def test_run_writes_outputs_and_prints_a_summary(tmp_path):
+    data = write(tmp_path, "sales.csv", GOOD)
+    result = invoke("run", data, *MAP, "--k-range", "2..4", "-o", tmp_path / "out", "--no-report")
+    assert result.exit_code == 0, result.output
+    assert "90 rows in, 90 kept, 9 customers" in result.output
+    assert f"Results in {tmp_path / 'out'}" in result.output.replace("\n", "")
+    assert (tmp_path / "out" / "model.json").is_file()
+    again = invoke("run", data, *MAP, "-o", tmp_path / "out", "--no-report")
+    assert again.exit_code == 2 and "already exists and is not empty (use --overwrite" in again.output
+
+
+def test_config_file_maps_columns_and_settings(tmp_path):
+    data = write(tmp_path, "sales.csv", GOOD)
+    config = write(tmp_path, "custseg.toml",
+                   '[columns]\ncustomer = "cust"\norder = "inv"\nquantity = "qty"\nprice = "price"\n\n[run]\nk = 3\nseed = 7\n')
+    result = invoke("run", data, "--config", config, "-o", tmp_path / "out", "--no-report")
+    assert result.exit_code == 0, result.output
+    assert "k=3 was set by the user" in result.output
+
+
+def sales(rows: list[str]) -> str:
+    return "cust,inv,qty,price,day\n" + "".join(row + "\n" for row in rows)
+
+
+MAP_DAY = [*MAP, "--date", "day", "--date-format", "%d/%m/%Y"]
+BAD_INPUTS = [
+    ("missing file", None, [], 1, "Error: {dir}/nope.csv: file not found"),
+    ("empty file", ("e.csv", ""), [], 1, "Error: {dir}/e.csv: the file is empty"),
+    ("header only", ("h.csv", "cust,inv,qty,price,day\n"), [], 1, "Error: {dir}/h.csv: no data rows (the file has a header only)"),
+    ("corrupt xlsx", ("c.xlsx", b"PK\x03\x04 not really a zip"), [], 1, "Error: {dir}/c.xlsx: cannot read as an Excel workbook"),
+    ("binary csv", ("b.csv", b"\x00\x01\x02\xff\xfe" * 50), [], 1, "Error: {dir}/b.csv: "),
+    ("missing column", ("m.csv", "cust,inv,qty\nc1,1,2\n"), [], 1,
+     "Error: {dir}/m.csv: missing column(s) price (price), day (date); the file has: cust, inv, qty"),
+    ("non-numeric", ("n.csv", sales(["c1,1,2,5,01/01/2020", "c2,2,N/A,5,01/01/2020"])), [], 1,
+     "Error: {dir}/n.csv: column 'qty' (quantity) has 1 non-numeric values, e.g. 'N/A' at data row 2"),
+    ("bad dates", ("d.csv", sales(["c1,1,2,5,01/01/2020", "c2,2,1,5,2020.13.01"])), [], 1,
+     "Error: {dir}/d.csv: column 'day' (date) has 1 dates that do not parse (expected %d/%m/%Y), e.g. '2020.13.01' at data row 2"),
+    ("all filtered", ("f.csv", sales(["c1,1,0,5,01/01/2020", "c2,2,-1,5,01/01/2020"])), [], 1,
+     "Error: {dir}/f.csv: all 2 lines were filtered out (quantity <= 0: 2)"),
+    ("single customer", ("s.csv", sales(["c1,1,2,5,01/01/2020", "c1,2,1,7,02/01/2020"])), [], 1,
+     "Error: n_customers=1 is too few to segment; at least 3 are needed"),
+    ("fewer customers than k", ("k.csv", sales([f"c{i},{i},{i + 1},5,01/01/2020" for i in range(4)])), ["--k", "5"], 1,
+     "Error: n_customers=4 should be > k=5"),
+    ("k range invalid", ("r.csv", sales(["c1,1,2,5,01/01/2020"])), ["--k-range", "6..3"], 2,
+     "Error: k range must satisfy 2 <= low <= high; got 6..3"),
+    ("unknown preset", ("p.csv", sales(["c1,1,2,5,01/01/2020"])), ["--preset", "sap"], 2,
+     "Error: unknown preset 'sap'; presets are online-retail, salesforce-cpq"),
+]
+
+
+@pytest.mark.parametrize(("case", "file", "extra", "code", "message"), BAD_INPUTS, ids=[c[0] for c in BAD_INPUTS])
+def test_bad_inputs_give_one_line_and_no_output(tmp_path, case, file, extra, code, message):
+    path = write(tmp_path, *file) if file else tmp_path / "nope.csv"
+    out = tmp_path / "out"
+    result = invoke("run", path, *MAP_DAY, *extra, "-o", out, "--no-report")
+    assert result.exit_code == code, result.output
+    output = result.output.replace("\n", "")
+    assert output.startswith(message.format(dir=tmp_path)), output
+    assert "Traceback" not in result.output
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]  # no staging left behind
+
+
+def test_output_that_is_a_file(tmp_path):
+    data = write(tmp_path, "sales.csv", GOOD)
+    target = write(tmp_path, "out", "I am a file")
+    result = invoke("run", data, *MAP, "-o", target, "--no-report")
+    assert result.exit_code == 2
+    assert result.output.replace("\n", "").startswith(f"Error: output {target} exists and is not a directory")
+    assert target.read_text() == "I am a file"
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    result = invoke("run", tmp_path / "nope.csv", *MAP, "--debug")
+    assert result.exit_code != 0 and result.exception is not None
+
+
+def test_customers_mode(tmp_path):
+    frame = pd.DataFrame({"id": [f"k{i}" for i in range(30)], "spend": [i % 3 * 100 + i for i in range(30)],
+                          "visits": [i % 3 for i in range(30)]})
+    data = tmp_path / "customers.csv"
+    frame.to_csv(data, index=False, sep=";")
+    result = invoke("run", data, "--customers", "--id", "id", "--k", "3", "-o", tmp_path / "out", "--no-report", "--lang", "fr")
+    assert result.exit_code == 0, result.output
+    assert "k=3 a été imposé par l'utilisateur" in result.output
