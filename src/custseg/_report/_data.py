@@ -56,7 +56,10 @@ def sample_per_segment(segment_ids: np.ndarray, max_points: int, seed: int) -> n
     segments, inverse, sizes = np.unique(segment_ids, return_inverse=True, return_counts=True)
     floor = np.minimum(sizes, max_points // (5 * len(segments)))
     rest = sizes - floor
-    quotas = floor + np.floor((max_points - floor.sum()) * rest / rest.sum()).astype(int)
+    exact = (max_points - floor.sum()) * rest / rest.sum()
+    quotas = floor + np.floor(exact).astype(int)
+    for i in np.argsort(-(exact - np.floor(exact)), kind="stable")[: max_points - quotas.sum()]:
+        quotas[i] += 1  # largest remainders first, so the sample holds exactly max_points rows
     rng = np.random.default_rng(seed)
     picked = [rng.choice(np.flatnonzero(inverse == i), size=quota, replace=False) for i, quota in enumerate(quotas)]
     return np.sort(np.concatenate(picked))

@@ -1,0 +1,132 @@
+"""The report's HTML without a browser: escaping, self-containment, languages, options, size."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from plotly.offline import get_plotlyjs
+
+from custseg import SegmentationResult, UsageError
+from custseg import _schema as S
+from custseg._report import PNG_DIR, render_report, report_data, segment_colors, write_report
+from custseg._report._data import sample_per_segment
+from report_helpers import CHROMIUM, HOSTILE
+
+EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
+
+
+def without_plotly(html: str) -> str:
+    bundle = get_plotlyjs()
+    assert html.count(bundle) == 1, "plotly.js must be embedded exactly once"
+    return html.replace(bundle, "")
+
+
+@pytest.mark.parametrize("n, k, max_points", [(100, 2, 1000), (10_000, 9, 500), (50_003, 3, 20_000)])
+def test_sample_per_segment_keeps_every_segment_within_the_cap(n, k, max_points):
+    rng = np.random.default_rng(0)
+    ids = np.minimum(rng.geometric(0.5, size=n), k)  # very unequal segments
+    rows = sample_per_segment(ids, max_points, seed=42)
+    assert len(rows) == min(n, max_points)
+    assert set(ids[rows]) == set(ids)
+    assert np.all(np.diff(rows) > 0)
+    assert np.array_equal(rows, sample_per_segment(ids, max_points, seed=42))
+
+
+def test_segment_colours_are_distinct_for_any_k():
+    for k in (1, 2, 9, 10, 11, 26, 40):
+        colors = segment_colors(k)
+        assert len(colors) == len(set(c.lower() for c in colors)) == k
+
+
+def test_report_is_one_self_contained_file(runs):
+    html = (runs.get("hostile").directory / S.REPORT_HTML).read_text(encoding="utf-8")
+    own = without_plotly(html)
+    assert not EXTERNAL.search(own), EXTERNAL.search(own)
+    assert "<link" not in own and "@import" not in own
+
+
+def test_hostile_names_are_escaped(runs):
+    html = (runs.get("hostile").directory / S.REPORT_HTML).read_text(encoding="utf-8")
+    assert HOSTILE not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "</script" not in "".join(re.findall(r'<script type="application/json"[^>]*>(.*?)</script>', html, re.S))
+
+
+def test_french_report_formats_numbers_for_french(runs, tmp_path):
+    run = runs.get("hostile")
+    target = render_report(run.result, tmp_path / "fr.html", lang="fr")
+    html = target.read_text(encoding="utf-8")
+    assert '<html lang="fr">' in html
+    assert "Rapport de segmentation clients" in html and "Action recommandée" in html
+    assert re.search(r"\d,\d\u202f%", html)  # 12,3 % (narrow no-break space before %)
+    assert run.result.profiles.loc[1, "name_fr"] in html
+
+
+def test_sampled_scatters_say_so(runs, tmp_path):
+    run = runs.get("hostile")
+    data = report_data(run.result, max_points=20)
+    assert data["scatter"]["n_shown"] <= 20 < data["scatter"]["n_total"]
+    html = render_report(run.result, tmp_path / "r.html", max_points=20).read_text(encoding="utf-8")
+    assert f"Showing {data['scatter']['n_shown']} of {data['scatter']['n_total']} customers, sampled per segment (seed 42)" in html
+
+
+@pytest.mark.parametrize("options", [{"lang": "de"}, {"max_points": 0}, {"map_method": "umap"}, {"units": "m"},
+                                     {"scatter_features": ["nope", "a", "b"]}])
+def test_bad_options_are_refused(runs, tmp_path, options):
+    with pytest.raises(UsageError):
+        render_report(runs.get("hostile").result, tmp_path / "r.html", **options)
+
+
+def test_forced_k_marks_the_choice_as_given(runs):
+    data = report_data(runs.get("online_retail_k9").result)
+    assert data["k_selection"]["given"] and len(data["segments"]) == 9
+    assert len(set(s["color"] for s in data["segments"])) == 9
+
+
+def test_map_shows_for_many_features_only(runs):
+    assert report_data(runs.get("cc_general").result)["map"]["method"] == "pca"
+    assert report_data(runs.get("mall_customers").result)["map"] is None
+
+
+def test_tsne_map_on_a_sample(runs):
+    data = report_data(runs.get("cc_general").result, map_method="tsne", max_points=600)
+    assert data["map"]["method"] == "tsne" and len(data["map"]["x"]) <= 600
+
+
+def test_rerender_from_run_directory_in_french_with_pngs(runs, tmp_path):
+    if not CHROMIUM.is_file():
+        pytest.skip("/usr/bin/chromium missing: PNG export runs plotly's Kaleido on the system Chromium")
+    pytest.importorskip("kaleido", reason="PNG export needs the kaleido package")
+    import shutil
+
+    run_dir = shutil.copytree(runs.get("hostile").directory, tmp_path / "run")
+    target = write_report(run_dir, lang="fr", png=True)
+    assert target == run_dir / S.REPORT_HTML
+    assert "Rapport de segmentation clients" in target.read_text(encoding="utf-8")
+    pngs = sorted(p.name for p in (run_dir / PNG_DIR).glob("*.png"))
+    assert {"01_k_selection.png", "02_silhouette.png", "03_scatter_3d.png", "04_pairs_1.png"} <= set(pngs)
+    for name in pngs:
+        assert (run_dir / PNG_DIR / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _inflated(result: SegmentationResult, n: int) -> SegmentationResult:
+    """The same run with its customers repeated (jittered) up to `n` rows: a stand-in for 1M customers."""
+    repeats = -(-n // len(result.assignments))
+    big = pd.concat([result.assignments] * repeats, ignore_index=True).iloc[:n].copy()
+    big[S.CUSTOMER_ID] = [f"C{i:07d}" for i in range(n)]
+    rng = np.random.default_rng(0)
+    for f in result.features:
+        big[S.z_column(f)] += rng.normal(0, 0.01, n)
+    return SegmentationResult(assignments=big, profiles=result.profiles, k_selection=result.k_selection,
+                              top_products=result.top_products, cleaning=result.cleaning, run=result.run,
+                              model=result.model)
+
+
+def test_report_for_a_million_customers_stays_small(runs, tmp_path):
+    result = _inflated(runs.get("cc_general").result, 1_000_000)
+    html = render_report(result, tmp_path / "big.html")
+    assert html.stat().st_size < 15 * 2**20
+    assert "Showing 20,000 of 1,000,000 customers" in html.read_text(encoding="utf-8")
