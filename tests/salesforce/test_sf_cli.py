@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-
 import pandas as pd
-from conftest import N_ACCOUNTS, N_SUBSCRIPTIONS, SECRET, account_id
+from sf_helpers import N_ACCOUNTS, N_SUBSCRIPTIONS, SECRET, account_id
 from typer.testing import CliRunner
 
 from custseg._cli_salesforce import app

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import SECRET
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from sf_helpers import SECRET
 
 from custseg._errors import DataError, UsageError
 from custseg._salesforce import SalesforceSettings, connect, settings_from_env

@@ -6,7 +6,7 @@ import csv
 
 import pandas as pd
 import pytest
-from conftest import N_SUBSCRIPTIONS, subscription_rows
+from sf_helpers import N_SUBSCRIPTIONS, subscription_rows
 
 from custseg._columns import SALESFORCE_CPQ_FIELDS
 from custseg._errors import DataError, UsageError

@@ -6,8 +6,8 @@ import json
 
 import pandas as pd
 import pytest
-from conftest import N_ACCOUNTS, SECRET, account_id, build_org, make_run_dir
 from fake_salesforce import describe_field
+from sf_helpers import N_ACCOUNTS, SECRET, account_id, build_org, make_run_dir
 
 from custseg._errors import DataError
 from custseg._salesforce import PushFields, push_segments
@@ -154,25 +154,15 @@ def test_request_limit_in_the_middle_stops_with_partial_results_recorded(client,
     ([describe_field("Segment__c", "string", updateable=False, length=80)], r"Segment__c are not editable by this user"),
     ([describe_field("Segment__c", "date")], r"Segment__c is of type date, expected"),
 ])
-def test_preflight_stops_before_sending_and_tells_the_admin_what_to_do(ca, fields, message, tmp_path, http_session):
-    from conftest import FakeSalesforce, SalesforceSettings, connect
-
+def test_preflight_stops_before_sending_and_tells_the_admin_what_to_do(client_for, fields, message, tmp_path):
     org = build_org(account_fields=fields)
-    fake = FakeSalesforce(org, ca).start()
-    try:
-        from fake_salesforce import RewriteAdapter
-
-        http_session.mount("https://", RewriteAdapter(f"127.0.0.1:{fake.port}"))
-        org.tokens.add(SECRET)
-        client = connect(SalesforceSettings(auth="token", instance_url=fake.url, access_token=SECRET), session=http_session, poll_seconds=0)
-        run_dir = make_run_dir(tmp_path / "out", {account_id(n): "A" for n in range(3)})
-        with pytest.raises(DataError, match=message) as info:
-            push(run_dir, client, apply=True)
-        text = str(info.value)
-        assert "Nothing was sent" in text and "custseg salesforce fields" in text and "page layout" in text
-        assert not org.query_jobs and not org.ingest_jobs
-    finally:
-        fake.stop()
+    client = client_for(org)
+    run_dir = make_run_dir(tmp_path / "out", {account_id(n): "A" for n in range(3)})
+    with pytest.raises(DataError, match=message) as info:
+        push(run_dir, client, apply=True)
+    text = str(info.value)
+    assert "Nothing was sent" in text and "custseg salesforce fields" in text and "page layout" in text
+    assert not org.query_jobs and not org.ingest_jobs
 
 
 def test_optional_score_date_model_fields(client, org, run_dir):
@@ -188,21 +178,13 @@ def test_optional_score_date_model_fields(client, org, run_dir):
     assert again.to_change == 0
 
 
-def test_restricted_picklist_missing_a_value(ca, tmp_path, http_session):
-    from conftest import FakeSalesforce, SalesforceSettings, connect
-    from fake_salesforce import RewriteAdapter
-
+def test_restricted_picklist_missing_a_value(client_for, tmp_path):
     org = build_org(account_fields=[describe_field("Segment__c", "picklist", picklist=["Champions", "Loyal"])])
-    fake = FakeSalesforce(org, ca).start()
-    try:
-        http_session.mount("https://", RewriteAdapter(f"127.0.0.1:{fake.port}"))
-        org.tokens.add(SECRET)
-        client = connect(SalesforceSettings(auth="token", instance_url=fake.url, access_token=SECRET), session=http_session, poll_seconds=0)
-        run_dir = make_run_dir(tmp_path / "out", {account_id(0): "Champions", account_id(1): "At risk"})
-        with pytest.raises(DataError, match="restricted picklist without the value.*'At risk'"):
-            push(run_dir, client)
-    finally:
-        fake.stop()
+    client = client_for(org)
+    run_dir = make_run_dir(tmp_path / "out", {account_id(0): "Champions", account_id(1): "At risk"})
+    with pytest.raises(DataError, match="restricted picklist without the value.*'At risk'"):
+        push(run_dir, client)
+    assert not org.ingest_jobs
 
 
 def test_unknown_accounts_are_counted_and_listed(client, org, run_dir):

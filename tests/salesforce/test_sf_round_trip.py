@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import N_ACCOUNTS
+from sf_helpers import N_ACCOUNTS
 
 from custseg._salesforce import PullOptions, pull_records, push_segments
 

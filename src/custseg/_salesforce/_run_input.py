@@ -61,7 +61,7 @@ def read_assignments(run_dir: str | Path, targets: PushFields) -> pd.DataFrame:
     empty = names.isna() | (names == "")
     if empty.any():
         raise DataError(f"{path}, column {S.SEGMENT_NAME}: empty for customer {ids[int(empty.to_numpy().argmax())]}")
-    out["segment"] = frame[S.SEGMENT_NAME].astype(str).to_numpy()
+    out["segment"] = names.astype(str).to_numpy()  # Salesforce trims text values: compare trimmed
     if targets.score:
         scores = pd.to_numeric(frame[targets.score_column], errors="coerce").astype(float)
         bad = ~scores.map(math.isfinite)

@@ -1,0 +1,88 @@
+"""Test data shared by the Salesforce tests: the fake org's content and run directories."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+from fake_salesforce import FakeOrg, describe_field
+
+from custseg._columns import SALESFORCE_CPQ_FIELDS
+from custseg._salesforce._soql import id18
+
+SECRET = "00DSECRET!Zq9-distinctive-token-7781"
+N_ACCOUNTS = 40
+N_SUBSCRIPTIONS = 2_350
+
+
+def account_id(n: int) -> str:
+    return id18(f"001{n:012d}")
+
+
+def subscription_rows(n: int) -> list[dict[str, str]]:
+    """Rows keyed by SOQL field names, with awkward text (commas, quotes, newlines, formulas, empties)."""
+    rows = []
+    for i in range(n):
+        year = 2019 + i % 3  # 2019, 2020, 2021
+        rows.append({
+            "Id": id18(f"a1X{i:012d}"),
+            "Name": f"SUB-{i:07d}",
+            "SBQQ__ProductName__c": ["SUPERBLANC 42,5 SAC 25KG", 'MULTIBAT "SAC"', "NATHURAL\nSAC", "=HYPERLINK(1)"][i % 4],
+            "SBQQ__Quantity__c": ["1", "-1", "190", "2.5"][i % 4],
+            "Description__c": "" if i % 7 == 0 else f"DESC-{i % 13}",
+            "Code_Produit__c": f"{1402543 + i % 50}",
+            "SBQQ__Account__c": account_id(i % N_ACCOUNTS),
+            "SBQQ__Contract__c": id18(f"800{i // 10:012d}"),
+            "SBQQ__ContractNumber__c": f"CON-{i // 10:09d}",
+            "SBQQ__StartDate__c": f"{year}-03-01",
+            "SBQQ__EndDate__c": f"{year}-11-28",
+            "SBQQ__NetPrice__c": f"{(i % 97) * 4.5 + 0.25:.2f}",
+            "SBQQ__Contract__r.BillingCountry": ["France", "Belgique", ""][i % 3],
+            "CreatedDate": f"{year}-{1 + i % 12:02d}-15T10:00:00.000+0000",
+        })
+    return rows
+
+
+def build_org(account_fields: list[dict] | None = None) -> FakeOrg:
+    org = FakeOrg()
+    plain = [f for f in SALESFORCE_CPQ_FIELDS if "." not in f]
+    sub_fields = [describe_field(f) for f in plain] + [
+        describe_field("Id", "id", updateable=False),
+        describe_field("CreatedDate", "datetime", updateable=False),
+        describe_field("SBQQ__Contract__c", "reference", relationship="SBQQ__Contract__r"),
+    ]
+    sub_fields = [f for f in sub_fields if not (f["name"] == "SBQQ__Contract__c" and f["relationshipName"] is None)]
+    for f in sub_fields:
+        if f["name"] in ("SBQQ__StartDate__c", "SBQQ__EndDate__c"):
+            f["type"] = "date"
+    org.add_object("SBQQ__Subscription__c", sub_fields, "a1X")
+    for row in subscription_rows(N_SUBSCRIPTIONS):
+        org.records["SBQQ__Subscription__c"][row["Id"]] = row
+    if account_fields is None:
+        account_fields = [
+            describe_field("Segment__c", "string", length=80),
+            describe_field("Segment_Score__c", "double", scale=4),
+            describe_field("Segment_Date__c", "date"),
+            describe_field("Segment_Model__c", "string", length=80),
+        ]
+    org.add_object("Account", [describe_field("Id", "id", updateable=False), describe_field("Name")] + account_fields, "001")
+    for n in range(N_ACCOUNTS):
+        org.records["Account"][account_id(n)] = {"Id": account_id(n), "Name": f"Client {n}", "Segment__c": ""}
+    return org
+
+
+def make_run_dir(path: Path, segments: dict[str, str], distance: float = 0.5, created: str = "2024-05-01T09:30:00+00:00") -> Path:
+    """A minimal run directory: assignments.parquet, run.json, model.json."""
+    path.mkdir(parents=True, exist_ok=True)
+    names = sorted(set(segments.values()))
+    frame = pd.DataFrame({
+        "customer_id": list(segments),
+        "segment_id": [names.index(v) + 1 for v in segments.values()],
+        "segment_name": list(segments.values()),
+        "distance": [distance + i / 1000 for i in range(len(segments))],
+    })
+    frame.to_parquet(path / "assignments.parquet", index=False)
+    (path / "run.json").write_text(json.dumps({"created": created, "features": ["TotalSales"], "k": {"chosen": len(names)}}))
+    (path / "model.json").write_text(json.dumps({"format_version": 1, "centroids": [[0.0]]}))
+    return path
