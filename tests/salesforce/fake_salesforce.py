@@ -95,11 +95,12 @@ class FakeOrg:
         self.short_page: int | None = None  # page number that loses its last row
         self.under_report: int = 0  # rows the query job claims in addition to the real ones
         self.polls_in_progress = 1
+        self.job_error = ""  # when set, update jobs fail whole with this errorMessage
         self.faults: list[dict] = []
 
     def fail(self, kind: str, method: str, path_end: str, nth: int = 1) -> None:
-        """Answer the `nth` authenticated `method` request whose path ends with `path_end` with
-        401 (kind 'expire': a login token is revoked) or 403 REQUEST_LIMIT_EXCEEDED (kind 'refuse')."""
+        """Answer the `nth` authenticated `method` request whose path ends with `path_end` with 401
+        (kind 'expire': a login token is revoked), 403 REQUEST_LIMIT_EXCEEDED ('refuse') or 500 ('server_error')."""
         self.faults.append({"kind": kind, "method": method, "path_end": path_end, "nth": nth, "seen": 0})
 
     def _fault(self, method: str, path: str) -> str | None:
@@ -161,6 +162,9 @@ class FakeOrg:
         header = next(reader)
         job.header = header
         fields = {f["name"]: f for f in self.objects[job.object_name]["fields"]}
+        if self.job_error:
+            job.state, job.error = "Failed", self.job_error
+            return
         for name in header:
             if name != "Id" and (name not in fields or not fields[name]["updateable"]):
                 job.state, job.error = "Failed", f"InvalidBatch : Field name not found : {name}"
@@ -267,6 +271,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self._error(401, "INVALID_SESSION_ID", "Session expired or invalid")
             if org.authenticated in org.refuse_at or fault == "refuse":
                 return self._error(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
+            if fault == "server_error":
+                return self._error(500, "UNKNOWN_EXCEPTION", "An unexpected error occurred. Please include this ErrorId: 1234")
             rest = match.group(2)
             query = parse_qs(url.query)
             try:

@@ -243,3 +243,23 @@ def test_no_secret_in_any_output_file(client, org, run_dir):
     for path in (run_dir / "salesforce").iterdir():
         assert SECRET not in path.read_text(), path.name
     assert SECRET in org.auth_headers  # it was really used
+
+
+def test_a_failed_job_stops_the_push_and_records_it(client, org, run_dir):
+    org.job_error = "InvalidBatch : Field name not found : Segment__c"
+    with pytest.raises(DataError, match="update job .*Field name not found : Segment__c"):
+        push(run_dir, client, apply=True)
+    out = run_dir / "salesforce"
+    results = pd.read_csv(out / "results.csv", dtype=str)
+    assert set(results["status"]) == {"not sent"}
+    audit = json.loads((out / "audit.jsonl").read_text().splitlines()[-1])
+    assert "Field name not found" in audit["error"] and audit["updated"] == 0
+    assert (out / "rollback.csv").is_file()
+
+
+def test_a_server_error_is_one_line_and_a_rerun_finishes(client, org, run_dir):
+    org.fail("server_error", "GET", "/successfulResults")
+    with pytest.raises(DataError, match="HTTP 500 .*UNKNOWN_EXCEPTION"):
+        push(run_dir, client, apply=True)
+    again = push(run_dir, client, apply=True)  # the job had been processed: nothing left to send
+    assert again.to_change == 0 and again.unchanged == N_ACCOUNTS
