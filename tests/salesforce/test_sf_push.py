@@ -230,10 +230,11 @@ def test_missing_run_directory_files(tmp_path, client):
 
 
 def test_csv_outputs_are_neutralised(client, org, tmp_path):
-    run_dir = make_run_dir(tmp_path / "out", {account_id(0): "=HYPERLINK(\"x\")", account_id(1): "+Loyal"})
-    push(run_dir, client, apply=True)
+    run_dir = make_run_dir(tmp_path / "out", {account_id(0): "=HYPERLINK(\"x\")", account_id(1): "+Loyal"}, distance=-0.25)
+    push(run_dir, client, fields=PushFields(score="Segment_Score__c"), apply=True)
     text = (run_dir / "salesforce" / "to_send.csv").read_text()
     assert "'=HYPERLINK" in text and "'+Loyal" in text
+    assert ",-0.2500\n" in text  # a number stays a number for Data Loader
     assert segment_of(org, 0) == '=HYPERLINK("x")'  # the API gets the real value
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import _schema as S
-from .._atomic import neutralise_frame, write_text_atomic
+from .._atomic import neutralise_cell, write_text_atomic
 from .._errors import CustsegError, DataError, UsageError
 from ._bulk import QueryJob
 from ._client import SalesforceClient
@@ -136,8 +136,20 @@ def read_current(client: SalesforceClient, object_name: str, field_names: list[s
 
 
 # -- outputs -------------------------------------------------------------------------------
+def _is_number(value: object) -> bool:
+    try:
+        return isinstance(value, str) and math.isfinite(float(value))
+    except ValueError:
+        return False
+
+
 def _write_csv(path: Path, frame: pd.DataFrame) -> None:
-    write_text_atomic(path, neutralise_frame(frame).to_csv(index=False, lineterminator="\n"))
+    """Atomic CSV with formula-like text neutralised; numbers such as '-0.25' stay loadable."""
+    safe = frame.copy()
+    for column in safe.columns:
+        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
+            safe[column] = safe[column].map(lambda v: v if _is_number(v) else neutralise_cell(v))
+    write_text_atomic(path, safe.to_csv(index=False, lineterminator="\n"))
 
 
 def _append_audit(path: Path, record: dict) -> None:
