@@ -21,7 +21,7 @@ def profiles_for(groups: list[tuple[float, float, float, int]]):
     names = list(frame.columns)
     z = (frame - frame.mean()) / frame.std()
     centers = np.array([z[labels == s].mean().to_numpy() for s in range(len(groups))])
-    return segment_profiles(frame, labels, centers, names, load_rules(), "TotalSales")
+    return segment_profiles(frame, labels, centers, names, load_rules(), "TotalSales")[0]
 
 
 def test_levels_cover_the_percentiles():
@@ -56,7 +56,8 @@ def test_fallback_names_use_the_distinctive_features():
     labels = np.array([0, 0, 0, 1, 1, 1])
     z = ((frame - frame.mean()) / frame.std()).to_numpy()
     centers = np.array([z[labels == s].mean(axis=0) for s in (0, 1)])
-    profiles = segment_profiles(frame, labels, centers, ["BALANCE", "TENURE"], load_rules(), None)
+    profiles, texts = segment_profiles(frame, labels, centers, ["BALANCE", "TENURE"], load_rules(), None)
+    assert texts[1]["description"]["en"] == "Customers with high BALANCE, very low TENURE."
     # segment 1's medians: BALANCE 110 (75th percentile: high), TENURE 6 (17th: very low)
     assert profiles.loc[1, "name_en"] == "High BALANCE, very low TENURE"
     assert profiles.loc[1, "name_fr"] == "BALANCE élevé, TENURE très bas"

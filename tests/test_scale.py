@@ -52,3 +52,18 @@ def test_errors():
         Scaler("zscore").fit(X)
     with pytest.raises(DataError, match="missing or infinite"):
         Scaler("rank").fit(np.array([[1.0], [np.nan]]))
+
+
+def test_rank_scores_training_customers_exactly_as_trained():
+    rng = np.random.default_rng(0)
+    X = np.c_[rng.integers(1, 6, 500).astype(float), rng.lognormal(3, 1, 500).round(2)]
+    ids = np.array([f"acc{i:04d}" for i in range(500)])
+    scaler = Scaler("rank")
+    Z = scaler.fit_transform(X, ids)
+    restored = Scaler.from_dict(scaler.to_dict())
+    shuffled = rng.permutation(500)
+    np.testing.assert_array_equal(restored.transform(X[shuffled], ids[shuffled]), Z[shuffled])
+    # a new customer equal to a training value lands between its neighbours, by id
+    new = restored.transform(X[:1], np.array(["acc0000x"]))
+    first = np.argsort(np.lexsort((ids, X[:, 0])))[0] + 1  # training rank of acc0000 on feature 0
+    assert (new[0, 0] * scaler.scale_[0] + scaler.center_[0]) == first + 0.5

@@ -34,12 +34,14 @@ def _looks_like_id(name: str, values: pd.Series) -> bool:
 
 
 def customer_table(table: ibis.Table, source: str, id_column: str | None = None, columns: list[str] | None = None,
-                   categorical: str = "ignore", decimal: str = "auto") -> tuple[pd.DataFrame, list[str], dict]:
+                   categorical: str = "ignore", decimal: str = "auto",
+                   imputation: dict[str, float] | None = None) -> tuple[pd.DataFrame, list[str], dict]:
     """Return (frame with `customer` + feature columns, feature names, preparation notes).
 
     Numeric columns are used (or `columns`); id-like numeric columns are excluded;
-    missing values are imputed with the column median; text columns are ignored or
-    one-hot encoded. The notes record every such decision.
+    missing values are imputed with the column median (or the given `imputation` values,
+    e.g. the training medians when scoring); text columns are ignored or one-hot
+    encoded. The notes record every such decision.
     """
     if categorical not in CATEGORICAL_MODES:
         raise UsageError(f"categorical must be one of {', '.join(CATEGORICAL_MODES)}; got {categorical!r}")
@@ -79,7 +81,7 @@ def customer_table(table: ibis.Table, source: str, id_column: str | None = None,
         if numbers.isna().all():
             raise DataError(f"{source}: column {name!r} is empty")
         if numbers.isna().any():
-            median = float(numbers.median())
+            median = float(imputation[name]) if imputation and name in imputation else float(numbers.median())
             notes["imputed"][name] = {"missing": int(numbers.isna().sum()), "median": median}
             numbers = numbers.fillna(median)
         if not np.isfinite(numbers).all():

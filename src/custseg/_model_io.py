@@ -12,16 +12,12 @@ from ._errors import DataError
 FORMAT_VERSION = 1
 
 
-def model_document(*, features: list[str], scaler: dict, centers: np.ndarray, profiles, columns: dict | None,
-                   mode: str, cleaning_rules: dict, training: dict, seed: int, config: dict) -> dict:
+def model_document(*, features: list[str], scaler: dict, centers: np.ndarray, segment_ids: list[int], texts: list[dict],
+                   columns: dict | None, mode: str, cleaning_rules: dict, training: dict, seed: int, config: dict,
+                   preparation: dict | None = None) -> dict:
     """Assemble the model.json content."""
-    segments = [
-        {
-            "id": int(row["segment_id"]),
-            **{key: {lang: row[f"{key}_{lang}"] for lang in ("en", "fr")} for key in ("name", "description", "action")},
-        }
-        for _, row in profiles.iterrows()
-    ]
+    segments = [{"id": int(i), **{key: dict(t[key]) for key in ("name", "description", "action")}}
+                for i, t in zip(segment_ids, texts)]
     return {
         "format": "custseg-model",
         "format_version": FORMAT_VERSION,
@@ -33,6 +29,7 @@ def model_document(*, features: list[str], scaler: dict, centers: np.ndarray, pr
         "centroids": np.asarray(centers).tolist(),
         "segments": segments,
         "training": training,
+        "preparation": preparation,
         "seed": seed,
         "config": config,
     }

@@ -6,6 +6,7 @@ import datetime as dtm
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
@@ -66,14 +67,86 @@ def _line_features(source: Source, config: RunConfig, timer: _Timer):
     return kept, customers, names, cleaning
 
 
-def _table_features(source: Source, config: RunConfig, timer: _Timer):
+def _table_features(source: Source, config: RunConfig, timer: _Timer, imputation: dict | None = None):
     with timer.stage("features"):
         customers, names, notes = customer_table(source.table, source.name, config.id_column,
                                                  list(config.columns) if config.columns else None,
-                                                 config.categorical, config.read.decimal)
+                                                 config.categorical, config.read.decimal, imputation)
     cleaning = {"rows_in": len(customers), "rows_out": len(customers), "dropped": {}, "customers_in": len(customers),
                 "customers_kept": len(customers), "date_min": None, "date_max": None, "preparation": notes}
     return None, customers, names, cleaning
+
+
+@dataclass
+class Prepared:
+    """A read, cleaned input with one row of features per customer (sorted by customer id)."""
+
+    source: Source
+    lines: ibis.Table | None
+    customers: pd.DataFrame
+    names: list[str]
+    cleaning: dict
+    timer: _Timer
+
+    @property
+    def X(self) -> np.ndarray:
+        return self.customers[self.names].to_numpy(dtype=float)
+
+    @property
+    def ids(self) -> np.ndarray:
+        return self.customers["customer"].astype(str).to_numpy()
+
+    @property
+    def revenue_feature(self) -> str | None:
+        return REVENUE_FEATURE if REVENUE_FEATURE in self.customers.columns else None
+
+
+def prepare(data, config: RunConfig, imputation: dict | None = None) -> Prepared:
+    """Read, type, clean and compute the per-customer features of `data`."""
+    timer = _Timer()
+    con = ibis.duckdb.connect()
+    con.raw_sql("SET enable_progress_bar = false")
+    mapping = config.mapping
+    with timer.stage("read"):
+        source = open_source(data, con, config.read, list(mapping.roles().values()) if mapping and not config.customers else None)
+    if config.customers:
+        lines, customers, names, cleaning = _table_features(source, config, timer, imputation)
+    else:
+        lines, customers, names, cleaning = _line_features(source, config, timer)
+    check_enough_customers(len(customers))
+    return Prepared(source, lines, customers, names, cleaning, timer)
+
+
+def config_from_options(config: RunConfig | None, options: dict) -> RunConfig:
+    """A RunConfig from keyword options (`preset=` names a column preset)."""
+    from ._columns import preset
+
+    if "preset" in options:
+        options["mapping"] = preset(options.pop("preset"))
+    for key in ("features", "columns"):
+        if isinstance(options.get(key), list):
+            options[key] = tuple(options[key])
+    return config or RunConfig(**options)
+
+
+def segmenter_for(config: RunConfig) -> Segmenter:
+    """The unfitted segmenter a config describes."""
+    return Segmenter(k=config.k, k_range=config.k_range, n_init=config.n_init, seed=config.seed,
+                     min_share=config.min_share, silhouette_exact_max=config.silhouette_exact_max,
+                     silhouette_sample_size=config.silhouette_sample_size)
+
+
+def fit_model(prepared: Prepared, config: RunConfig, progress: Progress | None = None) -> tuple[Scaler, np.ndarray, Segmenter]:
+    """Scale, then fit the segmenter; segments renumbered so 1 has the most revenue (or customers)."""
+    timer = prepared.timer
+    with timer.stage("scale"):
+        scaler = Scaler(config.scaling)
+        Z = scaler.fit_transform(prepared.X, prepared.ids)
+    with timer.stage("cluster"):
+        segmenter = segmenter_for(config).fit(Z, progress=progress)
+    revenue = prepared.customers[prepared.revenue_feature].to_numpy() if prepared.revenue_feature else None
+    segmenter.relabel(_segment_order(segmenter.labels_, revenue))
+    return scaler, Z, segmenter
 
 
 def segment(data, config: RunConfig | None = None, progress: Progress | None = None, **options) -> SegmentationResult:
@@ -85,42 +158,15 @@ def segment(data, config: RunConfig | None = None, progress: Progress | None = N
     >>> result = segment("sales.xlsx", preset="salesforce-cpq")  # doctest: +SKIP
     >>> result.profiles[["segment_id", "name_en", "size"]]         # doctest: +SKIP
     """
-    from ._columns import preset
-
-    if "preset" in options:
-        options["mapping"] = preset(options.pop("preset"))
-    for key in ("features", "columns"):
-        if isinstance(options.get(key), list):
-            options[key] = tuple(options[key])
-    config = config or RunConfig(**options)
-    timer = _Timer()
-    con = ibis.duckdb.connect()
-    con.raw_sql("SET enable_progress_bar = false")
-    mapping = config.mapping
-    with timer.stage("read"):
-        source = open_source(data, con, config.read, list(mapping.roles().values()) if mapping and not config.customers else None)
-    lines, customers, names, cleaning = (_table_features if config.customers else _line_features)(source, config, timer)
-
-    check_enough_customers(len(customers))
-    X = customers[names].to_numpy(dtype=float)
-    with timer.stage("scale"):
-        scaler = Scaler(config.scaling)
-        Z = scaler.fit_transform(X)
-    with timer.stage("cluster"):
-        segmenter = Segmenter(k=config.k, k_range=config.k_range, n_init=config.n_init, seed=config.seed,
-                              min_share=config.min_share, silhouette_exact_max=config.silhouette_exact_max,
-                              silhouette_sample_size=config.silhouette_sample_size).fit(Z, progress=progress)
-    revenue_feature = REVENUE_FEATURE if REVENUE_FEATURE in customers.columns else None
-    with timer.stage("profile"):
-        order = _segment_order(segmenter.labels_, customers[revenue_feature].to_numpy() if revenue_feature else None)
-        segmenter.relabel(order)
-        labels = segmenter.labels_
-        profiles = segment_profiles(customers, labels, segmenter.cluster_centers_, names,
-                                    load_rules(config.rules_file), revenue_feature)
-        assignments = _assignments(customers, names, Z, segmenter, profiles, config.lang)
-        products = (top_products(lines, assignments[[S.CUSTOMER_ID, S.SEGMENT_ID]].rename(columns={S.CUSTOMER_ID: "customer"}))
-                    if lines is not None else pd.DataFrame(columns=["segment_id", "rank", "product", "label", "revenue", "share", "lift"]))
-    return _result(source, config, cleaning, names, scaler, segmenter, profiles, assignments, products, timer)
+    config = config_from_options(config, options)
+    prepared = prepare(data, config)
+    scaler, Z, segmenter = fit_model(prepared, config, progress)
+    k_info = {"chosen": segmenter.k_, "reason_en": segmenter.reason_["en"], "reason_fr": segmenter.reason_["fr"],
+              "rule": "given" if config.k else f"highest silhouette with min segment share >= {config.min_share}",
+              "knee": segmenter.knee_}
+    return build_result(prepared, config, scaler, Z, segmenter.labels_, segmenter.cluster_centers_,
+                        list(range(1, segmenter.k_ + 1)), None, segmenter.k_selection_, segmenter.silhouette_samples_,
+                        k_info, mode="run")
 
 
 def _segment_order(labels: np.ndarray, revenue: np.ndarray | None) -> np.ndarray:
@@ -130,33 +176,40 @@ def _segment_order(labels: np.ndarray, revenue: np.ndarray | None) -> np.ndarray
     return np.lexsort((np.arange(k), -weight))
 
 
-def _assignments(customers: pd.DataFrame, names: list[str], Z: np.ndarray, segmenter: Segmenter,
-                 profiles: pd.DataFrame, lang: str) -> pd.DataFrame:
-    labels = segmenter.labels_
-    distances = np.sqrt(((Z - segmenter.cluster_centers_[labels]) ** 2).sum(axis=1))
-    frame = pd.DataFrame({S.CUSTOMER_ID: customers["customer"].astype(str).to_numpy(), S.SEGMENT_ID: labels + 1})
-    frame[S.SEGMENT_NAME] = profiles[f"name_{lang}"].to_numpy()[labels]
-    for j, name in enumerate(names):
-        frame[name] = customers[name].to_numpy()
-    if TOP_PRODUCT in customers.columns:
-        frame[TOP_PRODUCT] = customers[TOP_PRODUCT].to_numpy()
-    for j, name in enumerate(names):
-        frame[S.z_column(name)] = Z[:, j]
-    frame[S.DISTANCE] = distances
-    frame[S.SILHOUETTE] = segmenter.silhouette_samples_
-    return frame
-
-
-def _result(source, config, cleaning, names, scaler, segmenter, profiles, assignments, products, timer) -> SegmentationResult:
-    k_info = {"chosen": segmenter.k_, "reason_en": segmenter.reason_["en"], "reason_fr": segmenter.reason_["fr"],
-              "rule": "given" if config.k else f"highest silhouette with min segment share >= {config.min_share}",
-              "knee": segmenter.knee_}
-    input_info = {"path": str(source.path) if source.path else source.name, "name": Path(source.name).name,
-                  "sha256": source.sha256, "kind": source.kind, "rows": cleaning["rows_in"]}
+def build_result(prepared: Prepared, config: RunConfig, scaler: Scaler, Z: np.ndarray, labels: np.ndarray,
+                 centers: np.ndarray, segment_ids: list[int], texts: list[dict | None] | None,
+                 k_selection: pd.DataFrame, silhouette_samples: np.ndarray, k_info: dict, mode: str,
+                 extra_columns: dict | None = None, extra_run: dict | None = None) -> SegmentationResult:
+    """Profiles, assignments, top products, run record and model, from fitted pieces."""
+    timer, customers, names = prepared.timer, prepared.customers, prepared.names
+    with timer.stage("profile"):
+        profiles, segment_texts = segment_profiles(customers, labels, centers, names, load_rules(config.rules_file),
+                                                   prepared.revenue_feature, segment_ids, texts)
+        ids = np.asarray(segment_ids)
+        frame = pd.DataFrame({S.CUSTOMER_ID: prepared.ids, S.SEGMENT_ID: ids[labels]})
+        frame[S.SEGMENT_NAME] = profiles[f"name_{config.lang}"].to_numpy()[labels]
+        for name in names:
+            frame[name] = customers[name].to_numpy()
+        if TOP_PRODUCT in customers.columns:
+            frame[TOP_PRODUCT] = customers[TOP_PRODUCT].to_numpy()
+        for j, name in enumerate(names):
+            frame[S.z_column(name)] = Z[:, j]
+        frame[S.DISTANCE] = np.sqrt(((Z - centers[labels]) ** 2).sum(axis=1))
+        frame[S.SILHOUETTE] = silhouette_samples
+        for column, values in (extra_columns or {}).items():
+            frame[column] = values
+        if prepared.lines is not None:
+            keyed = frame[[S.CUSTOMER_ID, S.SEGMENT_ID]].rename(columns={S.CUSTOMER_ID: "customer"})
+            products = top_products(prepared.lines, keyed)
+        else:
+            products = pd.DataFrame(columns=["segment_id", "rank", "product", "label", "revenue", "share", "lift"])
+    source, cleaning = prepared.source, prepared.cleaning
     run = {
         "custseg_version": package_versions()["custseg"],
         "created": dtm.datetime.now(dtm.timezone.utc).isoformat(timespec="seconds"),
-        "input": input_info,
+        "mode": mode,
+        "input": {"path": str(source.path) if source.path else source.name, "name": Path(source.name).name,
+                  "sha256": source.sha256, "kind": source.kind, "rows": cleaning["rows_in"]},
         "config": config.to_dict(),
         "seed": config.seed,
         "versions": package_versions(),
@@ -165,15 +218,18 @@ def _result(source, config, cleaning, names, scaler, segmenter, profiles, assign
         "features": names,
         "scaling": config.scaling,
         "lang": config.lang,
-        "n_customers": int(len(assignments)),
+        "n_customers": int(len(frame)),
+        "date_min": cleaning.get("date_min"),
+        "date_max": cleaning.get("date_max"),
+        **(extra_run or {}),
     }
     model = model_document(
-        features=names, scaler=scaler.to_dict(), centers=segmenter.cluster_centers_, profiles=profiles,
+        features=names, scaler=scaler.to_dict(), centers=centers, segment_ids=segment_ids, texts=segment_texts,
         columns=config.mapping.to_dict() if config.mapping and not config.customers else None,
         mode="customers" if config.customers else "lines", cleaning_rules=config.cleaning.to_dict(),
-        training={"sha256": source.sha256, "date_min": cleaning.get("date_min"), "date_max": cleaning.get("date_max"),
-                  "n_customers": int(len(assignments))},
-        seed=config.seed, config=run["config"],
+        training={"sha256": source.sha256, "input": run["input"]["name"], "date_min": cleaning.get("date_min"),
+                  "date_max": cleaning.get("date_max"), "n_customers": int(len(frame))},
+        seed=config.seed, config=run["config"], preparation=cleaning.get("preparation"),
     )
-    return SegmentationResult(assignments=assignments, profiles=profiles, k_selection=segmenter.k_selection_,
+    return SegmentationResult(assignments=frame, profiles=profiles, k_selection=k_selection,
                               top_products=products, cleaning=cleaning, run=run, model=model)

@@ -105,9 +105,19 @@ def _make_distinct(texts: list[dict], levels: list[dict], z: list[dict], rules: 
 
 
 def segment_profiles(features: pd.DataFrame, labels: np.ndarray, centers: np.ndarray, names: list[str],
-                     rules: dict, revenue_feature: str | None) -> pd.DataFrame:
-    """One row per segment (segment ids 1..k in label order); columns as in docs/outputs.md."""
+                     rules: dict, revenue_feature: str | None, segment_ids: list[int] | None = None,
+                     texts: list[dict | None] | None = None) -> tuple[pd.DataFrame, list[dict]]:
+    """One row per segment, in label order (columns as in docs/outputs.md), and the texts.
+
+    The texts (name/description/action per language, descriptions without the facts)
+    are what model.json stores.
+
+    `segment_ids` default to 1..k. `texts[i]` (name/description/action per language),
+    where given, is kept instead of generating segment i's texts from the rules, as when
+    scoring with a saved model or when a refreshed segment inherits its identity.
+    """
     k = len(centers)
+    segment_ids = list(segment_ids) if segment_ids is not None else list(range(1, k + 1))
     values = {f: features[f].to_numpy(dtype=float) for f in names}
     overall_mean = {f: values[f].mean() for f in names}
     revenue = values.get(revenue_feature) if revenue_feature else None
@@ -115,23 +125,31 @@ def segment_profiles(features: pd.DataFrame, labels: np.ndarray, centers: np.nda
     rows, seg_levels, seg_z = [], [], []
     for s in range(k):
         mask = labels == s
-        row = {S.SEGMENT_ID: s + 1, "size": int(mask.sum()), "customer_share": float(mask.mean())}
+        row = {S.SEGMENT_ID: segment_ids[s], "size": int(mask.sum()), "customer_share": float(mask.mean())}
         row["revenue"] = float(revenue[mask].sum()) if revenue is not None else np.nan
         row["revenue_share"] = float(row["revenue"] / total_revenue) if revenue is not None and total_revenue else np.nan
         levels, zs = {}, {}
         for j, f in enumerate(names):
-            median = float(np.median(values[f][mask]))
-            row[f"mean_{f}"] = float(values[f][mask].mean())
+            median = float(np.median(values[f][mask])) if mask.any() else np.nan
+            row[f"mean_{f}"] = float(values[f][mask].mean()) if mask.any() else np.nan
             row[f"median_{f}"] = median
             row[f"z_{f}"] = float(centers[s, j])
             row[f"lift_{f}"] = float(row[f"mean_{f}"] / overall_mean[f]) if overall_mean[f] else np.nan
-            levels[f] = row[f"level_{f}"] = level_of(_percentile(values[f], median))
+            levels[f] = row[f"level_{f}"] = level_of(_percentile(values[f], median)) if mask.any() else ""
             zs[f] = float(centers[s, j])
         rows.append(row)
         seg_levels.append(levels)
         seg_z.append(zs)
-    texts = _name_segments(seg_levels, seg_z, rules)
-    for row, entry in zip(rows, texts):
+    generated = _name_segments(seg_levels, seg_z, rules)
+    if texts is not None:
+        kept = {t["name"]["en"] for t in texts if t}
+        for i, given in enumerate(texts):
+            if given:
+                generated[i] = given
+            elif generated[i]["name"]["en"] in kept:  # a new segment must not take a kept segment's name
+                for lang, word in (("en", "new"), ("fr", "nouveau")):
+                    generated[i]["name"][lang] += f" ({word})"
+    for row, entry in zip(rows, generated):
         for lang in S.LANGUAGES:
             facts = f"{format_percent(row['customer_share'], lang)} " + ("des clients" if lang == "fr" else "of customers")
             if not np.isnan(row["revenue_share"]):
@@ -142,7 +160,7 @@ def segment_profiles(features: pd.DataFrame, labels: np.ndarray, centers: np.nda
     text_cols = [f"{key}_{lang}" for key in ("name", "description", "action") for lang in S.LANGUAGES]
     frame = pd.DataFrame(rows)
     head = [S.SEGMENT_ID, *text_cols, "size", "customer_share", "revenue", "revenue_share"]
-    return frame[head + [c for c in frame.columns if c not in head]]
+    return frame[head + [c for c in frame.columns if c not in head]], generated
 
 
 def top_products(lines: ibis.Table, segments: pd.DataFrame, n: int = TOP_N) -> pd.DataFrame:

@@ -32,6 +32,29 @@ def _first_ranks(column: np.ndarray) -> np.ndarray:
     return ranks
 
 
+def _ranks_against(ref_values: np.ndarray, ref_ids: np.ndarray, values: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Rank of each (value, id) among the training customers ordered by (value, id).
+
+    A training customer with its training value gets exactly its training rank; any
+    other customer gets the half rank between its two neighbours.
+    """
+    n_ref = len(ref_values)
+    all_values = np.concatenate([_round_significant(ref_values), _round_significant(values)])
+    all_ids = np.concatenate([ref_ids.astype(str), ids.astype(str)])
+    is_query = np.concatenate([np.zeros(n_ref, bool), np.ones(len(values), bool)])
+    order = np.lexsort((is_query, all_ids, all_values))
+    refs_before = np.cumsum(~is_query[order])  # training customers up to and including each position
+    sorted_values, sorted_ids = all_values[order], all_ids[order]
+    previous_same = np.r_[False, (sorted_values[1:] == sorted_values[:-1]) & (sorted_ids[1:] == sorted_ids[:-1])]
+    previous_is_ref = np.r_[False, ~is_query[order][:-1]]
+    exact = previous_same & previous_is_ref
+    ranks_sorted = np.where(exact, refs_before, refs_before + 0.5)
+    ranks = np.empty(len(values))
+    query_positions = np.flatnonzero(is_query[order])
+    ranks[order[query_positions] - n_ref] = ranks_sorted[query_positions]
+    return ranks
+
+
 def _signed_log(values: np.ndarray) -> np.ndarray:
     return np.sign(values) * np.log1p(np.abs(values))
 
@@ -51,28 +74,36 @@ class Scaler:
         if not hasattr(self, "center_"):
             raise NotFittedError("this Scaler is not fitted yet; call fit first")
 
-    def _pre(self, X: np.ndarray, fitting: bool) -> np.ndarray:
+    def _pre(self, X: np.ndarray, ids: np.ndarray | None, fitting: bool) -> np.ndarray:
         if self.kind == "log":
             return _signed_log(X)
         if self.kind == "rank":
             if fitting:
                 return np.column_stack([_first_ranks(col) for col in X.T])
-            return np.column_stack([self._midranks(X[:, j], j) for j in range(X.shape[1])])
+            if ids is None:
+                return np.column_stack([self._midranks(X[:, j], j) for j in range(X.shape[1])])
+            return np.column_stack([_ranks_against(self.reference_[:, j], self.reference_ids_, X[:, j], np.asarray(ids))
+                                    for j in range(X.shape[1])])
         return X
 
     def _midranks(self, values: np.ndarray, j: int) -> np.ndarray:
-        reference = self.reference_[j]
+        reference = np.sort(_round_significant(self.reference_[:, j]))
+        values = _round_significant(values)
         low = np.searchsorted(reference, values, side="left")
         high = np.searchsorted(reference, values, side="right")
         return (low + high) / 2 + 0.5
 
-    def fit(self, X: np.ndarray) -> "Scaler":
-        """Learn the scaling of each column of X."""
-        self.fit_transform(X)
+    def fit(self, X: np.ndarray, ids: np.ndarray | None = None) -> "Scaler":
+        """Learn the scaling of each column of X (rows in customer-id order; `ids` for rank)."""
+        self.fit_transform(X, ids)
         return self
 
-    def fit_transform(self, X: np.ndarray) -> np.ndarray:
-        """Fit, then return X in model units."""
+    def fit_transform(self, X: np.ndarray, ids: np.ndarray | None = None) -> np.ndarray:
+        """Fit, then return X in model units.
+
+        For `rank`, ties are broken by row order; `ids` (the customer ids, in that order)
+        are kept so that `transform` can rank a training customer exactly as here.
+        """
         if self.kind not in SCALINGS:
             raise UsageError(f"scaling must be one of {', '.join(SCALINGS)}; got {self.kind!r}")
         X = np.asarray(X, dtype=np.float64)
@@ -81,8 +112,9 @@ class Scaler:
         self.n_features_in_ = X.shape[1]
         self.min_, self.max_ = X.min(axis=0), X.max(axis=0)
         if self.kind == "rank":
-            self.reference_ = [np.sort(col) for col in X.T]
-        pre = self._pre(X, fitting=True)
+            self.reference_ = X.copy()
+            self.reference_ids_ = np.asarray(ids if ids is not None else np.arange(len(X)).astype(str)).astype(str)
+        pre = self._pre(X, None, fitting=True)
         if self.kind in ("rank", "log"):
             center, scale = pre.mean(axis=0), pre.std(axis=0, ddof=1 if self.kind == "rank" else 0)
         elif self.kind == "robust":
@@ -97,13 +129,18 @@ class Scaler:
         self.center_, self.scale_ = np.asarray(center, float), np.asarray(scale, float)
         return (pre - self.center_) / self.scale_
 
-    def transform(self, X: np.ndarray) -> np.ndarray:
-        """Scale new rows with the fitted parameters (rank: mid-rank among the training values)."""
+    def transform(self, X: np.ndarray, ids: np.ndarray | None = None) -> np.ndarray:
+        """Scale new rows with the fitted parameters.
+
+        rank: with `ids`, each customer is placed among the training customers by
+        (value, id), so training customers get their training ranks exactly; without
+        ids, the mid-rank among equal training values.
+        """
         self._check_fitted()
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or X.shape[1] != self.n_features_in_:
             raise DataError(f"expected {self.n_features_in_} features, got {X.shape[1] if X.ndim == 2 else X.ndim}")
-        return (self._pre(X, fitting=False) - self.center_) / self.scale_
+        return (self._pre(X, ids, fitting=False) - self.center_) / self.scale_
 
     def out_of_range(self, X: np.ndarray) -> np.ndarray:
         """Boolean mask of rows with any value outside the training range."""
@@ -117,7 +154,7 @@ class Scaler:
         out = {"kind": self.kind, "center": self.center_.tolist(), "scale": self.scale_.tolist(),
                "min": self.min_.tolist(), "max": self.max_.tolist()}
         if self.kind == "rank":
-            out["reference"] = [col.tolist() for col in self.reference_]
+            out["reference"] = {"ids": self.reference_ids_.tolist(), "values": self.reference_.T.tolist()}
         return out
 
     @classmethod
@@ -128,5 +165,6 @@ class Scaler:
         scaler.min_, scaler.max_ = np.asarray(data["min"], float), np.asarray(data["max"], float)
         scaler.n_features_in_ = len(scaler.center_)
         if scaler.kind == "rank":
-            scaler.reference_ = [np.asarray(col, float) for col in data["reference"]]
+            scaler.reference_ = np.asarray(data["reference"]["values"], float).T
+            scaler.reference_ids_ = np.asarray(data["reference"]["ids"]).astype(str)
         return scaler
