@@ -96,6 +96,7 @@ def pull(
         client = connect(settings_from_env(file_config))
         with _Bar() as bar:
             report = pull_records(client, output, options, overwrite=overwrite, progress=bar)
+        console.print(f"SOQL: {report.soql}", markup=False, soft_wrap=True)
         console.print(f"{report.rows:,} rows in {report.pages} page(s) written to {output} (query job {report.job_id}).",
                       markup=False, soft_wrap=True)
 
@@ -120,6 +121,9 @@ def _print_push(report) -> None:
         if len(report.transitions) > 20:
             changes.add_row("...", f"{len(report.transitions) - 20} more in diff.csv", "")
         console.print(changes)
+    if report.not_found:
+        console.print(f"{report.not_found:,} customer(s) have no {report.object_name} visible to this user "
+                      "(deleted, merged or not shared): see not_found.csv.", markup=False, soft_wrap=True)
     files = ", ".join(v for k, v in report.files.items() if k not in ("rollback_copy",))
     console.print(f"Files in {report.out_dir}: {files}", markup=False, soft_wrap=True)
 
