@@ -7,29 +7,26 @@ from pathlib import Path
 
 import pytest
 import requests
-import trustme
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT / "src") not in sys.path:
     sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fake_salesforce import FakeOrg, FakeSalesforce, RewriteAdapter  # noqa: E402
+from fake_salesforce import FakeOrg, FakeSalesforce, RewriteAdapter, LocalCA  # noqa: E402
 from sf_helpers import N_ACCOUNTS, SECRET, account_id, build_org, make_run_dir  # noqa: E402
 
 from custseg._salesforce import SalesforceSettings, connect  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def ca() -> trustme.CA:
-    return trustme.CA()
+def ca(tmp_path_factory) -> LocalCA:
+    return LocalCA(tmp_path_factory.mktemp("ca"))
 
 
 @pytest.fixture(scope="session")
-def ca_file(ca, tmp_path_factory) -> str:
-    path = tmp_path_factory.mktemp("ca") / "ca.pem"
-    ca.cert_pem.write_to_path(str(path))
-    return str(path)
+def ca_file(ca) -> str:
+    return str(ca.ca_file)
 
 
 @pytest.fixture(autouse=True)

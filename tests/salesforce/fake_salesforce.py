@@ -1,8 +1,9 @@
 """A small stateful Salesforce (login, describe, Bulk API 2.0 query and ingest) over TLS.
 
 The real, unchanged simple-salesforce client talks to it: `instance_url` is
-`https://127.0.0.1:PORT` and the test CA (trustme) is trusted through a
-`requests.Session` (`verify=`) or `REQUESTS_CA_BUNDLE`. Login hosts
+`https://127.0.0.1:PORT` and the test certificate authority (`LocalCA`, built with
+`cryptography`, which simple-salesforce already needs) is trusted through
+`REQUESTS_CA_BUNDLE` or a `requests.Session`'s `verify`. Login hosts
 (`login.salesforce.com`, `acme.my.salesforce.com`, ...) reach it through
 `RewriteAdapter`. Faults are switched on by setting attributes of `FakeOrg`.
 """
@@ -11,7 +12,9 @@ from __future__ import annotations
 
 import base64
 import csv
+import datetime as dtm
 import io
+import ipaddress
 import itertools
 import json
 import re
@@ -19,9 +22,14 @@ import ssl
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import jwt
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from requests.adapters import HTTPAdapter
 
 API = re.compile(r"^/services/data/v(\d+\.\d)/(.*)$")
@@ -414,17 +422,60 @@ class Handler(BaseHTTPRequestHandler):
         return self._error(404, "NOT_FOUND", "no such ingest resource")
 
 
+class LocalCA:
+    """A certificate authority and a server certificate for 127.0.0.1, as PEM files in `directory`."""
+
+    def __init__(self, directory: Path) -> None:
+        now = dtm.datetime.now(dtm.timezone.utc)
+        ca_key = ec.generate_private_key(ec.SECP256R1())
+        ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "custseg test CA")])
+        usage = dict(content_commitment=False, key_encipherment=False, data_encipherment=False, key_agreement=False,
+                     encipher_only=False, decipher_only=False)
+        ca_cert = (
+            x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dtm.timedelta(days=1)).not_valid_after(now + dtm.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True, **usage), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+            .sign(ca_key, hashes.SHA256())
+        )
+        key = ec.generate_private_key(ec.SECP256R1())
+        cert = (
+            x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dtm.timedelta(days=1)).not_valid_after(now + dtm.timedelta(days=30))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                                                        x509.DNSName("localhost")]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=False, crl_sign=False, **usage), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+            .sign(ca_key, hashes.SHA256())
+        )
+        self.ca_file = directory / "ca.pem"
+        self.cert_file = directory / "server.pem"
+        self.key_file = directory / "server.key"
+        self.ca_file.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+        self.cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        self.key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                    serialization.NoEncryption()))
+
+    def server_context(self) -> ssl.SSLContext:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(self.cert_file, self.key_file)
+        return context
+
+
 class FakeSalesforce:
-    """The server: start() on 127.0.0.1 with TLS from `ca` (a trustme.CA)."""
+    """The server: start() on 127.0.0.1 with TLS from `ca` (a LocalCA)."""
 
     def __init__(self, org: FakeOrg, ca) -> None:
         self.org = org
         handler = type("BoundHandler", (Handler,), {"org": org})
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.httpd.daemon_threads = True
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
-        self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
+        self.httpd.socket = ca.server_context().wrap_socket(self.httpd.socket, server_side=True)
         self.port = self.httpd.server_address[1]
         self.url = f"https://127.0.0.1:{self.port}"
         org.base_url = self.url
