@@ -587,3 +587,33 @@ def _to_list(values: object) -> list:
 
 
 WRITERS = {".csv": _write_csv, ".parquet": _write_parquet, ".xlsx": _write_xlsx}  # keys are FORMATS
+
+
+def write_yearly_exports(folder: str | Path, years: Sequence[int], file_format: str = "xlsx", n_lines: int = DEFAULT_N_LINES,
+                         n_accounts: int = DEFAULT_N_ACCOUNTS, seed: int = 0) -> list[Path]:
+    """One export per year (`sales_2020.xlsx`, ...) from a single multi-year account universe.
+
+    >>> write_yearly_exports("demo", [2020, 2021], "csv", n_lines=2_000, n_accounts=100)  # doctest: +SKIP
+    [PosixPath('demo/sales_2020.csv'), PosixPath('demo/sales_2021.csv')]
+    """
+    years = tuple(years)
+    folder = Path(folder)
+    if f".{file_format}" not in FORMATS:
+        raise UsageError(f"unknown format {file_format!r}, use one of {', '.join(f[1:] for f in FORMATS)}")
+    if len(years) == 1:
+        return [write_cpq_export(folder / f"sales_{years[0]}.{file_format}", n_lines=n_lines, n_accounts=n_accounts,
+                                 years=years, seed=seed)]
+    frame = generate_cpq_export(n_lines=n_lines, n_accounts=n_accounts, years=years, seed=seed)
+    year_of_line = frame[CPQ.date].str[-4:].astype(int)
+    paths = []
+    for year in years:
+        part = frame[year_of_line == year].reset_index(drop=True)
+        with _staged_file(folder / f"sales_{year}.{file_format}") as tmp:
+            if file_format == "csv":
+                part.to_csv(tmp, index=False)
+            elif file_format == "parquet":
+                part.to_parquet(tmp, index=False)
+            else:
+                part.to_excel(tmp, index=False, sheet_name=XLSX_SHEET, engine="xlsxwriter")
+        paths.append(folder / f"sales_{year}.{file_format}")
+    return paths

@@ -143,37 +143,170 @@ def _parse_date(text: str) -> dtm.date:
 @app.command()
 def demo(
     output: Annotated[Path, typer.Option("-o", "--output", help="Folder for the demo export and its run.")] = Path("custseg-demo"),
-    lines: Annotated[int, typer.Option(help="Number of sales lines to generate.")] = 287_879,
+    lines: Annotated[int, typer.Option(help="Number of sales lines to generate (all years together).")] = 287_879,
     accounts: Annotated[int, typer.Option(help="Number of accounts to generate.")] = 7_747,
+    years: Annotated[int, typer.Option(help="Consecutive years: 2 also refreshes the model and shows who moved where.")] = 1,
     file_format: Annotated[str, typer.Option("--format", help="xlsx, csv or parquet.")] = "xlsx",
     seed: Annotated[int, typer.Option(help="Random seed of the generator and of the run.")] = 42,
     lang: Lang = "en",
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing demo run.")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace existing demo runs.")] = False,
     debug: Debug = False,
 ) -> None:
-    """Generate a realistic Salesforce CPQ export and segment it."""
+    """Generate a realistic Salesforce CPQ export and segment it (and, with --years 2, run the yearly cycle)."""
     from ._columns import preset
     from ._config import RunConfig
-    from ._demo import write_cpq_export
+    from ._cycle import refresh as refresh_model
+    from ._demo import write_yearly_exports
+    from ._migration import migration, write_migration
     from ._outputs import write_run
     from ._pipeline import segment
 
     with reported_errors(debug):
         if file_format not in ("xlsx", "csv", "parquet"):
             raise UsageError(f"--format must be xlsx, csv or parquet; got {file_format!r}")
-        output.mkdir(parents=True, exist_ok=True)
-        export = output / f"sales_demo.{file_format}"
+        first_year = 2020
         with _progress() as bar:
-            bar.add_task(f"generating {lines:,} CPQ lines for {accounts:,} accounts", total=None)
-            write_cpq_export(export, n_lines=lines, n_accounts=accounts, seed=seed)
-        console.print(f"Demo export: [bold]{export}[/]")
+            bar.add_task(f"generating {lines:,} CPQ lines for {accounts:,} accounts over {years} year(s)", total=None)
+            exports = write_yearly_exports(output, range(first_year, first_year + years), file_format,
+                                           n_lines=lines, n_accounts=accounts, seed=seed)
+        for export in exports:
+            console.print(f"Demo export: [bold]{export}[/]")
+        results = []
+        for i, export in enumerate(exports):
+            with _progress() as bar:
+                task = bar.add_task(f"segmenting {export.name}", total=None)
+                on_progress = lambda stage, done, total: bar.update(task, completed=done, total=total,  # noqa: E731
+                                                                    description=f"{export.name} {stage}: k {done}/{total}")
+                if i == 0:
+                    result = segment(export, RunConfig(mapping=preset("salesforce-cpq"), seed=seed, lang=lang), progress=on_progress)
+                else:
+                    result = refresh_model(export, results[-1].directory, progress=on_progress, lang=lang)
+                write_run(result, output / f"run_{first_year + i}", overwrite=overwrite)
+            _print_summary(result, result.directory)
+            results.append(result)
+        if len(results) > 1:
+            moves = migration(results[-2], results[-1], lang)
+            _print_migration(moves, write_migration(moves, output / "migration", overwrite=overwrite))
+
+
+def _print_migration(moves, out_dir: Path) -> None:
+    """The from -> to customer counts (segment ids; names in the legend) and the totals."""
+    def short(label: str) -> str:
+        return label.split(" · ", 1)[0]
+
+    table = Table(title="Customers: from (rows) -> to (columns)")
+    table.add_column("from \\ to")
+    for column in moves.counts.columns:
+        table.add_column(short(str(column)), justify="right")
+    for label, row in moves.counts.iterrows():
+        table.add_row(str(label), *(f"{v:,}" for v in row))
+    console.print(table)
+    s = moves.summary
+    console.print(f"{s['stayed_in_segment']:,} stayed, {s['changed_segment']:,} changed segment, "
+                  f"{s['new_customers']:,} new, {s['lost_customers']:,} lost. Tables and Sankey diagram in {out_dir}",
+                  markup=False, soft_wrap=True)
+
+
+def _read_options(sheet, delimiter, encoding, decimal):
+    from ._read import ReadOptions
+
+    return ReadOptions(sheet=sheet, delimiter=delimiter, encoding=encoding, decimal=decimal)
+
+
+Sheet = Annotated[Optional[str], typer.Option(help="Excel sheet name or index.")]
+Delimiter = Annotated[Optional[str], typer.Option(help="CSV delimiter (default: detected).")]
+Encoding = Annotated[Optional[str], typer.Option(help="CSV encoding: utf-8 or latin-1 (default: detected).")]
+Decimal = Annotated[str, typer.Option(help="Decimal mark: auto, '.' or ','.")]
+Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace an existing output directory.")]
+Report = Annotated[bool, typer.Option("--report/--no-report", help="Write report.html.")]
+
+
+@app.command()
+def score(
+    input: Annotated[Path, typer.Argument(help="New data, same layout as the model's training data.")],
+    model: Annotated[Path, typer.Option("--model", help="model.json (or the run directory holding it).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output directory.")] = Path("custseg-scored"),
+    sheet: Sheet = None, delimiter: Delimiter = None, encoding: Encoding = None, decimal: Decimal = "auto",
+    lang: Lang = "en", overwrite: Overwrite = False, report: Report = True, debug: Debug = False,
+) -> None:
+    """Assign new customers to the segments of a saved model (nothing is refitted)."""
+    from ._cycle import score as score_data
+    from ._outputs import write_run
+
+    with reported_errors(debug):
         with _progress() as bar:
-            task = bar.add_task("segmenting", total=None)
-            result = segment(export, RunConfig(mapping=preset("salesforce-cpq"), seed=seed, lang=lang),
-                             progress=lambda stage, done, total: bar.update(task, completed=done, total=total,
-                                                                            description=f"{stage}: k {done}/{total}"))
-            out_dir = write_run(result, output / "run", overwrite=overwrite)
-        _print_summary(result, out_dir)
+            bar.add_task("scoring", total=None)
+            result = score_data(input, model, lang=lang, read=_read_options(sheet, delimiter, encoding, decimal))
+            out_dir = write_run(result, output, overwrite=overwrite, report=report)
+        _print_summary(result, out_dir, report)
+        flagged = result.run["model"]["n_out_of_range"]
+        if flagged:
+            console.print(f"{flagged:,} customer(s) have a feature outside the training range (column out_of_range).")
+
+
+@app.command()
+def refresh(
+    input: Annotated[Path, typer.Argument(help="The new period's data.")],
+    previous: Annotated[Path, typer.Option("--previous", help="The previous run directory (or its model.json).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output directory.")] = Path("custseg-refreshed"),
+    threshold: Annotated[float, typer.Option(help="Largest centre distance (z units) for a segment to keep its identity.")] = 1.0,
+    seed: Annotated[Optional[int], typer.Option(help="Random seed (default: the previous run's).")] = None,
+    k_range: Annotated[Optional[str], typer.Option(help="Range of k to try (default: the previous run's).")] = None,
+    lang: Lang = "en", overwrite: Overwrite = False, report: Report = True, debug: Debug = False,
+) -> None:
+    """Retrain on a new period; segments that persist keep their id and name."""
+    from ._cluster import parse_k_range
+    from ._cycle import refresh as refresh_model
+    from ._outputs import write_run
+
+    with reported_errors(debug):
+        with _progress() as bar:
+            task = bar.add_task("refreshing", total=None)
+            result = refresh_model(input, previous, threshold=threshold, seed=seed, lang=lang,
+                                   k_range=parse_k_range(k_range) if k_range else None,
+                                   progress=lambda stage, done, total: bar.update(task, completed=done, total=total,
+                                                                                  description=f"{stage}: k {done}/{total}"))
+            out_dir = write_run(result, output, overwrite=overwrite, report=report)
+        _print_summary(result, out_dir, report)
+        drift = result.run["refresh"]
+        console.print(f"Segments kept: {drift['kept']}, new: {drift['new']}, retired: {drift['retired']}. "
+                      f"Silhouette on the new data: old model {drift['old_model_silhouette_on_new_data']:.3f}, "
+                      f"new model {drift['new_model_silhouette']:.3f}.", markup=False)
+
+
+@app.command()
+def compare(
+    earlier: Annotated[Path, typer.Argument(help="The earlier run (or scoring) directory.")],
+    later: Annotated[Path, typer.Argument(help="The later run directory.")],
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Output directory (default: LATER/migration).")] = None,
+    lang: Lang = "en", overwrite: Overwrite = False, debug: Debug = False,
+) -> None:
+    """Who moved where: from -> to matrices in customers and revenue, with a Sankey diagram."""
+    from ._migration import migration, write_migration
+    from ._result import SegmentationResult
+
+    with reported_errors(debug):
+        moves = migration(SegmentationResult.load(earlier), SegmentationResult.load(later), lang)
+        out_dir = write_migration(moves, output or later / "migration", overwrite=overwrite)
+        _print_migration(moves, out_dir)
+
+
+@app.command()
+def runs(
+    directory: Annotated[Path, typer.Argument(help="A folder holding run directories.")] = Path("."),
+    debug: Debug = False,
+) -> None:
+    """List the runs under DIRECTORY with date, data, k and silhouette."""
+    from ._runs import list_runs
+
+    with reported_errors(debug):
+        found = list_runs(directory)
+        table = Table(title=f"{len(found)} run(s) under {directory}")
+        for column in found.columns:
+            table.add_column(column)
+        for row in found.itertuples(index=False):
+            table.add_row(*("" if v is None or v != v else f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
+        console.print(table)
 
 
 def _register_subcommands() -> None:
