@@ -19,6 +19,12 @@ app = typer.Typer(help="Customer segmentation from CRM sales data.", no_args_is_
 
 Debug = Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")]
 Lang = Annotated[str, typer.Option("--lang", help="Language of names and texts: en or fr.")]
+Sheet = Annotated[Optional[str], typer.Option(help="Excel sheet name or index.")]
+Delimiter = Annotated[Optional[str], typer.Option(help="CSV delimiter (default: detected).")]
+Encoding = Annotated[Optional[str], typer.Option(help="CSV encoding: utf-8 or latin-1 (default: detected).")]
+Decimal = Annotated[str, typer.Option(help="Decimal mark: auto, '.' or ','.")]
+Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace an existing output directory.")]
+Report = Annotated[bool, typer.Option("--report/--no-report", help="Write report.html.")]
 
 
 def _split(text: str | None) -> tuple[str, ...] | None:
@@ -76,14 +82,14 @@ def run(
     seed: Annotated[Optional[int], typer.Option(help="Random seed (default 42; recorded in run.json).")] = None,
     min_share: Annotated[Optional[float], typer.Option(help="Smallest segment share for a k to be eligible (default 0.02).")] = None,
     as_of: Annotated[Optional[str], typer.Option(help="Reference date for recency, YYYY-MM-DD (default: day after the last line).")] = None,
-    sheet: Annotated[Optional[str], typer.Option(help="Excel sheet name or index.")] = None,
-    delimiter: Annotated[Optional[str], typer.Option(help="CSV delimiter (default: detected).")] = None,
-    encoding: Annotated[Optional[str], typer.Option(help="CSV encoding: utf-8 or latin-1 (default: detected).")] = None,
-    decimal: Annotated[str, typer.Option(help="Decimal mark: auto, '.' or ','.")] = "auto",
+    sheet: Sheet = None,
+    delimiter: Delimiter = None,
+    encoding: Encoding = None,
+    decimal: Decimal = "auto",
     rules: Annotated[Optional[Path], typer.Option(help="TOML table of segment names and actions.")] = None,
     lang: Lang = "en",
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing output directory.")] = False,
-    report: Annotated[bool, typer.Option("--report/--no-report", help="Write report.html.")] = True,
+    overwrite: Overwrite = False,
+    report: Report = True,
     debug: Debug = False,
 ) -> None:
     """Segment the customers of INPUT and write the results to a directory."""
@@ -92,7 +98,6 @@ def run(
     from ._cluster import parse_k_range
     from ._outputs import write_run
     from ._pipeline import segment
-    from ._read import ReadOptions
 
     with reported_errors(debug):
         file_config = load_toml(config) if config else {}
@@ -119,7 +124,7 @@ def run(
                 settings[key] = tuple(settings[key])
         run_config = RunConfig(mapping=mapping, customers=customers, id_column=id_column, columns=_split(columns),
                                categorical=categorical, lang=lang,
-                               read=ReadOptions(sheet=sheet, delimiter=delimiter, encoding=encoding, decimal=decimal),
+                               read=_read_options(sheet, delimiter, encoding, decimal),
                                **settings)
         with _progress() as bar:
             task = bar.add_task("reading, cleaning, computing features", total=None)
@@ -213,12 +218,6 @@ def _read_options(sheet, delimiter, encoding, decimal):
     return ReadOptions(sheet=sheet, delimiter=delimiter, encoding=encoding, decimal=decimal)
 
 
-Sheet = Annotated[Optional[str], typer.Option(help="Excel sheet name or index.")]
-Delimiter = Annotated[Optional[str], typer.Option(help="CSV delimiter (default: detected).")]
-Encoding = Annotated[Optional[str], typer.Option(help="CSV encoding: utf-8 or latin-1 (default: detected).")]
-Decimal = Annotated[str, typer.Option(help="Decimal mark: auto, '.' or ','.")]
-Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace an existing output directory.")]
-Report = Annotated[bool, typer.Option("--report/--no-report", help="Write report.html.")]
 
 
 @app.command()
