@@ -14,6 +14,8 @@ random step is seeded.
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 from sklearn.cluster import KMeans, MiniBatchKMeans
@@ -25,6 +27,19 @@ ALGORITHMS = ("kmeans", "ward", "gmm", "minibatch")
 MIXED_ALGORITHMS = ("kprototypes",)
 WARD_MAX = 10_000
 MINIBATCH_SIZE = 4_096
+SINGLE_THREAD_MAX = 50_000
+
+
+def fitting_threads(n: int):
+    """Context for fitting many small models: OpenMP and BLAS limited to one thread up to `SINGLE_THREAD_MAX` rows.
+
+    scikit-learn's K-means spreads each fit over all cores; on a few thousand customers
+    the threads mostly wait for each other (10x slower on a busy 2-core machine:
+    docs/methods.md), so the many refits of stability and comparison run one per core.
+    """
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(1) if n <= SINGLE_THREAD_MAX else contextlib.nullcontext()
 
 
 def _check_param(owner: str, name: str, value, kind: type, low: float, high: float = float("inf")) -> None:

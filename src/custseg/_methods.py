@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, davies_bouldin_score
 
-from ._algorithms import ALGORITHMS, WARD_MAX, cut_tree, fit_path, make_model, ward_linkage, ward_sample
+from ._algorithms import WARD_MAX, fit_path, fitting_threads, make_model
 from ._cluster import Segmenter, check_enough_customers
 from ._config import RunConfig
 from ._errors import UsageError
@@ -300,6 +300,12 @@ def compare_methods(data, config: RunConfig | None = None, methods=DEFAULT_METHO
     if unknown or not methods:
         raise UsageError(f"methods must be among {', '.join(METHODS)}; got {', '.join(unknown) or 'none'}")
     prep = prepare(data, config, categorical=categorical, categorical_weight=categorical_weight, **options)
+    with fitting_threads(len(prep.Z)):
+        return _compare(prep, methods, k, n_boot, sample_frac, n_refs, categorical_weight, ward_max, progress)
+
+
+def _compare(prep: Prepared, methods: list[str], k, n_boot, sample_frac, n_refs, categorical_weight, ward_max,
+             progress) -> MethodComparison:
     config, Z = prep.config, prep.Z
     say = progress or (lambda message: None)
     notes: list[str] = []

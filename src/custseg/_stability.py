@@ -25,7 +25,7 @@ import pandas as pd
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 
-from ._algorithms import fit_path
+from ._algorithms import fit_path, fitting_threads
 from ._errors import UsageError
 
 DEFAULT_N_BOOT = 10
@@ -56,8 +56,9 @@ def bootstrap_ari(X, labels, refit: Callable[[np.ndarray, int], np.ndarray], n_b
     _check(n_boot, sample_frac)
     X = np.asarray(X, dtype=np.float64)
     labels = np.asarray(labels)
-    scores = [adjusted_rand_score(labels[rows], refit(X[rows], seed + 1 + b))
-              for b, rows in enumerate(subsamples(len(X), n_boot, sample_frac, seed, max_sample))]
+    with fitting_threads(len(X)):
+        scores = [adjusted_rand_score(labels[rows], refit(X[rows], seed + 1 + b))
+                  for b, rows in enumerate(subsamples(len(X), n_boot, sample_frac, seed, max_sample))]
     return float(np.mean(scores)), float(np.std(scores, ddof=1)) if len(scores) > 1 else 0.0
 
 
@@ -71,13 +72,14 @@ def stability_table(X, ks: list[int], algorithm: str = "kmeans", n_boot: int = D
     """
     _check(n_boot, sample_frac)
     X = np.asarray(X, dtype=np.float64)
-    if references is None:
-        references = {k: model.labels_ for k, model in fit_path(algorithm, X, ks, seed, **options).items()}
     scores: dict[int, list[float]] = {k: [] for k in ks}
-    for b, rows in enumerate(subsamples(len(X), n_boot, sample_frac, seed, max_sample)):
-        usable = [k for k in ks if k <= len(rows)]
-        for k, model in fit_path(algorithm, X[rows], usable, seed + 1 + b, **options).items():
-            scores[k].append(adjusted_rand_score(references[k][rows], model.labels_))
+    with fitting_threads(len(X)):
+        if references is None:
+            references = {k: model.labels_ for k, model in fit_path(algorithm, X, ks, seed, **options).items()}
+        for b, rows in enumerate(subsamples(len(X), n_boot, sample_frac, seed, max_sample)):
+            usable = [k for k in ks if k <= len(rows)]
+            for k, model in fit_path(algorithm, X[rows], usable, seed + 1 + b, **options).items():
+                scores[k].append(adjusted_rand_score(references[k][rows], model.labels_))
     return pd.DataFrame({
         "k": ks,
         "stability_ari": [float(np.mean(scores[k])) if scores[k] else np.nan for k in ks],
@@ -104,11 +106,12 @@ def gap_statistic(X, ks: list[int], n_refs: int = 5, seed: int = 0, sample_size:
     low, high = X.min(axis=0), X.max(axis=0)
     references = [rng.uniform(low, high, size=X.shape) for _ in range(n_refs)]
     rows = []
-    for k in ks:
-        observed = _log_wk(X, k, seed, n_init)
-        expected = np.array([_log_wk(R, k, seed, n_init) for R in references])
-        sd = float(expected.std()) if n_refs > 1 else 0.0
-        rows.append({"k": k, "gap": float(expected.mean() - observed), "gap_se": sd * np.sqrt(1 + 1 / n_refs)})
+    with fitting_threads(len(X)):
+        for k in ks:
+            observed = _log_wk(X, k, seed, n_init)
+            expected = np.array([_log_wk(R, k, seed, n_init) for R in references])
+            sd = float(expected.std()) if n_refs > 1 else 0.0
+            rows.append({"k": k, "gap": float(expected.mean() - observed), "gap_se": sd * np.sqrt(1 + 1 / n_refs)})
     table = pd.DataFrame(rows)
     choice = gap_choice(table)
     table["gap_choice"] = table["k"] == choice
