@@ -36,22 +36,22 @@ def restore_cell(value: object) -> object:
     return value
 
 
-def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Copy of `frame` with every text cell neutralised."""
+def _map_text_cells(frame: pd.DataFrame, function) -> pd.DataFrame:
     out = frame.copy()
     for column in out.columns:
         if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
-            out[column] = out[column].map(neutralise_cell)
+            out[column] = out[column].map(function)
     return out
+
+
+def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Copy of `frame` with every text cell neutralised."""
+    return _map_text_cells(frame, neutralise_cell)
 
 
 def restore_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Copy of `frame` with `restore_cell` applied to every text cell."""
-    out = frame.copy()
-    for column in out.columns:
-        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
-            out[column] = out[column].map(restore_cell)
-    return out
+    return _map_text_cells(frame, restore_cell)
 
 
 def write_text_atomic(path: Path, text: str) -> None:

@@ -10,7 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ._cli_support import console, error_console, reported_errors
+from ._cli_support import console, error_console, reported_errors, split_list
 from ._columns import load_toml
 from ._salesforce import (
     PullOptions,
@@ -68,10 +68,6 @@ class _Bar:
         self.progress.update(self.tasks[stage], completed=done, total=total)
 
 
-def _split(text: str | None) -> tuple[str, ...] | None:
-    return tuple(part.strip() for part in text.split(",") if part.strip()) if text else None
-
-
 @app.command()
 def pull(
     output: Annotated[Path, typer.Option("-o", "--output", help="File to write: .parquet, .csv or .xlsx.")],
@@ -90,7 +86,7 @@ def pull(
     with reported_errors(debug):
         file_config = _config(config)
         options = PullOptions.from_config(file_config)
-        overrides = {"object_name": object_name, "fields": _split(fields), "date_field": date_field, "page_size": page_size}
+        overrides = {"object_name": object_name, "fields": split_list(fields), "date_field": date_field, "page_size": page_size}
         options = replace(options, **{k: v for k, v in overrides.items() if v is not None})
         options = options.with_window(year, since, until)
         client = connect(settings_from_env(file_config))

@@ -36,6 +36,11 @@ def reported_errors(debug: bool = False) -> Iterator[None]:
         raise typer.Exit(1) from None
 
 
+def split_list(text: str | None) -> tuple[str, ...] | None:
+    """'a, b,c' -> ('a', 'b', 'c'); None stays None."""
+    return tuple(part.strip() for part in text.split(",") if part.strip()) if text else None
+
+
 def stdout_is_terminal() -> bool:
     """True when progress bars make sense."""
     return sys.stdout.isatty()

@@ -10,7 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ._cli_support import console, reported_errors
+from ._cli_support import console, reported_errors, split_list
 from ._errors import UsageError
 from ._schema import REPORT_HTML
 
@@ -25,10 +25,6 @@ Encoding = Annotated[Optional[str], typer.Option(help="CSV encoding: utf-8 or la
 Decimal = Annotated[str, typer.Option(help="Decimal mark: auto, '.' or ','.")]
 Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace an existing output directory.")]
 Report = Annotated[bool, typer.Option("--report/--no-report", help="Write report.html.")]
-
-
-def _split(text: str | None) -> tuple[str, ...] | None:
-    return tuple(part.strip() for part in text.split(",") if part.strip()) if text else None
 
 
 def _progress() -> Progress:
@@ -112,7 +108,7 @@ def run(
                 mapping = base
             mapping = mapping.with_overrides(customer=customer, order=order, product=product, quantity=quantity,
                                              price=price, amount=amount, date=date, date_format=date_format)
-        cli = {"features": _split(features), "scaling": scaling, "k": k, "n_init": n_init, "seed": seed,
+        cli = {"features": split_list(features), "scaling": scaling, "k": k, "n_init": n_init, "seed": seed,
                "min_share": min_share, "rules_file": str(rules) if rules else None,
                "k_range": parse_k_range(k_range) if k_range else None,
                "as_of": _parse_date(as_of) if as_of else None}
@@ -122,7 +118,7 @@ def run(
         for key in ("features", "columns"):
             if isinstance(settings.get(key), list):
                 settings[key] = tuple(settings[key])
-        run_config = RunConfig(mapping=mapping, customers=customers, id_column=id_column, columns=_split(columns),
+        run_config = RunConfig(mapping=mapping, customers=customers, id_column=id_column, columns=split_list(columns),
                                categorical=categorical, lang=lang,
                                read=_read_options(sheet, delimiter, encoding, decimal),
                                **settings)
