@@ -190,6 +190,29 @@ def demo(
             _print_migration(moves, write_migration(moves, output / "migration", overwrite=overwrite))
 
 
+@app.command()
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A finished run directory.")],
+    lang: Lang = "en",
+    png: Annotated[bool, typer.Option("--png", help="Also write the charts as PNG files in RUN_DIR/png/.")] = False,
+    max_points: Annotated[int, typer.Option(help="Most customers drawn in each scatter plot (sampled per segment).")] = 20_000,
+    map_method: Annotated[str, typer.Option("--map", help="Map of all features: pca or tsne (small data).")] = "pca",
+    features: Annotated[Optional[str], typer.Option(help="Three comma-separated features for the 3D view.")] = None,
+    units: Annotated[str, typer.Option(help="Units the scatters open in: z or original.")] = "z",
+    debug: Debug = False,
+) -> None:
+    """Re-render report.html from a finished run (another language, PNG charts)."""
+    from ._report import render_report
+    from ._result import SegmentationResult
+
+    with reported_errors(debug):
+        result = SegmentationResult.load(run_dir)
+        path = render_report(result, run_dir / REPORT_HTML, lang=lang, max_points=max_points, map_method=map_method,
+                             png_dir=run_dir / "png" if png else None,
+                             scatter_features=list(split_list(features)) if features else None, units=units)
+        console.print(f"Report: [bold]{path}[/]" + (f"; PNG charts in [bold]{run_dir / 'png'}[/]" if png else ""))
+
+
 def _print_migration(moves, out_dir: Path) -> None:
     """The from -> to customer counts (segment ids; names in the legend) and the totals."""
     def short(label: str) -> str:
