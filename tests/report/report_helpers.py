@@ -17,6 +17,8 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 HOSTILE = "<script>alert(1)</script>"
+MANY_FEATURES = ("TotalSales", "OrderCount", "AvgOrderValue", "LineCount", "Units", "ProductCount")
+LINES = ColumnMapping(customer="cust", order="order", product="sku", quantity="qty", price="unit_price")
 
 
 def shared(name: str) -> Path:
@@ -27,17 +29,17 @@ def shared(name: str) -> Path:
     return path
 
 
-def hostile_lines(n_customers: int = 60, seed: int = 3) -> pd.DataFrame:
-    """Sales lines where a product, its label and a customer id are HTML/JS injections."""
+def sales_lines(n_customers: int = 60, seed: int = 3, hostile: bool = True) -> pd.DataFrame:
+    """Generated sales lines; with `hostile`, a product and a customer id are HTML/JS injections."""
     import numpy as np
 
     rng = np.random.default_rng(seed)
     rows = []
     for c in range(n_customers):
-        customer = f"{HOSTILE}{c}" if c == 0 else f"C{c:03d}"
+        customer = f"{HOSTILE}{c}" if c == 0 and hostile else f"C{c:04d}"
         for o in range(int(rng.integers(1, 6))):
             for _ in range(int(rng.integers(1, 4))):
-                product = HOSTILE if rng.random() < 0.5 else f"P{int(rng.integers(1, 8))}"
+                product = HOSTILE if hostile and rng.random() < 0.5 else f"P{int(rng.integers(1, 30))}"
                 rows.append({"cust": customer, "order": f"O{c}-{o}", "sku": product, "qty": int(rng.integers(1, 10)),
                              "unit_price": float(rng.choice([2.5, 10.0, 99.0])) * (1 + c % 7)})
     return pd.DataFrame(rows)
@@ -76,9 +78,12 @@ class Runs:
 
             export = write_cpq_export(self.root / "cpq_export.parquet", n_lines=60_000, n_accounts=1_500, seed=7)
             result = custseg.segment(export, preset="salesforce-cpq")
+        elif name.startswith("lines_k"):
+            result = custseg.segment(sales_lines(600, seed=5, hostile=False), mapping=LINES, k=int(name.rsplit("k", 1)[1]))
+        elif name == "lines_many":  # six features: the map of all features shows
+            result = custseg.segment(sales_lines(600, seed=9, hostile=False), mapping=LINES, features=MANY_FEATURES)
         elif name == "hostile":
-            mapping = ColumnMapping(customer="cust", order="order", product="sku", quantity="qty", price="unit_price")
-            result = custseg.segment(hostile_lines(), mapping=mapping, k=3)
+            result = custseg.segment(sales_lines(), mapping=LINES, k=3)
             result.profiles.loc[0, "name_en"] = HOSTILE  # a segment name a user edited
         else:
             raise KeyError(name)

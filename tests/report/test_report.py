@@ -80,20 +80,22 @@ def test_bad_options_are_refused(runs, tmp_path, options):
         render_report(runs.get("hostile").result, tmp_path / "r.html", **options)
 
 
-def test_forced_k_marks_the_choice_as_given(runs):
-    data = report_data(runs.get("online_retail_k9").result)
+@pytest.mark.parametrize("name", ["lines_k9", pytest.param("online_retail_k9", marks=pytest.mark.slow)])
+def test_forced_k_marks_the_choice_as_given(runs, name):
+    data = report_data(runs.get(name).result)
     assert data["k_selection"]["given"] and len(data["segments"]) == 9
     assert len(set(s["color"] for s in data["segments"])) == 9
 
 
-def test_map_shows_for_many_features_only(runs):
-    assert report_data(runs.get("cc_general").result)["map"]["method"] == "pca"
-    assert report_data(runs.get("mall_customers").result)["map"] is None
+@pytest.mark.parametrize("name", ["lines_many", pytest.param("cc_general", marks=pytest.mark.slow)])
+def test_map_shows_for_many_features_only(runs, name):
+    assert report_data(runs.get(name).result)["map"]["method"] == "pca"
+    assert report_data(runs.get("lines_k2").result)["map"] is None
 
 
 def test_tsne_map_on_a_sample(runs):
-    data = report_data(runs.get("cc_general").result, map_method="tsne", max_points=600)
-    assert data["map"]["method"] == "tsne" and len(data["map"]["x"]) <= 600
+    data = report_data(runs.get("lines_many").result, map_method="tsne", max_points=300)
+    assert data["map"]["method"] == "tsne" and len(data["map"]["x"]) <= 300
 
 
 def test_rerender_from_run_directory_in_french_with_pngs(runs, tmp_path):
@@ -107,7 +109,8 @@ def test_rerender_from_run_directory_in_french_with_pngs(runs, tmp_path):
     assert target == run_dir / S.REPORT_HTML
     assert "Rapport de segmentation clients" in target.read_text(encoding="utf-8")
     pngs = sorted(p.name for p in (run_dir / PNG_DIR).glob("*.png"))
-    assert {"01_k_selection.png", "02_silhouette.png", "03_scatter_3d.png", "04_pairs_1.png"} <= set(pngs)
+    assert [re.sub(r"^\d\d_", "", name) for name in pngs] == [  # k was forced: no k-selection chart
+        "silhouette.png", "scatter_3d.png", "pairs_1.png", "pairs_2.png", "pairs_3.png", "heatmap.png", "shares.png"]
     for name in pngs:
         assert (run_dir / PNG_DIR / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -126,7 +129,7 @@ def _inflated(result: SegmentationResult, n: int) -> SegmentationResult:
 
 
 def test_report_for_a_million_customers_stays_small(runs, tmp_path):
-    result = _inflated(runs.get("cc_general").result, 1_000_000)
+    result = _inflated(runs.get("lines_many").result, 1_000_000)
     html = render_report(result, tmp_path / "big.html")
     assert html.stat().st_size < 15 * 2**20
     assert "Showing 20,000 of 1,000,000 customers" in html.read_text(encoding="utf-8")

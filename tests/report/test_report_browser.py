@@ -9,7 +9,9 @@ from custseg import _schema as S
 from report_helpers import HOSTILE, external_requests, open_report
 
 SECTIONS = ("run", "k-choice", "silhouette-plot", "view-3d", "views-2d", "feature-map", "segments", "top-products", "metadata")
-RUNS = ("online_retail", "cc_general", "cpq", "online_retail_k2", "online_retail_k9", "mall_customers", "hostile")
+SLOW = pytest.mark.slow  # a real-data pipeline run of its own (10-30 s each); generated data covers the same ground
+RUNS = ("mall_customers", "hostile", "lines_k2", "lines_k9", "lines_many",
+        *(pytest.param(name, marks=SLOW) for name in ("online_retail", "cc_general", "cpq", "online_retail_k2", "online_retail_k9")))
 
 
 @pytest.mark.parametrize("name", RUNS)

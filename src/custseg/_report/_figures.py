@@ -236,7 +236,8 @@ def centroid_heatmap_figure(data: dict) -> go.Figure:
         hovertemplate="%{y}<br>%{x}: %{text}<extra></extra>"))
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(tickangle=-35 if len(data["features"]) > 4 else 0)
-    return _layout(fig, lang, t["heatmap_title"], height=max(320, 60 + 45 * len(segments)))
+    height = max(380, 120 + 45 * len(segments)) + (8 * max(len(f) for f in data["features"]) if len(data["features"]) > 4 else 0)
+    return _layout(fig, lang, t["heatmap_title"], height=height)
 
 
 def share_bars_figure(data: dict) -> go.Figure:
@@ -261,7 +262,7 @@ def report_figures(data: dict) -> dict[str, go.Figure | list[go.Figure] | None]:
     """Every chart of the report, by section; `None` where a section has no chart."""
     scatter = data["scatter"]
     return {
-        "k_selection": k_selection_figure(data),
+        "k_selection": k_selection_figure(data) if len(data["k_selection"]["rows"]) > 1 else None,
         "silhouette": silhouette_figure(data) if data["silhouette"]["n_values"] else None,
         "scatter_3d": scatter_3d_figure(data) if scatter["has_3d"] else None,
         "pairs": pair_scatter_figures(data),
