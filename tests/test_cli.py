@@ -114,3 +114,25 @@ def test_customers_mode(tmp_path):
     result = invoke("run", data, "--customers", "--id", "id", "--k", "3", "-o", tmp_path / "out", "--no-report", "--lang", "fr")
     assert result.exit_code == 0, result.output
     assert "k=3 a été imposé par l'utilisateur" in result.output
+
+
+def test_demo_two_years_runs_the_cycle(tmp_path):
+    result = invoke("demo", "-o", tmp_path, "--lines", 6_000, "--accounts", 300, "--years", 2, "--format", "csv")
+    assert result.exit_code == 0, result.output
+    for name in ("sales_2020.csv", "sales_2021.csv", "run_2020/report.html", "run_2021/model.json",
+                 "migration/migration_counts.csv", "migration/migration.html"):
+        assert (tmp_path / name).is_file(), name
+    assert "Customers: from (rows) -> to (columns)" in result.output
+    bad = invoke("demo", "-o", tmp_path / "x", "--format", "ods")
+    assert bad.exit_code == 2 and "--format must be xlsx, csv or parquet; got 'ods'" in bad.output
+
+
+def test_report_rerenders_a_run_in_french(tmp_path):
+    data = write(tmp_path, "sales.csv", GOOD)
+    assert invoke("run", data, *MAP, "--k", 3, "-o", tmp_path / "out", "--no-report").exit_code == 0
+    result = invoke("report", tmp_path / "out", "--lang", "fr")
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert 'lang="fr"' in html
+    missing = invoke("report", tmp_path / "nope")
+    assert missing.exit_code == 1 and "not a finished custseg run" in missing.output
