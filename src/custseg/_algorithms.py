@@ -220,6 +220,7 @@ class GaussianMixtureModel(_Model):
         self.labels_ = model.predict(X)
         self.cluster_centers_ = model.means_
         self.bic_ = float(model.bic(X))
+        self.inertia_ = float(((X - self.cluster_centers_[self.labels_]) ** 2).sum())
         self.converged_ = bool(model.converged_)
         return self
 

@@ -361,6 +361,7 @@ def _compare(prep: Prepared, methods: list[str], k, n_boot, sample_frac, n_refs,
     order = ["method", "k", "silhouette", "calinski_harabasz", "davies_bouldin", "stability_ari", "stability_ari_sd",
              "min_share", "sizes", "fit_seconds", "preferred_k", "preferred_by"]
     table = table[[c for c in order if c in table.columns]]
+    table["preferred_k"] = table["preferred_k"].astype("Int64")
     names = list(labels)
     agreement = pd.DataFrame([[adjusted_rand_score(labels[a], labels[b]) for b in names] for a in names],
                              index=names, columns=names)
