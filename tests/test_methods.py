@@ -67,6 +67,9 @@ def test_rfm_is_skipped_on_customer_tables_with_a_note():
                              methods=["kmeans", "rfm"])
     assert result.table.method.tolist() == ["kmeans"]
     assert result.info["notes"] == ["rfm skipped: RFM needs sales lines with dates"]
+    assert result.info["k_reason_en"] == "k=3 was set by the user (K-means' rule would choose k=3)."
+    assert result.k_selection.k.tolist() == list(range(2, 11))  # the choice-of-k table still covers the range
+    assert result.table.preferred_k.tolist() == [3]
 
 
 def test_weighted_onehot_and_dendrogram_data():

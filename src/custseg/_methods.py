@@ -317,11 +317,14 @@ def _compare(prep: Prepared, methods: list[str], k, n_boot, sample_frac, n_refs,
 
     say("k-means over the k range")
     start = time.perf_counter()
-    segmenter = Segmenter(k=k or config.k, k_range=config.k_range, n_init=config.n_init, seed=config.seed,
+    segmenter = Segmenter(k_range=config.k_range, n_init=config.n_init, seed=config.seed,
                           min_share=config.min_share, silhouette_exact_max=config.silhouette_exact_max,
                           silhouette_sample_size=config.silhouette_sample_size).fit(Z)
     range_seconds = time.perf_counter() - start
-    chosen = segmenter.k_
+    chosen = k or config.k or segmenter.k_
+    reason = segmenter.reason_ if chosen == segmenter.k_ and not (k or config.k) else {
+        "en": f"k={chosen} was set by the user (K-means' rule would choose k={segmenter.k_}).",
+        "fr": f"k={chosen} a été imposé par l'utilisateur (la règle des K-means choisirait k={segmenter.k_})."}
     ks = segmenter.k_selection_["k"].tolist()
     say("stability and gap statistic of each k")
     k_selection = segmenter.k_selection_.merge(
@@ -369,7 +372,7 @@ def _compare(prep: Prepared, methods: list[str], k, n_boot, sample_frac, n_refs,
     for name in names:
         label_frame[name] = np.asarray(labels[name]) + 1
     info = {"input": prep.source_name, "n_customers": int(len(Z)), "features": prep.names, "scaling": config.scaling,
-            "k": chosen, "k_reason_en": segmenter.reason_["en"], "k_reason_fr": segmenter.reason_["fr"],
+            "k": chosen, "k_reason_en": reason["en"], "k_reason_fr": reason["fr"],
             "k_range_seconds": round(range_seconds, 3), "n_boot": n_boot, "sample_frac": sample_frac,
             "gap_choice": next(iter(k_selection.loc[k_selection.gap_choice, "k"].tolist()), None),
             "seed": config.seed, "notes": notes, "cleaning": prep.cleaning}
@@ -379,8 +382,7 @@ def _compare(prep: Prepared, methods: list[str], k, n_boot, sample_frac, n_refs,
 def _preferred(method: str, X, Z, ks, config: RunConfig, opts: dict, segmenter: Segmenter) -> dict:
     """Each method's own choice of k over the range: K-means' rule, Ward's tree cuts, GMM's BIC."""
     if method == "kmeans":
-        return {"preferred_k": int(segmenter.k_selection_.loc[segmenter.k_selection_.silhouette.idxmax(), "k"])
-                if config.k else int(segmenter.k_), "preferred_by": "silhouette rule"}
+        return {"preferred_k": int(segmenter.k_), "preferred_by": "silhouette rule"}
     if method == "ward":
         path = fit_path("ward", X, ks, config.seed, **opts)
         return {"preferred_k": _preferred_by_silhouette(Z, path, config), "preferred_by": "silhouette rule"}
