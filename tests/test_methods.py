@@ -118,6 +118,18 @@ def test_cli_rfm_errors_are_one_line(tmp_path, small_lines, extra, message):
     assert result.output.strip().replace("\n", " ") == message
 
 
+def test_cli_compare_methods_on_sales_lines_with_rfm(tmp_path, small_lines):
+    data = tmp_path / "lines.csv"
+    small_lines.to_csv(data, index=False)
+    result = runner.invoke(app, ["compare-methods", str(data), *LINE_OPTIONS, "--features", "rfm", "--k-range", "2..4",
+                                 "--n-boot", "2", "-o", str(tmp_path / "cmp")])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(tmp_path / "cmp" / "comparison.csv")
+    assert table.method.tolist() == ["kmeans", "ward", "gmm", "rfm"]
+    assert json.loads((tmp_path / "cmp" / "comparison.json").read_text())["info"]["features"] == [
+        "RecencyDays", "OrderCount", "TotalSales"]
+
+
 def test_cli_compare_methods_writes_outputs(tmp_path):
     data = tmp_path / "customers.csv"
     blob_customers().drop(columns="group").to_csv(data, index=False)

@@ -10,6 +10,7 @@ import datetime as dtm
 from pathlib import Path
 from typing import Annotated, Optional
 
+import pandas as pd
 import typer
 from rich.table import Table
 
@@ -203,7 +204,7 @@ def _print_comparison(result, lang: str) -> None:
             elif key == "fit_seconds":
                 cells.append(f"{value:.2f}")
             elif key == "preferred_k":
-                cells.append("" if value != value else f"{int(value)} ({row['preferred_by']})")
+                cells.append("" if pd.isna(value) else f"{int(value)} ({row['preferred_by']})")
             else:
                 cells.append(str(value))
         table.add_row(*cells)
