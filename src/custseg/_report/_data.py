@@ -73,9 +73,14 @@ def _segment_text(profiles: pd.DataFrame, column: str, lang: str) -> list[str]:
             for i, v in enumerate(values)]
 
 
+LOG_MIN_POSITIVE_SHARE = 0.99
+LOG_UNITS = ("money", "count")  # skewed, positive: readable on a log axis
+
+
 def _log_axes(assignments: pd.DataFrame, features: list[str]) -> dict[str, bool]:
-    """Money features get a log axis in original units, when every value is positive."""
-    return {f: bool(f in FEATURES and FEATURES[f].unit == "money" and (assignments[f] > 0).all()) for f in features}
+    """Money and count features get a log axis in original units, when at least 99% of values are positive."""
+    return {f: bool(f in FEATURES and FEATURES[f].unit in LOG_UNITS and (assignments[f] > 0).mean() >= LOG_MIN_POSITIVE_SHARE)
+            for f in features}
 
 
 def _header(result, lang: str) -> dict:
@@ -263,6 +268,8 @@ def report_data(result, lang: str = "en", max_points: int = 20_000, map_method: 
     caption = (t["sampled"].format(shown=format_number(len(rows), lang), total=format_number(total, lang), seed=seed)
                if len(rows) < total else t["all_points"].format(total=format_number(total, lang)))
     log_axes = _log_axes(assignments, shown)
+    not_positive = int((assignments[[f for f in shown if log_axes[f]]] <= 0).any(axis=1).sum()) if any(log_axes.values()) else 0
+    log_note = t["log_note"] + (" " + t["log_dropped"].format(n=format_number(not_positive, lang)) if not_positive else "")
     return {
         "lang": lang,
         "header": _header(result, lang),
@@ -272,7 +279,7 @@ def report_data(result, lang: str = "en", max_points: int = 20_000, map_method: 
         "features": features,
         "scatter": {"features": shown, "units": units, "points": _points(result, rows, shown), "log_axes": log_axes,
                     "caption": caption, "n_shown": int(len(rows)), "n_total": int(total),
-                    "has_3d": len(shown) >= SCATTER_DIMENSIONS, "any_log": any(log_axes.values())},
+                    "has_3d": len(shown) >= SCATTER_DIMENSIONS, "any_log": any(log_axes.values()), "log_note": log_note},
         "pairs": [list(pair) for pair in itertools.combinations(shown, 2)],
         "map": _feature_map(result, rows, map_method, seed, lang) if len(features) > SCATTER_DIMENSIONS else None,
         "map_not_needed": t["map_not_needed"].format(n=len(features)),
