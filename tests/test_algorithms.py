@@ -5,8 +5,14 @@ import pytest
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 
-from custseg._algorithms import ALGORITHMS, WardClustering, fit_path, make_model, nearest_centre
+from custseg._algorithms import ALGORITHMS, WardClustering, fit_path, fitting_threads, make_model, nearest_centre
 from custseg._errors import DataError, NotFittedError, UsageError
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    with fitting_threads(0):  # small fits: threads only wait for each other (docs/methods.md)
+        yield
 
 
 @pytest.fixture(scope="module")
