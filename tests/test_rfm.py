@@ -144,10 +144,25 @@ def test_rfm_on_renamed_columns(small_lines):
     assert summary["size"].sum() == 60
 
 
-def test_rfm_on_online_retail_covers_every_customer_once():
-    customers, summary, cleaning = rfm(shared_file("online_retail.csv"), preset="online-retail")
+def test_rfm_on_online_retail_covers_every_customer_once_and_matches_lifetimes():
+    from custseg._methods import prepare_lines
+
+    lines, as_of, cleaning = prepare_lines(shared_file("online_retail.csv"), preset="online-retail")
+    values = rfm_table(lines, as_of)
+    customers = rfm_segments(rfm_scores(values))
+    summary = rfm_summary(customers)
     assert len(customers) == cleaning["customers_kept"] == 4_339
     assert customers["customer"].is_unique and summary["size"].sum() == len(customers)
     assert (summary["size"] > 0).all()
     champions = summary.set_index("rfm_segment").loc["champions"]
     assert champions.revenue_share > 0.3  # the best-scored 15% bring a large share of revenue
+    assert (values["T"] - values["recency"] == values["RecencyDays"]).all()
+    utils = pytest.importorskip("lifetimes.utils", reason="lifetimes is not installed (pip install lifetimes)")
+    transactions = lines.select("customer", "date", "quantity", "price").to_pandas()
+    transactions["customer"] = transactions["customer"].astype(str)
+    transactions["revenue"] = transactions["quantity"] * transactions["price"]
+    theirs = utils.summary_data_from_transaction_data(transactions, "customer", "date", monetary_value_col="revenue",
+                                                      observation_period_end=pd.Timestamp(as_of), freq="D")
+    ours = values.set_index("customer")
+    for column in ("frequency", "recency", "T", "monetary_value"):
+        np.testing.assert_allclose(ours[column], theirs.loc[ours.index, column], rtol=1e-9, err_msg=column)
