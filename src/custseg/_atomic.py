@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ._errors import UsageError
+from ._errors import CustsegError, UsageError
 
 # OWASP CSV injection: a cell starting with one of these is a formula in Excel/LibreOffice.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -75,6 +75,27 @@ def check_output_dir(target: Path, overwrite: bool) -> None:
         raise UsageError(f"output directory {target} already exists and is not empty (use --overwrite to replace it)")
 
 
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_staging(parent: Path, name: str) -> list[Path]:
+    """Delete the `.NAME.partial-PID-*` staging folders of runs that were killed (their process is gone)."""
+    removed = []
+    for folder in parent.glob(f".{name}.partial-*"):
+        pid = folder.name[len(f".{name}.partial-"):].split("-", 1)[0]
+        if folder.is_dir() and (not pid.isdigit() or not _process_alive(int(pid))):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
 @contextmanager
 def staged_directory(target: str | Path, overwrite: bool = False) -> Iterator[Path]:
     """Yield a temporary directory beside `target`; on success it replaces `target`.
@@ -86,14 +107,20 @@ def staged_directory(target: str | Path, overwrite: bool = False) -> Iterator[Pa
     parent = target.resolve().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=parent))
+        remove_stale_staging(parent, target.name)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-{os.getpid()}-", dir=parent))
         umask = os.umask(0)
         os.umask(umask)
         staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; a run directory is not
     except OSError as exc:
         raise UsageError(f"cannot create output directory {target}: {exc.strerror or exc}") from None
     try:
-        yield staging
+        try:
+            yield staging
+        except OSError as exc:  # disk full, quota, permissions: the previous run stays as it was
+            where = f" ({Path(exc.filename).name})" if exc.filename else ""
+            raise CustsegError(f"cannot write {target}{where}: {exc.strerror or exc}; nothing was written, "
+                               f"{'the previous run is unchanged' if target.exists() else 'no output directory was created'}") from None
         if target.exists():
             retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=parent))
             os.replace(target, retired / target.name)

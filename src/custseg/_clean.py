@@ -17,6 +17,7 @@ RULES = (
     "negative_price",
     "missing_date",
 )
+MAX_MISSING_CUSTOMER_SHARE = 0.5  # above this, the customer column is probably the wrong one
 RULE_TEXT = {
     "missing_customer": "no customer id",
     "cancellation": "cancellation (order id starts with the cancellation prefix)",
@@ -87,6 +88,9 @@ def clean_lines(lines: ibis.Table, mapping: ColumnMapping, source: str, rules: C
     rows_out = rows_in - sum(dropped.values())
     if rows_in == 0:
         raise DataError(f"{source}: no data rows (the file has a header only)")
+    if dropped["missing_customer"] > rows_in * MAX_MISSING_CUSTOMER_SHARE:
+        raise DataError(f"{source}: column {mapping.customer!r} (customer) is empty on {dropped['missing_customer']:,} of "
+                        f"{rows_in:,} lines; is it the customer id column?")
     if rows_out == 0:
         reasons = ", ".join(f"{RULE_TEXT[k]}: {v:,}" for k, v in dropped.items() if v)
         raise DataError(f"{source}: all {rows_in:,} lines were filtered out ({reasons})")

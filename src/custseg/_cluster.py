@@ -72,7 +72,7 @@ class Segmenter:
 
     def _validate(self, X: np.ndarray) -> list[int]:
         _check_param("n_init", self.n_init, int, 1)
-        _check_param("seed", self.seed, int, 0)
+        _check_param("seed", self.seed, int, 0, 2**32 - 1)
         _check_param("min_share", self.min_share, float, 0.0, 0.5)
         n = len(X)
         check_enough_customers(n)

@@ -39,11 +39,17 @@ class RunConfig:
     rules_file: str | None = None
     silhouette_exact_max: int = 20_000
     silhouette_sample_size: int = 5_000
+    max_memory: str | None = None  # DuckDB memory_limit, e.g. "2GB" (docs/errors.md)
+    temp_directory: str | None = None  # where DuckDB spills when over max_memory
 
     def __post_init__(self) -> None:
         check_lang(self.lang)
         if self.scaling not in SCALINGS:
             raise UsageError(f"scaling must be one of {', '.join(SCALINGS)}; got {self.scaling!r}")
+        if self.max_memory is not None:
+            from ._limits import check_memory_limit
+
+            check_memory_limit(self.max_memory)
         if not self.customers and self.mapping is None:
             raise UsageError("sales lines need a column mapping: give --preset, a [columns] table in custseg.toml, "
                              "or --customer/--quantity/--price...; for one row per customer use --customers")

@@ -19,6 +19,7 @@ from ._clean import clean_lines
 from ._cluster import Segmenter, check_enough_customers
 from ._config import RunConfig
 from ._customers import customer_table
+from ._limits import configure_engine, engine_errors
 from ._features import REVENUE_FEATURE, TOP_PRODUCT, check_features, customer_features, default_as_of
 from ._model_io import model_document
 from ._profile import load_rules, segment_profiles, top_products
@@ -101,11 +102,13 @@ class Prepared:
         return REVENUE_FEATURE if REVENUE_FEATURE in self.customers.columns else None
 
 
+@engine_errors
 def prepare(data, config: RunConfig, imputation: dict | None = None) -> Prepared:
     """Read, type, clean and compute the per-customer features of `data`."""
     timer = _Timer()
     con = ibis.duckdb.connect()
     con.raw_sql("SET enable_progress_bar = false")
+    configure_engine(con, config)
     mapping = config.mapping
     with timer.stage("read"):
         source = open_source(data, con, config.read, list(mapping.roles().values()) if mapping and not config.customers else None)

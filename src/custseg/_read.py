@@ -6,7 +6,9 @@ reported with its column and row instead of failing inside the reader.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,20 +74,59 @@ def detect_encoding(path: Path) -> str:
     head = path.open("rb").read(SNIFF_BYTES)
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "utf-16"
+    sample = head[:8192]
+    if sum(byte < 32 and byte not in b"\t\n\r\x0c" for byte in sample) > len(sample) // 10:
+        raise DataError(f"{path}: not a text file (binary content); export the data as CSV, or use .xlsx/.parquet for those formats")
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as exc:
         if exc.start < len(head) - 4:  # not just a character cut at the end of the sample
+            _refuse_mixed_encodings(path, head, exc.start)
             return "latin-1"
     return "utf-8"
 
 
-def _read_csv(con: ibis.BaseBackend, path: Path, options: ReadOptions) -> ibis.Table:
+UTF8_MULTIBYTE = re.compile(rb"[\xc3\xc2][\x80-\xbf]|\xe2\x82\xac|\xe2\x80[\x90-\xbf]")
+
+
+def _refuse_mixed_encodings(path: Path, head: bytes, bad_at: int) -> None:
+    """Stop when the sample has both UTF-8 accents and bytes that are not UTF-8: one encoding would garble the other."""
+    utf8 = UTF8_MULTIBYTE.search(head)
+    if utf8:
+        def line(at: int) -> int:
+            return head.count(b"\n", 0, at) + 1
+
+        raise DataError(f"{path}: mixed encodings: line {line(utf8.start())} is UTF-8 but line {line(bad_at)} is not "
+                        "(re-save the file as UTF-8)")
+
+
+def _read_csv(con: ibis.BaseBackend, path: Path, options: ReadOptions, columns: list[str] | None = None) -> ibis.Table:
     encoding = ENCODINGS[options.encoding.lower()] if options.encoding else detect_encoding(path)
     kwargs = {"all_varchar": True, "header": True, "encoding": encoding}
     if options.delimiter:
         kwargs["delim"] = options.delimiter
-    return con.read_csv(path, **kwargs)
+    table = con.read_csv(path, **kwargs)
+    if any(_DEDUPLICATED.match(c) for c in table.columns):  # the reader renamed a repeated name to name_1
+        with path.open(encoding="utf-16" if encoding == "utf-16" else "utf-8-sig" if encoding == "utf-8" else encoding,
+                       errors="replace", newline="") as handle:
+            first = handle.readline()
+        split = [next(csv.reader([first], delimiter=d)) for d in (options.delimiter or ",;\t|")]
+        fitting = [names for names in split if len(names) == len(table.columns)]
+        _refuse_duplicate_names(path, fitting[0] if fitting else [], columns)
+    return table
+
+
+_DEDUPLICATED = re.compile(r"^.+_[0-9]+$")
+
+
+def _refuse_duplicate_names(path: Path, names: list[str], used: list[str] | None) -> None:
+    """Stop when a column name that the run uses (any name when `used` is None) appears twice in the header."""
+    names = [n.strip() for n in names]
+    for name in dict.fromkeys(names):
+        positions = [i + 1 for i, n in enumerate(names) if n == name]
+        if len(positions) > 1 and (used is None or name in used):
+            raise DataError(f"{path}: column name {name!r} appears {len(positions)} times in the header "
+                            f"(columns {', '.join(map(str, positions))}); rename the copies so each name is unique")
 
 
 def _read_xlsx(con: ibis.BaseBackend, path: Path, options: ReadOptions, columns: list[str] | None) -> ibis.Table:
@@ -105,7 +146,16 @@ def _read_xlsx(con: ibis.BaseBackend, path: Path, options: ReadOptions, columns:
     try:
         header = reader.load_sheet(sheet, n_rows=0, dtypes="string").to_arrow().column_names
         wanted = [c for c in columns if c in header] if columns else None
-        arrow = reader.load_sheet(sheet, use_columns=wanted, dtypes="string").to_arrow()
+        if columns and len(wanted) < len(columns) and len(reader.sheet_names) > 1:
+            name = sheet if isinstance(sheet, str) else reader.sheet_names[sheet]
+            raise DataError(f"{path}: sheet {name!r} has no column(s) {', '.join(c for c in columns if c not in header)}; "
+                            f"the workbook has sheets {', '.join(map(repr, reader.sheet_names))} (choose one with --sheet)")
+        arrow = reader.load_sheet(sheet, use_columns=wanted or None, dtypes="string").to_arrow()
+        if any(_DEDUPLICATED.match(c) for c in header):
+            first_row = reader.load_sheet(sheet, header_row=None, n_rows=1, dtypes="string").to_arrow()
+            _refuse_duplicate_names(path, [str(v[0]) for v in first_row.to_pydict().values()], columns)
+    except DataError:
+        raise
     except Exception as exc:
         raise DataError(f"{path}: cannot read sheet {sheet!r} ({str(exc).splitlines()[0]})") from None
     return con.create_table(ibis.util.gen_name("xlsx"), arrow, temp=True)
@@ -140,7 +190,7 @@ def open_source(
         raise DataError(f"{path}: the file is empty")
     try:
         if kind == "csv":
-            table = _read_csv(con, path, options)
+            table = _read_csv(con, path, options, columns)
         elif kind == "xlsx":
             table = _read_xlsx(con, path, options, columns)
         else:

@@ -79,11 +79,14 @@ class Scaler:
             return _signed_log(X)
         if self.kind == "rank":
             if fitting:
-                return np.column_stack([_first_ranks(col) for col in X.T])
-            if ids is None:
-                return np.column_stack([self._midranks(X[:, j], j) for j in range(X.shape[1])])
-            return np.column_stack([_ranks_against(self.reference_[:, j], self.reference_ids_, X[:, j], np.asarray(ids))
-                                    for j in range(X.shape[1])])
+                ranks = np.column_stack([_first_ranks(col) for col in X.T])
+            elif ids is None:
+                ranks = np.column_stack([self._midranks(X[:, j], j) for j in range(X.shape[1])])
+            else:
+                ranks = np.column_stack([_ranks_against(self.reference_[:, j], self.reference_ids_, X[:, j], np.asarray(ids))
+                                         for j in range(X.shape[1])])
+            ranks[:, self.min_ == self.max_] = (len(self.reference_) + 1) / 2  # a constant feature: no order by id
+            return ranks
         return X
 
     def _midranks(self, values: np.ndarray, j: int) -> np.ndarray:

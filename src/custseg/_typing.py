@@ -41,13 +41,27 @@ def _number_comma(text: ibis.Value) -> ibis.Value:
     return text.re_replace(SPACES, "").replace(".", "").replace(",", ".").try_cast(dt.float64)
 
 
+EXCEL_SERIAL = r"^[1-9][0-9]{4}(\.[0-9]+)?$"  # 10000..99999: 1927-05-18 to 2173-10-14
+EXCEL_EPOCH = dtm.datetime(1899, 12, 30)
+
+
+def _excel_serial(text: ibis.Value) -> ibis.Value:
+    """An Excel serial day number written as text ('43831' is 2020-01-01), else NULL."""
+    seconds = (text.try_cast(dt.float64) * 86400).round().cast(dt.int64)
+    return ibis.ifelse(text.re_search(EXCEL_SERIAL), ibis.literal(EXCEL_EPOCH) + seconds.as_interval("s"),
+                       ibis.null(dt.timestamp))
+
+
 def require_columns(table: ibis.Table, mapping: ColumnMapping, source: str) -> None:
     """Stop with a message listing the expected and the available columns when one is missing."""
     have = list(table.columns)
     missing = [f"{column} ({role})" for role, column in mapping.roles().items() if column not in have]
     if missing:
+        hint = ""
+        if len(have) == 1 and any(mark in have[0] for mark in ",;\t|"):
+            hint = " (read as a single column: is the delimiter right, or do some lines have more fields than the header?)"
         raise DataError(
-            f"{source}: missing column(s) {', '.join(missing)}; the file has: {', '.join(have) or '(no columns)'}"
+            f"{source}: missing column(s) {', '.join(missing)}; the file has: {', '.join(have) or '(no columns)'}{hint}"
         )
 
 
@@ -100,7 +114,7 @@ def typed_lines(table: ibis.Table, mapping: ColumnMapping, source: str, decimal:
     formats = [mapping.date_format, *ISO_FORMATS] if mapping.date_format else list(ISO_FORMATS)
     for role, raw in raw_text.items():
         if role in DATE_ROLES:
-            columns[role] = try_strptime(raw, ibis.literal(formats, type=dt.Array(dt.string)))
+            columns[role] = try_strptime(raw, ibis.literal(formats, type=dt.Array(dt.string))).coalesce(_excel_serial(raw))
 
     failures = _failures(table, {role: (raw, columns[role]) for role, raw in raw_text.items()})
     for role, count in failures.items():

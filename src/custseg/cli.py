@@ -86,6 +86,7 @@ def run(
     lang: Lang = "en",
     overwrite: Overwrite = False,
     report: Report = True,
+    max_memory: Annotated[Optional[str], typer.Option("--max-memory", help="Memory cap of the data engine, e.g. 2GB (it spills to disk above).")] = None,
     debug: Debug = False,
 ) -> None:
     """Segment the customers of INPUT and write the results to a directory."""
@@ -111,7 +112,7 @@ def run(
         cli = {"features": split_list(features), "scaling": scaling, "k": k, "n_init": n_init, "seed": seed,
                "min_share": min_share, "rules_file": str(rules) if rules else None,
                "k_range": parse_k_range(k_range) if k_range else None,
-               "as_of": _parse_date(as_of) if as_of else None}
+               "as_of": _parse_date(as_of) if as_of else None, "max_memory": max_memory}
         settings |= {key: value for key, value in cli.items() if value is not None}
         if isinstance(settings.get("k_range"), str):
             settings["k_range"] = parse_k_range(settings["k_range"])
