@@ -1,0 +1,456 @@
+"""The catalogue of bad inputs: each case builds its input in a folder, runs one command, and
+expects an exit code and the exact one-line message (or, for inputs that are not errors,
+exit 0 and the right numbers). docs/errors.md is rendered from this table (`render_table`)."""
+
+from __future__ import annotations
+
+import datetime as dtm
+import functools
+import json
+import os
+import pickle
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from hardening_data import (HEADER, MAP, csv_text, encrypted_office_file, good_rows, good_total_sales, rows_as_cells,
+                            write, write_parquet, write_xlsx)
+
+G = good_rows()
+CPQ_HEADER = HEADER.split(",")
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    what: str
+    make: Callable[[Path], Path]
+    args: tuple[str, ...] = tuple(MAP)
+    code: int = 1
+    message: str = ""  # exact output line, "{dir}" stands for the input's folder
+    command: str = "run"
+    check: Callable[[Path], None] | None = field(default=None, compare=False)  # exit-0 cases: checks the run directory
+
+
+def csv_case(name: str, rows: list[str], header: str = HEADER, sep: str = ",", **kw) -> Callable[[Path], Path]:
+    return lambda d: write(d / name, csv_text(rows, header, sep, **kw))
+
+
+def semicolon_case(name: str, rows: list[str]) -> Callable[[Path], Path]:
+    """Rows already joined with ';' (their commas are decimal commas)."""
+    return lambda d: write(d / name, HEADER.replace(",", ";") + "\n" + "\n".join(rows) + "\n")
+
+
+def raw_case(name: str, content: str | bytes, encoding: str = "utf-8") -> Callable[[Path], Path]:
+    return lambda d: write(d / name, content, encoding)
+
+
+def xlsx_case(name: str, sheets: dict[str, list[list]]) -> Callable[[Path], Path]:
+    return lambda d: write_xlsx(d / name, sheets)
+
+
+def with_day(rows: list[str], days: list[str]) -> list[str]:
+    return [row.rsplit(",", 1)[0] + "," + day for row, day in zip(rows, days)]
+
+
+def good_xlsx(d: Path) -> Path:
+    return write_xlsx(d / "good.xlsx", {"Sales": [CPQ_HEADER] + rows_as_cells(G)})
+
+
+def truncated_xlsx(d: Path) -> Path:
+    data = good_xlsx(d).read_bytes()
+    return write(d / "cut.xlsx", data[: len(data) // 2])
+
+
+def big_mixed_encoding(d: Path) -> Path:
+    """Two MB of UTF-8, then one latin-1 line: beyond the encoding sniffer's first MiB."""
+    body = csv_text(ACCENTED * 600).encode()
+    return write(d / "mixed_late.csv", body + "c\xe9,iY,1,5,01/01/2020\n".encode("latin-1"))
+
+
+@functools.cache
+def trained_model() -> str:
+    from custseg import segment
+    from custseg._columns import ColumnMapping
+    from custseg._outputs import dump_json
+
+    mapping = ColumnMapping(customer="cust", order="inv", quantity="qty", price="price", date="day", date_format="%d/%m/%Y")
+    frame = pd.read_csv(pd.io.common.StringIO(csv_text(G)), dtype=str)
+    return dump_json(segment(frame, mapping=mapping, k=3).model)
+
+
+def model_case(name: str, edit: Callable[[dict], object] | None = None, raw: bytes | None = None) -> Callable[[Path], Path]:
+    def make(d: Path) -> Path:
+        model = json.loads(trained_model())
+        content = raw if raw is not None else json.dumps(edit(model) if edit else model).encode()
+        write(d / name, content)
+        return write(d / "new.csv", csv_text(G))
+    return make
+
+
+def edited(**changes) -> Callable[[dict], dict]:
+    def apply(model: dict) -> dict:
+        for key, value in changes.items():
+            if value is None:
+                model.pop(key, None)
+            else:
+                model[key] = value
+        return model
+    return apply
+
+
+def deep_edit(path: str, value) -> Callable[[dict], dict]:
+    def apply(model: dict) -> dict:
+        *parents, last = path.split(".")
+        node = model
+        for part in parents:
+            node = node[int(part)] if part.isdigit() else node[part]
+        node[int(last) if last.isdigit() else last] = value
+        return model
+    return apply
+
+
+def score_args(model: str) -> tuple[str, ...]:
+    return ("--model", "{dir}/" + model)
+
+
+# --- checks of exit-0 cases -------------------------------------------------------------------
+
+def read_run(out: Path) -> tuple[pd.DataFrame, dict]:
+    assignments = pd.read_csv(out / "assignments.csv", dtype={"customer_id": str})
+    return assignments, json.loads((out / "cleaning.json").read_text())
+
+
+def totals_are(expected: dict[str, float], **cleaning) -> Callable[[Path], None]:
+    def check(out: Path) -> None:
+        assignments, summary = read_run(out)
+        got = dict(zip(assignments["customer_id"], assignments["TotalSales"]))
+        assert got.keys() == expected.keys(), (sorted(got), sorted(expected))
+        for customer, total in expected.items():
+            assert abs(got[customer] - total) < 1e-6 * max(1, abs(total)), (customer, got[customer], total)
+        for key, value in cleaning.items():
+            actual = summary["dropped"].get(key[len("dropped_"):], 0) if key.startswith("dropped_") else summary[key]
+            assert actual == value, (key, actual, value)
+    return check
+
+
+GOOD_TOTALS = good_total_sales()
+DECIMAL_ROWS = [f"c{i % 9},i{i},{1 + i % 3},{5 + (i % 9) ** 2},5,01/01/2020" for i in range(90)]
+
+
+def decimal_comma_rows() -> list[str]:
+    return [f"c{i % 9};i{i};{1 + i % 3};{5 + (i % 9) ** 2},25;0{1 + i % 9}/01/2020" for i in range(90)]
+
+
+def decimal_comma_totals() -> dict[str, float]:
+    totals: dict[str, float] = {}
+    for i in range(90):
+        totals[f"c{i % 9}"] = totals.get(f"c{i % 9}", 0) + (1 + i % 3) * (5.25 + (i % 9) ** 2)
+    return totals
+
+
+def thousands_rows(style: str) -> list[str]:
+    rows = []
+    for i in range(90):
+        price = 1000 + (i % 9) ** 3 + 0.5
+        text = f"{price:,.2f}" if style == "en" else f"{price:,.2f}".replace(",", " ").replace(".", ",")
+        sep = "," if style == "en" else ";"
+        cell = f'"{text}"' if style == "en" else text
+        rows.append(sep.join([f"c{i % 9}", f"i{i}", str(1 + i % 3), cell, "01/01/2020"]))
+    return rows
+
+
+def thousands_totals() -> dict[str, float]:
+    totals: dict[str, float] = {}
+    for i in range(90):
+        totals[f"c{i % 9}"] = totals.get(f"c{i % 9}", 0) + (1 + i % 3) * (1000 + (i % 9) ** 3 + 0.5)
+    return totals
+
+
+def dates_are(date_min: str, date_max: str) -> Callable[[Path], None]:
+    def check(out: Path) -> None:
+        _, summary = read_run(out)
+        assert (summary["date_min"], summary["date_max"]) == (date_min, date_max), summary
+        assert summary["rows_out"] == 90
+    return check
+
+
+THREE_FORMATS = [("05/01/2020", "2020-01-05", "2020-01-05 10:30:00")[i % 3] if i != 89 else "2020-03-31T23:59:59"
+                 for i in range(90)]
+SERIALS = [str(43831 + i % 60) for i in range(90)]  # 2020-01-01 .. 2020-02-29
+XLSX_DATES = [dtm.date(2020, 1, 1) + dtm.timedelta(days=i % 60) for i in range(90)]
+
+
+def xlsx_with_days(days: list) -> list[list]:
+    return [CPQ_HEADER] + [cells[:4] + [day] for cells, day in zip(rows_as_cells(G), days)]
+
+
+def names_kept(*names: str) -> Callable[[Path], None]:
+    def check(out: Path) -> None:
+        assignments, _ = read_run(out)
+        assert set(names) <= set(assignments["customer_id"]), sorted(assignments["customer_id"])
+    return check
+
+
+ACCENTED = [f"Soci\u00e9t\u00e9 {i % 9}," + row.split(",", 1)[1] for i, row in enumerate(G)]
+ACCENTED_NAMES = [f"Soci\u00e9t\u00e9 {i}" for i in range(9)]
+QUOTED = [f'"c{i % 9}, SA","line\n{i}",{1 + i % 3},{5 + (i % 9) ** 2},01/01/2020' for i in range(90)]
+
+CASES: list[Case] = [
+    # files that cannot be read
+    Case("missing-file", "input file does not exist", lambda d: d / "nope.csv",
+         message="Error: {dir}/nope.csv: file not found"),
+    Case("directory", "input is a directory", lambda d: (d / "folder.csv").mkdir() or d / "folder.csv",
+         message="Error: {dir}/folder.csv: not a file"),
+    Case("unknown-type", "unsupported extension (.json)", raw_case("sales.json", "{}"), code=2,
+         message="Error: {dir}/sales.json: unknown file type '.json'; use .csv, .xlsx or .parquet"),
+    Case("empty-file", "empty file (0 bytes)", raw_case("empty.csv", ""),
+         message="Error: {dir}/empty.csv: the file is empty"),
+    Case("header-only", "CSV with the header only", raw_case("header.csv", HEADER + "\n"),
+         message="Error: {dir}/header.csv: no data rows (the file has a header only)"),
+    Case("header-only-xlsx", "workbook with the header row only", xlsx_case("header.xlsx", {"Sales": [CPQ_HEADER]}),
+         message="Error: {dir}/header.xlsx: no data rows (the file has a header only)"),
+    Case("binary-csv", "binary garbage named .csv", raw_case("garbage.csv", bytes(range(256)) * 40),
+         message="Error: {dir}/garbage.csv: not a text file (binary content); export the data as CSV, "
+                 "or use .xlsx/.parquet for those formats"),
+    Case("binary-xlsx", "binary garbage named .xlsx", raw_case("garbage.xlsx", bytes(range(256)) * 40),
+         message="Error: {dir}/garbage.xlsx: cannot read as an Excel workbook (calamine error: Xlsx error: "
+                 "Zip error: invalid Zip archive: Could not find EOCD)"),
+    Case("binary-parquet", "binary garbage named .parquet", raw_case("garbage.parquet", bytes(range(256)) * 40),
+         message="Error: {dir}/garbage.parquet: cannot read as parquet (Invalid Input Error: No magic bytes found "
+                 "at end of file '{dir}/garbage.parquet')"),
+    Case("zip-not-xlsx", "a file that starts like a zip but is not a workbook",
+         raw_case("fake.xlsx", b"PK\x03\x04 not really a zip"),
+         message="Error: {dir}/fake.xlsx: cannot read as an Excel workbook (calamine error: Xlsx error: "
+                 "Zip error: invalid Zip archive: Could not find EOCD)"),
+    Case("truncated-xlsx", "a real workbook cut in half (interrupted download)", truncated_xlsx,
+         message="Error: {dir}/cut.xlsx: cannot read as an Excel workbook (calamine error: Xlsx error: "
+                 "Zip error: invalid Zip archive: Could not find EOCD)"),
+    Case("password-xlsx", "password-protected workbook (OLE container with EncryptedPackage)",
+         lambda d: encrypted_office_file(d / "locked.xlsx"),
+         message="Error: {dir}/locked.xlsx: cannot read as an Excel workbook (calamine error: Xlsx error: "
+                 "Workbook is password protected)"),
+    Case("other-sheet", "workbook whose data is on the second sheet (first: a cover page)",
+         xlsx_case("cover.xlsx", {"Cover": [["Sales export"], ["made by hand"]], "Data": [CPQ_HEADER] + rows_as_cells(G)}),
+         message="Error: {dir}/cover.xlsx: sheet 'Cover' has no column(s) cust, inv, qty, price, day; the workbook "
+                 "has sheets 'Cover', 'Data' (choose one with --sheet)"),
+    Case("empty-first-sheet", "workbook whose first sheet is empty",
+         xlsx_case("blank.xlsx", {"Blank": [], "Data": [CPQ_HEADER] + rows_as_cells(G)}),
+         message="Error: {dir}/blank.xlsx: sheet 'Blank' has no column(s) cust, inv, qty, price, day; the workbook "
+                 "has sheets 'Blank', 'Data' (choose one with --sheet)"),
+    Case("sheet-name", "--sheet names a sheet that does not exist", good_xlsx, (*MAP, "--sheet", "Ventes"),
+         message="Error: {dir}/good.xlsx: no sheet named 'Ventes'; sheets are 'Sales'"),
+    Case("sheet-index", "--sheet index out of range", good_xlsx, (*MAP, "--sheet", "3"),
+         message="Error: {dir}/good.xlsx: sheet index 3 out of range; the workbook has 1 sheet(s)"),
+    # layout of the table
+    Case("wrong-delimiter", "semicolon file read with --delimiter ','", csv_case("semi.csv", G, sep=";"),
+         (*MAP, "--delimiter", ","),
+         message="Error: {dir}/semi.csv: missing column(s) cust (customer), inv (order), qty (quantity), price (price), "
+                 "day (date); the file has: cust;inv;qty;price;day (read as a single column: is the delimiter right, "
+                 "or do some lines have more fields than the header?)"),
+    Case("ragged-lines", "a line with more fields than the header",
+         csv_case("ragged.csv", G[:5] + ["c1,i1,1,5,01/01/2020,extra,more"] + G[5:]),
+         message="Error: {dir}/ragged.csv: missing column(s) cust (customer), inv (order), qty (quantity), price (price), "
+                 "day (date); the file has: cust,inv,qty,price,day (read as a single column: is the delimiter right, "
+                 "or do some lines have more fields than the header?)"),
+    Case("missing-column", "a mapped column is absent", raw_case("cols.csv", "cust,inv,qty\nc1,1,2\n"),
+         message="Error: {dir}/cols.csv: missing column(s) price (price), day (date); the file has: cust, inv, qty"),
+    Case("duplicate-header", "two columns named price", csv_case("dup.csv", [r + ",9" for r in G], HEADER + ",price"),
+         message="Error: {dir}/dup.csv: column name 'price' appears 2 times in the header (columns 4, 6); "
+                 "rename the copies so each name is unique"),
+    Case("duplicate-header-xlsx", "two columns named price in a workbook",
+         xlsx_case("dup.xlsx", {"Sales": [CPQ_HEADER + ["price"]] + [c + [9.0] for c in rows_as_cells(G)]}),
+         message="Error: {dir}/dup.xlsx: column name 'price' appears 2 times in the header (columns 4, 6); "
+                 "rename the copies so each name is unique"),
+    # encodings
+    Case("mixed-encodings", "UTF-8 and latin-1 lines in one file",
+         raw_case("mixed.csv", HEADER.encode() + "\nc\u00e9,i1,1,5,01/01/2020\n".encode() + "c\xe9,i2,1,5,01/01/2020\n".encode("latin-1")
+                  + csv_text(G).split("\n", 1)[1].encode()),
+         message="Error: {dir}/mixed.csv: mixed encodings: line 2 is UTF-8 but line 3 is not (re-save the file as UTF-8)"),
+    Case("mixed-encodings-late", "a latin-1 line after 2 MB of UTF-8", big_mixed_encoding,
+         message="Error: {dir}/mixed_late.csv: CSV Error on Line: 54002: Invalid unicode (byte sequence mismatch) "
+                 "detected. This file is not utf-8 encoded."),
+    # values
+    Case("text-quantity", "quantity 'N/A'", csv_case("na.csv", G[:3] + ["c1,i1,N/A,5,01/01/2020"] + G[3:]),
+         message="Error: {dir}/na.csv: column 'qty' (quantity) has 1 non-numeric values, e.g. 'N/A' at data row 4"),
+    Case("excel-error-price", "price '#DIV/0!' from a spreadsheet formula",
+         csv_case("div0.csv", G[:3] + ["c1,i1,1,#DIV/0!,01/01/2020"] + G[3:]),
+         message="Error: {dir}/div0.csv: column 'price' (price) has 1 non-numeric values, e.g. '#DIV/0!' at data row 4"),
+    Case("bad-date", "a date that does not exist (month 13)", csv_case("d.csv", G[:7] + ["c2,i2,1,5,2020.13.01"]),
+         message="Error: {dir}/d.csv: column 'day' (date) has 1 dates that do not parse (expected %d/%m/%Y), "
+                 "e.g. '2020.13.01' at data row 8"),
+    Case("fourth-date-format", "dates written 'Jan 5, 2020' among dd/mm/yyyy",
+         csv_case("months.csv", G[:2] + ['c2,i2,1,5,"Jan 5, 2020"'] + G[2:]),
+         message="Error: {dir}/months.csv: column 'day' (date) has 1 dates that do not parse (expected %d/%m/%Y), "
+                 "e.g. 'Jan 5, 2020' at data row 3"),
+    Case("mostly-empty-customer", "customer id missing on 9 lines of 10",
+         csv_case("ids.csv", [("" if i % 10 else r.split(",", 1)[0]) + "," + r.split(",", 1)[1] for i, r in enumerate(G)]),
+         message="Error: {dir}/ids.csv: column 'cust' (customer) is empty on 81 of 90 lines; is it the customer id column?"),
+    Case("all-filtered", "every quantity <= 0", csv_case("q0.csv", [f"c{i},i{i},{-(i % 2)},5,01/01/2020" for i in range(6)]),
+         message="Error: {dir}/q0.csv: all 6 lines were filtered out (quantity <= 0: 6)"),
+    Case("all-negative-prices", "every price negative", csv_case("neg.csv", [f"c{i % 9},i{i},1,-5,01/01/2020" for i in range(20)]),
+         message="Error: {dir}/neg.csv: all 20 lines were filtered out (negative price: 20)"),
+    # too little to segment
+    Case("one-customer", "a single customer", csv_case("one.csv", [f"c1,i{i},1,{i + 1},01/01/2020" for i in range(20)]),
+         message="Error: n_customers=1 is too few to segment; at least 3 are needed"),
+    Case("identical-customers", "all customers identical (zero variance)",
+         csv_case("same.csv", [f"c{i % 9},i{i},1,5,01/01/2020" for i in range(90)]),
+         message="Error: n_customers=9 with 1 distinct feature value(s) is too few for k=2..10"),
+    Case("k-above-customers", "--k 12 with 9 customers", csv_case("few.csv", G), (*MAP, "--k", "12"),
+         message="Error: n_customers=9 should be > k=12"),
+    Case("k-above-distinct", "--k 5 with 3 distinct customer profiles (standard scaling)",
+         csv_case("three.csv", [f"c{i % 9},i{i},1,{5 + (i % 9) % 3},01/01/2020" for i in range(90)]),
+         (*MAP, "--k", "5", "--scaling", "standard"),
+         message="Error: only 3 distinct customer profile(s); cannot make k=5 segments"),
+    # options
+    Case("k-range-order", "--k-range 6..3", csv_case("r.csv", G), (*MAP, "--k-range", "6..3"), code=2,
+         message="Error: k range must satisfy 2 <= low <= high; got 6..3"),
+    Case("k-range-syntax", "--k-range a..b", csv_case("r.csv", G), (*MAP, "--k-range", "a..b"), code=2,
+         message="Error: k range must look like 2..10; got 'a..b'"),
+    Case("k-one", "--k 1", csv_case("r.csv", G), (*MAP, "--k", "1"), code=2,
+         message="Error: The 'k' parameter of Segmenter must be int in [2, inf]; got 1 instead."),
+    Case("seed-too-large", "--seed 2**40", csv_case("r.csv", G), (*MAP, "--seed", str(2**40)), code=2,
+         message="Error: The 'seed' parameter of Segmenter must be int in [0, 4294967295]; got 1099511627776 instead."),
+    Case("min-share", "--min-share 0.9", csv_case("r.csv", G), (*MAP, "--min-share", "0.9"), code=2,
+         message="Error: The 'min_share' parameter of Segmenter must be float in [0.0, 0.5]; got 0.9 instead."),
+    Case("unknown-preset", "--preset sap", csv_case("r.csv", G), ("--preset", "sap"), code=2,
+         message="Error: unknown preset 'sap'; presets are online-retail, salesforce-cpq"),
+    Case("no-mapping", "sales lines without any column mapping", csv_case("r.csv", G), (), code=2,
+         message="Error: no column mapping: give --preset, --id/--customer or a [columns] table with 'customer'"),
+    Case("unknown-feature", "--features Foo", csv_case("r.csv", G), (*MAP, "--features", "Foo"), code=2,
+         message="Error: unknown feature 'Foo'; features are TotalSales, OrderCount, AvgOrderValue, LineCount, Units, "
+                 "ProductCount, RecencyDays, TenureDays"),
+    Case("feature-needs-role", "RecencyDays without a date column", csv_case("r.csv", G),
+         ("--customer", "cust", "--quantity", "qty", "--price", "price", "--features", "RecencyDays"), code=2,
+         message="Error: feature RecencyDays needs the date column role(s), which are not mapped"),
+    Case("bad-as-of", "--as-of yesterday", csv_case("r.csv", G), (*MAP, "--as-of", "yesterday"), code=2,
+         message="Error: --as-of must be a date like 2021-01-01; got 'yesterday'"),
+    Case("bad-decimal", "--decimal ';'", csv_case("r.csv", G), (*MAP, "--decimal", ";"), code=2,
+         message="Error: decimal must be 'auto', '.' or ','; got ';'"),
+    Case("bad-encoding", "--encoding ebcdic", csv_case("r.csv", G), (*MAP, "--encoding", "ebcdic"), code=2,
+         message="Error: encoding 'ebcdic' is not supported; use one of latin-1, utf-16, utf-8"),
+    Case("bad-scaling", "--scaling magic", csv_case("r.csv", G), (*MAP, "--scaling", "magic"), code=2,
+         message="Error: scaling must be one of rank, log, robust, standard, none; got 'magic'"),
+    Case("bad-lang", "--lang de", csv_case("r.csv", G), (*MAP, "--lang", "de"), code=2,
+         message="Error: language must be one of en, fr; got 'de'"),
+    Case("bad-max-memory", "--max-memory lots", csv_case("r.csv", G), (*MAP, "--max-memory", "lots"), code=2,
+         message="Error: max memory must be a size like 512MB or 4GB; got 'lots'"),
+    Case("config-invalid", "custseg.toml that is not TOML", csv_case("r.csv", G),
+         ("--config", "{dir}/bad.toml"), code=2,
+         message="Error: config file {dir}/bad.toml not found"),
+    # per-customer tables
+    Case("customers-no-id", "--id names a missing column", raw_case("c.csv", "id,spend\nk1,1\nk2,2\nk3,3\n"),
+         ("--customers", "--id", "nope"),
+         message="Error: {dir}/c.csv: missing id column 'nope'; the file has: id, spend"),
+    Case("customers-duplicate-id", "a customer twice in a per-customer table",
+         raw_case("c.csv", "id,spend\nk1,1\nk1,2\nk2,3\n"), ("--customers", "--id", "id"),
+         message="Error: {dir}/c.csv: column 'id' is not one row per customer: 'k1' appears more than once"),
+    Case("customers-empty-id", "an empty id in a per-customer table",
+         raw_case("c.csv", "id,spend\nk1,1\n,2\nk2,3\n"), ("--customers", "--id", "id"),
+         message="Error: {dir}/c.csv: column 'id' has 1 empty customer id(s)"),
+    Case("customers-infinite", "an infinite value in a per-customer table",
+         raw_case("c.csv", "id,spend\nk1,1\nk3,inf\nk2,3\nk4,5\n"), ("--customers", "--id", "id"),
+         message="Error: {dir}/c.csv: column 'spend' has infinite values"),
+    Case("customers-text-only", "no numeric column", raw_case("c.csv", "id,name\nk1,a\nk3,b\nk2,c\n"),
+         ("--customers", "--id", "id"),
+         message="Error: {dir}/c.csv: no numeric column to segment on (text columns: name)"),
+    Case("customers-text-column", "--columns names a text column",
+         raw_case("c.csv", "id,spend,seg\nk1,1,a\nk2,2,b\nk3,3,a\nk4,4,b\n"), ("--customers", "--id", "id", "--columns", "spend,seg"),
+         message="Error: {dir}/c.csv: column 'seg' is not numeric (e.g. 'a'); use --categorical onehot to encode it"),
+    # saved models (custseg score)
+    Case("model-missing", "--model file does not exist", model_case("other.json"), score_args("nothing.json"), command="score",
+         message="Error: {dir}/nothing.json: model file not found"),
+    Case("model-pickle", "a pickle renamed model.json (never unpickled)",
+         model_case("m.json", raw=pickle.dumps({"centroids": [[0.0]]})), score_args("m.json"), command="score",
+         message="Error: {dir}/m.json: not a custseg model (invalid JSON: 'utf-8' codec can't decode byte 0x80 in "
+                 "position 0: invalid start byte)"),
+    Case("model-not-custseg", "a JSON file that is not a custseg model", model_case("m.json", raw=b"[1, 2]"),
+         score_args("m.json"), command="score", message="Error: {dir}/m.json: not a custseg model file"),
+    Case("model-other-version", "model.json from another format version", model_case("m.json", edited(format_version=2)),
+         score_args("m.json"), command="score",
+         message="Error: {dir}/m.json: model format version 2 is not supported (expected 1)"),
+    Case("model-centroids-edited", "centroids edited by hand (a row removed)",
+         model_case("m.json", lambda m: edited(centroids=m["centroids"][:1])(m)), score_args("m.json"), command="score",
+         message="Error: {dir}/m.json: centroids, features and segments do not agree (edited by hand?)"),
+    Case("model-centroid-text", "a centroid value replaced by text", model_case("m.json", deep_edit("centroids.0.0", "x")),
+         score_args("m.json"), command="score",
+         message="Error: {dir}/m.json: centroids must be a table of numbers (edited by hand?)"),
+    Case("model-no-scaler", "the scaler removed", model_case("m.json", edited(scaler=None)), score_args("m.json"),
+         command="score", message="Error: {dir}/m.json: model part(s) scaler missing or of the wrong type (edited by hand?)"),
+    Case("model-scaler-damaged", "the scaler's centre removed", model_case("m.json", deep_edit("scaler", {"kind": "rank"})),
+         score_args("m.json"), command="score",
+         message="Error: {dir}/m.json: damaged model (missing 'center'); was it edited by hand?"),
+    Case("model-bad-scaling", "an unknown scaling in the saved settings",
+         model_case("m.json", deep_edit("config.scaling", "magic")), score_args("m.json"), command="score",
+         message="Error: {dir}/m.json: the model's settings are invalid (scaling must be one of rank, log, robust, "
+                 "standard, none; got 'magic')"),
+    Case("model-other-columns", "new data without the model's customer column",
+         model_case("m.json", deep_edit("config.mapping.customer", "AccountId")), score_args("m.json"), command="score",
+         message="Error: {dir}/new.csv: missing column(s) AccountId (customer); the file has: cust, inv, qty, price, day"),
+    # not errors: read right, counted right
+    Case("decimal-comma", "prices '5,25' in a ';' file (decimal comma detected)", semicolon_case("fr.csv", decimal_comma_rows()),
+         code=0, check=totals_are(decimal_comma_totals())),
+    Case("thousands-en", "prices '1,000.50' (thousands comma)", csv_case("k.csv", thousands_rows("en")),
+         code=0, check=totals_are(thousands_totals())),
+    Case("thousands-fr", "prices '1 000,50' (space thousands, decimal comma)", semicolon_case("k.csv", thousands_rows("fr")),
+         code=0, check=totals_are(thousands_totals())),
+    Case("quantity-decimal-comma", "quantities '1,5'",
+         csv_case("q.csv", [f'c{i % 9},i{i},"{1 + i % 3},5",{5 + (i % 9) ** 2},01/01/2020' for i in range(90)]), code=0,
+         check=totals_are({c: sum((1.5 + i % 3) * (5 + (i % 9) ** 2) for i in range(90) if f"c{i % 9}" == c) for c in GOOD_TOTALS})),
+    Case("three-date-formats", "dd/mm/yyyy, ISO date and ISO date-time in one column", csv_case("dates.csv", with_day(G, THREE_FORMATS)),
+         code=0, check=dates_are("2020-01-05", "2020-03-31")),
+    Case("excel-serial-text", "Excel serial day numbers as text ('43831')", csv_case("serial.csv", with_day(G, SERIALS)),
+         code=0, check=dates_are("2020-01-01", "2020-02-29")),
+    Case("excel-serial-numbers", "serial numbers in number cells of a workbook",
+         xlsx_case("serial.xlsx", {"Sales": xlsx_with_days([43831 + i % 60 for i in range(90)])}),
+         code=0, check=dates_are("2020-01-01", "2020-02-29")),
+    Case("excel-real-dates", "real Excel dates in a workbook", xlsx_case("dates.xlsx", {"Sales": xlsx_with_days(XLSX_DATES)}),
+         code=0, check=dates_are("2020-01-01", "2020-02-29")),
+    Case("nan-inf-prices", "prices NaN, inf and -Infinity (dropped and counted)",
+         csv_case("nan.csv", G + ["c1,x1,1,NaN,01/01/2020", "c1,x2,1,inf,01/01/2020", "c1,x3,1,-Infinity,01/01/2020"]),
+         code=0, check=totals_are(GOOD_TOTALS, dropped_missing_or_non_finite_price=3)),
+    Case("negative-prices", "negative prices (dropped and counted)",
+         csv_case("neg.csv", G + [f"c{i},n{i},1,-{i + 1},01/01/2020" for i in range(4)]),
+         code=0, check=totals_are(GOOD_TOTALS, dropped_negative_price=4)),
+    Case("latin-1", "a latin-1 file with accented ids", lambda d: write(d / "l1.csv", csv_text(ACCENTED), "latin-1"),
+         code=0, check=names_kept(*ACCENTED_NAMES)),
+    Case("utf-8-bom", "UTF-8 with a byte order mark and CRLF line ends",
+         lambda d: write(d / "bom.csv", b"\xef\xbb\xbf" + csv_text(ACCENTED, newline="\r\n").encode()),
+         code=0, check=names_kept(*ACCENTED_NAMES)),
+    Case("utf-16", "UTF-16 (Excel's 'Unicode text')", lambda d: write(d / "u16.csv", csv_text(ACCENTED), "utf-16"),
+         code=0, check=names_kept(*ACCENTED_NAMES)),
+    Case("quoted-fields", "quoted ids holding the delimiter and line breaks", csv_case("quoted.csv", QUOTED),
+         code=0, check=names_kept(*(f"c{i}, SA" for i in range(9)))),
+    Case("parquet", "the same lines as parquet", lambda d: write_parquet(d / "p.parquet", pd.read_csv(pd.io.common.StringIO(csv_text(G)), dtype=str)),
+         code=0, check=totals_are(GOOD_TOTALS)),
+]
+
+
+def render_table() -> str:
+    """The markdown table of docs/errors.md."""
+    lines = ["| # | case | input | exit | what the user sees |", "|---|---|---|---|---|"]
+    for number, case in enumerate(CASES, 1):
+        shown = case.message.replace("{dir}", "DIR").replace("|", "\\|") if case.message else "runs; " + CHECKED[case.id]
+        lines.append(f"| {number} | `{case.id}` | {case.what} | {case.code} | {'`' + shown + '`' if case.message else shown} |")
+    return "\n".join(lines) + "\n"
+
+
+CHECKED = {
+    "decimal-comma": "TotalSales equals the sum of quantity x 5.25-style prices",
+    "thousands-en": "TotalSales uses 1000.50, not 1.0005 or an error",
+    "thousands-fr": "TotalSales uses 1000.50",
+    "quantity-decimal-comma": "quantities read as 1.5, 2.5, 3.5",
+    "three-date-formats": "all 90 lines kept; first and last dates right",
+    "excel-serial-text": "43831 read as 2020-01-01",
+    "excel-serial-numbers": "43831 read as 2020-01-01",
+    "excel-real-dates": "dates read as dates",
+    "nan-inf-prices": "3 lines dropped under 'price missing, NaN or infinite', totals unchanged",
+    "negative-prices": "4 lines dropped under 'negative price', totals unchanged",
+    "latin-1": "accented ids kept exactly",
+    "utf-8-bom": "accented ids kept exactly, no BOM in the first column name",
+    "utf-16": "accented ids kept exactly",
+    "quoted-fields": "ids with commas kept whole",
+    "parquet": "same totals as the CSV",
+}
