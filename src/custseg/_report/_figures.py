@@ -176,8 +176,10 @@ def _units_scatter(data: dict, features: list[str], default_units: str) -> go.Fi
 
 def scatter_3d_figure(data: dict) -> go.Figure:
     """Customers on three features, coloured by segment, with centres; buttons switch units."""
-    fig = _units_scatter(data, data["scatter"]["features"][:3], data["scatter"]["units"])
-    _layout(fig, data["lang"], height=700)
+    features = data["scatter"]["features"][:3]
+    fig = _units_scatter(data, features, data["scatter"]["units"])
+    _layout(fig, data["lang"], " × ".join(features), height=700)
+    fig.update_layout(title=dict(x=0.5, xanchor="center"))
     fig.update_layout(scene=dict(aspectmode="cube", camera=dict(eye=dict(x=1.55, y=1.55, z=1.0))), margin=dict(l=0, r=0, t=60, b=0))
     return fig
 
