@@ -17,6 +17,7 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 HOSTILE = "<script>alert(1)</script>"
+MAX_SHOT_PIXELS = 8000
 MANY_FEATURES = ("TotalSales", "OrderCount", "AvgOrderValue", "LineCount", "Units", "ProductCount")
 LINES = ColumnMapping(customer="cust", order="order", product="sku", quantity="qty", price="unit_price")
 
@@ -114,10 +115,19 @@ def open_report(driver, report: Path, screenshot: Path) -> Page:
         message = json.loads(entry["message"])["message"]
         if message["method"] == "Network.requestWillBeSent":
             requests.append(message["params"]["request"]["url"])
-    height = driver.execute_script("return document.documentElement.scrollHeight")
-    width = driver.execute_script("return document.documentElement.scrollWidth")
-    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {"captureBeyondViewport": True, "clip": {
-        "x": 0, "y": 0, "width": width, "height": height, "scale": 1}})
+    # Grow the viewport to the whole page so the shot is one real layout (no stitched repeats).
+    width, height = driver.execute_script("return [window.innerWidth, document.documentElement.scrollHeight]")
+    # Software GL renders at most ~8192 px in one surface: scale a longer page down to fit.
+    scale = min(1.0, MAX_SHOT_PIXELS / height)
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": width, "height": height, "deviceScaleFactor": scale, "mobile": False})
+    try:
+        driver.execute_async_script("var done = arguments[arguments.length - 1]; setTimeout(done, 500);")
+        height = driver.execute_script("return document.documentElement.scrollHeight")
+        shot = driver.execute_cdp_cmd("Page.captureScreenshot", {"clip": {"x": 0, "y": 0, "width": width, "height": height,
+                                                                          "scale": 1}})
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     screenshot.write_bytes(base64.b64decode(shot["data"]))
     return Page(console, requests, screenshot)
 
