@@ -54,6 +54,13 @@ def restore_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return _map_text_cells(frame, restore_cell)
 
 
+def make_shareable(path: Path, mode: int) -> None:
+    """Give a temporary file or folder (created private) the usual permissions under the umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    path.chmod(mode & ~umask)
+
+
 def write_text_atomic(path: Path, text: str) -> None:
     """Write `text` to `path` through a temporary file in the same directory."""
     path = Path(path)
@@ -61,6 +68,7 @@ def write_text_atomic(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
+        make_shareable(Path(tmp), 0o666)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -109,9 +117,7 @@ def staged_directory(target: str | Path, overwrite: bool = False) -> Iterator[Pa
         parent.mkdir(parents=True, exist_ok=True)
         remove_stale_staging(parent, target.name)
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-{os.getpid()}-", dir=parent))
-        umask = os.umask(0)
-        os.umask(umask)
-        staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; a run directory is not
+        make_shareable(staging, 0o777)
     except OSError as exc:
         raise UsageError(f"cannot create output directory {target}: {exc.strerror or exc}") from None
     try:

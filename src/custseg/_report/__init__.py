@@ -10,7 +10,6 @@ the functions of `_figures` from that dict, embedded as JSON with plotly.js inli
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import jinja2
@@ -93,9 +92,6 @@ def render_report(result, path, lang: str = "en", max_points: int = 20_000, map_
         generated=t["generated"].format(version=result.run.get("custseg_version", "")) + f" Plotly.js {plotly.__version__}.",
     )
     write_text_atomic(path, html)
-    umask = os.umask(0)
-    os.umask(umask)
-    path.chmod(0o666 & ~umask)  # the temporary file was private; a report is meant to be shared
     if png_dir is not None:
         write_pngs(figures, Path(png_dir))
     return path
