@@ -67,3 +67,13 @@ def test_rank_scores_training_customers_exactly_as_trained():
     new = restored.transform(X[:1], np.array(["acc0000x"]))
     first = np.argsort(np.lexsort((ids, X[:, 0])))[0] + 1  # training rank of acc0000 on feature 0
     assert (new[0, 0] * scaler.scale_[0] + scaler.center_[0]) == first + 0.5
+
+
+@pytest.mark.parametrize("kind", ["rank", "log", "standard"])
+def test_one_hot_indicators_pass_through_with_their_weight(kind):
+    X = np.array([[5.0, 1.0, 0.0], [1.0, 0.0, 1.0], [3.0, 1.0, 0.0], [4.0, 0.0, 1.0]])
+    scaler = Scaler(kind, indicators=(1, 2), indicator_weight=0.5)
+    Z = scaler.fit_transform(X)
+    np.testing.assert_array_equal(Z[:, 1:], X[:, 1:] * 0.5)  # same category, same value: no rank by row order
+    restored = Scaler.from_dict(scaler.to_dict())
+    np.testing.assert_allclose(restored.transform(X, np.arange(4).astype(str)), Z)

@@ -67,14 +67,25 @@ class Scaler:
     [1.0, -1.0, 0.0]
     """
 
-    def __init__(self, kind: str = "rank"):
+    def __init__(self, kind: str = "rank", indicators: tuple[int, ...] = (), indicator_weight: float = 1.0):
         self.kind = kind
+        self.indicators = indicators
+        self.indicator_weight = indicator_weight
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "center_"):
             raise NotFittedError("this Scaler is not fitted yet; call fit first")
 
     def _pre(self, X: np.ndarray, ids: np.ndarray | None, fitting: bool) -> np.ndarray:
+        """The transform before centring; one-hot indicator columns pass through as 0/1."""
+        out = self._pre_numeric(X, ids, fitting)
+        indicators = list(self.indicators)
+        if indicators:
+            out = out.copy()
+            out[:, indicators] = X[:, indicators]
+        return out
+
+    def _pre_numeric(self, X: np.ndarray, ids: np.ndarray | None, fitting: bool) -> np.ndarray:
         if self.kind == "log":
             return _signed_log(X)
         if self.kind == "rank":
@@ -129,7 +140,10 @@ class Scaler:
         else:
             center, scale = np.zeros(X.shape[1]), np.ones(X.shape[1])
         scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
-        self.center_, self.scale_ = np.asarray(center, float), np.asarray(scale, float)
+        self.center_, self.scale_ = np.array(center, float), np.array(scale, float)
+        indicators = list(self.indicators)
+        if indicators:  # an indicator is worth `indicator_weight` model units, whatever the scaling
+            self.center_[indicators], self.scale_[indicators] = 0.0, 1.0 / self.indicator_weight
         return (pre - self.center_) / self.scale_
 
     def transform(self, X: np.ndarray, ids: np.ndarray | None = None) -> np.ndarray:
@@ -154,7 +168,8 @@ class Scaler:
     def to_dict(self) -> dict:
         """JSON-ready parameters."""
         self._check_fitted()
-        out = {"kind": self.kind, "center": self.center_.tolist(), "scale": self.scale_.tolist(),
+        out = {"kind": self.kind, "indicators": list(self.indicators), "indicator_weight": self.indicator_weight,
+               "center": self.center_.tolist(), "scale": self.scale_.tolist(),
                "min": self.min_.tolist(), "max": self.max_.tolist()}
         if self.kind == "rank":
             out["reference"] = {"ids": self.reference_ids_.tolist(), "values": self.reference_.T.tolist()}
@@ -163,7 +178,7 @@ class Scaler:
     @classmethod
     def from_dict(cls, data: dict) -> "Scaler":
         """Rebuild a fitted scaler from `to_dict` output."""
-        scaler = cls(data["kind"])
+        scaler = cls(data["kind"], tuple(data.get("indicators", ())), data.get("indicator_weight", 1.0))
         scaler.center_, scaler.scale_ = np.asarray(data["center"], float), np.asarray(data["scale"], float)
         scaler.min_, scaler.max_ = np.asarray(data["min"], float), np.asarray(data["max"], float)
         scaler.n_features_in_ = len(scaler.center_)
