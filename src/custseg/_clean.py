@@ -51,7 +51,8 @@ def _conditions(lines: ibis.Table, mapping: ColumnMapping, rules: CleaningRules)
     if mapping.cancellation_prefix and "order" in cols:
         conditions["cancellation"] = lines.order.startswith(mapping.cancellation_prefix).fill_null(False)
     if "quantity" in cols:
-        conditions["quantity_not_positive"] = (lines.quantity <= 0).fill_null(True)
+        quantity = lines.quantity  # NaN compares greater than everything in DuckDB: test it apart
+        conditions["quantity_not_positive"] = ((quantity <= 0) | quantity.isnan() | quantity.isinf()).fill_null(True)
     if "price" in cols or "amount" in cols:
         money = _money(lines)
         conditions["missing_or_non_finite_price"] = money.isnull() | money.isnan() | money.isinf()

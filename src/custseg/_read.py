@@ -177,6 +177,8 @@ def open_source(
     """
     options = options or ReadOptions()
     if isinstance(data, pd.DataFrame):
+        empty = {c: "string" for c in data.columns if data[c].dtype == object and data[c].isna().all()}  # no NULL-typed columns
+        data = data.astype(empty) if empty else data
         return Source(con.create_table(ibis.util.gen_name("frame"), data, temp=True), "DataFrame", "dataframe", None)
     if isinstance(data, ibis.Table):
         return Source(data, "ibis table", "ibis", None)
