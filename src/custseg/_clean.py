@@ -63,11 +63,13 @@ def _conditions(lines: ibis.Table, mapping: ColumnMapping, rules: CleaningRules)
     return conditions
 
 
-def clean_lines(lines: ibis.Table, mapping: ColumnMapping, source: str, rules: CleaningRules | None = None) -> tuple[ibis.Table, dict]:
+def clean_lines(lines: ibis.Table, mapping: ColumnMapping, source: str, rules: CleaningRules | None = None,
+                facts: dict | None = None) -> tuple[ibis.Table, dict]:
     """Apply the rules to typed lines; return the kept lines and the cleaning summary.
 
     The summary has rows_in, rows_out, dropped (rule -> count, in order), customers_in,
-    customers_kept, date_min and date_max.
+    customers_kept, date_min and date_max. `facts`, if given, receives `order_unique`:
+    whether each kept line has its own order id.
     """
     rules = rules or CleaningRules()
     conditions = _conditions(lines, mapping, rules)
@@ -76,15 +78,26 @@ def clean_lines(lines: ibis.Table, mapping: ColumnMapping, source: str, rules: C
     for name, condition in conditions.items():
         first_hit[name] = (~earlier & condition).sum()
         earlier = earlier | condition
-    counts = lines.aggregate(rows_in=lines.count(), customers_in=lines.customer.nunique(), **first_hit).execute().iloc[0]
-    kept = lines.filter(~earlier)
-    if rules.drop_duplicates:
-        kept = kept.distinct()
-    kept = kept.cache()  # later stages read the kept lines several times
+    # One scan: the rule counts and what the summary needs of the kept lines. If the order
+    # (line) id is unique among the kept lines, no two kept lines are identical, so the
+    # distinct() over all columns, and holding its result in memory, can be skipped.
+    keep = ~earlier
+    stats = {"customers_kept": lines.customer.nunique(where=keep)}
+    if "date" in lines.columns:
+        stats |= {"date_min": lines.date.min(where=keep), "date_max": lines.date.max(where=keep)}
+    if "order" in lines.columns:
+        stats["distinct_orders"] = lines.order.nunique(where=keep)
+    counts = lines.aggregate(rows_in=lines.count(), customers_in=lines.customer.nunique(), **first_hit, **stats).execute().iloc[0]
+    kept = lines.filter(keep)
     dropped = {name: int(counts[name] or 0) for name in conditions}
+    before = int(counts["rows_in"]) - sum(dropped.values())
+    order_unique = "order" in lines.columns and int(counts["distinct_orders"] or 0) == before
     if rules.drop_duplicates:
-        before = int(counts["rows_in"]) - sum(dropped.values())
-        dropped["duplicate_line"] = before - int(kept.count().execute())
+        if order_unique:
+            dropped["duplicate_line"] = 0
+        else:
+            kept = kept.distinct().cache()  # later stages read the kept lines several times
+            dropped["duplicate_line"] = before - int(kept.count().execute())
     rows_in = int(counts["rows_in"])
     rows_out = rows_in - sum(dropped.values())
     if rows_in == 0:
@@ -95,10 +108,7 @@ def clean_lines(lines: ibis.Table, mapping: ColumnMapping, source: str, rules: C
     if rows_out == 0:
         reasons = ", ".join(f"{RULE_TEXT[k]}: {v:,}" for k, v in dropped.items() if v)
         raise DataError(f"{source}: all {rows_in:,} lines were filtered out ({reasons})")
-    stats = {"customers_kept": kept.customer.nunique()}
-    if "date" in kept.columns:
-        stats |= {"date_min": kept.date.min(), "date_max": kept.date.max()}
-    summary_row = kept.aggregate(**stats).execute().iloc[0]
+    summary_row = counts
     summary = {
         "rows_in": rows_in,
         "rows_out": rows_out,
@@ -109,4 +119,6 @@ def clean_lines(lines: ibis.Table, mapping: ColumnMapping, source: str, rules: C
         "date_min": str(summary_row["date_min"].date()) if "date_min" in summary_row else None,
         "date_max": str(summary_row["date_max"].date()) if "date_max" in summary_row else None,
     }
+    if facts is not None:
+        facts["order_unique"] = order_unique  # the features can count lines instead of distinct orders
     return kept, summary

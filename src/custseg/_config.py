@@ -41,11 +41,18 @@ class RunConfig:
     silhouette_sample_size: int = 5_000
     max_memory: str | None = None  # DuckDB memory_limit, e.g. "2GB" (docs/errors.md)
     temp_directory: str | None = None  # where DuckDB spills when over max_memory
+    engine: str = "duckdb"  # or "spark" (docs/performance.md)
+    spark_master: str = "local[*]"
+    spark_conf: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         check_lang(self.lang)
         if self.scaling not in SCALINGS:
             raise UsageError(f"scaling must be one of {', '.join(SCALINGS)}; got {self.scaling!r}")
+        from ._engine import check_engine, parse_spark_conf
+
+        check_engine(self.engine)
+        object.__setattr__(self, "spark_conf", parse_spark_conf(self.spark_conf))
         if self.max_memory is not None:
             from ._limits import check_memory_limit
 

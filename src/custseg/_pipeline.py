@@ -19,6 +19,7 @@ from ._clean import clean_lines
 from ._cluster import Segmenter, check_enough_customers
 from ._config import RunConfig
 from ._customers import customer_table
+from ._engine import connect, engine_record, open_input, segmenter_class
 from ._limits import configure_engine, engine_errors
 from ._features import REVENUE_FEATURE, TOP_PRODUCT, check_features, customer_features, default_as_of
 from ._model_io import model_document
@@ -58,12 +59,14 @@ def _line_features(source: Source, config: RunConfig, timer: _Timer):
     mapping = config.mapping
     with timer.stage("clean"):
         lines, notes = typed_lines(source.table, mapping, source.name, config.read.decimal)
-        kept, cleaning = clean_lines(lines, mapping, source.name, config.cleaning)
+        facts: dict = {}
+        kept, cleaning = clean_lines(lines, mapping, source.name, config.cleaning, facts)
         cleaning |= notes
     names = check_features(list(config.features), list(kept.columns))
     with timer.stage("features"):
-        as_of = config.as_of or default_as_of(kept)
-        customers = customer_features(kept, names, as_of)
+        last = cleaning.get("date_max")  # the kept lines' last date (what default_as_of would query)
+        as_of = config.as_of or (dtm.date.fromisoformat(last) + dtm.timedelta(days=1) if last else default_as_of(kept))
+        customers = customer_features(kept, names, as_of, facts["order_unique"])
     cleaning["as_of"] = as_of.isoformat() if as_of else None
     return kept, customers, names, cleaning
 
@@ -106,12 +109,10 @@ class Prepared:
 def prepare(data, config: RunConfig, imputation: dict | None = None) -> Prepared:
     """Read, type, clean and compute the per-customer features of `data`."""
     timer = _Timer()
-    con = ibis.duckdb.connect()
-    con.raw_sql("SET enable_progress_bar = false")
-    configure_engine(con, config)
+    con = connect(config)
     mapping = config.mapping
     with timer.stage("read"):
-        source = open_source(data, con, config.read, list(mapping.roles().values()) if mapping and not config.customers else None)
+        source = open_input(data, con, config, list(mapping.roles().values()) if mapping and not config.customers else None)
     if config.customers:
         lines, customers, names, cleaning = _table_features(source, config, timer, imputation)
     else:
@@ -134,9 +135,10 @@ def config_from_options(config: RunConfig | None, options: dict) -> RunConfig:
 
 def segmenter_for(config: RunConfig) -> Segmenter:
     """The unfitted segmenter a config describes."""
-    return Segmenter(k=config.k, k_range=config.k_range, n_init=config.n_init, seed=config.seed,
-                     min_share=config.min_share, silhouette_exact_max=config.silhouette_exact_max,
-                     silhouette_sample_size=config.silhouette_sample_size)
+    kind, engine_options = segmenter_class(config)
+    return kind(k=config.k, k_range=config.k_range, n_init=config.n_init, seed=config.seed,
+                min_share=config.min_share, silhouette_exact_max=config.silhouette_exact_max,
+                silhouette_sample_size=config.silhouette_sample_size, **engine_options)
 
 
 def fit_model(prepared: Prepared, config: RunConfig, progress: Progress | None = None) -> tuple[Scaler, np.ndarray, Segmenter]:
@@ -169,7 +171,7 @@ def segment(data, config: RunConfig | None = None, progress: Progress | None = N
               "knee": segmenter.knee_}
     return build_result(prepared, config, scaler, Z, segmenter.labels_, segmenter.cluster_centers_,
                         list(range(1, segmenter.k_ + 1)), None, segmenter.k_selection_, segmenter.silhouette_samples_,
-                        k_info, mode="run")
+                        k_info, mode="run", extra_run={"engine": engine_record(config)})
 
 
 def _segment_order(labels: np.ndarray, revenue: np.ndarray | None) -> np.ndarray:

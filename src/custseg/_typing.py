@@ -11,6 +11,7 @@ import ibis
 import ibis.expr.datatypes as dt
 
 from ._columns import ColumnMapping
+from ._engine import parse_timestamp
 from ._errors import DataError
 
 NUMERIC_ROLES = ("quantity", "price", "amount")
@@ -99,24 +100,26 @@ def typed_lines(table: ibis.Table, mapping: ColumnMapping, source: str, decimal:
             columns[role] = column.cast(dt.timestamp)
 
     numeric_text = {r: raw for r, raw in raw_text.items() if r in NUMERIC_ROLES}
-    counts = _failures(
-        table,
-        {f"{r}|{mode}": (raw, parse(raw)) for r, raw in numeric_text.items() for mode, parse in (("dot", _number_dot), ("comma", _number_comma))},
-    )
-    decimals = {}
-    for role, raw in numeric_text.items():
-        if decimal == "auto":
-            mode = "comma" if counts[f"{role}|comma"] < counts[f"{role}|dot"] else "dot"
-        else:
-            mode = "comma" if decimal == "," else "dot"
-        decimals[roles[role]] = "," if mode == "comma" else "."
-        columns[role] = (_number_comma if mode == "comma" else _number_dot)(raw)
+    modes = ("dot", "comma") if decimal == "auto" else ("comma",) if decimal == "," else ("dot",)
+    parsers = {"dot": _number_dot, "comma": _number_comma}
     formats = [mapping.date_format, *ISO_FORMATS] if mapping.date_format else list(ISO_FORMATS)
     for role, raw in raw_text.items():
         if role in DATE_ROLES:
-            columns[role] = try_strptime(raw, ibis.literal(formats, type=dt.Array(dt.string))).coalesce(_excel_serial(raw))
-
-    failures = _failures(table, {role: (raw, columns[role]) for role, raw in raw_text.items()})
+            columns[role] = parse_timestamp(raw, formats).coalesce(_excel_serial(raw))  # engine-specific: _engine
+    # One scan counts the failures of every candidate number parse and of the dates.
+    counts = _failures(
+        table,
+        {f"{r}|{mode}": (raw, parsers[mode](raw)) for r, raw in numeric_text.items() for mode in modes}
+        | {role: (raw, columns[role]) for role, raw in raw_text.items() if role in DATE_ROLES},
+    )
+    decimals, failures = {}, {}
+    for role, raw in numeric_text.items():
+        mode = modes[0] if len(modes) == 1 else "comma" if counts[f"{role}|comma"] < counts[f"{role}|dot"] else "dot"
+        decimals[roles[role]] = "," if mode == "comma" else "."
+        columns[role] = parsers[mode](raw)
+        failures[role] = counts[f"{role}|{mode}"]
+    failures |= {role: counts[role] for role in raw_text if role in DATE_ROLES}
+    failures = {role: failures[role] for role in raw_text}  # the mapping's order, as before
     for role, count in failures.items():
         if count:
             what = "dates that do not parse" if role in DATE_ROLES else "non-numeric values"

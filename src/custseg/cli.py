@@ -87,6 +87,9 @@ def run(
     overwrite: Overwrite = False,
     report: Report = True,
     max_memory: Annotated[Optional[str], typer.Option("--max-memory", help="Memory cap of the data engine, e.g. 2GB (it spills to disk above).")] = None,
+    engine: Annotated[Optional[str], typer.Option(help="Where the work runs: duckdb (embedded, default) or spark.")] = None,
+    spark_master: Annotated[Optional[str], typer.Option(help="Spark master URL for --engine spark (default local[*]).")] = None,
+    spark_conf: Annotated[Optional[list[str]], typer.Option(help="SparkSession setting KEY=VALUE (repeatable), e.g. spark.driver.memory=8g.")] = None,
     debug: Debug = False,
 ) -> None:
     """Segment the customers of INPUT and write the results to a directory."""
@@ -112,7 +115,8 @@ def run(
         cli = {"features": split_list(features), "scaling": scaling, "k": k, "n_init": n_init, "seed": seed,
                "min_share": min_share, "rules_file": str(rules) if rules else None,
                "k_range": parse_k_range(k_range) if k_range else None,
-               "as_of": _parse_date(as_of) if as_of else None, "max_memory": max_memory}
+               "as_of": _parse_date(as_of) if as_of else None, "max_memory": max_memory, "engine": engine,
+               "spark_master": spark_master, "spark_conf": tuple(spark_conf) if spark_conf else None}
         settings |= {key: value for key, value in cli.items() if value is not None}
         if isinstance(settings.get("k_range"), str):
             settings["k_range"] = parse_k_range(settings["k_range"])

@@ -1,0 +1,132 @@
+"""One timed side of a benchmark, run in its own process by `bench.py`.
+
+    python benchmarks/_child.py reference DATA [--ks 2..10] [--elbow]
+    python benchmarks/_child.py custseg DATA OUT_DIR [custseg run options...]
+
+Prints one JSON line: seconds and peak resident memory (MB) per stage. The peak of a
+stage is the process's high-water mark (VmHWM) reset at the start of the stage
+(`/proc/self/clear_refs`), so each stage's peak is its own, not the run's so far.
+Linux only.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+STARTED = time.perf_counter()
+
+
+def peak_mb() -> float:
+    """High-water mark of this process's resident memory, MB."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def reset_peak() -> None:
+    try:
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")
+    except OSError:  # not Linux, or not allowed: peaks are then cumulative
+        pass
+
+
+class Stages:
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self.peak_mb: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}  # CPU seconds, all threads: less sensitive to the machine's load
+
+    @contextmanager
+    def stage(self, name: str):
+        reset_peak()
+        start, cpu = time.perf_counter(), time.process_time()
+        try:
+            yield
+        finally:
+            self.cpu[name] = round(self.cpu.get(name, 0.0) + time.process_time() - cpu, 4)
+            self.seconds[name] = round(self.seconds.get(name, 0.0) + time.perf_counter() - start, 4)
+            self.peak_mb[name] = round(max(self.peak_mb.get(name, 0.0), peak_mb()), 1)
+
+
+def _reference(path: str, ks: range, elbow: bool) -> dict:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import reference_pipeline as ref
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+
+    stages = Stages()
+    stages.seconds["imports"] = round(time.perf_counter() - STARTED, 4)
+    with stages.stage("read"):
+        df = ref.read_export(path)
+    with stages.stage("features"):
+        normalized = ref.normalise(ref.customer_features(df))
+        del df
+    X = normalized[ref.FEATURES]
+    if elbow:  # the study's elbow plot, k = 1..10 (not part of the like-for-like comparison)
+        with stages.stage("elbow"):
+            for k in range(1, 11):
+                KMeans(n_clusters=k, n_init=10).fit(X)
+    silhouettes = {}
+    for k in ks:  # the study's loop (ref.silhouettes), with the two calls timed apart
+        with stages.stage("kmeans"):
+            labels = KMeans(n_clusters=k, n_init=10).fit(X).labels_
+        with stages.stage("silhouette"):
+            silhouettes[k] = float(silhouette_score(X, labels))
+    return {"stages": stages.seconds, "peak_mb": stages.peak_mb, "cpu": stages.cpu, "n_customers": len(X), "silhouettes": silhouettes}
+
+
+def _custseg(path: str, out_dir: str, options: list[str]) -> dict:
+    stages = Stages()
+    from custseg import _outputs, _pipeline
+    from custseg.cli import app
+
+    stages.seconds["imports"] = round(time.perf_counter() - STARTED, 4)
+
+    class Timer(_pipeline._Timer):
+        @contextmanager
+        def stage(self, name):
+            with stages.stage(name), super().stage(name):
+                yield
+
+    _pipeline._Timer = Timer
+    write_run = _outputs.write_run
+
+    def timed_write_run(*args, **kwargs):
+        with stages.stage("write"):
+            return write_run(*args, **kwargs)
+
+    _outputs.write_run = timed_write_run
+    try:
+        app(["run", path, "-o", out_dir, "--overwrite", *options], standalone_mode=False)
+    finally:
+        _outputs.write_run = write_run
+    run = json.loads((Path(out_dir) / "run.json").read_text())
+    k_selection = (Path(out_dir) / "k_selection.csv").read_text()
+    return {"stages": stages.seconds, "peak_mb": stages.peak_mb, "cpu": stages.cpu, "n_customers": run["n_customers"],
+            "k": run["k"]["chosen"], "engine": run.get("engine", "duckdb"), "k_selection": k_selection}
+
+
+def main(argv: list[str]) -> None:
+    side, path, *rest = argv
+    if side == "reference":
+        ks = range(2, 11)
+        if "--ks" in rest:
+            low, high = rest[rest.index("--ks") + 1].split("..")
+            ks = range(int(low), int(high) + 1)
+        result = _reference(path, ks, "--elbow" in rest)
+    else:
+        out_dir, *options = rest
+        result = _custseg(path, out_dir, options)
+    result["process_peak_mb"] = round(max(result["peak_mb"].values()), 1)  # the stages' peaks cover the run
+    print("BENCH-JSON " + json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

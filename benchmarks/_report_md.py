@@ -1,0 +1,93 @@
+"""Write benchmarks/results.md from the raw runs in results.json."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+STAGE_ORDER = ("imports", "read", "clean", "features", "scale", "cluster", "kmeans", "silhouette", "elbow", "profile", "write")
+
+
+def best(runs: list[dict]) -> dict:
+    return min(runs, key=lambda r: r["wall"])
+
+
+def span(runs: list[dict]) -> str:
+    walls = sorted(r["wall"] for r in runs)
+    text = f"{walls[0]:.1f}"
+    if len(walls) > 1:
+        text += f" ({walls[0]:.1f}-{walls[-1]:.1f}, {len(walls)} runs)"
+    return text
+
+
+def gb(mb: float) -> str:
+    return f"{mb / 1024:.2f} GB"
+
+
+def stages(run: dict) -> str:
+    parts = []
+    for name in sorted(run["stages"], key=lambda s: STAGE_ORDER.index(s) if s in STAGE_ORDER else 99):
+        peak = run.get("peak_mb", {}).get(name)
+        parts.append(f"{name} {run['stages'][name]:.1f} s" + (f" / {peak / 1024:.2f} GB" if peak else ""))
+    return "; ".join(parts)
+
+
+def write_markdown(results: dict, path: Path, notes: str = "") -> None:
+    m = results["machine"]
+    lines = [
+        "# Benchmark results: the study's pipeline vs custseg",
+        "",
+        "Written by `python benchmarks/bench.py` (see its docstring). Same settings on both sides:",
+        "rank scaling, k = 2..10, K-means n_init = 10, a silhouette for each k. The reference is",
+        "`benchmarks/reference_pipeline.py` (pandas `read_excel`/openpyxl, lambda `nunique` group-by,",
+        "scikit-learn KMeans and exact `silhouette_score` per k). Wall = the whole process from the",
+        "outside (Python start-up and imports included), fastest run; peak = highest resident memory",
+        "of the process (per stage in the details). custseg's number excludes the HTML report unless",
+        "the column says otherwise; all other outputs (CSV, Parquet, JSON) are written.",
+        "",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB RAM, Python {m['python']}, {m['os']}.",
+        "Versions: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()) + ".",
+        f"Run {results['started']} to {results.get('finished', '?')}; 1-minute load average at the start "
+        f"{results['load_start'][0]:.1f} (per-run load in results.json).",
+        "",
+        "| size | input | reference wall | reference peak | custseg wall | custseg peak | ratio | custseg + report | ratio with report |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    details = []
+    for case, entry in results["cases"].items():
+        ref_runs, cs_runs, rep_runs = entry.get("reference"), entry.get("custseg-duckdb"), entry.get("custseg-duckdb-report")
+        if not cs_runs:
+            continue
+        cs = best(cs_runs)
+        size, fmt = case.split("-")
+        if ref_runs:
+            ref = best(ref_runs)
+            ref_wall = ("~" if ref.get("extrapolated") else "") + span(ref_runs) + (" (extrapolated)" if ref.get("extrapolated") else "")
+            ref_peak = ("~" if ref.get("extrapolated") else "") + gb(ref["process_peak_mb"])
+            ratio = f"{ref['wall'] / cs['wall']:.1f}x"
+        else:
+            ref, ref_wall, ref_peak, ratio = None, "-", "-", "-"
+        rep = best(rep_runs) if rep_runs else None
+        rep_text = f"{span(rep_runs)} / {gb(rep['process_peak_mb'])}" if rep else "-"
+        rep_ratio = f"{ref['wall'] / rep['wall']:.1f}x" if rep and ref else "-"
+        lines.append(f"| {size} ({entry['lines']:,} lines, {entry['accounts']:,} accounts) | .{fmt} ({entry['file_mb']} MB) | "
+                     f"{ref_wall} s | {ref_peak} | {span(cs_runs)} s | {gb(cs['process_peak_mb'])} | {ratio} | {rep_text} | {rep_ratio} |")
+        details.append(f"### {case}")
+        details.append("")
+        if ref:
+            details.append(f"- reference{' (extrapolated from M)' if ref.get('extrapolated') else ''}: {stages(ref)}")
+        details.append(f"- custseg: {stages(cs)}; k chosen {cs.get('k')}")
+        if rep:
+            details.append(f"- custseg with report: {stages(rep)}")
+        for key, runs in entry.items():
+            if key.startswith("custseg-") and key not in ("custseg-duckdb", "custseg-duckdb-report"):
+                details.append(f"- {key}: wall {span(runs)} s, Python peak {gb(best(runs)['process_peak_mb'])}; {stages(best(runs))}")
+        details.append("")
+    lines += ["", notes.strip(), "", "## Stage details (fastest run: seconds / peak resident memory)", "", *details]
+    path.write_text("\n".join(line for line in lines) .replace("\n\n\n", "\n\n") + "\n")
+
+
+if __name__ == "__main__":
+    source = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).with_name("results.json")
+    write_markdown(json.loads(source.read_text()), source.with_name("results.md"))
