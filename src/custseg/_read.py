@@ -201,6 +201,8 @@ def open_source(
     except DataError:
         raise
     except Exception as exc:  # DuckDB's reader errors: report the first line only
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        from ._limits import describe_engine_error
+
+        message = describe_engine_error(exc)
         raise DataError(f"{path}: cannot read as {kind} ({message})") from None
     return Source(table, str(path), kind, file_sha256(path), path)

@@ -56,8 +56,21 @@ NOTES = """
 | data larger than memory | DuckDB streams the CSV; `--max-memory 2GB` (or `[run] max_memory` in custseg.toml, or `$CUSTSEG_MAX_MEMORY`) caps it, and it spills to the temp folder (`$CUSTSEG_TEMP_DIR`); a query that cannot fit stops with `Error: INPUT: Out of Memory Error: ... (raise --max-memory, or free memory)` | `test_limits.py` |
 | any other engine failure while reading | `Error: INPUT: <the engine's first line>` (e.g. a CSV error with its line number) | `mixed-encodings-late` above |
 
+## The other hardening tests (`tests/hardening/`)
+
+| file | what it proves |
+|---|---|
+| `test_properties.py` | hypothesis, 90 random tables of text lines per run: features do not depend on row order, TotalSales is the sum of the kept lines, each kept customer appears once, only custseg errors escape |
+| `test_fuzz.py` (slow) | 30 s of mutated CSV and 30 s of mutated XLSX through read -> clean -> features, plus 30 s of coverage-guided atheris on the CSV reader when atheris is installed: features or a custseg error, nothing else |
+| `test_outputs_safe.py` | cells starting with `=`, `+`, `-`, `@`, tab or CR are neutralised in every CSV (numbers stay numbers, `restore_cell` gives the value back); hostile ids and product names are escaped in report.html; pulled workbooks hold text cells, never formulas |
+| `test_runs.py` | Ctrl-C at four stages and SIGKILL at five moments leave the complete previous run; reruns are byte-identical; `--overwrite` is required; full disk; read-only output; no pickle anywhere |
+| `test_secrets.py` | token, password and client-credentials logins: every file, log record, message and `--debug` traceback is free of the credentials and the tokens issued |
+| `test_limits.py` | `--max-memory`, `[run] max_memory` and `$CUSTSEG_MAX_MEMORY` reach DuckDB; an 8 MB cap stops in one line; (slow) 3M lines under a 512MB cap stay under 2 GB of process memory |
+
 ## Decisions
 
+- **NaN or infinite quantities** are dropped and counted under `quantity <= 0` (DuckDB orders
+  NaN above every number, so they used to be kept).
 - **Mostly empty customer column**: if more than half of the lines have no customer id, the
   column is almost certainly the wrong one, so the run stops. Below half, the lines are
   dropped and counted (`dropped ... : no customer id`).
