@@ -198,7 +198,7 @@ def demo(
 @app.command()
 def report(
     run_dir: Annotated[Path, typer.Argument(help="A finished run directory.")],
-    lang: Lang = "en",
+    lang: Annotated[Optional[str], typer.Option("--lang", help="en or fr (default: the run's language).")] = None,
     png: Annotated[bool, typer.Option("--png", help="Also write the charts as PNG files in RUN_DIR/png/.")] = False,
     max_points: Annotated[int, typer.Option(help="Most customers drawn in each scatter plot (sampled per segment).")] = 20_000,
     map_method: Annotated[str, typer.Option("--map", help="Map of all features: pca or tsne (small data).")] = "pca",
@@ -212,7 +212,7 @@ def report(
 
     with reported_errors(debug):
         result = SegmentationResult.load(run_dir)
-        path = render_report(result, run_dir / REPORT_HTML, lang=lang, max_points=max_points, map_method=map_method,
+        path = render_report(result, run_dir / REPORT_HTML, lang=lang or result.run["lang"], max_points=max_points, map_method=map_method,
                              png_dir=run_dir / "png" if png else None,
                              scatter_features=list(split_list(features)) if features else None, units=units)
         console.print(f"Report: [bold]{path}[/]" + (f"; PNG charts in [bold]{run_dir / 'png'}[/]" if png else ""))
@@ -333,10 +333,11 @@ def runs(
 
 
 def _register_subcommands() -> None:
-    try:
-        from ._cli_salesforce import app as salesforce_app
-    except ImportError:  # the Salesforce extra is not installed
-        return
+    from ._cli_methods import compare_methods, rfm
+    from ._cli_salesforce import app as salesforce_app
+
+    app.command("rfm")(rfm)
+    app.command("compare-methods")(compare_methods)
     app.add_typer(salesforce_app, name="salesforce")
 
 
