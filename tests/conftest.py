@@ -7,15 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-
-
-def shared_file(name: str) -> Path:
-    """Path of a real dataset, or skip the test with the reason."""
-    path = SHARED_DATA / name
-    if not path.is_file():
-        pytest.skip(f"{path} not found: real-data tests need the shared datasets in ../shared/data")
-    return path
+from shared_data import shared_file
 
 
 @pytest.fixture

@@ -70,3 +70,23 @@ def test_errors_quote_the_numbers():
 def test_bad_k_ranges(text):
     with pytest.raises(UsageError, match="k range"):
         parse_k_range(text)
+
+
+@pytest.mark.parametrize("algorithm", ["ward", "gmm", "minibatch"])
+def test_other_algorithms_behind_the_same_interface(algorithm):
+    X, truth = make_blobs(n_samples=400, centers=4, cluster_std=0.4, random_state=7, center_box=(-15, 15))
+    model = Segmenter(k_range=(2, 6), seed=3, algorithm=algorithm).fit(X)
+    assert model.k_ == 4, model.k_selection_
+    assert adjusted_rand_score(truth, model.labels_) > 0.98
+    assert np.array_equal(model.predict(X), model.labels_) or algorithm == "gmm"
+    if algorithm == "gmm":
+        assert "lowest BIC" in model.reason_["en"] and "bic" in model.k_selection_.columns
+
+
+def test_stability_and_gap_columns():
+    X, _ = make_blobs(n_samples=300, centers=3, cluster_std=0.4, random_state=1)
+    table = Segmenter(k_range=(2, 5), seed=0, n_boot=3, gap_refs=3).fit(X).k_selection_.set_index("k")
+    assert table.loc[3, "stability_ari"] > 0.95
+    assert table["gap_choice"].sum() <= 1 and table.loc[3, "gap"] > table.loc[2, "gap"]
+    with pytest.raises(UsageError, match="The 'algorithm' parameter of Segmenter must be one of"):
+        Segmenter(algorithm="dbscan").fit(X)

@@ -137,7 +137,7 @@ def test_cli_cycle_and_run_history(two_years, tmp_path):
     html = (tmp_path / "r21" / "migration" / "migration.html").read_text()
     assert "Sankey" in html or "sankey" in html
     listed = list_runs(tmp_path)
-    assert listed["mode"].tolist() == ["score", "refresh"]
+    assert sorted(listed["mode"]) == ["refresh", "score"] and listed["created"].is_monotonic_increasing
     shown = runner.invoke(app, ["runs", str(tmp_path)])
     assert shown.exit_code == 0 and "2 run(s)" in shown.output
     missing = runner.invoke(app, ["score", str(y2), "--model", str(tmp_path / "nope.json")])

@@ -12,7 +12,7 @@ from custseg import ColumnMapping
 from custseg._cli_methods import app
 from custseg._methods import compare_methods, dendrogram_data, weighted_onehot
 
-from conftest import shared_file
+from shared_data import shared_file
 
 runner = CliRunner()
 MAPPING = ColumnMapping(customer="Client", order="Ligne", product="Article", quantity="Qte", price="PU", date="Jour",

@@ -11,7 +11,7 @@ from custseg import ColumnMapping, SegmentationResult, segment, write_run
 
 @pytest.fixture(scope="module")
 def retail_result(request):
-    from conftest import shared_file
+    from shared_data import shared_file
 
     return segment(shared_file("online_retail.csv"), preset="online-retail", k_range=(2, 6))
 
@@ -76,3 +76,18 @@ def test_cpq_export_as_xlsx_with_french_texts(tmp_path):
     csv = segment(write_cpq_export(tmp_path / "sales.csv", n_lines=6_000, n_accounts=300, seed=5),
                   preset="salesforce-cpq", k_range=(3, 6))
     np.testing.assert_allclose(csv.assignments["TotalSales"], result.assignments["TotalSales"], rtol=1e-12)
+
+
+def test_ward_run_carries_its_dendrogram_into_the_report(mall_csv, tmp_path):
+    result = segment(mall_csv, customers=True, id_column="CustomerID", algorithm="ward", n_boot=2)
+    assert result.run["algorithm"] == "ward" and result.run["dendrogram"]["k"] == result.k
+    assert "stability_ari" in result.k_selection.columns
+    out = write_run(result, tmp_path / "ward")
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert 'id="dendrogram"' in html and "Stability (ARI)" in html
+
+
+def test_one_hot_indicators_are_not_ranked(mall_csv):
+    result = segment(mall_csv, customers=True, id_column="CustomerID", categorical="onehot", categorical_weight=0.5, k=4)
+    z = result.assignments["z_Genre=Female"]
+    assert set(z.round(12)) == {0.0, 0.5}

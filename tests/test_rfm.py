@@ -16,7 +16,7 @@ from custseg._rfm import (RFM_FEATURES, expand_feature_sets, fm_score, load_rfm_
                           rfm_summary, rfm_table)
 from custseg._schema import LANGUAGES
 
-from conftest import shared_file
+from shared_data import shared_file
 
 AS_OF = dtm.date(2021, 2, 1)
 

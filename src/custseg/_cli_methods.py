@@ -157,7 +157,8 @@ def compare_methods(
 ) -> None:
     """Compare K-means, Ward, Gaussian mixture and RFM rules on the same customers and features."""
     from ._atomic import staged_directory
-    from ._methods import compare_methods as compare, dendrogram_figure
+    from ._methods import compare_methods as compare
+    from ._report._figures import dendrogram_figure
     from ._outputs import dump_json, write_csv
 
     with reported_errors(debug):

@@ -11,8 +11,10 @@ import pandas as pd
 from sklearn.cluster import KMeans
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
 
+from ._algorithms import ALGORITHMS, WARD_MAX, fit_path, fitting_threads
 from ._errors import DataError, NotFittedError, UsageError
 from ._silhouette import silhouette
+from ._stability import gap_statistic, stability_table
 
 Progress = Callable[[str, int, int], None]
 
@@ -82,7 +84,8 @@ class Segmenter:
     """
 
     def __init__(self, k: int | None = None, k_range: tuple[int, int] = (2, 10), n_init: int = 10, seed: int = 0,
-                 min_share: float = 0.02, silhouette_exact_max: int = 20_000, silhouette_sample_size: int = 5_000):
+                 min_share: float = 0.02, silhouette_exact_max: int = 20_000, silhouette_sample_size: int = 5_000,
+                 algorithm: str = "kmeans", n_boot: int = 0, gap_refs: int = 0, ward_max: int = WARD_MAX):
         self.k = k
         self.k_range = k_range
         self.n_init = n_init
@@ -90,11 +93,20 @@ class Segmenter:
         self.min_share = min_share
         self.silhouette_exact_max = silhouette_exact_max
         self.silhouette_sample_size = silhouette_sample_size
+        self.algorithm = algorithm
+        self.n_boot = n_boot
+        self.gap_refs = gap_refs
+        self.ward_max = ward_max
 
     def _validate(self, X: np.ndarray) -> list[int]:
         _check_param("n_init", self.n_init, int, 1)
         _check_param("seed", self.seed, int, 0, 2**32 - 1)
         _check_param("min_share", self.min_share, float, 0.0, 0.5)
+        _check_param("n_boot", self.n_boot, int, 0)
+        _check_param("gap_refs", self.gap_refs, int, 0)
+        if self.algorithm not in ALGORITHMS:
+            raise UsageError(f"The 'algorithm' parameter of Segmenter must be one of {', '.join(ALGORITHMS)}; "
+                             f"got {self.algorithm!r} instead.")
         n = len(X)
         check_enough_customers(n)
         distinct = len(np.unique(X, axis=0))
@@ -116,8 +128,11 @@ class Segmenter:
             raise DataError(f"only {distinct} distinct customer profile(s); cannot make k={ks[0]} segments")
         return ks
 
-    def _evaluate(self, X: np.ndarray, k: int, model: KMeans | None = None) -> tuple[KMeans, dict, np.ndarray]:
-        model = model if model is not None else _fit_kmeans(X, k, self.n_init, self.seed)
+    def _options(self) -> dict:
+        """Algorithm-specific options for `custseg._algorithms`."""
+        return {"kmeans": {"n_init": self.n_init}, "ward": {"ward_max": self.ward_max}}.get(self.algorithm, {})
+
+    def _evaluate(self, X: np.ndarray, k: int, model) -> tuple[object, dict, np.ndarray]:
         labels = model.labels_
         sil = silhouette(X, labels, exact_max=self.silhouette_exact_max,
                          sample_size=self.silhouette_sample_size, seed=self.seed)
@@ -132,10 +147,16 @@ class Segmenter:
             "davies_bouldin": float(davies_bouldin_score(X, labels)),
             "min_share": float(shares.min()),
         }
+        if hasattr(model, "bic_"):
+            row["bic"] = float(model.bic_)
         return model, row, sil.samples
 
     def _fit_models(self, X: np.ndarray, ks: list[int]):
-        """(k, fitted K-means) for each k, in order; the fits run side by side, one per core."""
+        """(k, fitted model) for each k, in order; K-means fits run side by side, one per core."""
+        if self.algorithm != "kmeans":
+            with fitting_threads(len(X)):
+                yield from fit_path(self.algorithm, X, ks, self.seed, **self._options()).items()
+            return
         with ThreadPoolExecutor(max_workers=max(1, min(len(ks), _cpu_count()))) as pool:
             yield from zip(ks, pool.map(lambda k: _fit_kmeans(X, k, self.n_init, self.seed), ks))
 
@@ -148,8 +169,13 @@ class Segmenter:
             fits[k], row, samples[k] = self._evaluate(X, k, model)
             rows.append(row)
             if progress:
-                progress("k-means", i + 1, len(ks))
+                progress(self.algorithm, i + 1, len(ks))
         table = pd.DataFrame(rows)
+        if self.n_boot:
+            table = table.merge(stability_table(X, ks, self.algorithm, self.n_boot, seed=self.seed,
+                                                references={k: fits[k].labels_ for k in ks}, **self._options()), on="k")
+        if self.gap_refs:
+            table = table.merge(gap_statistic(X, ks, n_refs=self.gap_refs, seed=self.seed), on="k")
         table["eligible"] = table["min_share"] >= self.min_share
         table["knee"] = False
         knee = None
@@ -164,6 +190,7 @@ class Segmenter:
         self.k_selection_ = table
         self.k_ = chosen
         model = fits[chosen]
+        self.model_ = model
         self.cluster_centers_ = model.cluster_centers_
         self.labels_ = model.labels_
         self.inertia_ = float(model.inertia_)
@@ -189,6 +216,8 @@ class Segmenter:
                 "fr": f"k={k} : aucun k de {table.k.min()} à {table.k.max()} ne garde chaque segment à {pct} des clients ou plus ; "
                       f"k={k} a le plus grand plus petit segment ({best.min_share:.1%}).",
             }
+        if "bic" in eligible.columns:
+            return self._choose_by_bic(table, eligible, pct)
         best = eligible.loc[eligible["silhouette"].idxmax()]
         k = int(best.k)
         runner = eligible[eligible.k != k]
@@ -208,6 +237,18 @@ class Segmenter:
             en.append(f"; the inertia elbow is at k={self.knee_}")
             fr.append(f" ; le coude de l'inertie est à k={self.knee_}")
         return k, {"en": "".join(en) + ".", "fr": "".join(fr) + "."}
+
+    @staticmethod
+    def _choose_by_bic(table: pd.DataFrame, eligible: pd.DataFrame, pct: str) -> tuple[int, dict]:
+        """Gaussian mixtures: the lowest BIC among the eligible k."""
+        best = eligible.loc[eligible["bic"].idxmin()]
+        k, low, high = int(best.k), table.k.min(), table.k.max()
+        return k, {
+            "en": f"k={k} has the lowest BIC ({best.bic:,.0f}) among k={low}..{high} whose smallest segment holds "
+                  f"at least {pct} of customers (silhouette {best.silhouette:.3f}).",
+            "fr": f"k={k} a le BIC le plus bas ({best.bic:,.0f}) parmi k={low} à {high} dont le plus petit segment "
+                  f"regroupe au moins {pct} des clients (silhouette {best.silhouette:.3f}).",
+        }
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "cluster_centers_"):

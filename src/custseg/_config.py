@@ -41,12 +41,20 @@ class RunConfig:
     silhouette_sample_size: int = 5_000
     max_memory: str | None = None  # DuckDB memory_limit, e.g. "2GB" (docs/errors.md)
     temp_directory: str | None = None  # where DuckDB spills when over max_memory
+    algorithm: str = "kmeans"  # or ward, gmm, minibatch (docs/methods.md)
+    n_boot: int = 0  # subsamples per k for the stability column (0: not computed)
+    gap_refs: int = 0  # reference data sets per k for the gap statistic (0: not computed)
+    categorical_weight: float = 1.0  # model units of a one-hot indicator (--categorical onehot)
     engine: str = "duckdb"  # or "spark" (docs/performance.md)
     spark_master: str = "local[*]"
     spark_conf: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         check_lang(self.lang)
+        if self.engine == "spark" and self.algorithm != "kmeans":
+            raise UsageError(f"--engine spark runs K-means only; got --algorithm {self.algorithm}")
+        if not self.categorical_weight > 0:
+            raise UsageError(f"categorical weight must be > 0; got {self.categorical_weight!r}")
         if self.scaling not in SCALINGS:
             raise UsageError(f"scaling must be one of {', '.join(SCALINGS)}; got {self.scaling!r}")
         from ._engine import check_engine, parse_spark_conf

@@ -231,25 +231,6 @@ def dendrogram_data(tree: np.ndarray, k: int, leaves: int = 30) -> dict:
             "k": k, "n_sampled": int(len(tree) + 1)}
 
 
-def dendrogram_figure(dendro: dict, lang: str = "en"):
-    """Plotly figure of `dendrogram_data` with the cut line (for the report)."""
-    import plotly.graph_objects as go
-
-    fig = go.Figure()
-    for xs, ys in zip(dendro["icoord"], dendro["dcoord"]):
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line={"color": "#4c72b0", "width": 1.5},
-                                 hoverinfo="skip", showlegend=False))
-    fig.add_hline(y=dendro["cut_height"], line={"dash": "dash", "color": "#c44e52"},
-                  annotation_text=f"k={dendro['k']}")
-    ticks = [5 + 10 * i for i in range(len(dendro["leaves"]))]
-    title = {"en": f"Ward dendrogram ({dendro['n_sampled']:,} customers, last {len(ticks)} merges)",
-             "fr": f"Dendrogramme de Ward ({dendro['n_sampled']:,} clients, {len(ticks)} dernières fusions)"}[lang]
-    fig.update_layout(title=title, xaxis={"tickvals": ticks, "ticktext": dendro["leaves"], "title": ""},
-                      yaxis={"title": "Ward distance" if lang == "en" else "distance de Ward"},
-                      template="plotly_white", height=420)
-    return fig
-
-
 def _recommend(table: pd.DataFrame, config: RunConfig) -> dict:
     candidates = table.dropna(subset=["silhouette"])
     eligible = candidates[(candidates.min_share >= config.min_share) & (candidates.stability_ari >= STABLE_ARI)]

@@ -21,7 +21,7 @@ from ._config import RunConfig
 from ._customers import customer_table
 from ._engine import connect, engine_record, open_input, segmenter_class
 from ._limits import configure_engine, engine_errors
-from ._features import REVENUE_FEATURE, TOP_PRODUCT, check_features, customer_features, default_as_of
+from ._features import REVENUE_FEATURE, TOP_PRODUCT, check_features, customer_features, default_as_of, product_revenue
 from ._model_io import model_document
 from ._profile import load_rules, segment_profiles, top_products
 from ._read import Source, open_source
@@ -55,7 +55,7 @@ class _Timer:
         self.timings[name] = round(time.perf_counter() - start, 4)
 
 
-def _line_features(source: Source, config: RunConfig, timer: _Timer):
+def _line_features(source: Source, config: RunConfig, timer: _Timer, extras: dict | None = None):
     mapping = config.mapping
     with timer.stage("clean"):
         lines, notes = typed_lines(source.table, mapping, source.name, config.read.decimal)
@@ -66,8 +66,13 @@ def _line_features(source: Source, config: RunConfig, timer: _Timer):
     with timer.stage("features"):
         last = cleaning.get("date_max")  # the kept lines' last date (what default_as_of would query)
         as_of = config.as_of or (dtm.date.fromisoformat(last) + dtm.timedelta(days=1) if last else default_as_of(kept))
-        customers = customer_features(kept, names, as_of, facts["order_unique"])
+        # per (customer, product) revenue, computed once for the top product here and the
+        # segments' top products later; held in memory (fewer rows than the lines)
+        per_product = product_revenue(kept).cache() if "product" in kept.columns else None
+        customers = customer_features(kept, names, as_of, facts["order_unique"], per_product)
     cleaning["as_of"] = as_of.isoformat() if as_of else None
+    if extras is not None:
+        extras["product_lines"] = per_product
     return kept, customers, names, cleaning
 
 
@@ -91,6 +96,7 @@ class Prepared:
     names: list[str]
     cleaning: dict
     timer: _Timer
+    product_lines: ibis.Table | None = None  # revenue per (customer, product): enough for the top products
 
     @property
     def X(self) -> np.ndarray:
@@ -113,12 +119,13 @@ def prepare(data, config: RunConfig, imputation: dict | None = None) -> Prepared
     mapping = config.mapping
     with timer.stage("read"):
         source = open_input(data, con, config, list(mapping.roles().values()) if mapping and not config.customers else None)
+    extras: dict = {}
     if config.customers:
         lines, customers, names, cleaning = _table_features(source, config, timer, imputation)
     else:
-        lines, customers, names, cleaning = _line_features(source, config, timer)
+        lines, customers, names, cleaning = _line_features(source, config, timer, extras)
     check_enough_customers(len(customers))
-    return Prepared(source, lines, customers, names, cleaning, timer)
+    return Prepared(source, lines, customers, names, cleaning, timer, extras.get("product_lines"))
 
 
 def config_from_options(config: RunConfig | None, options: dict) -> RunConfig:
@@ -135,17 +142,21 @@ def config_from_options(config: RunConfig | None, options: dict) -> RunConfig:
 
 def segmenter_for(config: RunConfig) -> Segmenter:
     """The unfitted segmenter a config describes."""
-    kind, engine_options = segmenter_class(config)
+    kind, options = segmenter_class(config)
+    if config.engine != "spark":
+        options |= {"algorithm": config.algorithm, "n_boot": config.n_boot, "gap_refs": config.gap_refs}
     return kind(k=config.k, k_range=config.k_range, n_init=config.n_init, seed=config.seed,
                 min_share=config.min_share, silhouette_exact_max=config.silhouette_exact_max,
-                silhouette_sample_size=config.silhouette_sample_size, **engine_options)
+                silhouette_sample_size=config.silhouette_sample_size, **options)
 
 
 def fit_model(prepared: Prepared, config: RunConfig, progress: Progress | None = None) -> tuple[Scaler, np.ndarray, Segmenter]:
     """Scale, then fit the segmenter; segments renumbered so 1 has the most revenue (or customers)."""
     timer = prepared.timer
+    one_hot = {c for cols in (prepared.cleaning.get("preparation") or {}).get("one_hot", {}).values() for c in cols}
+    indicators = tuple(j for j, name in enumerate(prepared.names) if name in one_hot)
     with timer.stage("scale"):
-        scaler = Scaler(config.scaling)
+        scaler = Scaler(config.scaling, indicators, config.categorical_weight)
         Z = scaler.fit_transform(prepared.X, prepared.ids)
     with timer.stage("cluster"):
         segmenter = segmenter_for(config).fit(Z, progress=progress)
@@ -167,11 +178,20 @@ def segment(data, config: RunConfig | None = None, progress: Progress | None = N
     prepared = prepare(data, config)
     scaler, Z, segmenter = fit_model(prepared, config, progress)
     k_info = {"chosen": segmenter.k_, "reason_en": segmenter.reason_["en"], "reason_fr": segmenter.reason_["fr"],
-              "rule": "given" if config.k else f"highest silhouette with min segment share >= {config.min_share}",
-              "knee": segmenter.knee_}
+              "rule": "given" if config.k else _rule_text(config), "knee": segmenter.knee_}
+    extra_run = {"engine": engine_record(config), "algorithm": config.algorithm}
+    if config.algorithm == "ward":
+        from ._methods import dendrogram_data
+
+        extra_run["dendrogram"] = dendrogram_data(segmenter.model_.linkage_, segmenter.k_)
     return build_result(prepared, config, scaler, Z, segmenter.labels_, segmenter.cluster_centers_,
                         list(range(1, segmenter.k_ + 1)), None, segmenter.k_selection_, segmenter.silhouette_samples_,
-                        k_info, mode="run", extra_run={"engine": engine_record(config)})
+                        k_info, mode="run", extra_run=extra_run)
+
+
+def _rule_text(config: RunConfig) -> str:
+    criterion = "lowest BIC" if config.algorithm == "gmm" else "highest silhouette"
+    return f"{criterion} with min segment share >= {config.min_share}"
 
 
 def _segment_order(labels: np.ndarray, revenue: np.ndarray | None) -> np.ndarray:
@@ -205,7 +225,7 @@ def build_result(prepared: Prepared, config: RunConfig, scaler: Scaler, Z: np.nd
             frame[column] = values
         if prepared.lines is not None:
             keyed = frame[[S.CUSTOMER_ID, S.SEGMENT_ID]].rename(columns={S.CUSTOMER_ID: "customer"})
-            products = top_products(prepared.lines, keyed)
+            products = top_products(prepared.lines if prepared.product_lines is None else prepared.product_lines, keyed)
         else:
             products = pd.DataFrame(columns=["segment_id", "rank", "product", "label", "revenue", "share", "lift"])
     source, cleaning = prepared.source, prepared.cleaning

@@ -115,8 +115,12 @@ def _header(result, lang: str) -> dict:
     }
 
 
+OPTIONAL_K_COLUMNS = (("stability_ari", 3), ("gap", 3), ("bic", 0))  # present when computed
+
+
 def _k_selection(result, lang: str) -> dict:
     table = result.k_selection.sort_values("k")
+    extras = [(column, decimals) for column, decimals in OPTIONAL_K_COLUMNS if column in table.columns]
     rows = []
     for row in table.itertuples(index=False):
         rows.append({
@@ -128,9 +132,10 @@ def _k_selection(result, lang: str) -> dict:
             "calinski_harabasz_text": format_number(row.calinski_harabasz, lang, 1),
             "davies_bouldin_text": format_number(row.davies_bouldin, lang, 3),
             "min_share_text": format_percent(row.min_share, lang),
+            "extra_texts": [format_number(getattr(row, column), lang, decimals) for column, decimals in extras],
         })
     chosen = next((r for r in rows if r["chosen"]), rows[0])
-    return {"rows": rows, "chosen": result.k, "knee": result.run["k"].get("knee"),
+    return {"rows": rows, "chosen": result.k, "knee": result.run["k"].get("knee"), "extras": [c for c, _ in extras],
             "given": result.run["k"].get("rule") == "given" or len(rows) == 1,
             "chosen_silhouette": chosen["silhouette"], "chosen_silhouette_text": chosen["silhouette_text"]}
 
@@ -287,4 +292,5 @@ def report_data(result, lang: str = "en", max_points: int = 20_000, map_method: 
         "has_revenue": segments[0]["revenue_share"] is not None if segments else False,
         "metadata": _metadata(result, lang),
         "revenue_feature": REVENUE_FEATURE,
+        "dendrogram": result.run.get("dendrogram"),
     }

@@ -260,6 +260,23 @@ def share_bars_figure(data: dict) -> go.Figure:
     return _layout(fig, lang, t["bars_title"], height=max(300, 80 + 40 * len(segments)))
 
 
+def dendrogram_figure(dendro: dict, lang: str = "en"):
+    """Plotly figure of `dendrogram_data` with the cut line (for the report)."""
+    fig = go.Figure()
+    for xs, ys in zip(dendro["icoord"], dendro["dcoord"]):
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line={"color": "#4c72b0", "width": 1.5},
+                                 hoverinfo="skip", showlegend=False))
+    fig.add_hline(y=dendro["cut_height"], line={"dash": "dash", "color": "#c44e52"},
+                  annotation_text=f"k={dendro['k']}")
+    ticks = [5 + 10 * i for i in range(len(dendro["leaves"]))]
+    title = {"en": f"Ward dendrogram ({dendro['n_sampled']:,} customers, last {len(ticks)} merges)",
+             "fr": f"Dendrogramme de Ward ({dendro['n_sampled']:,} clients, {len(ticks)} dernières fusions)"}[lang]
+    fig.update_layout(title=title, xaxis={"tickvals": ticks, "ticktext": dendro["leaves"], "title": ""},
+                      yaxis={"title": "Ward distance" if lang == "en" else "distance de Ward"},
+                      template="plotly_white", height=420)
+    return fig
+
+
 def report_figures(data: dict) -> dict[str, go.Figure | list[go.Figure] | None]:
     """Every chart of the report, by section; `None` where a section has no chart."""
     scatter = data["scatter"]
@@ -271,4 +288,5 @@ def report_figures(data: dict) -> dict[str, go.Figure | list[go.Figure] | None]:
         "map": feature_map_figure(data) if data["map"] else None,
         "heatmap": centroid_heatmap_figure(data),
         "shares": share_bars_figure(data),
+        "dendrogram": dendrogram_figure(data["dendrogram"], data["lang"]) if data.get("dendrogram") else None,
     }
