@@ -57,30 +57,11 @@ def _date(text: str | None) -> dtm.date | None:
 def _run_config(*, preset, config, customers=False, id_column=None, columns=None, roles: dict, settings: dict,
                 lang: str = "en"):
     """A RunConfig from a preset / custseg.toml / role options, as `custseg run` builds it."""
-    from ._cluster import parse_k_range
-    from ._columns import load_toml, mapping_from_config, preset as named_preset
-    from ._config import RunConfig
-    from ._rfm import expand_feature_sets
+    from ._run_settings import build_run_config
 
-    file_config = load_toml(config) if config else {}
-    merged = dict(file_config.get("run", {})) | {key: value for key, value in settings.items() if value is not None}
-    mapping = None
-    if not customers:
-        base = named_preset(preset) if preset else None
-        if file_config.get("columns") or base is None:
-            overrides = {"customer": roles.get("customer")} if base is None and roles.get("customer") and not file_config.get("columns") else {}
-            mapping = mapping_from_config({"columns": {**file_config.get("columns", {}), **overrides}}, base)
-        else:
-            mapping = base
-        mapping = mapping.with_overrides(**roles)
-    if isinstance(merged.get("k_range"), str):
-        merged["k_range"] = parse_k_range(merged["k_range"])
-    if merged.get("features"):
-        merged["features"] = expand_feature_sets(merged["features"])
-    if isinstance(merged.get("columns"), list):
-        merged["columns"] = tuple(merged["columns"])
-    return RunConfig(mapping=mapping, customers=customers, id_column=id_column,
-                     columns=tuple(c.strip() for c in columns.split(",")) if columns else None, lang=lang, **merged)
+    return build_run_config(config, preset=preset, customers=customers, roles={} if customers else roles,
+                            settings=settings, id_column=id_column, lang=lang,
+                            columns=tuple(c.strip() for c in columns.split(",")) if columns else None)
 
 
 @app.command("rfm")

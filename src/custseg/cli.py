@@ -97,41 +97,23 @@ def run(
     debug: Debug = False,
 ) -> None:
     """Segment the customers of INPUT and write the results to a directory."""
-    from ._columns import load_toml, mapping_from_config, preset as named_preset
-    from ._config import RunConfig
     from ._cluster import parse_k_range
     from ._outputs import write_run
     from ._pipeline import segment
+    from ._run_settings import build_run_config
 
     with reported_errors(debug):
-        file_config = load_toml(config) if config else {}
-        settings = dict(file_config.get("run", {}))
-        mapping = None
-        if not customers:
-            base = named_preset(preset) if preset else None
-            if file_config.get("columns") or base is None:
-                overrides = {"customer": customer} if base is None and customer and not file_config.get("columns") else {}
-                mapping = mapping_from_config({"columns": {**file_config.get("columns", {}), **overrides}}, base)
-            else:
-                mapping = base
-            mapping = mapping.with_overrides(customer=customer, order=order, product=product, quantity=quantity,
-                                             price=price, amount=amount, date=date, date_format=date_format)
-        cli = {"features": split_list(features), "scaling": scaling, "k": k, "n_init": n_init, "seed": seed,
-               "algorithm": algorithm, "n_boot": stability, "gap_refs": gap, "categorical_weight": categorical_weight,
-               "min_share": min_share, "rules_file": str(rules) if rules else None,
-               "k_range": parse_k_range(k_range) if k_range else None,
-               "as_of": _parse_date(as_of) if as_of else None, "max_memory": max_memory, "engine": engine,
-               "spark_master": spark_master, "spark_conf": tuple(spark_conf) if spark_conf else None}
-        settings |= {key: value for key, value in cli.items() if value is not None}
-        if isinstance(settings.get("k_range"), str):
-            settings["k_range"] = parse_k_range(settings["k_range"])
-        for key in ("features", "columns"):
-            if isinstance(settings.get(key), list):
-                settings[key] = tuple(settings[key])
-        run_config = RunConfig(mapping=mapping, customers=customers, id_column=id_column, columns=split_list(columns),
-                               categorical=categorical, lang=lang,
-                               read=_read_options(sheet, delimiter, encoding, decimal),
-                               **settings)
+        settings = {"features": split_list(features), "scaling": scaling, "k": k, "n_init": n_init, "seed": seed,
+                    "algorithm": algorithm, "n_boot": stability, "gap_refs": gap, "categorical_weight": categorical_weight,
+                    "min_share": min_share, "rules_file": str(rules) if rules else None,
+                    "k_range": parse_k_range(k_range) if k_range else None,
+                    "as_of": _parse_date(as_of) if as_of else None, "max_memory": max_memory, "engine": engine,
+                    "spark_master": spark_master, "spark_conf": tuple(spark_conf) if spark_conf else None}
+        roles = {"customer": customer, "order": order, "product": product, "quantity": quantity, "price": price,
+                 "amount": amount, "date": date, "date_format": date_format}
+        run_config = build_run_config(config, preset=preset, customers=customers, roles=roles, settings=settings,
+                                      id_column=id_column, columns=split_list(columns), categorical=categorical,
+                                      lang=lang, read=_read_options(sheet, delimiter, encoding, decimal))
         with _progress() as bar:
             task = bar.add_task("reading, cleaning, computing features", total=None)
 
