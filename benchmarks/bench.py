@@ -106,11 +106,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data-dir", type=Path, default=Path("/tmp/custseg-bench"))
     parser.add_argument("--results", type=Path, default=HERE / "results.json")
     parser.add_argument("--reuse-reference", action="store_true", help="take the reference runs from --results")
+    parser.add_argument("--reference-only", action="store_true", help="run only the reference (keeps custseg runs of --results)")
     args = parser.parse_args(argv)
 
     previous = json.loads(args.results.read_text()) if args.results.exists() else {}
     results = {"machine": machine(), "started": dtm.datetime.now().isoformat(timespec="seconds"),
-               "load_start": os.getloadavg(), "cases": previous.get("cases", {}) if args.reuse_reference else {}}
+               "load_start": os.getloadavg(),
+               "cases": previous.get("cases", {}) if args.reuse_reference or args.reference_only else {}}
     out_root = Path(tempfile.mkdtemp(prefix="custseg-bench-out-"))
     for size in args.sizes.split(","):
         for fmt in SIZES[size]["formats"]:
@@ -129,7 +131,7 @@ def main(argv: list[str] | None = None) -> None:
                     print(f"{case}: reference ...", flush=True)
                     entry["reference"].append(run_child(["reference", str(path)]))
                     print(f"  {entry['reference'][-1]['wall']} s", flush=True)
-            for engine in args.engines.split(","):
+            for engine in [] if args.reference_only else args.engines.split(","):
                 for report in (False, True):
                     key = f"custseg-{engine}" + ("-report" if report else "")
                     if engine != "duckdb" and report:

@@ -135,7 +135,7 @@ class Segmenter:
     def _evaluate(self, X: np.ndarray, k: int, model) -> tuple[object, dict, np.ndarray]:
         labels = model.labels_
         sil = silhouette(X, labels, exact_max=self.silhouette_exact_max,
-                         sample_size=self.silhouette_sample_size, seed=self.seed)
+                         sample_size=self.silhouette_sample_size, seed=self.seed, single_precision=True)
         shares = np.bincount(labels, minlength=k) / len(labels)
         row = {
             "k": k,
