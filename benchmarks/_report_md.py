@@ -33,7 +33,11 @@ def stages(run: dict) -> str:
     return "; ".join(parts)
 
 
-def write_markdown(results: dict, path: Path, notes: str = "") -> None:
+def write_markdown(results: dict, path: Path, notes: str | None = None) -> None:
+    """results.md; `notes` (default: the text of notes.md beside this file) go under the table."""
+    if notes is None:
+        source = Path(__file__).with_name("notes.md")
+        notes = source.read_text() if source.exists() else ""
     m = results["machine"]
     lines = [
         "# Benchmark results: the study's pipeline vs custseg",
