@@ -524,30 +524,25 @@ def _staged_file(path: Path) -> Iterator[Path]:
         partial.unlink(missing_ok=True)
 
 
-def _write_csv(target: Path, u: _Universe, slices: list[tuple[int, int]]) -> None:
+def _write_arrow(target: Path, u: _Universe, slices: list[tuple[int, int]], writer_class, dates_as_text: bool) -> None:
     writer = None
     try:
         for start, stop in slices:
-            chunk = _arrow_chunk(u, start, stop, dates_as_text=True)
+            chunk = _arrow_chunk(u, start, stop, dates_as_text=dates_as_text)
             if writer is None:
-                writer = pa_csv.CSVWriter(str(target), chunk.schema)
+                writer = writer_class(str(target), chunk.schema)
             writer.write_table(chunk)
     finally:
         if writer is not None:
             writer.close()
+
+
+def _write_csv(target: Path, u: _Universe, slices: list[tuple[int, int]]) -> None:
+    _write_arrow(target, u, slices, pa_csv.CSVWriter, dates_as_text=True)
 
 
 def _write_parquet(target: Path, u: _Universe, slices: list[tuple[int, int]]) -> None:
-    writer = None
-    try:
-        for start, stop in slices:
-            chunk = _arrow_chunk(u, start, stop, dates_as_text=False)
-            if writer is None:
-                writer = pq.ParquetWriter(str(target), chunk.schema)
-            writer.write_table(chunk)
-    finally:
-        if writer is not None:
-            writer.close()
+    _write_arrow(target, u, slices, pq.ParquetWriter, dates_as_text=False)
 
 
 def _write_xlsx(target: Path, u: _Universe, slices: list[tuple[int, int]]) -> None:
