@@ -14,7 +14,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from ._cli_support import console, reported_errors
+from ._cli_support import console, reported_errors, split_list
 from ._errors import UsageError
 
 app = typer.Typer(help="RFM segments and method comparison.", no_args_is_help=True, add_completion=False,
@@ -61,7 +61,7 @@ def _run_config(*, preset, config, customers=False, id_column=None, columns=None
 
     return build_run_config(config, preset=preset, customers=customers, roles={} if customers else roles,
                             settings=settings, id_column=id_column, lang=lang,
-                            columns=tuple(c.strip() for c in columns.split(",")) if columns else None)
+                            columns=split_list(columns))
 
 
 @app.command("rfm")
