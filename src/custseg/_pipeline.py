@@ -20,11 +20,11 @@ from ._cluster import Segmenter, check_enough_customers
 from ._config import RunConfig
 from ._customers import customer_table
 from ._engine import connect, engine_record, open_input, segmenter_class
-from ._limits import configure_engine, engine_errors
+from ._limits import engine_errors
 from ._features import REVENUE_FEATURE, TOP_PRODUCT, check_features, customer_features, default_as_of, product_revenue
 from ._model_io import model_document
 from ._profile import load_rules, segment_profiles, top_products
-from ._read import Source, open_source
+from ._read import Source
 from ._result import SegmentationResult
 from ._scale import Scaler
 from ._typing import typed_lines

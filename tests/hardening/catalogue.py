@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dtm
 import functools
 import json
-import os
 import pickle
 from collections.abc import Callable
 from dataclasses import dataclass, field
