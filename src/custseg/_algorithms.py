@@ -21,7 +21,7 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.mixture import GaussianMixture
 
-from ._errors import DataError, NotFittedError, UsageError
+from ._errors import DataError, NotFittedError, UsageError, check_param
 
 ALGORITHMS = ("kmeans", "ward", "gmm", "minibatch")
 MIXED_ALGORITHMS = ("kprototypes",)
@@ -40,11 +40,6 @@ def fitting_threads(n: int):
     from threadpoolctl import threadpool_limits
 
     return threadpool_limits(1) if n <= SINGLE_THREAD_MAX else contextlib.nullcontext()
-
-
-def _check_param(owner: str, name: str, value, kind: type, low: float, high: float = float("inf")) -> None:
-    if not isinstance(value, kind) or isinstance(value, bool) or not low <= value <= high:
-        raise UsageError(f"The {name!r} parameter of {owner} must be {kind.__name__} in [{low}, {high}]; got {value!r} instead.")
 
 
 def _check_X(X, k: int) -> np.ndarray:
@@ -111,7 +106,7 @@ class KMeansModel(_Model):
 
     def fit(self, X) -> "KMeansModel":
         """Fit K-means with `n_init` seeded restarts."""
-        _check_param("KMeansModel", "k", self.k, int, 1)
+        check_param("KMeansModel", "k", self.k, int, 1)
         X = _check_X(X, self.k)
         model = KMeans(n_clusters=self.k, n_init=self.n_init, random_state=self.seed).fit(X)
         self.labels_, self.cluster_centers_, self.inertia_ = model.labels_, model.cluster_centers_, float(model.inertia_)
@@ -131,7 +126,7 @@ class MiniBatchKMeansModel(_Model):
 
     def fit(self, X) -> "MiniBatchKMeansModel":
         """Fit MiniBatch K-means; labels are the nearest final centre."""
-        _check_param("MiniBatchKMeansModel", "k", self.k, int, 1)
+        check_param("MiniBatchKMeansModel", "k", self.k, int, 1)
         X = _check_X(X, self.k)
         model = MiniBatchKMeans(n_clusters=self.k, n_init=self.n_init, batch_size=self.batch_size,
                                 random_state=self.seed).fit(X)
@@ -176,8 +171,8 @@ class WardClustering(_Model):
 
     def fit(self, X) -> "WardClustering":
         """Build the tree (on a sample above `ward_max`), cut it into k clusters, assign the rest."""
-        _check_param("WardClustering", "k", self.k, int, 1)
-        _check_param("WardClustering", "ward_max", self.ward_max, int, 2)
+        check_param("WardClustering", "k", self.k, int, 1)
+        check_param("WardClustering", "ward_max", self.ward_max, int, 2)
         X = _check_X(X, self.k)
         sample = ward_sample(len(X), self.ward_max, self.seed)
         tree = ward_linkage(X[sample]) if len(sample) > 1 else np.empty((0, 4))
@@ -212,7 +207,7 @@ class GaussianMixtureModel(_Model):
 
     def fit(self, X) -> "GaussianMixtureModel":
         """Fit the mixture by EM; labels are the most probable component."""
-        _check_param("GaussianMixtureModel", "k", self.k, int, 1)
+        check_param("GaussianMixtureModel", "k", self.k, int, 1)
         X = _check_X(X, self.k)
         model = GaussianMixture(n_components=self.k, covariance_type=self.covariance_type, n_init=self.n_init,
                                 reg_covar=self.reg_covar, random_state=self.seed).fit(X)
@@ -252,7 +247,7 @@ class KPrototypesModel(_Model):
         """Fit K-prototypes (Huang initialisation, seeded)."""
         from kmodes.kprototypes import KPrototypes
 
-        _check_param("KPrototypesModel", "k", self.k, int, 1)
+        check_param("KPrototypesModel", "k", self.k, int, 1)
         X = _check_X(X, self.k)
         categorical = list(self.categorical)
         if not categorical or not set(categorical) <= set(range(X.shape[1])) or len(categorical) == X.shape[1]:

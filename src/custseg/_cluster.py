@@ -12,7 +12,7 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
 
 from ._algorithms import ALGORITHMS, WARD_MAX, fit_path, fitting_threads
-from ._errors import DataError, NotFittedError, UsageError
+from ._errors import DataError, NotFittedError, UsageError, check_param
 from ._silhouette import silhouette
 from ._stability import gap_statistic, stability_table
 
@@ -64,10 +64,7 @@ def check_enough_customers(n: int) -> None:
 
 
 def _check_param(name: str, value, kind: type, low: float, high: float = float("inf")) -> None:
-    if not isinstance(value, kind) or isinstance(value, bool) or not low <= value <= high:
-        raise UsageError(
-            f"The {name!r} parameter of Segmenter must be {kind.__name__} in [{low}, {high}]; got {value!r} instead."
-        )
+    check_param("Segmenter", name, value, kind, low, high)
 
 
 class Segmenter:

@@ -23,3 +23,12 @@ class NotFittedError(CustsegError, ValueError):
     """A model method was called before `fit`."""
 
     exit_code = 2
+
+
+def check_param(owner: str, name: str, value, kind: type, low: float, high: float = float("inf")) -> None:
+    """Raise UsageError unless `value` is a `kind` (not a bool) in [low, high], scikit-learn style.
+
+    >>> check_param("Segmenter", "n_init", 10, int, 1)
+    """
+    if not isinstance(value, kind) or isinstance(value, bool) or not low <= value <= high:
+        raise UsageError(f"The {name!r} parameter of {owner} must be {kind.__name__} in [{low}, {high}]; got {value!r} instead.")
