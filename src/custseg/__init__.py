@@ -4,17 +4,17 @@
 >>> result = segment("sales.xlsx", preset="salesforce-cpq")  # doctest: +SKIP
 """
 
-from ._clean import CleaningRules
-from ._cluster import Segmenter
-from ._columns import PRESETS, ColumnMapping, preset
-from ._config import RunConfig
+from ._prep._clean import CleaningRules
+from ._cluster._segmenter import Segmenter
+from ._config._columns import PRESETS, ColumnMapping, preset
+from ._config._run import RunConfig
 from ._errors import CustsegError, DataError, NotFittedError, UsageError
-from ._features import DEFAULT_FEATURES, FEATURES
+from ._prep._features import DEFAULT_FEATURES, FEATURES
 from ._outputs import write_run
-from ._pipeline import segment
-from ._read import ReadOptions
+from ._workflows._segment import segment
+from ._engines._read import ReadOptions
 from ._result import SegmentationResult
-from ._scale import Scaler
+from ._cluster._scale import Scaler
 
 __all__ = [
     "CleaningRules",

@@ -10,7 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ._cli_support import console, reported_errors, split_list
+from ._cli._support import console, reported_errors, split_list
 from ._errors import UsageError
 from ._schema import REPORT_HTML
 
@@ -97,10 +97,10 @@ def run(
     debug: Debug = False,
 ) -> None:
     """Segment the customers of INPUT and write the results to a directory."""
-    from ._cluster import parse_k_range
+    from ._cluster._segmenter import parse_k_range
     from ._outputs import write_run
-    from ._pipeline import segment
-    from ._run_settings import build_run_config
+    from ._workflows._segment import segment
+    from ._config._build import build_run_config
 
     with reported_errors(debug):
         settings = {"features": split_list(features), "scaling": scaling, "k": k, "n_init": n_init, "seed": seed,
@@ -146,13 +146,13 @@ def demo(
     debug: Debug = False,
 ) -> None:
     """Generate a realistic Salesforce CPQ export and segment it (and, with --years 2, run the yearly cycle)."""
-    from ._columns import preset
-    from ._config import RunConfig
-    from ._cycle import refresh as refresh_model
-    from ._demo import write_yearly_exports
-    from ._migration import migration, write_migration
+    from ._config._columns import preset
+    from ._config._run import RunConfig
+    from ._workflows._cycle import refresh as refresh_model
+    from ._workflows._demo import write_yearly_exports
+    from ._workflows._migration import migration, write_migration
     from ._outputs import write_run
-    from ._pipeline import segment
+    from ._workflows._segment import segment
 
     with reported_errors(debug):
         if file_format not in ("xlsx", "csv", "parquet"):
@@ -224,7 +224,7 @@ def _print_migration(moves, out_dir: Path) -> None:
 
 
 def _read_options(sheet, delimiter, encoding, decimal):
-    from ._read import ReadOptions
+    from ._engines._read import ReadOptions
 
     return ReadOptions(sheet=sheet, delimiter=delimiter, encoding=encoding, decimal=decimal)
 
@@ -240,7 +240,7 @@ def score(
     lang: Lang = "en", overwrite: Overwrite = False, report: Report = True, debug: Debug = False,
 ) -> None:
     """Assign new customers to the segments of a saved model (nothing is refitted)."""
-    from ._cycle import score as score_data
+    from ._workflows._cycle import score as score_data
     from ._outputs import write_run
 
     with reported_errors(debug):
@@ -265,8 +265,8 @@ def refresh(
     lang: Lang = "en", overwrite: Overwrite = False, report: Report = True, debug: Debug = False,
 ) -> None:
     """Retrain on a new period; segments that persist keep their id and name."""
-    from ._cluster import parse_k_range
-    from ._cycle import refresh as refresh_model
+    from ._cluster._segmenter import parse_k_range
+    from ._workflows._cycle import refresh as refresh_model
     from ._outputs import write_run
 
     with reported_errors(debug):
@@ -292,7 +292,7 @@ def compare(
     lang: Lang = "en", overwrite: Overwrite = False, debug: Debug = False,
 ) -> None:
     """Who moved where: from -> to matrices in customers and revenue, with a Sankey diagram."""
-    from ._migration import migration, write_migration
+    from ._workflows._migration import migration, write_migration
     from ._result import SegmentationResult
 
     with reported_errors(debug):
@@ -307,7 +307,7 @@ def runs(
     debug: Debug = False,
 ) -> None:
     """List the runs under DIRECTORY with date, data, k and silhouette."""
-    from ._runs import list_runs
+    from ._workflows._runs import list_runs
 
     with reported_errors(debug):
         found = list_runs(directory)
@@ -320,8 +320,8 @@ def runs(
 
 
 def _register_subcommands() -> None:
-    from ._cli_methods import compare_methods, rfm
-    from ._cli_salesforce import app as salesforce_app
+    from ._cli._methods import compare_methods, rfm
+    from ._cli._salesforce import app as salesforce_app
 
     app.command("rfm")(rfm)
     app.command("compare-methods")(compare_methods)

@@ -72,7 +72,7 @@ def big_mixed_encoding(d: Path) -> Path:
 @functools.cache
 def trained_model() -> str:
     from custseg import segment
-    from custseg._columns import ColumnMapping
+    from custseg._config._columns import ColumnMapping
     from custseg._outputs import dump_json
 
     mapping = ColumnMapping(customer="cust", order="inv", quantity="qty", price="price", date="day", date_format="%d/%m/%Y")

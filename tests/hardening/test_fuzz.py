@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 from hardening_data import csv_text, good_rows, rows_as_cells, write_xlsx
 
-from custseg._columns import ColumnMapping
-from custseg._config import RunConfig
+from custseg._config._columns import ColumnMapping
+from custseg._config._run import RunConfig
 from custseg._errors import CustsegError
-from custseg._pipeline import prepare
+from custseg._workflows._segment import prepare
 
 MAPPING = ColumnMapping(customer="cust", order="inv", quantity="qty", price="price", date="day", date_format="%d/%m/%Y")
 CONFIG = RunConfig(mapping=MAPPING)
@@ -91,9 +91,9 @@ def test_fuzz_xlsx_reader(tmp_path):
 ATHERIS_HARNESS = """
 import sys, tempfile, pathlib, atheris
 with atheris.instrument_imports(include=["custseg"]):
-    from custseg._pipeline import prepare
-from custseg._columns import ColumnMapping
-from custseg._config import RunConfig
+    from custseg._workflows._segment import prepare
+from custseg._config._columns import ColumnMapping
+from custseg._config._run import RunConfig
 from custseg._errors import CustsegError
 CONFIG = RunConfig(mapping=ColumnMapping(customer="cust", order="inv", quantity="qty", price="price", date="day"))
 path = pathlib.Path(tempfile.mkdtemp()) / "case.csv"

@@ -11,8 +11,8 @@ import pytest
 from hardening_data import MAP
 from typer.testing import CliRunner
 
-from custseg._config import RunConfig
-from custseg._limits import configure_engine
+from custseg._config._run import RunConfig
+from custseg._engines._limits import configure_engine
 from custseg.cli import app
 
 runner = CliRunner()

@@ -14,11 +14,11 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from custseg._clean import MAX_MISSING_CUSTOMER_SHARE
-from custseg._columns import ColumnMapping
-from custseg._config import RunConfig
+from custseg._prep._clean import MAX_MISSING_CUSTOMER_SHARE
+from custseg._config._columns import ColumnMapping
+from custseg._config._run import RunConfig
 from custseg._errors import CustsegError
-from custseg._pipeline import prepare
+from custseg._workflows._segment import prepare
 
 MAPPING = ColumnMapping(customer="cust", order="inv", quantity="qty", price="price", date="day", date_format="%d/%m/%Y")
 CONFIG = RunConfig(mapping=MAPPING, features=("TotalSales", "OrderCount", "AvgOrderValue", "LineCount", "Units", "RecencyDays"))

@@ -17,7 +17,7 @@ sys.path.insert(0, str(SF_TESTS))
 from fake_salesforce import FakeSalesforce, LocalCA, RewriteAdapter  # noqa: E402
 from sf_helpers import SECRET, build_org  # noqa: E402
 
-from custseg._cli_salesforce import app as sf_app  # noqa: E402
+from custseg._cli._salesforce import app as sf_app  # noqa: E402
 from custseg._salesforce import _client  # noqa: E402
 from custseg.cli import app  # noqa: E402
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 from fake_salesforce import FakeOrg, describe_field
 
-from custseg._columns import SALESFORCE_CPQ_FIELDS
+from custseg._config._columns import SALESFORCE_CPQ_FIELDS
 from custseg._salesforce._soql import id18
 
 SECRET = "00DSECRET!Zq9-distinctive-token-7781"

@@ -6,7 +6,7 @@ import pandas as pd
 from sf_helpers import N_ACCOUNTS, N_SUBSCRIPTIONS, SECRET, account_id
 from typer.testing import CliRunner
 
-from custseg._cli_salesforce import app
+from custseg._cli._salesforce import app
 
 runner = CliRunner()
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from sf_helpers import N_SUBSCRIPTIONS, subscription_rows
 
-from custseg._columns import SALESFORCE_CPQ_FIELDS
+from custseg._config._columns import SALESFORCE_CPQ_FIELDS
 from custseg._errors import DataError, UsageError
 from custseg._salesforce import PullOptions, pull_records
 

@@ -9,7 +9,7 @@ from custseg._salesforce import PullOptions, pull_records, push_segments
 
 
 def test_pull_output_segments_with_the_preset_and_pushes_back(client, org, tmp_path):
-    pipeline = pytest.importorskip("custseg._pipeline")
+    pipeline = pytest.importorskip("custseg._workflows._segment")
     outputs = pytest.importorskip("custseg._outputs")
     sales = tmp_path / "sales.parquet"
     pull_records(client, sales, PullOptions(page_size=1000))

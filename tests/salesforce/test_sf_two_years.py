@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from custseg import segment, write_run
-from custseg._cycle import refresh
-from custseg._demo import write_yearly_exports
+from custseg._workflows._cycle import refresh
+from custseg._workflows._demo import write_yearly_exports
 from custseg._salesforce import push_segments
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 
 from .. import _schema as S
 from .._atomic import restore_frame
-from .._features import FEATURES, REVENUE_FEATURE
+from .._prep._features import FEATURES, REVENUE_FEATURE
 from .._i18n import format_number, format_percent
 from ._texts import RULES_FR, STAGES_FR, texts
 

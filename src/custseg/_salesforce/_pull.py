@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
-from .._columns import SALESFORCE_CPQ_FIELDS
+from .._config._columns import SALESFORCE_CPQ_FIELDS
 from .._errors import DataError, UsageError
 from ._bulk import QueryJob
 from ._client import SalesforceClient

@@ -1,0 +1,196 @@
+"""`custseg rfm` and `custseg compare-methods`: thin Typer adapters over `_rfm` and `_methods`.
+
+Register them in cli.py with `app.command("rfm")(rfm)` and
+`app.command("compare-methods")(compare_methods)`; `app` here holds both for tests.
+"""
+
+from __future__ import annotations
+
+import datetime as dtm
+from pathlib import Path
+from typing import Annotated, Optional
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from ._support import console, reported_errors, split_list
+from .._errors import UsageError
+
+app = typer.Typer(help="RFM segments and method comparison.", no_args_is_help=True, add_completion=False,
+                  pretty_exceptions_enable=False)
+
+Output = Annotated[Path, typer.Option("-o", "--output", help="Output directory.")]
+Preset = Annotated[Optional[str], typer.Option(help="Column preset: salesforce-cpq or online-retail.")]
+ConfigFile = Annotated[Optional[Path], typer.Option(help="custseg.toml with [columns] and [run] tables.")]
+Customer = Annotated[Optional[str], typer.Option(help="Column of the customer id (sales lines).")]
+Order = Annotated[Optional[str], typer.Option(help="Column of the order / line id.")]
+Quantity = Annotated[Optional[str], typer.Option(help="Column of the quantity.")]
+Price = Annotated[Optional[str], typer.Option(help="Column of the unit / net price.")]
+Amount = Annotated[Optional[str], typer.Option(help="Column of the line amount (instead of quantity x price).")]
+Date = Annotated[Optional[str], typer.Option(help="Column of the line date.")]
+DateFormat = Annotated[Optional[str], typer.Option(help="strptime format of text dates, e.g. %d/%m/%Y.")]
+AsOf = Annotated[Optional[str], typer.Option(help="Reference date for recency, YYYY-MM-DD (default: day after the last line).")]
+Lang = Annotated[str, typer.Option("--lang", help="Language of names and texts: en or fr.")]
+Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace an existing output directory.")]
+Debug = Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")]
+
+
+def _numbers(text: str | None, option: str) -> list[float] | None:
+    if not text:
+        return None
+    try:
+        return [float(part) for part in text.split(",")]
+    except ValueError:
+        raise UsageError(f"{option} must be comma-separated numbers like 30,90,180,365; got {text!r}") from None
+
+
+def _date(text: str | None) -> dtm.date | None:
+    if not text:
+        return None
+    try:
+        return dtm.date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--as-of must be a date like 2021-01-01; got {text!r}") from None
+
+
+def _run_config(*, preset, config, customers=False, id_column=None, columns=None, roles: dict, settings: dict,
+                lang: str = "en"):
+    """A RunConfig from a preset / custseg.toml / role options, as `custseg run` builds it."""
+    from .._config._build import build_run_config
+
+    return build_run_config(config, preset=preset, customers=customers, roles={} if customers else roles,
+                            settings=settings, id_column=id_column, lang=lang,
+                            columns=split_list(columns))
+
+
+@app.command("rfm")
+def rfm(
+    input: Annotated[Path, typer.Argument(help="Sales lines: .csv, .xlsx or .parquet.")],
+    output: Output = Path("custseg-rfm"),
+    preset: Preset = None,
+    config: ConfigFile = None,
+    customer: Customer = None, order: Order = None, quantity: Quantity = None, price: Price = None,
+    amount: Amount = None, date: Date = None, date_format: DateFormat = None,
+    as_of: AsOf = None,
+    bins: Annotated[int, typer.Option(help="Score levels (quantiles of the rank); 5 = quintiles.")] = 5,
+    r_cuts: Annotated[Optional[str], typer.Option(help="Recency cut points in days, e.g. 30,90,180,365 (<= 30 days scores 5).")] = None,
+    f_cuts: Annotated[Optional[str], typer.Option(help="Frequency cut points (orders), lower edges of scores 2..bins.")] = None,
+    m_cuts: Annotated[Optional[str], typer.Option(help="Monetary cut points, lower edges of scores 2..bins.")] = None,
+    rules: Annotated[Optional[Path], typer.Option(help="TOML grid of RFM segments (see data/rfm_segments.toml).")] = None,
+    lang: Lang = "en",
+    overwrite: Overwrite = False,
+    debug: Debug = False,
+) -> None:
+    """Score recency, frequency and monetary value and name each customer's RFM segment."""
+    from .._atomic import staged_directory
+    from .._outputs import dump_json, write_csv
+    from .._workflows._rfm import rfm as rfm_segmentation
+
+    with reported_errors(debug):
+        run_config = _run_config(preset=preset, config=config, lang=lang, settings={"as_of": _date(as_of)},
+                                 roles={"customer": customer, "order": order, "quantity": quantity, "price": price,
+                                        "amount": amount, "date": date, "date_format": date_format})
+        cuts = {key: value for key, value in (("R", _numbers(r_cuts, "--r-cuts")), ("F", _numbers(f_cuts, "--f-cuts")),
+                                              ("M", _numbers(m_cuts, "--m-cuts"))) if value}
+        with console.status("reading, cleaning, scoring"):
+            customers, summary, cleaning = rfm_segmentation(input, run_config, bins=bins, cuts=cuts or None, rules_file=rules)
+        info = {"input": str(input), "as_of": cleaning["as_of"], "bins": bins, "cuts": cuts or "quantiles of the rank",
+                "n_customers": len(customers), "each_customer_once": bool(customers["customer"].is_unique),
+                "rules_file": str(rules) if rules else "bundled", "cleaning": cleaning}
+        with staged_directory(output, overwrite) as staging:
+            write_csv(customers.rename(columns={"customer": "customer_id"}), staging / "rfm_customers.csv")
+            write_csv(summary, staging / "rfm_segments.csv")
+            (staging / "rfm.json").write_text(dump_json(info), encoding="utf-8")
+        table = Table(title=f"RFM segments of {len(customers):,} customers (as of {cleaning['as_of']})")
+        for column in ("segment", "customers", "share", "revenue share"):
+            table.add_column(column, justify="left" if column == "segment" else "right")
+        for _, row in summary.iterrows():
+            table.add_row(str(row[f"name_{lang}"]), f"{row['size']:,}", f"{row['customer_share']:.1%}", f"{row['revenue_share']:.1%}")
+        console.print(table)
+        console.print(f"Results in [bold]{output}[/]", soft_wrap=True)
+
+
+@app.command("compare-methods")
+def compare_methods(
+    input: Annotated[Path, typer.Argument(help="Sales lines or customer table: .csv, .xlsx or .parquet.")],
+    output: Output = Path("custseg-compare"),
+    preset: Preset = None,
+    config: ConfigFile = None,
+    customers: Annotated[bool, typer.Option("--customers", help="The input has one row per customer already.")] = False,
+    id_column: Annotated[Optional[str], typer.Option("--id", help="Customer id column (--customers mode).")] = None,
+    columns: Annotated[Optional[str], typer.Option(help="Comma-separated columns to use (--customers mode).")] = None,
+    categorical: Annotated[str, typer.Option(help="Text columns (--customers): ignore, onehot or kprototypes.")] = "ignore",
+    categorical_weight: Annotated[float, typer.Option(help="Weight of a one-hot column in model units (K-prototypes: gamma = 2 w^2).")] = 1.0,
+    customer: Customer = None, order: Order = None, quantity: Quantity = None, price: Price = None,
+    amount: Amount = None, date: Date = None, date_format: DateFormat = None,
+    features: Annotated[Optional[str], typer.Option(help="Comma-separated features; 'rfm' = RecencyDays,OrderCount,TotalSales.")] = None,
+    scaling: Annotated[Optional[str], typer.Option(help="rank (default), log, robust, standard or none.")] = None,
+    k: Annotated[Optional[int], typer.Option("--k", help="Compare at this k (default: K-means' choice).")] = None,
+    k_range: Annotated[Optional[str], typer.Option(help="Range of k, e.g. 2..10 (default).")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Random seed (default 42).")] = None,
+    methods: Annotated[str, typer.Option(help="Comma-separated: kmeans, ward, gmm, minibatch, rfm.")] = "kmeans,ward,gmm,rfm",
+    n_boot: Annotated[int, typer.Option(help="Subsamples for the stability (adjusted Rand) of each method and k.")] = 5,
+    as_of: AsOf = None,
+    lang: Lang = "en",
+    overwrite: Overwrite = False,
+    debug: Debug = False,
+) -> None:
+    """Compare K-means, Ward, Gaussian mixture and RFM rules on the same customers and features."""
+    from .._atomic import staged_directory
+    from .._workflows._compare import compare_methods as compare
+    from .._report._figures import dendrogram_figure
+    from .._outputs import dump_json, write_csv
+
+    with reported_errors(debug):
+        settings = {"features": tuple(f.strip() for f in features.split(",")) if features else None, "scaling": scaling,
+                    "k_range": k_range, "seed": seed, "as_of": _date(as_of)}
+        run_config = _run_config(preset=preset, config=config, customers=customers, id_column=id_column, columns=columns,
+                                 lang=lang, settings=settings,
+                                 roles={"customer": customer, "order": order, "quantity": quantity, "price": price,
+                                        "amount": amount, "date": date, "date_format": date_format})
+        with console.status("comparing methods") as status:
+            result = compare(input, run_config, methods=[m.strip() for m in methods.split(",") if m.strip()], k=k,
+                             n_boot=n_boot, categorical=categorical, categorical_weight=categorical_weight,
+                             progress=lambda message: status.update(message))
+        with staged_directory(output, overwrite) as staging:
+            write_csv(result.table, staging / "comparison.csv")
+            write_csv(result.agreement.reset_index(names="method"), staging / "agreement.csv")
+            write_csv(result.labels, staging / "labels.csv")
+            write_csv(result.k_selection, staging / "k_selection.csv")
+            document = {"info": result.info, "recommendation": result.recommendation, "dendrogram": result.dendrogram}
+            (staging / "comparison.json").write_text(dump_json(document), encoding="utf-8")
+            if result.dendrogram:
+                dendrogram_figure(result.dendrogram, lang).write_html(staging / "dendrogram.html", include_plotlyjs=True)
+        _print_comparison(result, lang)
+        console.print(f"Results in [bold]{output}[/]", soft_wrap=True)
+
+
+def _print_comparison(result, lang: str) -> None:
+    info = result.info
+    console.print(f"{info['n_customers']:,} customers, features {', '.join(info['features'])} ({info['scaling']} scaling); "
+                  f"k={info['k']}: {info[f'k_reason_{lang}']}", markup=False)
+    table = Table(title="Methods side by side")
+    headers = {"method": "method", "k": "k", "silhouette": "silhouette", "calinski_harabasz": "CH", "davies_bouldin": "DB",
+               "stability_ari": "stability", "sizes": "sizes", "fit_seconds": "seconds", "preferred_k": "own k"}
+    for name in headers.values():
+        table.add_column(name, justify="left" if name in ("method", "sizes") else "right")
+    for _, row in result.table.iterrows():
+        cells = []
+        for key in headers:
+            value = row.get(key)
+            if key in ("silhouette", "davies_bouldin", "stability_ari"):
+                cells.append(f"{value:.3f}")
+            elif key == "calinski_harabasz":
+                cells.append(f"{value:,.0f}")
+            elif key == "fit_seconds":
+                cells.append(f"{value:.2f}")
+            elif key == "preferred_k":
+                cells.append("" if pd.isna(value) else f"{int(value)} ({row['preferred_by']})")
+            else:
+                cells.append(str(value))
+        table.add_row(*cells)
+    console.print(table)
+    for note in info["notes"]:
+        console.print(f"Note: {note}", markup=False)
+    console.print(result.recommendation[lang], markup=False)

@@ -1,0 +1,186 @@
+"""`custseg salesforce pull|push|fields`: thin adapters over `custseg._salesforce`, one call each."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ._support import console, error_console, reported_errors, split_list
+from .._config._columns import load_toml
+from .._salesforce import (
+    PullOptions,
+    PushFields,
+    connect,
+    pull_records,
+    push_segments,
+    push_settings,
+    settings_from_env,
+    write_field_metadata,
+)
+from .._salesforce._settings import DEFAULT_API_VERSION, connection_config
+
+app = typer.Typer(
+    help=(
+        "Salesforce round trip: pull CPQ sales lines with Bulk API 2.0, push each customer's segment to its "
+        "Account record, and write the field metadata an admin deploys. Credentials come from environment "
+        "variables (SF_INSTANCE_URL + SF_ACCESS_TOKEN, or JWT, client credentials, password); see docs/salesforce.md."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+Debug = Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")]
+Config = Annotated[Optional[Path], typer.Option("--config", help="custseg.toml with a salesforce table (non-secret settings).")]
+STAGES = {"pull": "pulling rows", "read": "reading current values", "send": "updating records"}
+
+
+def _config(path: Path | None) -> dict:
+    config = load_toml(path) if path else {}
+    connection_config(config)  # refuse secrets and unknown keys early
+    return config
+
+
+class _Bar:
+    """A rich progress bar (on stderr, only on a terminal) fed by the library's progress callback."""
+
+    def __init__(self) -> None:
+        self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TimeElapsedColumn(), console=error_console, transient=True,
+                                 disable=not error_console.is_terminal)
+        self.tasks: dict[str, int] = {}
+
+    def __enter__(self) -> "_Bar":
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.progress.__exit__(*exc)
+
+    def __call__(self, stage: str, done: int, total: int | None) -> None:
+        if stage not in self.tasks:
+            self.tasks[stage] = self.progress.add_task(STAGES.get(stage, stage), total=total)
+        self.progress.update(self.tasks[stage], completed=done, total=total)
+
+
+@app.command()
+def pull(
+    output: Annotated[Path, typer.Option("-o", "--output", help="File to write: .parquet, .csv or .xlsx.")],
+    year: Annotated[Optional[int], typer.Option(help="Only rows whose date field falls in this year (UTC).")] = None,
+    since: Annotated[Optional[str], typer.Option(help="Only rows on or after this day, YYYY-MM-DD.")] = None,
+    until: Annotated[Optional[str], typer.Option(help="Only rows on or before this day, YYYY-MM-DD.")] = None,
+    date_field: Annotated[Optional[str], typer.Option(help="Date or datetime field the dates filter on (default CreatedDate).")] = None,
+    object_name: Annotated[Optional[str], typer.Option("--object", help="Object to query (default SBQQ__Subscription__c).")] = None,
+    fields: Annotated[Optional[str], typer.Option(help="Comma-separated SOQL fields (default: the CPQ fields of the salesforce-cpq preset).")] = None,
+    page_size: Annotated[Optional[int], typer.Option(help="Rows per result page (default 50000).")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing output file.")] = False,
+    config: Config = None,
+    debug: Debug = False,
+) -> None:
+    """Pull sales lines with a Bulk API 2.0 query, page by page, into a file `custseg run` reads."""
+    with reported_errors(debug):
+        file_config = _config(config)
+        options = PullOptions.from_config(file_config)
+        overrides = {"object_name": object_name, "fields": split_list(fields), "date_field": date_field, "page_size": page_size}
+        options = replace(options, **{k: v for k, v in overrides.items() if v is not None})
+        options = options.with_window(year, since, until)
+        client = connect(settings_from_env(file_config))
+        with _Bar() as bar:
+            report = pull_records(client, output, options, overwrite=overwrite, progress=bar)
+        console.print(f"SOQL: {report.soql}", markup=False, soft_wrap=True)
+        console.print(f"{report.rows:,} rows in {report.pages} page(s) written to {output} (query job {report.job_id}).",
+                      markup=False, soft_wrap=True)
+
+
+def _print_push(report) -> None:
+    table = Table(title=f"{report.object_name}: {', '.join(report.fields.values())}")
+    table.add_column("customers", justify="left")
+    table.add_column("count", justify="right")
+    rows = [("in the run", report.customers), ("unchanged", report.unchanged), ("to change", report.to_change),
+            ("not found in Salesforce", report.not_found)]
+    if report.mode == "apply":
+        rows += [("updated", report.updated), ("failed", report.failed), ("retried", report.retried)]
+    for label, value in rows:
+        table.add_row(label, f"{value:,}")
+    console.print(table)
+    if report.transitions:
+        changes = Table(title="segment changes")
+        for column in ("from", "to", "count"):
+            changes.add_column(column, justify="right" if column == "count" else "left")
+        for item in report.transitions[:20]:
+            changes.add_row(item["from"] or "(empty)", item["to"], f"{item['count']:,}")
+        if len(report.transitions) > 20:
+            changes.add_row("...", f"{len(report.transitions) - 20} more in diff.csv", "")
+        console.print(changes)
+    if report.not_found:
+        console.print(f"{report.not_found:,} customer(s) have no {report.object_name} visible to this user "
+                      "(deleted, merged or not shared): see not_found.csv.", markup=False, soft_wrap=True)
+    files = ", ".join(v for k, v in report.files.items() if k not in ("rollback_copy",))
+    console.print(f"Files in {report.out_dir}: {files}", markup=False, soft_wrap=True)
+
+
+@app.command()
+def push(
+    run_dir: Annotated[Path, typer.Argument(help="Run directory written by `custseg run` (reads assignments.parquet).")],
+    apply: Annotated[bool, typer.Option("--apply", help="Send the changes. Without it: dry run, nothing is written to Salesforce.")] = False,
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Folder for the push files (default RUN_DIR/salesforce).")] = None,
+    batch_size: Annotated[Optional[int], typer.Option(help="Rows per Bulk API update job (default 10000).")] = None,
+    segment_field: Annotated[Optional[str], typer.Option(help="Field receiving the segment name (default Segment__c).")] = None,
+    score_field: Annotated[Optional[str], typer.Option(help="Number field receiving the distance to the segment centre (default: none).")] = None,
+    date_field: Annotated[Optional[str], typer.Option(help="Date field receiving the run date (default: none).")] = None,
+    model_field: Annotated[Optional[str], typer.Option(help="Text field receiving the model identifier (default: none).")] = None,
+    max_retries: Annotated[Optional[int], typer.Option(help="Retries of rows refused with UNABLE_TO_LOCK_ROW (default 3).")] = None,
+    config: Config = None,
+    debug: Debug = False,
+) -> None:
+    """Write each customer's segment to its Account record, only where it changes (dry run unless --apply)."""
+    with reported_errors(debug):
+        file_config = _config(config)
+        fields = PushFields.from_config(file_config, segment=segment_field, score=score_field, date=date_field, model=model_field)
+        settings = push_settings(file_config)
+        if batch_size is not None:
+            settings["batch_size"] = batch_size
+        if max_retries is not None:
+            settings["max_retries"] = max_retries
+        client = connect(settings_from_env(file_config))
+        with _Bar() as bar:
+            report = push_segments(run_dir, client, fields=fields, apply=apply, out_dir=output, progress=bar, **settings)
+        _print_push(report)
+        if not apply:
+            console.print("Dry run: nothing was sent. Check to_send.csv and diff.csv, then run again with --apply.")
+        elif report.failed:
+            error_console.print(f"Error: {report.failed:,} row(s) were not updated; see {report.out_dir / 'failures.csv'}. "
+                                "Fix them and run again: only what still differs is sent.", markup=False, soft_wrap=True)
+            raise typer.Exit(1)
+        else:
+            console.print(f"Done: {report.updated:,} record(s) updated; previous values in {report.out_dir / 'rollback.csv'}."
+                          if report.updated else "Nothing to send: Salesforce already has these values.", markup=False, soft_wrap=True)
+
+
+@app.command()
+def fields(
+    output: Annotated[Path, typer.Option("-o", "--output", help="SFDX source folder to write.")] = Path("sfdx"),
+    segment_field: Annotated[Optional[str], typer.Option(help="Segment field name (default Segment__c).")] = None,
+    score_field: Annotated[Optional[str], typer.Option(help="Score field name to create too.")] = None,
+    date_field: Annotated[Optional[str], typer.Option(help="Date field name to create too.")] = None,
+    model_field: Annotated[Optional[str], typer.Option(help="Model field name to create too.")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing folder.")] = False,
+    config: Config = None,
+    debug: Debug = False,
+) -> None:
+    """Write the CustomField metadata and permission sets for an admin to deploy (no Salesforce access needed)."""
+    with reported_errors(debug):
+        file_config = _config(config)
+        targets = PushFields.from_config(file_config, segment=segment_field, score=score_field, date=date_field, model=model_field)
+        version = str(file_config.get("salesforce", {}).get("api_version", DEFAULT_API_VERSION))
+        written = write_field_metadata(output, targets, api_version=version, overwrite=overwrite)
+        for path in written:
+            console.print(f"  {path}", markup=False)
+        console.print(f"Fields {', '.join(targets.targets().values())} on {targets.object_name}: give {output} to a Salesforce admin "
+                      f"(steps in {output / 'README.md'}: deploy, assign the permission sets, add the fields to the page layout).",
+                      markup=False, soft_wrap=True)

@@ -1,0 +1,188 @@
+"""Feature scaling, fitted once and stored so new customers are scaled the same way.
+
+`rank` is the study's method: rank (ties by order of appearance) then z-score.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.preprocessing import RobustScaler, StandardScaler
+
+from .._errors import DataError, NotFittedError, UsageError
+
+SCALINGS = ("rank", "log", "robust", "standard", "none")
+RANK_DIGITS = 12
+
+
+def _round_significant(values: np.ndarray, digits: int = RANK_DIGITS) -> np.ndarray:
+    """Round to `digits` significant digits, so sums added in another order still tie."""
+    magnitude = np.floor(np.log10(np.abs(np.where(values == 0, 1.0, values))))
+    scale = 10.0 ** (digits - 1 - magnitude)
+    return np.round(values * scale) / scale
+
+
+def _first_ranks(column: np.ndarray) -> np.ndarray:
+    """1-based ranks, equal values ranked by position: pandas' rank(method='first').
+
+    Values are compared at 12 significant digits: engines add floats in different
+    orders, and a last-bit difference must not reorder customers that are equal.
+    """
+    ranks = np.empty(len(column), dtype=np.float64)
+    ranks[np.argsort(_round_significant(column), kind="stable")] = np.arange(1, len(column) + 1)
+    return ranks
+
+
+def _ranks_against(ref_values: np.ndarray, ref_ids: np.ndarray, values: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Rank of each (value, id) among the training customers ordered by (value, id).
+
+    A training customer with its training value gets exactly its training rank; any
+    other customer gets the half rank between its two neighbours.
+    """
+    n_ref = len(ref_values)
+    all_values = np.concatenate([_round_significant(ref_values), _round_significant(values)])
+    all_ids = np.concatenate([ref_ids.astype(str), ids.astype(str)])
+    is_query = np.concatenate([np.zeros(n_ref, bool), np.ones(len(values), bool)])
+    order = np.lexsort((is_query, all_ids, all_values))
+    refs_before = np.cumsum(~is_query[order])  # training customers up to and including each position
+    sorted_values, sorted_ids = all_values[order], all_ids[order]
+    previous_same = np.r_[False, (sorted_values[1:] == sorted_values[:-1]) & (sorted_ids[1:] == sorted_ids[:-1])]
+    previous_is_ref = np.r_[False, ~is_query[order][:-1]]
+    exact = previous_same & previous_is_ref
+    ranks_sorted = np.where(exact, refs_before, refs_before + 0.5)
+    ranks = np.empty(len(values))
+    query_positions = np.flatnonzero(is_query[order])
+    ranks[order[query_positions] - n_ref] = ranks_sorted[query_positions]
+    return ranks
+
+
+def _signed_log(values: np.ndarray) -> np.ndarray:
+    return np.sign(values) * np.log1p(np.abs(values))
+
+
+class Scaler:
+    """Scale a feature matrix; `kind` is one of rank, log, robust, standard, none.
+
+    >>> import numpy as np
+    >>> Scaler("rank").fit_transform(np.array([[3.0], [1.0], [2.0]])).ravel().tolist()
+    [1.0, -1.0, 0.0]
+    """
+
+    def __init__(self, kind: str = "rank", indicators: tuple[int, ...] = (), indicator_weight: float = 1.0):
+        self.kind = kind
+        self.indicators = indicators
+        self.indicator_weight = indicator_weight
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "center_"):
+            raise NotFittedError("this Scaler is not fitted yet; call fit first")
+
+    def _pre(self, X: np.ndarray, ids: np.ndarray | None, fitting: bool) -> np.ndarray:
+        """The transform before centring; one-hot indicator columns pass through as 0/1."""
+        out = self._pre_numeric(X, ids, fitting)
+        indicators = list(self.indicators)
+        if indicators:
+            out = out.copy()
+            out[:, indicators] = X[:, indicators]
+        return out
+
+    def _pre_numeric(self, X: np.ndarray, ids: np.ndarray | None, fitting: bool) -> np.ndarray:
+        if self.kind == "log":
+            return _signed_log(X)
+        if self.kind == "rank":
+            if fitting:
+                ranks = np.column_stack([_first_ranks(col) for col in X.T])
+            elif ids is None:
+                ranks = np.column_stack([self._midranks(X[:, j], j) for j in range(X.shape[1])])
+            else:
+                ranks = np.column_stack([_ranks_against(self.reference_[:, j], self.reference_ids_, X[:, j], np.asarray(ids))
+                                         for j in range(X.shape[1])])
+            ranks[:, self.min_ == self.max_] = (len(self.reference_) + 1) / 2  # a constant feature: no order by id
+            return ranks
+        return X
+
+    def _midranks(self, values: np.ndarray, j: int) -> np.ndarray:
+        reference = np.sort(_round_significant(self.reference_[:, j]))
+        values = _round_significant(values)
+        low = np.searchsorted(reference, values, side="left")
+        high = np.searchsorted(reference, values, side="right")
+        return (low + high) / 2 + 0.5
+
+    def fit(self, X: np.ndarray, ids: np.ndarray | None = None) -> "Scaler":
+        """Learn the scaling of each column of X (rows in customer-id order; `ids` for rank)."""
+        self.fit_transform(X, ids)
+        return self
+
+    def fit_transform(self, X: np.ndarray, ids: np.ndarray | None = None) -> np.ndarray:
+        """Fit, then return X in model units.
+
+        For `rank`, ties are broken by row order; `ids` (the customer ids, in that order)
+        are kept so that `transform` can rank a training customer exactly as here.
+        """
+        if self.kind not in SCALINGS:
+            raise UsageError(f"scaling must be one of {', '.join(SCALINGS)}; got {self.kind!r}")
+        X = np.asarray(X, dtype=np.float64)
+        if not np.isfinite(X).all():
+            raise DataError("features contain missing or infinite values; cannot scale them")
+        self.n_features_in_ = X.shape[1]
+        self.min_, self.max_ = X.min(axis=0), X.max(axis=0)
+        if self.kind == "rank":
+            self.reference_ = X.copy()
+            self.reference_ids_ = np.asarray(ids if ids is not None else np.arange(len(X)).astype(str)).astype(str)
+        pre = self._pre(X, None, fitting=True)
+        if self.kind in ("rank", "log"):
+            center, scale = pre.mean(axis=0), pre.std(axis=0, ddof=1 if self.kind == "rank" else 0)
+        elif self.kind == "robust":
+            fitted = RobustScaler().fit(pre)
+            center, scale = fitted.center_, fitted.scale_
+        elif self.kind == "standard":
+            fitted = StandardScaler().fit(pre)
+            center, scale = fitted.mean_, fitted.scale_
+        else:
+            center, scale = np.zeros(X.shape[1]), np.ones(X.shape[1])
+        scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+        self.center_, self.scale_ = np.array(center, float), np.array(scale, float)
+        indicators = list(self.indicators)
+        if indicators:  # an indicator is worth `indicator_weight` model units, whatever the scaling
+            self.center_[indicators], self.scale_[indicators] = 0.0, 1.0 / self.indicator_weight
+        return (pre - self.center_) / self.scale_
+
+    def transform(self, X: np.ndarray, ids: np.ndarray | None = None) -> np.ndarray:
+        """Scale new rows with the fitted parameters.
+
+        rank: with `ids`, each customer is placed among the training customers by
+        (value, id), so training customers get their training ranks exactly; without
+        ids, the mid-rank among equal training values.
+        """
+        self._check_fitted()
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2 or X.shape[1] != self.n_features_in_:
+            raise DataError(f"expected {self.n_features_in_} features, got {X.shape[1] if X.ndim == 2 else X.ndim}")
+        return (self._pre(X, ids, fitting=False) - self.center_) / self.scale_
+
+    def out_of_range(self, X: np.ndarray) -> np.ndarray:
+        """Boolean mask of rows with any value outside the training range."""
+        self._check_fitted()
+        X = np.asarray(X, dtype=np.float64)
+        return ((X < self.min_) | (X > self.max_)).any(axis=1)
+
+    def to_dict(self) -> dict:
+        """JSON-ready parameters."""
+        self._check_fitted()
+        out = {"kind": self.kind, "indicators": list(self.indicators), "indicator_weight": self.indicator_weight,
+               "center": self.center_.tolist(), "scale": self.scale_.tolist(),
+               "min": self.min_.tolist(), "max": self.max_.tolist()}
+        if self.kind == "rank":
+            out["reference"] = {"ids": self.reference_ids_.tolist(), "values": self.reference_.T.tolist()}
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Scaler":
+        """Rebuild a fitted scaler from `to_dict` output."""
+        scaler = cls(data["kind"], tuple(data.get("indicators", ())), data.get("indicator_weight", 1.0))
+        scaler.center_, scaler.scale_ = np.asarray(data["center"], float), np.asarray(data["scale"], float)
+        scaler.min_, scaler.max_ = np.asarray(data["min"], float), np.asarray(data["max"], float)
+        scaler.n_features_in_ = len(scaler.center_)
+        if scaler.kind == "rank":
+            scaler.reference_ = np.asarray(data["reference"]["values"], float).T
+            scaler.reference_ids_ = np.asarray(data["reference"]["ids"]).astype(str)
+        return scaler

@@ -1,0 +1,144 @@
+"""Column roles, presets and the mapping from a user's columns to those roles."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+
+from .._errors import UsageError
+
+ROLES = ("customer", "order", "product", "product_label", "quantity", "price", "amount", "date", "end_date", "country")
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """Which input column plays which role, and how to read it.
+
+    `price` is a unit price multiplied by `quantity`; `amount` is a line amount used as is.
+
+    >>> ColumnMapping(customer="CustomerID", quantity="Quantity", price="UnitPrice").roles()["customer"]
+    'CustomerID'
+    """
+
+    customer: str
+    order: str | None = None
+    product: str | None = None
+    product_label: str | None = None
+    quantity: str | None = None
+    price: str | None = None
+    amount: str | None = None
+    date: str | None = None
+    end_date: str | None = None
+    country: str | None = None
+    date_format: str | None = None
+    cancellation_prefix: str | None = None
+    fields: tuple[str, ...] = field(default=())
+
+    def roles(self) -> dict[str, str]:
+        """Role -> column name, for the roles that are mapped."""
+        return {role: getattr(self, role) for role in ROLES if getattr(self, role)}
+
+    def with_overrides(self, **overrides: str | None) -> "ColumnMapping":
+        """Copy with the given roles/options replaced (None values are ignored)."""
+        known = {f.name for f in fields(self)}
+        unknown = sorted(set(overrides) - known)
+        if unknown:
+            raise UsageError(f"unknown column role(s): {', '.join(unknown)}; roles are {', '.join(ROLES)}")
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+    def to_dict(self) -> dict:
+        """Plain dict for run.json / model.json."""
+        out = asdict(self)
+        out["fields"] = list(self.fields)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ColumnMapping":
+        """Inverse of `to_dict`."""
+        data = dict(data)
+        data["fields"] = tuple(data.get("fields", ()))
+        return cls(**data)
+
+
+SALESFORCE_CPQ_FIELDS = (
+    "Name",
+    "SBQQ__ProductName__c",
+    "SBQQ__Quantity__c",
+    "Description__c",
+    "Code_Produit__c",
+    "SBQQ__Account__c",
+    "SBQQ__Contract__c",
+    "SBQQ__ContractNumber__c",
+    "SBQQ__StartDate__c",
+    "SBQQ__EndDate__c",
+    "SBQQ__NetPrice__c",
+    "SBQQ__Contract__r.BillingCountry",
+)
+
+PRESETS: dict[str, ColumnMapping] = {
+    "salesforce-cpq": ColumnMapping(
+        customer="SBQQ__Account__c",
+        order="Name",
+        product="SBQQ__ProductName__c",
+        product_label="Description__c",
+        quantity="SBQQ__Quantity__c",
+        price="SBQQ__NetPrice__c",
+        date="SBQQ__StartDate__c",
+        end_date="SBQQ__EndDate__c",
+        country="SBQQ__Contract__r.BillingCountry",
+        date_format="%d/%m/%Y",
+        fields=SALESFORCE_CPQ_FIELDS,
+    ),
+    "online-retail": ColumnMapping(
+        customer="CustomerID",
+        order="InvoiceNo",
+        product="StockCode",
+        product_label="Description",
+        quantity="Quantity",
+        price="UnitPrice",
+        date="InvoiceDate",
+        country="Country",
+        date_format="%Y-%m-%d %H:%M:%S",
+        cancellation_prefix="C",
+        fields=("InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID", "Country"),
+    ),
+}
+
+
+def preset(name: str) -> ColumnMapping:
+    """The mapping of a named preset.
+
+    >>> preset("online-retail").cancellation_prefix
+    'C'
+    """
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise UsageError(f"unknown preset {name!r}; presets are {', '.join(sorted(PRESETS))}") from None
+
+
+def load_toml(path: str | Path) -> dict:
+    """Read a custseg.toml file (sections: [columns], [run], [salesforce], ...)."""
+    path = Path(path)
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"config file {path} not found") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"config file {path} is not valid TOML: {exc}") from None
+
+
+def mapping_from_config(config: dict, base: ColumnMapping | None = None) -> ColumnMapping:
+    """Build a mapping from a config's [columns] table, starting from `base` (or a preset it names)."""
+    columns = dict(config.get("columns", {}))
+    preset_name = columns.pop("preset", None)
+    if preset_name:
+        base = preset(preset_name)
+    if "fields" in columns:
+        columns["fields"] = tuple(columns["fields"])
+    if base is None:
+        if "customer" not in columns:
+            raise UsageError("no column mapping: give --preset, --id/--customer or a [columns] table with 'customer'")
+        return ColumnMapping(**columns)
+    return base.with_overrides(**columns)

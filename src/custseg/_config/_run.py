@@ -1,0 +1,77 @@
+"""The settings of a run, validated once, recorded in run.json and model.json."""
+
+from __future__ import annotations
+
+import datetime as dtm
+from dataclasses import asdict, dataclass, field
+
+from .._prep._clean import CleaningRules
+from ._columns import ColumnMapping
+from .._errors import UsageError
+from .._prep._features import DEFAULT_FEATURES
+from .._i18n import check_lang
+from .._engines._read import ReadOptions
+from .._cluster._scale import SCALINGS
+
+DEFAULT_SEED = 42
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Every option of a run. Sales lines need `mapping`; per-customer tables set `customers`."""
+
+    mapping: ColumnMapping | None = None
+    customers: bool = False
+    id_column: str | None = None
+    columns: tuple[str, ...] | None = None
+    categorical: str = "ignore"
+    features: tuple[str, ...] = DEFAULT_FEATURES
+    scaling: str = "rank"
+    k: int | None = None
+    k_range: tuple[int, int] = (2, 10)
+    n_init: int = 10
+    seed: int = DEFAULT_SEED
+    min_share: float = 0.02
+    as_of: dtm.date | None = None
+    read: ReadOptions = field(default_factory=ReadOptions)
+    cleaning: CleaningRules = field(default_factory=CleaningRules)
+    lang: str = "en"
+    rules_file: str | None = None
+    silhouette_exact_max: int = 20_000
+    silhouette_sample_size: int = 5_000
+    max_memory: str | None = None  # DuckDB memory_limit, e.g. "2GB" (docs/errors.md)
+    temp_directory: str | None = None  # where DuckDB spills when over max_memory
+    algorithm: str = "kmeans"  # or ward, gmm, minibatch (docs/methods.md)
+    n_boot: int = 0  # subsamples per k for the stability column (0: not computed)
+    gap_refs: int = 0  # reference data sets per k for the gap statistic (0: not computed)
+    categorical_weight: float = 1.0  # model units of a one-hot indicator (--categorical onehot)
+    engine: str = "duckdb"  # or "spark" (docs/performance.md)
+    spark_master: str = "local[*]"
+    spark_conf: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        check_lang(self.lang)
+        if self.engine == "spark" and self.algorithm != "kmeans":
+            raise UsageError(f"--engine spark runs K-means only; got --algorithm {self.algorithm}")
+        if not self.categorical_weight > 0:
+            raise UsageError(f"categorical weight must be > 0; got {self.categorical_weight!r}")
+        if self.scaling not in SCALINGS:
+            raise UsageError(f"scaling must be one of {', '.join(SCALINGS)}; got {self.scaling!r}")
+        from .._engines._connect import check_engine, parse_spark_conf
+
+        check_engine(self.engine)
+        object.__setattr__(self, "spark_conf", parse_spark_conf(self.spark_conf))
+        if self.max_memory is not None:
+            from .._engines._limits import check_memory_limit
+
+            check_memory_limit(self.max_memory)
+        if not self.customers and self.mapping is None:
+            raise UsageError("sales lines need a column mapping: give --preset, a [columns] table in custseg.toml, "
+                             "or --customer/--quantity/--price...; for one row per customer use --customers")
+
+    def to_dict(self) -> dict:
+        """JSON-ready copy (dates as ISO text)."""
+        out = asdict(self)
+        out["mapping"] = self.mapping.to_dict() if self.mapping else None
+        out["as_of"] = self.as_of.isoformat() if self.as_of else None
+        return out

@@ -1,0 +1,141 @@
+"""Engines: where the ibis expressions run. DuckDB (embedded, default) or Spark (scale-out).
+
+Every stage writes one ibis expression; the few things that differ between the two
+engines are here and nowhere else:
+
+- parsing text dates: DuckDB's `try_strptime` takes strptime formats, Spark's
+  `try_to_timestamp` takes Java patterns (`strptime_to_java` translates);
+- opening the input and connecting (`connect`; Spark's reader is in `_spark`);
+- the K-means and its silhouette (`_spark.SparkSegmenter`: Spark ML's k-means||, with
+  Spark's squared-Euclidean silhouette reported beside the Euclidean one).
+
+>>> strptime_to_java("%d/%m/%Y %H:%M")
+'dd/MM/yyyy HH:mm'
+"""
+
+from __future__ import annotations
+
+import datetime as dtm
+
+import ibis
+import ibis.expr.datatypes as dt
+
+from .._errors import UsageError
+
+ENGINES = ("duckdb", "spark")
+DEFAULT_SPARK_MASTER = "local[*]"
+
+_JAVA = {"Y": "yyyy", "y": "yy", "m": "MM", "d": "dd", "H": "HH", "I": "hh", "M": "mm", "S": "ss", "f": "SSSSSS",
+         "p": "a", "b": "MMM", "B": "MMMM", "a": "EEE", "A": "EEEE", "%": "%"}
+
+
+@ibis.udf.scalar.builtin
+def try_strptime(text: str, formats: list[str]) -> dtm.datetime:  # noqa: ARG001
+    """DuckDB's try_strptime: NULL where no format matches."""
+
+
+@ibis.udf.scalar.builtin
+def try_to_timestamp(text: str, pattern: str) -> dtm.datetime:  # noqa: ARG001
+    """Spark's try_to_timestamp: NULL where the pattern does not match."""
+
+
+def check_engine(name: str) -> str:
+    """'duckdb' or 'spark'."""
+    if name not in ENGINES:
+        raise UsageError(f"engine must be one of {', '.join(ENGINES)}; got {name!r}")
+    return name
+
+
+def parse_spark_conf(items) -> tuple[tuple[str, str], ...]:
+    """KEY=VALUE texts (or pairs) -> ((key, value), ...), checked.
+
+    >>> parse_spark_conf(["spark.driver.memory=4g"])
+    (('spark.driver.memory', '4g'),)
+    """
+    pairs = []
+    for item in items or ():
+        if isinstance(item, str):
+            key, sep, value = item.partition("=")
+            if not sep or not key.strip():
+                raise UsageError(f"--spark-conf must look like KEY=VALUE (e.g. spark.driver.memory=4g); got {item!r}")
+            item = (key.strip(), value.strip())
+        pairs.append((str(item[0]), str(item[1])))
+    return tuple(pairs)
+
+
+def strptime_to_java(fmt: str) -> str:
+    """A strptime format as a Java (Spark) datetime pattern; letters outside codes are quoted."""
+    out, i = [], 0
+    while i < len(fmt):
+        char = fmt[i]
+        if char == "%" and i + 1 < len(fmt):
+            code = fmt[i + 1]
+            if code not in _JAVA:
+                raise UsageError(f"date format {fmt!r}: %{code} has no Spark equivalent")
+            out.append(_JAVA[code])
+            i += 2
+            continue
+        out.append(f"'{char}'" if char.isalpha() else "''" if char == "'" else char)
+        i += 1
+    return "".join(out)
+
+
+def backend_name(expr: ibis.Expr) -> str:
+    """'duckdb', 'pyspark', ... : the backend an expression is bound to."""
+    return expr.get_backend().name
+
+
+def parse_timestamp(text: ibis.Value, formats: list[str]) -> ibis.Value:
+    """Text -> timestamp trying each strptime format in order; NULL where none matches."""
+    if backend_name(text) == "pyspark":
+        return ibis.coalesce(*(try_to_timestamp(text, strptime_to_java(f)) for f in formats))
+    return try_strptime(text, ibis.literal(formats, type=dt.Array(dt.string)))
+
+
+def connect(config) -> ibis.BaseBackend:
+    """The ibis backend `config.engine` names: an in-memory DuckDB, or the Spark session."""
+    if config.engine == "spark":
+        from ._spark import spark_backend
+
+        return spark_backend(config.spark_master, config.spark_conf)
+    from ._limits import configure_engine
+
+    con = ibis.duckdb.connect()
+    con.raw_sql("SET enable_progress_bar = false")
+    configure_engine(con, config)
+    return con
+
+
+def open_input(data, con: ibis.BaseBackend, config, columns: list[str] | None):
+    """Open `data` as an ibis table on `con` (see `_read.open_source`, `_spark.open_spark_source`)."""
+    if con.name == "pyspark":
+        from ._spark import open_spark_source
+
+        return open_spark_source(data, con, config.read, columns)
+    from ._read import open_source
+
+    return open_source(data, con, config.read, columns)
+
+
+def segmenter_class(config):
+    """`Segmenter` (scikit-learn) or `SparkSegmenter` (Spark ML), with engine-specific arguments."""
+    if config.engine == "spark":
+        from ._spark import SparkSegmenter
+
+        return SparkSegmenter, {"master": config.spark_master, "conf": config.spark_conf}
+    from .._cluster._segmenter import Segmenter
+
+    return Segmenter, {}
+
+
+def engine_record(config) -> dict:
+    """What run.json says about the engine."""
+    if config.engine == "spark":
+        import pyspark
+
+        return {"name": "spark", "pyspark": pyspark.__version__, "master": config.spark_master,
+                "conf": dict(config.spark_conf), "kmeans": "pyspark.ml.clustering.KMeans (k-means||, one run per k)",
+                "silhouette": "Euclidean, computed by custseg as for duckdb (column silhouette); Spark's "
+                              "ClusteringEvaluator (squared Euclidean) in column silhouette_sqeuclidean_spark"}
+    return {"name": "duckdb", "kmeans": "scikit-learn KMeans (Lloyd, k-means++, n_init restarts)",
+            "silhouette": "Euclidean (column silhouette)"}

@@ -1,0 +1,154 @@
+"""Per-customer features from clean sales lines: one ibis definition each, any engine.
+
+>>> sorted(FEATURES)[:3]
+['AvgOrderValue', 'LineCount', 'OrderCount']
+"""
+
+from __future__ import annotations
+
+import datetime as dtm
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.datatypes as dt
+import pandas as pd
+
+from .._errors import UsageError
+
+DEFAULT_FEATURES = ("TotalSales", "OrderCount", "AvgOrderValue")
+REVENUE_FEATURE = "TotalSales"
+TOP_PRODUCT = "TopProduct"
+
+
+@dataclass(frozen=True)
+class Feature:
+    """A per-customer feature: the line roles it needs, its unit, and how to compute it.
+
+    `aggregate(lines, as_of)` is an aggregate expression over a customer's lines;
+    `derive(customers)` computes it from other features (listed in `depends`).
+    """
+
+    name: str
+    requires: tuple[str, ...]
+    unit: str
+    aggregate: Callable[[ibis.Table, ibis.Value], ibis.Value] | None = None
+    derive: Callable[[ibis.Table], ibis.Value] | None = None
+    depends: tuple[str, ...] = ()
+
+
+def _revenue(lines: ibis.Table) -> ibis.Value:
+    if "amount" in lines.columns:
+        return lines.amount
+    return lines.quantity * lines.price
+
+
+def _days_since(as_of: ibis.Value, when: ibis.Value) -> ibis.Value:
+    return as_of.delta(when.cast(dt.date), unit="day").cast(dt.float64)
+
+
+FEATURES: dict[str, Feature] = {
+    f.name: f
+    for f in (
+        Feature("TotalSales", ("price|amount",), "money", aggregate=lambda t, _: _revenue(t).sum()),
+        Feature(
+            "OrderCount",
+            (),
+            "count",
+            aggregate=lambda t, _: (t.order.nunique() if "order" in t.columns else t.count()).cast(dt.float64),
+        ),
+        Feature(
+            "AvgOrderValue",
+            ("price|amount",),
+            "money",
+            derive=lambda c: c.TotalSales / c.OrderCount,
+            depends=("TotalSales", "OrderCount"),
+        ),
+        Feature("LineCount", (), "count", aggregate=lambda t, _: t.count().cast(dt.float64)),
+        Feature("Units", ("quantity",), "count", aggregate=lambda t, _: t.quantity.sum()),
+        Feature("ProductCount", ("product",), "count", aggregate=lambda t, _: t.product.nunique().cast(dt.float64)),
+        Feature("RecencyDays", ("date",), "days", aggregate=lambda t, as_of: _days_since(as_of, t.date.max())),
+        Feature("TenureDays", ("date",), "days", aggregate=lambda t, as_of: _days_since(as_of, t.date.min())),
+    )
+}
+
+
+def _available(feature: Feature, columns: list[str]) -> bool:
+    return all(any(role in columns for role in need.split("|")) for need in feature.requires)
+
+
+def check_features(names: list[str], columns: list[str]) -> list[str]:
+    """Validate feature names against the registry and the mapped roles; return them in order."""
+    for name in names:
+        if name not in FEATURES:
+            raise UsageError(f"unknown feature {name!r}; features are {', '.join(FEATURES)}")
+        if not _available(FEATURES[name], columns):
+            needs = " and ".join(r.replace("|", " or ") for r in FEATURES[name].requires)
+            raise UsageError(f"feature {name} needs the {needs} column role(s), which are not mapped")
+    if len(set(names)) != len(names):
+        raise UsageError(f"feature list has duplicates: {', '.join(names)}")
+    return list(names)
+
+
+def default_as_of(lines: ibis.Table) -> dtm.date | None:
+    """The day after the last line's date (None without dates)."""
+    if "date" not in lines.columns:
+        return None
+    last = lines.date.max().execute()
+    return None if pd.isna(last) else (pd.Timestamp(last).date() + dtm.timedelta(days=1))
+
+
+def feature_expression(lines: ibis.Table, names: list[str], as_of: dtm.date | None = None,
+                       order_unique: bool = False) -> ibis.Table:
+    """Lazy customer table: `customer` plus the requested features (and what they depend on).
+
+    `order_unique` says each line has its own order id (checked by `clean_lines`): then
+    OrderCount is a plain count, the same number without the costly count-distinct.
+    """
+    wanted = list(dict.fromkeys(dep for n in names for dep in (*FEATURES[n].depends, n)))
+    as_of_value = ibis.literal(as_of, type=dt.date) if as_of else None
+    aggregates = {n: FEATURES[n].aggregate(lines, as_of_value) for n in wanted if FEATURES[n].aggregate}
+    if order_unique and "OrderCount" in aggregates:
+        aggregates["OrderCount"] = lines.count().cast(dt.float64)
+    customers = lines.group_by("customer").aggregate(**aggregates)
+    derived = {n: FEATURES[n].derive(customers) for n in wanted if FEATURES[n].derive}
+    return customers.mutate(**derived).select("customer", *names)
+
+
+def product_revenue(lines: ibis.Table) -> ibis.Table:
+    """Lazy table, one row per (customer, product): `amount` (its revenue) and `product_label` (max).
+
+    All that the top products need, in 2-3x fewer rows than the lines: computed once, it
+    serves both each customer's top product and each segment's top products.
+    """
+    aggregates = {"amount": _revenue(lines).sum()}
+    if "product_label" in lines.columns:
+        aggregates["product_label"] = lines.product_label.max()
+    return lines.group_by(["customer", "product"]).aggregate(**aggregates)
+
+
+def top_product_expression(lines: ibis.Table, per_product: ibis.Table | None = None) -> ibis.Table:
+    """Lazy table: each customer's product with the highest revenue (ties: smallest product code)."""
+    if per_product is not None:  # from product_revenue
+        per_product = per_product.select("customer", "product", revenue=per_product.amount)
+    else:
+        per_product = lines.group_by(["customer", "product"]).aggregate(revenue=_revenue(lines).sum())
+    # max then min instead of a row_number window: two hash aggregations, no sort of every
+    # (customer, product) pair (34 s -> ~8 s at 30M lines on DuckDB); same answer on Spark.
+    best = per_product.group_by("customer").aggregate(_best=per_product.revenue.max())
+    tied = per_product.inner_join(best, [per_product.customer == best.customer, per_product.revenue == best._best])
+    return tied.group_by("customer").aggregate(**{TOP_PRODUCT: tied.product.min()})
+
+
+def customer_features(lines: ibis.Table, names: list[str], as_of: dtm.date | None = None,
+                      order_unique: bool = False, per_product: ibis.Table | None = None) -> pd.DataFrame:
+    """Compute the features, one row per customer, sorted by customer id (as pandas' group-by does).
+
+    `per_product`: `product_revenue(lines)`, if already at hand, for the top product.
+    """
+    table = feature_expression(lines, names, as_of, order_unique)
+    if "product" in lines.columns:
+        table = table.left_join(top_product_expression(lines, per_product), "customer").drop("customer_right")
+    frame = table.to_pandas()
+    frame["customer"] = frame["customer"].astype(str)
+    return frame.sort_values("customer", kind="stable").reset_index(drop=True)

@@ -1,0 +1,390 @@
+"""Compare segmentation methods on the same customers and features: K-means, Ward, GMM, RFM rules.
+
+`compare_methods(data, ...)` reads, cleans and scales exactly as `custseg.segment` does,
+chooses k with K-means' rule (or takes `k`), fits every method at that k, and reports
+side by side: silhouette, Calinski-Harabasz, Davies-Bouldin, bootstrap stability
+(mean adjusted Rand index), segment sizes, run time, each method's own preferred k,
+the agreement between methods (adjusted Rand), and a recommendation with its reason.
+
+>>> comparison = compare_methods("online_retail.csv", preset="online-retail")  # doctest: +SKIP
+>>> comparison.table[["method", "k", "silhouette", "stability_ari"]]          # doctest: +SKIP
+>>> print(comparison.recommendation["en"])                                    # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import datetime as dtm
+import time
+from dataclasses import dataclass, field
+
+import ibis
+import numpy as np
+import pandas as pd
+from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, davies_bouldin_score
+
+from .._cluster._algorithms import WARD_MAX, fit_path, fitting_threads, make_model
+from .._cluster._segmenter import Segmenter, check_enough_customers
+from .._config._run import RunConfig
+from .._errors import UsageError
+from .._prep._features import default_as_of
+from ._segment import _line_features, _table_features, _Timer
+from .._engines._read import open_source
+from ._rfm import expand_feature_sets, load_rfm_rules, rfm_scores, rfm_segments, rfm_table
+from .._cluster._scale import Scaler
+from .._cluster._silhouette import silhouette
+from .._cluster._stability import bootstrap_ari, gap_statistic, rfm_bootstrap_ari, stability_table
+
+METHODS = ("kmeans", "ward", "gmm", "minibatch", "rfm")
+DEFAULT_METHODS = ("kmeans", "ward", "gmm", "rfm")
+STABLE_ARI = 0.8
+CATEGORICAL_CHOICES = ("ignore", "onehot", "kprototypes")
+
+
+def _config(config: RunConfig | None, options: dict) -> RunConfig:
+    from .._config._columns import preset
+
+    if config is not None:
+        return config
+    if "preset" in options:
+        options["mapping"] = preset(options.pop("preset"))
+    for key in ("features", "columns"):
+        if isinstance(options.get(key), list | tuple):
+            options[key] = tuple(options[key])
+    if "features" in options:
+        options["features"] = expand_feature_sets(options["features"])
+    return RunConfig(**options)
+
+
+def _open(data, config: RunConfig):
+    con = ibis.duckdb.connect()
+    con.raw_sql("SET enable_progress_bar = false")
+    mapping = config.mapping
+    return open_source(data, con, config.read, list(mapping.roles().values()) if mapping and not config.customers else None)
+
+
+def prepare_lines(data, config: RunConfig | None = None, **options) -> tuple[ibis.Table, dtm.date, dict]:
+    """Clean, typed sales lines (ibis), the as-of date and the cleaning summary, as `segment` makes them."""
+    from .._prep._clean import clean_lines
+    from .._prep._parse import typed_lines
+
+    config = _config(config, options)
+    if config.customers:
+        raise UsageError("RFM needs sales lines with dates, not a per-customer table (--customers)")
+    source = _open(data, config)
+    lines, notes = typed_lines(source.table, config.mapping, source.name, config.read.decimal)
+    kept, cleaning = clean_lines(lines, config.mapping, source.name, config.cleaning)
+    if "date" not in kept.columns:
+        raise UsageError("RFM needs the date column role; map it with --date or a preset")
+    as_of = config.as_of or default_as_of(kept)
+    cleaning |= notes
+    cleaning["as_of"] = as_of.isoformat()
+    return kept, as_of, cleaning
+
+
+@dataclass
+class Prepared:
+    """Customers and features exactly as the pipeline builds them, before clustering."""
+
+    config: RunConfig
+    source_name: str
+    lines: ibis.Table | None
+    customers: pd.DataFrame
+    names: list[str]
+    cleaning: dict
+    Z: np.ndarray
+    categorical: pd.DataFrame | None = None
+
+
+def prepare(data, config: RunConfig | None = None, categorical: str = "ignore", categorical_weight: float = 1.0,
+            **options) -> Prepared:
+    """Read, clean, compute and scale the features as `segment` does.
+
+    Per-customer tables: `categorical` is `ignore`, `onehot` (indicator columns, each
+    multiplied by `categorical_weight` after the numeric columns are scaled) or
+    `kprototypes` (the same weighted indicators in `Z`, so every method and metric sees
+    the categories, plus the raw categories in `categorical` for K-prototypes).
+    """
+    config = _config(config, options)
+    if categorical not in CATEGORICAL_CHOICES:
+        raise UsageError(f"categorical must be one of {', '.join(CATEGORICAL_CHOICES)}; got {categorical!r}")
+    if not (isinstance(categorical_weight, int | float) and categorical_weight > 0):
+        raise UsageError(f"categorical weight must be a positive number; got {categorical_weight!r}")
+    timer = _Timer()
+    source = _open(data, config)
+    if config.customers:
+        lines, customers, names, cleaning = _table_features(source, config, timer)
+    else:
+        lines, customers, names, cleaning = _line_features(source, config, timer)
+    check_enough_customers(len(customers))
+    Z = Scaler(config.scaling).fit_transform(customers[names].to_numpy(dtype=float))
+    categories = None
+    if config.customers and categorical != "ignore":
+        categories = categorical_columns(source.table, config.id_column, customers, cleaning)
+        if categories is not None:
+            onehot = weighted_onehot(categories, categorical_weight)
+            Z = np.column_stack([Z, onehot.to_numpy()])
+            names = [*names, *onehot.columns]
+            cleaning["categorical"] = {"mode": categorical, "weight": categorical_weight, "columns": list(categories.columns),
+                                       "one_hot_columns": list(onehot.columns)}
+            if categorical == "kprototypes":
+                cleaning["categorical"]["kprototypes_gamma"] = kprototypes_gamma(categorical_weight)
+    return Prepared(config, source.name, lines, customers, names, cleaning, Z,
+                    categories if categorical == "kprototypes" else None)
+
+
+def categorical_columns(table: ibis.Table, id_column: str | None, customers: pd.DataFrame, cleaning: dict) -> pd.DataFrame | None:
+    """The text columns the per-customer reader set aside (at most 20 categories each), in customer order."""
+    from .._prep._customers import MAX_CATEGORIES
+
+    ignored = cleaning.get("preparation", {}).get("ignored_text", [])
+    if not ignored:
+        return None
+    frame = table.select(*ignored).to_pandas()
+    keep = [c for c in ignored if frame[c].nunique() <= MAX_CATEGORIES]
+    if not keep:
+        return None
+    categories = frame[keep].astype("string").fillna("(missing)")
+    if len(categories) != len(customers):
+        raise UsageError(f"categorical columns have {len(categories)} rows for {len(customers)} customers")
+    return categories.reset_index(drop=True)
+
+
+def kprototypes_gamma(weight: float) -> float:
+    """K-prototypes' gamma matching a one-hot weight: a category mismatch costs 2 w^2, as in the one-hot space.
+
+    >>> kprototypes_gamma(0.5)
+    0.5
+    """
+    return 2.0 * float(weight) ** 2
+
+
+def weighted_onehot(categories: pd.DataFrame, weight: float) -> pd.DataFrame:
+    """Indicator columns `column=value` worth `weight` in model units (two customers differing in one
+    category are `weight * sqrt(2)` apart, as two customers `weight` standard deviations apart on two features).
+
+    >>> weighted_onehot(pd.DataFrame({"Gender": ["F", "M"]}), 0.5).values.tolist()
+    [[0.5, 0.0], [0.0, 0.5]]
+    """
+    dummies = pd.get_dummies(categories, prefix=list(categories.columns), prefix_sep="=", dtype=float)
+    return dummies * float(weight)
+
+
+@dataclass
+class MethodComparison:
+    """Side-by-side results of several methods on the same customers and features.
+
+    `table`: one row per method (columns in docs/methods.md); `agreement`: adjusted Rand
+    index between every pair of methods; `labels`: customer id plus one label column per
+    method (1..k); `k_selection`: K-means' choice-of-k table with stability and gap
+    columns; `dendrogram`: Ward's truncated dendrogram (SciPy coordinates) or None;
+    `recommendation`: {"method", "en", "fr"}.
+    """
+
+    table: pd.DataFrame
+    agreement: pd.DataFrame
+    labels: pd.DataFrame
+    k_selection: pd.DataFrame
+    recommendation: dict
+    dendrogram: dict | None
+    info: dict = field(default_factory=dict)
+
+
+def _sizes_text(labels: np.ndarray) -> str:
+    counts = np.sort(np.bincount(labels))[::-1]
+    counts = counts[counts > 0]
+    return " / ".join(f"{c / counts.sum():.0%}" for c in counts)
+
+
+def _scores(Z: np.ndarray, labels: np.ndarray, config: RunConfig) -> dict:
+    counts = np.bincount(labels)
+    counts = counts[counts > 0]
+    row = {"k": int(len(counts)), "min_share": float(counts.min() / counts.sum()), "sizes": _sizes_text(labels)}
+    if len(counts) < 2:
+        return row | {"silhouette": np.nan, "calinski_harabasz": np.nan, "davies_bouldin": np.nan}
+    sil = silhouette(Z, labels, exact_max=config.silhouette_exact_max, sample_size=config.silhouette_sample_size,
+                     seed=config.seed)
+    return row | {"silhouette": sil.value, "calinski_harabasz": float(calinski_harabasz_score(Z, labels)),
+                  "davies_bouldin": float(davies_bouldin_score(Z, labels))}
+
+
+def _preferred_by_silhouette(Z, path: dict, config: RunConfig) -> int:
+    """K-means' rule on another algorithm's path: highest silhouette among k with min share >= min_share."""
+    best, best_key = None, None
+    for k, model in path.items():
+        shares = np.bincount(model.labels_, minlength=k) / len(Z)
+        sil = silhouette(Z, model.labels_, exact_max=config.silhouette_exact_max,
+                         sample_size=config.silhouette_sample_size, seed=config.seed).value
+        key = (shares.min() >= config.min_share, sil)
+        if best_key is None or key > best_key:
+            best, best_key = k, key
+    return int(best)
+
+
+def dendrogram_data(tree: np.ndarray, k: int, leaves: int = 30) -> dict:
+    """Coordinates of Ward's dendrogram truncated to its last `leaves` merges, and the height cutting it into k."""
+    from scipy.cluster.hierarchy import dendrogram
+
+    picture = dendrogram(tree, truncate_mode="lastp", p=leaves, no_plot=True, count_sort="descending")
+    heights = np.sort(tree[:, 2])
+    cut = float((heights[-k] + heights[-k + 1]) / 2) if k >= 2 and len(heights) >= k else float(heights[-1])
+    return {"icoord": picture["icoord"], "dcoord": picture["dcoord"], "leaves": picture["ivl"], "cut_height": cut,
+            "k": k, "n_sampled": int(len(tree) + 1)}
+
+
+def _recommend(table: pd.DataFrame, config: RunConfig) -> dict:
+    candidates = table.dropna(subset=["silhouette"])
+    eligible = candidates[(candidates.min_share >= config.min_share) & (candidates.stability_ari >= STABLE_ARI)]
+    pct = f"{config.min_share:.0%}"
+    if eligible.empty:
+        best = candidates.loc[candidates.stability_ari.idxmax()]
+        return {"method": best.method,
+                "en": f"{best.method}: no method keeps every segment at {pct} of customers or more with a stability "
+                      f"of {STABLE_ARI} or more; {best.method} is the most stable (adjusted Rand {best.stability_ari:.2f}).",
+                "fr": f"{best.method} : aucune méthode ne garde chaque segment à {pct} des clients ou plus avec une "
+                      f"stabilité d'au moins {STABLE_ARI} ; {best.method} est la plus stable (Rand ajusté {best.stability_ari:.2f})."}
+    top = eligible.silhouette.max()
+    close = eligible[eligible.silhouette >= top - 0.01].sort_values(["stability_ari", "fit_seconds"], ascending=[False, True])
+    best = close.iloc[0]
+    others = eligible[eligible.method != best.method].sort_values("silhouette", ascending=False)
+    en = [f"{best.method}: highest silhouette ({best.silhouette:.3f}) among the methods whose segments are stable "
+          f"(adjusted Rand {best.stability_ari:.2f} >= {STABLE_ARI}) and hold at least {pct} of customers each"]
+    fr = [f"{best.method} : la silhouette la plus élevée ({best.silhouette:.3f}) parmi les méthodes aux segments stables "
+          f"(Rand ajusté {best.stability_ari:.2f} >= {STABLE_ARI}) qui regroupent chacun au moins {pct} des clients"]
+    if len(close) > 1:
+        en.append(f" (within 0.01 of {', '.join(close.method.iloc[1:])}; preferred as more stable, then faster)")
+        fr.append(f" (à 0,01 près de {', '.join(close.method.iloc[1:])} ; retenue car plus stable, puis plus rapide)")
+    if not others.empty:
+        second = others.iloc[0]
+        en.append(f"; next: {second.method} ({second.silhouette:.3f})")
+        fr.append(f" ; ensuite : {second.method} ({second.silhouette:.3f})")
+    excluded = table[~table.method.isin(eligible.method)].method.tolist()
+    if excluded:
+        en.append(f"; not eligible (unstable or a segment under {pct}): {', '.join(excluded)}")
+        fr.append(f" ; non retenues (instables ou un segment sous {pct}) : {', '.join(excluded)}")
+    en.append(f"; fit in {best.fit_seconds:.2f} s.")
+    fr.append(f" ; ajustée en {best.fit_seconds:.2f} s.")
+    return {"method": best.method, "en": "".join(en), "fr": "".join(fr)}
+
+
+def compare_methods(data, config: RunConfig | None = None, methods=DEFAULT_METHODS, k: int | None = None,
+                    n_boot: int = 5, sample_frac: float = 0.8, n_refs: int = 5, categorical: str = "ignore",
+                    categorical_weight: float = 1.0, ward_max: int = WARD_MAX, progress=None,
+                    **options) -> MethodComparison:
+    """Run several methods on the same features at the same k and compare them (module docstring).
+
+    k is `k`, else the config's k, else K-means' choice over the k range. `rfm` needs
+    sales lines with dates and is skipped (with a note) on per-customer tables;
+    `kprototypes` is added when `categorical="kprototypes"`.
+    """
+    methods = list(dict.fromkeys(methods))
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown or not methods:
+        raise UsageError(f"methods must be among {', '.join(METHODS)}; got {', '.join(unknown) or 'none'}")
+    prep = prepare(data, config, categorical=categorical, categorical_weight=categorical_weight, **options)
+    with fitting_threads(len(prep.Z)):
+        return _compare(prep, methods, k, n_boot, sample_frac, n_refs, categorical_weight, ward_max, progress)
+
+
+def _compare(prep: Prepared, methods: list[str], k, n_boot, sample_frac, n_refs, categorical_weight, ward_max,
+             progress) -> MethodComparison:
+    config, Z = prep.config, prep.Z
+    say = progress or (lambda message: None)
+    notes: list[str] = []
+    if "rfm" in methods and (prep.lines is None or "date" not in prep.lines.columns):
+        methods.remove("rfm")
+        notes.append("rfm skipped: RFM needs sales lines with dates")
+    if prep.categorical is not None:
+        methods.append("kprototypes")
+
+    say("k-means over the k range")
+    start = time.perf_counter()
+    segmenter = Segmenter(k_range=config.k_range, n_init=config.n_init, seed=config.seed,
+                          min_share=config.min_share, silhouette_exact_max=config.silhouette_exact_max,
+                          silhouette_sample_size=config.silhouette_sample_size).fit(Z)
+    range_seconds = time.perf_counter() - start
+    chosen = k or config.k or segmenter.k_
+    reason = segmenter.reason_ if chosen == segmenter.k_ and not (k or config.k) else {
+        "en": f"k={chosen} was set by the user (K-means' rule would choose k={segmenter.k_}).",
+        "fr": f"k={chosen} a été imposé par l'utilisateur (la règle des K-means choisirait k={segmenter.k_})."}
+    ks = segmenter.k_selection_["k"].tolist()
+    say("stability and gap statistic of each k")
+    k_selection = segmenter.k_selection_.merge(
+        stability_table(Z, ks, "kmeans", n_boot, sample_frac, config.seed, n_init=config.n_init), on="k")
+    k_selection = k_selection.merge(gap_statistic(Z, ks, n_refs=n_refs, seed=config.seed), on="k")
+
+    rows, labels, dendro = [], {}, None
+    for method in methods:
+        say(f"{method} at k={chosen}")
+        row = {"method": method}
+        if method == "rfm":
+            row |= _rfm_row(prep, Z, config, n_boot, sample_frac, labels)
+            rows.append(row)
+            continue
+        opts = {"n_init": config.n_init} if method == "kmeans" else {}
+        if method == "ward":
+            opts = {"ward_max": ward_max}
+        X = Z
+        if method == "kprototypes":
+            codes = prep.categorical.apply(lambda c: pd.Categorical(c).codes).to_numpy(dtype=float)
+            n_numeric = Z.shape[1] - sum(prep.categorical[c].nunique() for c in prep.categorical.columns)
+            X = np.column_stack([Z[:, :n_numeric], codes])
+            opts = {"categorical": tuple(range(n_numeric, X.shape[1])), "gamma": kprototypes_gamma(categorical_weight)}
+        start = time.perf_counter()
+        model = make_model(method, chosen, config.seed, **opts).fit(X)
+        row["fit_seconds"] = time.perf_counter() - start
+        labels[method] = model.labels_
+        row |= _scores(Z, model.labels_, config)
+        refit = (lambda sub, s, m=method, o=opts: make_model(m, chosen, s, **o).fit(sub).labels_)
+        row["stability_ari"], row["stability_ari_sd"] = bootstrap_ari(X, model.labels_, refit, n_boot, sample_frac,
+                                                                      config.seed)
+        row |= _preferred(method, X, Z, ks, config, opts, segmenter)
+        if method == "ward":
+            dendro = dendrogram_data(model.linkage_, chosen)
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    order = ["method", "k", "silhouette", "calinski_harabasz", "davies_bouldin", "stability_ari", "stability_ari_sd",
+             "min_share", "sizes", "fit_seconds", "preferred_k", "preferred_by"]
+    table = table[[c for c in order if c in table.columns]]
+    table["preferred_k"] = table["preferred_k"].astype("Int64")
+    names = list(labels)
+    agreement = pd.DataFrame([[adjusted_rand_score(labels[a], labels[b]) for b in names] for a in names],
+                             index=names, columns=names)
+    label_frame = pd.DataFrame({"customer_id": prep.customers["customer"].astype(str).to_numpy()})
+    for name in names:
+        label_frame[name] = np.asarray(labels[name]) + 1
+    info = {"input": prep.source_name, "n_customers": int(len(Z)), "features": prep.names, "scaling": config.scaling,
+            "k": chosen, "k_reason_en": reason["en"], "k_reason_fr": reason["fr"],
+            "k_range_seconds": round(range_seconds, 3), "n_boot": n_boot, "sample_frac": sample_frac,
+            "gap_choice": next(iter(k_selection.loc[k_selection.gap_choice, "k"].tolist()), None),
+            "seed": config.seed, "notes": notes, "cleaning": prep.cleaning}
+    return MethodComparison(table, agreement, label_frame, k_selection, _recommend(table, config), dendro, info)
+
+
+def _preferred(method: str, X, Z, ks, config: RunConfig, opts: dict, segmenter: Segmenter) -> dict:
+    """Each method's own choice of k over the range: K-means' rule, Ward's tree cuts, GMM's BIC."""
+    if method == "kmeans":
+        return {"preferred_k": int(segmenter.k_), "preferred_by": "silhouette rule"}
+    if method == "ward":
+        path = fit_path("ward", X, ks, config.seed, **opts)
+        return {"preferred_k": _preferred_by_silhouette(Z, path, config), "preferred_by": "silhouette rule"}
+    if method == "gmm":
+        bics = {k: make_model("gmm", k, config.seed).fit(X).bic_ for k in ks}
+        return {"preferred_k": int(min(bics, key=bics.get)), "preferred_by": "lowest BIC"}
+    return {"preferred_k": np.nan, "preferred_by": ""}
+
+
+def _rfm_row(prep: Prepared, Z, config: RunConfig, n_boot: int, sample_frac: float, labels: dict) -> dict:
+    rules = load_rfm_rules()
+    as_of = dtm.date.fromisoformat(prep.cleaning["as_of"]) if prep.cleaning.get("as_of") else default_as_of(prep.lines)
+    start = time.perf_counter()
+    values = rfm_table(prep.lines, as_of)
+    segmented = rfm_segments(rfm_scores(values), rules)
+    seconds = time.perf_counter() - start
+    by_customer = dict(zip(segmented["customer"], segmented["rfm_segment_id"]))
+    raw = np.array([by_customer[c] for c in prep.customers["customer"].astype(str)])
+    _, codes = np.unique(raw, return_inverse=True)
+    labels["rfm"] = codes
+    ari, sd = rfm_bootstrap_ari(values, segmented["rfm_segment_id"].to_numpy(), rules, n_boot=n_boot,
+                                sample_frac=sample_frac, seed=config.seed)
+    return {"fit_seconds": seconds, **_scores(Z, codes, config), "stability_ari": ari, "stability_ari_sd": sd,
+            "preferred_k": np.nan, "preferred_by": "rules table"}

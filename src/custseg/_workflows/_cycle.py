@@ -1,0 +1,179 @@
+"""The yearly cycle: score new data with a saved model, refresh it keeping segment identities."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linear_sum_assignment
+
+from .. import _schema as S
+from .._config._columns import ColumnMapping
+from .._config._run import RunConfig
+from .._errors import DataError
+from ._model import load_model
+from ._segment import Prepared, build_result, fit_model, prepare
+from .._engines._read import ReadOptions
+from .._result import SegmentationResult
+from .._cluster._scale import Scaler
+from .._cluster._silhouette import silhouette
+
+OUT_OF_RANGE = "out_of_range"
+MATCH_THRESHOLD = 1.0  # z units: farther apart than this, two segments are not the same segment
+
+
+def _model_of(model: str | Path | dict) -> dict:
+    if isinstance(model, dict):
+        return model
+    path = Path(model)
+    return load_model(path / S.MODEL_JSON if path.is_dir() else path)
+
+
+def config_of_model(model: dict, **changes) -> RunConfig:
+    """The RunConfig the model was trained with (feature names, scaling, mapping...), with changes."""
+    saved = dict(model["config"])
+    saved["mapping"] = ColumnMapping.from_dict(saved["mapping"]) if saved.get("mapping") else None
+    saved["read"] = ReadOptions(**saved["read"])
+    from .._prep._clean import CleaningRules
+
+    saved["cleaning"] = CleaningRules(**saved["cleaning"])
+    for key in ("features", "columns", "k_range"):
+        if saved.get(key) is not None:
+            saved[key] = tuple(saved[key])
+    saved["as_of"] = None  # recency is measured from the new data's own end
+    saved.update({key: value for key, value in changes.items() if value is not None})
+    return RunConfig(**saved)
+
+
+def _prepare_for_model(data, model: dict, config: RunConfig) -> Prepared:
+    imputation = {name: note["median"] for name, note in ((model.get("preparation") or {}).get("imputed") or {}).items()}
+    prepared = prepare(data, config, imputation)
+    missing = [f for f in model["features"] if f not in prepared.customers.columns]
+    one_hot = {c for cols in ((model.get("preparation") or {}).get("one_hot") or {}).values() for c in cols}
+    if any(f not in one_hot for f in missing):
+        raise DataError(f"{prepared.source.name}: the model needs feature(s) {', '.join(missing)}, which this input does not have")
+    for column in missing:  # a category absent from the new data
+        prepared.customers[column] = 0.0
+    prepared.names = list(model["features"])
+    return prepared
+
+
+def _assign(model: dict, prepared: Prepared) -> tuple[Scaler, np.ndarray, np.ndarray, np.ndarray]:
+    scaler = Scaler.from_dict(model["scaler"])
+    Z = scaler.transform(prepared.X, prepared.ids)
+    centers = np.asarray(model["centroids"], dtype=float)
+    labels = ((Z[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2).argmin(axis=1)
+    return scaler, Z, centers, labels
+
+
+def _fit_table(Z: np.ndarray, labels: np.ndarray, centers: np.ndarray, config: RunConfig) -> tuple[pd.DataFrame, np.ndarray]:
+    """One-row k table for a fixed model applied to data: its silhouette and spread."""
+    k_present = len(np.unique(labels))
+    sil = silhouette(Z, labels, exact_max=config.silhouette_exact_max, sample_size=config.silhouette_sample_size,
+                     seed=config.seed) if 2 <= k_present < len(Z) else None
+    shares = np.bincount(labels, minlength=len(centers)) / len(labels)
+    table = pd.DataFrame([{
+        "k": len(centers), "inertia": float(((Z - centers[labels]) ** 2).sum()),
+        "silhouette": sil.value if sil else np.nan, "silhouette_se": sil.stderr if sil else np.nan,
+        "silhouette_method": sil.method if sil else "", "calinski_harabasz": np.nan, "davies_bouldin": np.nan,
+        "min_share": float(shares.min()), "eligible": True, "knee": False, "chosen": True,
+    }])
+    return table, (sil.samples if sil else np.full(len(Z), np.nan))
+
+
+def score(data, model: str | Path | dict, lang: str | None = None, read: ReadOptions | None = None) -> SegmentationResult:
+    """Apply a saved model to new data: same cleaning, features and scaler, nearest centre.
+
+    Customers with a feature outside the training range are flagged in `out_of_range`.
+    """
+    model = _model_of(model)
+    config = config_of_model(model, lang=lang, read=read)
+    prepared = _prepare_for_model(data, model, config)
+    scaler, Z, centers, labels = _assign(model, prepared)
+    table, samples = _fit_table(Z, labels, centers, config)
+    ids = [s["id"] for s in model["segments"]]
+    texts = [{key: s[key] for key in ("name", "description", "action")} for s in model["segments"]]
+    flagged = scaler.out_of_range(prepared.X)
+    k_info = {"chosen": len(centers), "knee": None, "rule": "saved model",
+              "reason_en": f"k={len(centers)} from the saved model trained on {model['training'].get('input')} "
+                           f"({model['training'].get('date_min')} to {model['training'].get('date_max')}); "
+                           f"{int(flagged.sum()):,} customer(s) outside the training range.",
+              "reason_fr": f"k={len(centers)} du modèle enregistré, entraîné sur {model['training'].get('input')} "
+                           f"({model['training'].get('date_min')} au {model['training'].get('date_max')}) ; "
+                           f"{int(flagged.sum()):,} client(s) hors de l'étendue d'entraînement."}
+    result = build_result(prepared, config, scaler, Z, labels, centers, ids, texts, table, samples, k_info, mode="score",
+                          extra_columns={OUT_OF_RANGE: flagged},
+                          extra_run={"model": {"training": model["training"], "n_out_of_range": int(flagged.sum())}})
+    result.model = model
+    return result
+
+
+def match_segments(old_centers: np.ndarray, new_centers: np.ndarray, threshold: float = MATCH_THRESHOLD) -> list[tuple[int | None, int | None, float]]:
+    """Optimal one-to-one matching of old to new centres (Hungarian), pairs farther than `threshold` left unmatched.
+
+    Returns (old index or None, new index or None, distance) for every old and new segment.
+    """
+    cost = np.sqrt(((old_centers[:, None, :] - new_centers[None, :, :]) ** 2).sum(axis=2))
+    rows, cols = linear_sum_assignment(np.where(np.isfinite(cost), cost, 1e9))
+    pairs = [(int(r), int(c), float(cost[r, c])) for r, c in zip(rows, cols) if cost[r, c] <= threshold]
+    matched_old, matched_new = {p[0] for p in pairs}, {p[1] for p in pairs}
+    pairs += [(i, None, np.nan) for i in range(len(old_centers)) if i not in matched_old]
+    pairs += [(None, j, np.nan) for j in range(len(new_centers)) if j not in matched_new]
+    return pairs
+
+
+def refresh(data, previous: str | Path, progress: Callable | None = None, threshold: float = MATCH_THRESHOLD,
+            **changes) -> SegmentationResult:
+    """Retrain on new data, then give each new segment that matches an old one its id and name.
+
+    The old model scores the new customers; each old segment's centre in the new model's
+    space is the mean of its new customers there; centres are matched one to one.
+    """
+    old = _model_of(previous)
+    config = config_of_model(old, **changes)
+    prepared = _prepare_for_model(data, old, config)
+    scaler, Z, segmenter = fit_model(prepared, config, progress)
+    _, Z_old, old_centers_own, old_labels = _assign(old, prepared)
+    k_old = len(old_centers_own)
+    old_in_new = np.array([Z[old_labels == i].mean(axis=0) if (old_labels == i).any() else np.full(Z.shape[1], np.nan)
+                           for i in range(k_old)])
+    pairs = match_segments(old_in_new, segmenter.cluster_centers_, threshold)
+    old_ids = [s["id"] for s in old["segments"]]
+    next_id = max(old_ids) + 1
+    new_ids, texts = [0] * segmenter.k_, [None] * segmenter.k_
+    matching = []
+    old_shares = np.bincount(old_labels, minlength=k_old) / len(old_labels)
+    new_shares = np.bincount(segmenter.labels_, minlength=segmenter.k_) / len(segmenter.labels_)
+    for o, n, distance in sorted(pairs, key=lambda p: (p[1] is None, p[1] if p[1] is not None else p[0])):
+        if n is not None and o is not None:
+            new_ids[n] = old_ids[o]
+            texts[n] = {key: old["segments"][o][key] for key in ("name", "description", "action")}
+            status = "kept"
+        elif n is not None:
+            new_ids[n], next_id, status = next_id, next_id + 1, "new"
+        else:
+            status = "retired"
+        matching.append({
+            "status": status, "old_id": old_ids[o] if o is not None else None, "new_id": new_ids[n] if n is not None else None,
+            "name_en": old["segments"][o]["name"]["en"] if o is not None else None, "centre_shift": distance,
+            "old_model_share": float(old_shares[o]) if o is not None else None,
+            "new_model_share": float(new_shares[n]) if n is not None else None,
+        })
+    old_fit, _ = _fit_table(Z_old, old_labels, old_centers_own, config)
+    k_info = {"chosen": segmenter.k_, "reason_en": segmenter.reason_["en"], "reason_fr": segmenter.reason_["fr"],
+              "rule": f"highest silhouette with min segment share >= {config.min_share}", "knee": segmenter.knee_}
+    drift = {
+        "previous_model": old["training"], "threshold": threshold, "matching": matching,
+        "old_model_silhouette_on_new_data": float(old_fit["silhouette"].iloc[0]),
+        "new_model_silhouette": float(segmenter.k_selection_.loc[segmenter.k_selection_["chosen"], "silhouette"].iloc[0]),
+        "kept": sum(m["status"] == "kept" for m in matching), "new": sum(m["status"] == "new" for m in matching),
+        "retired": sum(m["status"] == "retired" for m in matching),
+    }
+    result = build_result(prepared, config, scaler, Z, segmenter.labels_, segmenter.cluster_centers_, new_ids, texts,
+                          segmenter.k_selection_, segmenter.silhouette_samples_, k_info, mode="refresh",
+                          extra_run={"refresh": drift})
+    order = np.argsort(new_ids)
+    result.profiles = result.profiles.iloc[order].reset_index(drop=True)
+    return result

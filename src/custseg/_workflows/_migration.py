@@ -1,0 +1,101 @@
+"""Who moved where between two runs: from -> to matrices in customers and revenue."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .. import _schema as S
+from .._atomic import staged_directory
+from .._prep._features import REVENUE_FEATURE
+from .._outputs import dump_json, write_csv
+from .._result import SegmentationResult
+
+NEW = "new customer"
+LOST = "lost customer"
+
+
+@dataclass
+class Migration:
+    """Matrices indexed by the earlier segment (plus `NEW`) and the later one (plus `LOST`)."""
+
+    counts: pd.DataFrame
+    revenue: pd.DataFrame | None
+    movers: pd.DataFrame
+    summary: dict
+
+
+def _labelled(result: SegmentationResult, lang: str) -> pd.DataFrame:
+    frame = result.assignments[[S.CUSTOMER_ID, S.SEGMENT_ID]].copy()
+    names = dict(zip(result.profiles[S.SEGMENT_ID], result.profiles[f"name_{lang}"]))
+    frame["label"] = [f"{i} · {names[i]}" for i in frame[S.SEGMENT_ID]]
+    if REVENUE_FEATURE in result.assignments.columns:
+        frame["revenue"] = result.assignments[REVENUE_FEATURE].to_numpy()
+    return frame.set_index(S.CUSTOMER_ID)
+
+
+def migration(earlier: SegmentationResult, later: SegmentationResult, lang: str = "en") -> Migration:
+    """Compare two runs (or a run and a scoring) customer by customer.
+
+    Revenue is the later period's for customers in the later run, and the earlier
+    period's for lost customers, so the revenue matrix adds up to later revenue plus
+    revenue lost.
+    """
+    a, b = _labelled(earlier, lang), _labelled(later, lang)
+    joined = a.join(b, how="outer", suffixes=("_from", "_to"))
+    joined["from"] = joined["label_from"].fillna(NEW)
+    joined["to"] = joined["label_to"].fillna(LOST)
+    has_revenue = "revenue_from" in joined.columns and "revenue_to" in joined.columns
+    order_from = [*sorted(a["label"].unique(), key=_id_of), NEW]
+    order_to = [*sorted(b["label"].unique(), key=_id_of), LOST]
+    counts = pd.crosstab(joined["from"], joined["to"]).reindex(index=order_from, columns=order_to, fill_value=0)
+    revenue = None
+    if has_revenue:
+        joined["revenue"] = joined["revenue_to"].fillna(joined["revenue_from"])
+        revenue = (joined.pivot_table(index="from", columns="to", values="revenue", aggfunc="sum", fill_value=0.0)
+                   .reindex(index=order_from, columns=order_to, fill_value=0.0))
+    moved = joined[(joined["segment_id_from"] != joined["segment_id_to"])]
+    movers = moved.reset_index()[[S.CUSTOMER_ID, "segment_id_from", "from", "segment_id_to", "to"]]
+    both = joined["label_from"].notna() & joined["label_to"].notna()
+    summary = {
+        "customers_earlier": int(len(a)), "customers_later": int(len(b)),
+        "new_customers": int(joined["label_from"].isna().sum()), "lost_customers": int(joined["label_to"].isna().sum()),
+        "stayed_in_segment": int((both & (joined["segment_id_from"] == joined["segment_id_to"])).sum()),
+        "changed_segment": int((both & (joined["segment_id_from"] != joined["segment_id_to"])).sum()),
+        "earlier": earlier.run.get("input", {}).get("name"), "later": later.run.get("input", {}).get("name"),
+    }
+    return Migration(counts, revenue, movers, summary)
+
+
+def _id_of(label: str) -> int:
+    return int(label.split(" · ", 1)[0])
+
+
+def sankey_figure(migration: Migration, title: str):
+    """Plotly Sankey of the customer counts (left: earlier segments, right: later)."""
+    import plotly.graph_objects as go
+
+    sources, targets = list(migration.counts.index), list(migration.counts.columns)
+    labels = [html.escape(f"{s} (before)") for s in sources] + [html.escape(f"{t} (after)") for t in targets]
+    links = [(i, len(sources) + j, int(v)) for i, s in enumerate(sources) for j, t in enumerate(targets)
+             if (v := migration.counts.loc[s, t]) > 0]
+    return go.Figure(go.Sankey(node={"label": labels, "pad": 12},
+                               link={"source": [l[0] for l in links], "target": [l[1] for l in links],
+                                     "value": [l[2] for l in links]}),
+                     layout={"title": {"text": title}})
+
+
+def write_migration(migration: Migration, out_dir: str | Path, overwrite: bool = False) -> Path:
+    """CSV matrices, the movers, a JSON summary and an offline HTML Sankey, written atomically."""
+    with staged_directory(out_dir, overwrite) as staging:
+        write_csv(migration.counts.rename_axis("from \\ to").reset_index(), staging / "migration_counts.csv")
+        if migration.revenue is not None:
+            write_csv(migration.revenue.rename_axis("from \\ to").reset_index(), staging / "migration_revenue.csv")
+        write_csv(migration.movers, staging / "movers.csv")
+        (staging / "migration.json").write_text(dump_json(migration.summary), encoding="utf-8")
+        figure = sankey_figure(migration, "Customer migration between segments")
+        figure.write_html(staging / "migration.html", include_plotlyjs=True, full_html=True)
+    return Path(out_dir)

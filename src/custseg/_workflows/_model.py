@@ -1,0 +1,85 @@
+"""model.json: the single, pickle-free artifact needed to score new customers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .._errors import DataError
+
+FORMAT_VERSION = 1
+
+
+def model_document(*, features: list[str], scaler: dict, centers: np.ndarray, segment_ids: list[int], texts: list[dict],
+                   columns: dict | None, mode: str, cleaning_rules: dict, training: dict, seed: int, config: dict,
+                   preparation: dict | None = None) -> dict:
+    """Assemble the model.json content."""
+    segments = [{"id": int(i), **{key: dict(t[key]) for key in ("name", "description", "action")}}
+                for i, t in zip(segment_ids, texts)]
+    return {
+        "format": "custseg-model",
+        "format_version": FORMAT_VERSION,
+        "mode": mode,
+        "features": features,
+        "columns": columns,
+        "cleaning_rules": cleaning_rules,
+        "scaler": scaler,
+        "centroids": np.asarray(centers).tolist(),
+        "segments": segments,
+        "training": training,
+        "preparation": preparation,
+        "seed": seed,
+        "config": config,
+    }
+
+
+def load_model(path: str | Path) -> dict:
+    """Read and check a model.json (format and version, shapes)."""
+    path = Path(path)
+    try:
+        model = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError(f"{path}: model file not found") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: not a custseg model (invalid JSON: {exc})") from None
+    if not isinstance(model, dict) or model.get("format") != "custseg-model":
+        raise DataError(f"{path}: not a custseg model file")
+    if model.get("format_version") != FORMAT_VERSION:
+        raise DataError(f"{path}: model format version {model.get('format_version')!r} is not supported (expected {FORMAT_VERSION})")
+    try:
+        centroids = np.asarray(model.get("centroids", []), dtype=float)
+    except (TypeError, ValueError):
+        raise DataError(f"{path}: centroids must be a table of numbers (edited by hand?)") from None
+    features = model.get("features", [])
+    if centroids.ndim != 2 or centroids.shape[1] != len(features) or centroids.shape[0] != len(model.get("segments", [])):
+        raise DataError(f"{path}: centroids, features and segments do not agree (edited by hand?)")
+    _check_parts(path, model)
+    return model
+
+
+REQUIRED_PARTS = {"features": list, "scaler": dict, "segments": list, "config": dict, "training": dict, "cleaning_rules": dict}
+
+
+def _check_parts(path: Path, model: dict) -> None:
+    """Every part `score` and `refresh` read is present and usable: one clear line instead of a KeyError later."""
+    from ._cycle import config_of_model
+    from .._errors import CustsegError
+    from .._cluster._scale import Scaler
+
+    wrong = [key for key, kind in REQUIRED_PARTS.items() if not isinstance(model.get(key), kind)]
+    if wrong:
+        raise DataError(f"{path}: model part(s) {', '.join(wrong)} missing or of the wrong type (edited by hand?)")
+    try:
+        scaler = Scaler.from_dict(model["scaler"])
+        if not all(len(v) == len(model["features"]) for v in (scaler.center_, scaler.scale_, scaler.min_, scaler.max_)):
+            raise ValueError("scaler and features do not agree")
+        for segment in model["segments"]:
+            int(segment["id"]), *(str(segment[k]["en"]) for k in ("name", "description", "action"))
+        config_of_model(model)
+    except CustsegError as exc:
+        raise DataError(f"{path}: the model's settings are invalid ({exc})") from None
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        what = f"missing {exc}" if isinstance(exc, KeyError) else str(exc).splitlines()[0]
+        raise DataError(f"{path}: damaged model ({what}); was it edited by hand?") from None

@@ -1,0 +1,108 @@
+"""The Spark engine (PySpark local mode) against the embedded DuckDB engine, on the same input.
+
+Skipped, with the reason, where PySpark or Java is missing (pip install -e '.[spark]';
+Java 17+). Marked slow: a local Spark session takes 10-40 s to start on a loaded machine.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import adjusted_rand_score, silhouette_score
+
+from custseg import preset, segment
+from custseg._config._run import RunConfig
+from custseg._workflows._demo import write_cpq_export
+from custseg._workflows._segment import prepare
+
+pytestmark = pytest.mark.slow
+pytest.importorskip("pyspark", reason="the Spark engine needs PySpark: pip install -e '.[spark]'")
+
+
+def _java_ok() -> str | None:
+    java = shutil.which("java", path=os.path.join(os.environ["JAVA_HOME"], "bin") if os.environ.get("JAVA_HOME") else None)
+    if not java:
+        return "Java not found (PySpark needs Java 17 or later on PATH or JAVA_HOME)"
+    try:
+        subprocess.run([java, "-version"], capture_output=True, check=True, timeout=60)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"java -version failed: {exc}"
+    return None
+
+
+if reason := _java_ok():
+    pytest.skip(reason, allow_module_level=True)
+
+CPQ = preset("salesforce-cpq")
+SPARK = {"engine": "spark", "spark_master": "local[2]", "spark_conf": ("spark.sql.shuffle.partitions=4",)}
+NAMES = ("TotalSales", "OrderCount", "AvgOrderValue", "RecencyDays", "TenureDays", "ProductCount", "LineCount", "Units")
+
+
+@pytest.fixture(scope="module")
+def cpq_files(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("spark")
+    return {fmt: write_cpq_export(folder / f"cpq.{fmt}", n_lines=30_000, n_accounts=1_200, seed=5)
+            for fmt in ("csv", "parquet")}
+
+
+@pytest.fixture(scope="module")
+def spark():
+    from custseg._engines._spark import spark_session
+
+    session = spark_session("local[2]", (("spark.sql.shuffle.partitions", "4"),))
+    yield session
+    session.stop()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_spark_gives_the_same_features_and_cleaning(spark, cpq_files, fmt):
+    """Text (csv: dd/mm/yyyy dates, text numbers) and typed (parquet) inputs: every feature to 1e-9."""
+    embedded = prepare(cpq_files[fmt], RunConfig(mapping=CPQ, features=NAMES))
+    on_spark = prepare(cpq_files[fmt], RunConfig(mapping=CPQ, features=NAMES, **SPARK))
+    assert on_spark.lines.get_backend().name == "pyspark"
+    a, b = embedded.customers, on_spark.customers
+    assert list(a["customer"]) == list(b["customer"]) and len(a) > 1_000
+    for name in NAMES:
+        np.testing.assert_allclose(b[name].to_numpy(float), a[name].to_numpy(float), rtol=1e-9, err_msg=name)
+    assert (a["TopProduct"] == b["TopProduct"]).all()
+    for key in ("rows_in", "rows_out", "dropped", "customers_in", "customers_kept", "date_min", "date_max", "as_of"):
+        assert on_spark.cleaning[key] == embedded.cleaning[key], key
+
+
+def test_spark_gives_the_same_segmentation(spark, cpq_files):
+    """Same k: adjusted Rand >= 0.99; the squared-Euclidean silhouette is Spark's own column, and
+    equals scikit-learn's with metric='sqeuclidean'; the Euclidean one is computed as embedded."""
+    embedded = segment(cpq_files["parquet"], RunConfig(mapping=CPQ, k=4))
+    on_spark = segment(cpq_files["parquet"], RunConfig(mapping=CPQ, k=4, **SPARK))
+    a, b = embedded.assignments, on_spark.assignments
+    assert list(a["customer_id"]) == list(b["customer_id"])
+    assert adjusted_rand_score(a["segment_id"], b["segment_id"]) >= 0.99
+    row = on_spark.k_selection.iloc[0]
+    Z = b[[c for c in b.columns if c.startswith("z_")]].to_numpy()
+    assert row["silhouette_sqeuclidean_spark"] == pytest.approx(silhouette_score(Z, b["segment_id"], metric="sqeuclidean"), abs=1e-6)
+    assert row["silhouette"] == pytest.approx(silhouette_score(Z, b["segment_id"]), abs=1e-9)
+    assert row["silhouette_method"] == "exact"
+    assert "silhouette_sqeuclidean_spark" not in embedded.k_selection.columns
+    assert on_spark.run["engine"]["name"] == "spark" and embedded.run["engine"]["name"] == "duckdb"
+
+
+def test_cli_runs_on_spark_and_writes_the_same_files(spark, cpq_files, tmp_path):
+    from typer.testing import CliRunner
+
+    from custseg.cli import app
+
+    args = ["run", str(cpq_files["csv"]), "--preset", "salesforce-cpq", "--k-range", "3..5", "--no-report"]
+    embedded = CliRunner().invoke(app, [*args, "-o", str(tmp_path / "duckdb")])
+    on_spark = CliRunner().invoke(app, [*args, "-o", str(tmp_path / "spark"), "--engine", "spark", "--spark-master", "local[2]",
+                                        "--spark-conf", "spark.sql.shuffle.partitions=4"])
+    assert embedded.exit_code == 0 and on_spark.exit_code == 0, on_spark.output
+    assert sorted(p.name for p in (tmp_path / "spark").iterdir()) == sorted(p.name for p in (tmp_path / "duckdb").iterdir())
+    run = json.loads((tmp_path / "spark" / "run.json").read_text())
+    assert run["engine"]["master"] == "local[2]" and run["config"]["engine"] == "spark"
+    k_selection = pd.read_csv(tmp_path / "spark" / "k_selection.csv")
+    assert list(k_selection["k"]) == [3, 4, 5] and k_selection["silhouette_sqeuclidean_spark"].between(-1, 1).all()

@@ -1,0 +1,144 @@
+"""The yearly cycle: scoring with a saved model, refreshing with stable identities, migration."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from custseg import DataError, SegmentationResult, segment, write_run
+from custseg._workflows._cycle import match_segments, refresh, score
+from custseg._workflows._demo import write_yearly_exports
+from custseg._workflows._migration import LOST, NEW, migration
+from custseg._workflows._model import load_model
+from custseg._workflows._runs import list_runs
+from custseg.cli import app
+
+
+@pytest.fixture(scope="module")
+def two_years(tmp_path_factory):
+    """Two consecutive generated CPQ years; year 1 segmented, year 2 refreshed from it."""
+    folder = tmp_path_factory.mktemp("years")
+    y1, y2 = write_yearly_exports(folder, [2020, 2021], "parquet", n_lines=40_000, n_accounts=1_500, seed=11)
+    first = write_run(segment(y1, preset="salesforce-cpq", k_range=(3, 6)), folder / "run_2020", report=False)
+    return folder, y1, y2, SegmentationResult.load(first)
+
+
+def test_scoring_the_training_data_gives_the_training_assignments(two_years):
+    folder, y1, _, first = two_years
+    scored = score(y1, folder / "run_2020")
+    pd.testing.assert_series_equal(scored.assignments["segment_id"], first.assignments["segment_id"])
+    assert not scored.assignments["out_of_range"].any()
+    np.testing.assert_allclose(scored.assignments["z_TotalSales"], first.assignments["z_TotalSales"], rtol=1e-12)
+    assert scored.profiles["name_en"].tolist() == first.profiles["name_en"].tolist()
+
+
+def test_scoring_new_data_keeps_the_model_and_flags_out_of_range(two_years):
+    folder, _, y2, first = two_years
+    scored = score(y2, folder / "run_2020" / "model.json")
+    assert scored.run["mode"] == "score" and scored.k == first.k
+    assert set(scored.assignments["segment_id"]) <= set(first.profiles["segment_id"])
+    flagged = scored.assignments["out_of_range"]
+    assert flagged.sum() == scored.run["model"]["n_out_of_range"]
+    train_max = first.assignments["TotalSales"].max()
+    assert flagged[scored.assignments["TotalSales"] > train_max].all()
+
+
+def test_refresh_keeps_identities_of_persisting_segments(two_years):
+    folder, _, y2, first = two_years
+    refreshed = refresh(y2, folder / "run_2020", k=first.k)
+    drift = refreshed.run["refresh"]
+    kept = [m for m in drift["matching"] if m["status"] == "kept"]
+    assert len(kept) >= first.k - 1  # the same behaviours persist a year later
+    old_names = dict(zip(first.profiles["segment_id"], first.profiles["name_en"]))
+    new_names = dict(zip(refreshed.profiles["segment_id"], refreshed.profiles["name_en"]))
+    for m in kept:
+        assert m["old_id"] == m["new_id"] and new_names[m["new_id"]] == old_names[m["old_id"]]
+        assert m["centre_shift"] <= drift["threshold"]
+    assert refreshed.profiles["name_en"].is_unique
+    assert 0 < drift["old_model_silhouette_on_new_data"] < 1 and 0 < drift["new_model_silhouette"] < 1
+    ids = [s["id"] for s in refreshed.model["segments"]]
+    assert sorted(ids) == sorted(refreshed.profiles["segment_id"])
+
+
+def test_matching_threshold_and_new_retired():
+    old = np.array([[0.0, 0.0], [5.0, 5.0], [9.0, 0.0]])
+    new = np.array([[5.2, 5.1], [0.1, -0.1], [-6.0, 3.0]])
+    pairs = {(o, n) for o, n, _ in match_segments(old, new, threshold=1.0)}
+    assert pairs == {(0, 1), (1, 0), (2, None), (None, 2)}
+
+
+def test_migration_totals(two_years):
+    folder, _, y2, first = two_years
+    later = refresh(y2, folder / "run_2020")
+    moves = migration(first, later)
+    both = set(first.assignments["customer_id"]) | set(later.assignments["customer_id"])
+    assert moves.counts.to_numpy().sum() == len(both)
+    assert moves.counts.loc[NEW].sum() == moves.summary["new_customers"] > 0
+    assert moves.counts[LOST].sum() == moves.summary["lost_customers"] > 0
+    lost_ids = set(first.assignments["customer_id"]) - set(later.assignments["customer_id"])
+    lost_revenue = first.assignments.set_index("customer_id").loc[sorted(lost_ids), "TotalSales"].sum()
+    assert moves.revenue.to_numpy().sum() == pytest.approx(later.assignments["TotalSales"].sum() + lost_revenue)
+    assert moves.counts.loc[NEW, LOST] == 0
+
+
+def test_online_retail_split_in_two_periods(retail_csv, tmp_path):
+    lines = pd.read_csv(retail_csv, dtype=str)
+    day = pd.to_datetime(lines["InvoiceDate"])
+    before, after = tmp_path / "before.csv", tmp_path / "after.csv"
+    lines[day < "2011-06-01"].to_csv(before, index=False)
+    lines[day >= "2011-06-01"].to_csv(after, index=False)
+    first = segment(before, preset="online-retail", k=4)
+    out = write_run(first, tmp_path / "run_a", report=False)
+    again = score(before, out)
+    assert (again.assignments["segment_id"].to_numpy() == first.assignments["segment_id"].to_numpy()).all()
+    later = refresh(after, out, k=4)
+    assert later.run["refresh"]["kept"] >= 3
+    moves = migration(first, later)
+    assert moves.counts.to_numpy().sum() == len(set(first.assignments.customer_id) | set(later.assignments.customer_id))
+
+
+def test_model_file_checks(tmp_path, two_years):
+    folder = two_years[0]
+    model = json.loads((folder / "run_2020" / "model.json").read_text())
+    edited = tmp_path / "model.json"
+    edited.write_text(json.dumps(model | {"format_version": 99}))
+    with pytest.raises(DataError, match="model format version 99 is not supported"):
+        load_model(edited)
+    model["centroids"] = model["centroids"][:-1]
+    edited.write_text(json.dumps(model))
+    with pytest.raises(DataError, match="do not agree"):
+        load_model(edited)
+    edited.write_text("{not json")
+    with pytest.raises(DataError, match="invalid JSON"):
+        load_model(edited)
+
+
+def test_scoring_data_without_the_model_columns(tmp_path, two_years):
+    folder = two_years[0]
+    other = tmp_path / "other.csv"
+    other.write_text("a,b\n1,2\n")
+    with pytest.raises(DataError, match="missing column"):
+        score(other, folder / "run_2020")
+
+
+def test_cli_cycle_and_run_history(two_years, tmp_path):
+    folder, _, y2, _ = two_years
+    runner = CliRunner()
+    scored = runner.invoke(app, ["score", str(y2), "--model", str(folder / "run_2020"), "-o", str(tmp_path / "scored"), "--no-report"])
+    assert scored.exit_code == 0, scored.output
+    refreshed = runner.invoke(app, ["refresh", str(y2), "--previous", str(folder / "run_2020"), "-o", str(tmp_path / "r21"), "--no-report"])
+    assert refreshed.exit_code == 0, refreshed.output
+    assert "Segments kept:" in refreshed.output
+    compared = runner.invoke(app, ["compare", str(folder / "run_2020"), str(tmp_path / "r21")])
+    assert compared.exit_code == 0, compared.output
+    assert (tmp_path / "r21" / "migration" / "migration_counts.csv").is_file()
+    html = (tmp_path / "r21" / "migration" / "migration.html").read_text()
+    assert "Sankey" in html or "sankey" in html
+    listed = list_runs(tmp_path)
+    assert sorted(listed["mode"]) == ["refresh", "score"] and listed["created"].is_monotonic_increasing
+    shown = runner.invoke(app, ["runs", str(tmp_path)])
+    assert shown.exit_code == 0 and "2 run(s)" in shown.output
+    missing = runner.invoke(app, ["score", str(y2), "--model", str(tmp_path / "nope.json")])
+    assert missing.exit_code == 1 and "model file not found" in missing.output
