@@ -5,7 +5,7 @@
     python benchmarks/bench.py --reuse-reference    # keep the reference numbers of results.json
     python benchmarks/bench.py --sizes M --engines duckdb,spark
 
-Data are seed-shaped CPQ exports made by `custseg._workflows._demo.write_cpq_export` (seed 42) in
+Data are seed-shaped CPQ exports made by `custseg._workflows._demo_data.write_cpq_export` (seed 42) in
 --data-dir (default /tmp/custseg-bench), generated when missing: S = 287,879 lines /
 7,747 accounts (.xlsx), M = 3M / 80k (.csv and .parquet), L = 30M / 800k (.parquet).
 
@@ -44,7 +44,7 @@ def data_file(data_dir: Path, size: str, fmt: str) -> Path:
     """The benchmark input, generated (seed 42) when missing."""
     path = data_dir / f"cpq_{size}.{fmt}"
     if not path.exists():
-        from custseg._workflows._demo import write_cpq_export
+        from custseg._workflows._demo_data import write_cpq_export
 
         data_dir.mkdir(parents=True, exist_ok=True)
         spec = SIZES[size]

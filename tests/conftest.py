@@ -54,6 +54,6 @@ def reference_pipeline():
 @pytest.fixture(scope="session")
 def seed_shaped_csv(tmp_path_factory) -> Path:
     """A generated export with the study's size: 287,879 lines, 7,747 accounts."""
-    from custseg._workflows._demo import write_cpq_export
+    from custseg._workflows._demo_data import write_cpq_export
 
     return write_cpq_export(tmp_path_factory.mktemp("cpq") / "sales_2020.csv", n_lines=287_879, n_accounts=7_747, seed=2020)

@@ -1,5 +1,7 @@
 """Segment profiles: levels, distinct names from the rules table, texts in both languages."""
 
+from importlib import resources
+
 import ibis
 import numpy as np
 import pandas as pd
@@ -66,7 +68,7 @@ def test_fallback_names_use_the_distinctive_features():
 
 def test_a_user_rules_file_replaces_the_wording(tmp_path):
     rules = tmp_path / "rules.toml"
-    rules.write_text(load_rules.__globals__["resources"].files("custseg").joinpath("data/segment_rules.toml")
+    rules.write_text(resources.files("custseg").joinpath("data/segment_rules.toml")
                      .read_text(encoding="utf-8").replace('en = "Key accounts"', 'en = "Top clients"'), encoding="utf-8")
     assert load_rules(rules)["rule"][0]["name"]["en"] == "Top clients"
     bad = tmp_path / "bad.toml"

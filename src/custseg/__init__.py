@@ -1,20 +1,38 @@
 """custseg: customer segmentation from CRM sales data.
 
+The public API is `__all__`. Settings and errors load at once; the workflows (and the
+heavy libraries they need: scikit-learn, ibis, DuckDB, Plotly) load on first use, so the
+command line starts fast.
+
 >>> from custseg import segment
 >>> result = segment("sales.xlsx", preset="salesforce-cpq")  # doctest: +SKIP
 """
 
-from ._prep._clean import CleaningRules
-from ._cluster._segmenter import Segmenter
-from ._config._columns import PRESETS, ColumnMapping, preset
-from ._config._run import RunConfig
+from ._config import (DEFAULT_FEATURES, PRESETS, CleaningRules, ColumnMapping, ReadOptions, RunConfig,
+                      build_run_config, preset)
 from ._errors import CustsegError, DataError, NotFittedError, UsageError
-from ._prep._features import DEFAULT_FEATURES, FEATURES
-from ._outputs import write_run
-from ._workflows._segment import segment
-from ._engines._read import ReadOptions
-from ._result import SegmentationResult
-from ._cluster._scale import Scaler
+from ._lazy import lazy_names
+
+_LAZY = {
+    "segment": "._workflows._segment",
+    "score": "._workflows._cycle",
+    "refresh": "._workflows._cycle",
+    "rfm": "._workflows._rfm",
+    "compare_methods": "._workflows._compare",
+    "migration": "._workflows._migration",
+    "list_runs": "._workflows._runs",
+    "run_demo": "._workflows._demo",
+    "write_run": "._outputs",
+    "write_rfm": "._outputs",
+    "write_comparison": "._outputs",
+    "write_migration": "._outputs",
+    "render_report": "._report",
+    "write_report": "._report",
+    "SegmentationResult": "._result",
+    "Segmenter": "._cluster",
+    "Scaler": "._cluster",
+    "FEATURES": "._prep",
+}
 
 __all__ = [
     "CleaningRules",
@@ -22,16 +40,14 @@ __all__ = [
     "CustsegError",
     "DataError",
     "DEFAULT_FEATURES",
-    "FEATURES",
     "NotFittedError",
     "PRESETS",
     "ReadOptions",
     "RunConfig",
-    "Scaler",
-    "Segmenter",
-    "SegmentationResult",
     "UsageError",
+    "build_run_config",
     "preset",
-    "segment",
-    "write_run",
+    *_LAZY,
 ]
+
+__getattr__, __dir__ = lazy_names(__name__, _LAZY)

@@ -7,19 +7,19 @@ class CustsegError(Exception):
     exit_code = 1
 
 
-class DataError(CustsegError):
+class DataError(CustsegError, ValueError):
     """The input data cannot be used (missing file, bad column, bad value)."""
 
     exit_code = 1
 
 
-class UsageError(CustsegError):
+class UsageError(CustsegError, ValueError):
     """The options are inconsistent or invalid (bad k range, unknown preset)."""
 
     exit_code = 2
 
 
-class NotFittedError(CustsegError, ValueError):
+class NotFittedError(CustsegError, ValueError, AttributeError):
     """A model method was called before `fit`."""
 
     exit_code = 2

@@ -1,4 +1,4 @@
-"""Write a run directory (docs/outputs.md): all files at once, or nothing."""
+"""Every folder custseg writes (docs/outputs.md): a run, RFM segments, a method comparison, a migration; all files at once, or nothing."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import numpy as np
 
 from . import _schema as S
 from ._atomic import neutralise_frame, staged_directory
-from ._result import SegmentationResult
+from ._report import dendrogram_figure, render_report, sankey_figure
+from ._result import RFMResult, SegmentationResult
 
 
 def _json_default(value):
@@ -59,10 +60,45 @@ def write_run(result: SegmentationResult, out_dir: str | Path, overwrite: bool =
         (staging / S.CLEANING_JSON).write_text(dump_json(result.cleaning), encoding="utf-8")
         (staging / S.MODEL_JSON).write_text(dump_json(result.model), encoding="utf-8")
         if report:
-            from ._report import render_report
-
             render_report(result, staging / S.REPORT_HTML, lang=result.run["lang"])
         result.run["timings"]["write"] = round(time.perf_counter() - start, 4)
         (staging / S.RUN_JSON).write_text(dump_json(result.run), encoding="utf-8")
     result.directory = out_dir
     return out_dir
+
+
+def write_rfm(result: RFMResult, out_dir: str | Path, overwrite: bool = False) -> Path:
+    """rfm_customers.csv, rfm_segments.csv and rfm.json, written atomically."""
+    with staged_directory(out_dir, overwrite) as staging:
+        write_csv(result.customers.rename(columns={"customer": S.CUSTOMER_ID}), staging / "rfm_customers.csv")
+        write_csv(result.segments, staging / "rfm_segments.csv")
+        (staging / "rfm.json").write_text(dump_json(result.info | {"cleaning": result.cleaning}), encoding="utf-8")
+    return Path(out_dir)
+
+
+def write_comparison(comparison, out_dir: str | Path, lang: str = "en", overwrite: bool = False) -> Path:
+    """A method comparison (`compare_methods`): tables, JSON and Ward's dendrogram, written atomically."""
+    with staged_directory(out_dir, overwrite) as staging:
+        write_csv(comparison.table, staging / "comparison.csv")
+        write_csv(comparison.agreement.reset_index(names="method"), staging / "agreement.csv")
+        write_csv(comparison.labels, staging / "labels.csv")
+        write_csv(comparison.k_selection, staging / S.K_SELECTION_CSV)
+        document = {"info": comparison.info, "recommendation": comparison.recommendation,
+                    "dendrogram": comparison.dendrogram}
+        (staging / "comparison.json").write_text(dump_json(document), encoding="utf-8")
+        if comparison.dendrogram:
+            dendrogram_figure(comparison.dendrogram, lang).write_html(staging / "dendrogram.html", include_plotlyjs=True)
+    return Path(out_dir)
+
+
+def write_migration(migration, out_dir: str | Path, overwrite: bool = False) -> Path:
+    """CSV matrices, the movers, a JSON summary and an offline HTML Sankey, written atomically."""
+    with staged_directory(out_dir, overwrite) as staging:
+        write_csv(migration.counts.rename_axis("from \\ to").reset_index(), staging / "migration_counts.csv")
+        if migration.revenue is not None:
+            write_csv(migration.revenue.rename_axis("from \\ to").reset_index(), staging / "migration_revenue.csv")
+        write_csv(migration.movers, staging / "movers.csv")
+        (staging / "migration.json").write_text(dump_json(migration.summary), encoding="utf-8")
+        figure = sankey_figure(migration, "Customer migration between segments")
+        figure.write_html(staging / "migration.html", include_plotlyjs=True, full_html=True)
+    return Path(out_dir)

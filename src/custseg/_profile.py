@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
-from importlib import resources
 from pathlib import Path
 
 import ibis
@@ -11,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from . import _schema as S
+from ._config import read_toml
 from ._errors import UsageError
 from ._i18n import format_percent
 
@@ -21,13 +20,7 @@ TOP_N = 5
 
 def load_rules(path: str | Path | None = None) -> dict:
     """The naming rules table: the bundled one, or a user's TOML file."""
-    try:
-        text = Path(path).read_text(encoding="utf-8") if path else resources.files("custseg").joinpath("data/segment_rules.toml").read_text(encoding="utf-8")
-        rules = tomllib.loads(text)
-    except FileNotFoundError:
-        raise UsageError(f"rules file {path} not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"rules file {path} is not valid TOML: {exc}") from None
+    rules = read_toml(path, "rules file", "data/segment_rules.toml")
     for rule in rules.get("rule", []):
         bad = {lvl for levels in rule.get("when", {}).values() for lvl in levels} - set(S.LEVELS)
         if bad or not all(lang in rule.get(key, {}) for key in ("name", "description", "action") for lang in S.LANGUAGES):

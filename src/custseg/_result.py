@@ -66,3 +66,14 @@ class SegmentationResult:
             model=read_json(S.MODEL_JSON),
             directory=directory,
         )
+
+
+@dataclass
+class RFMResult:
+    """RFM segments (`custseg.rfm`): one row per customer (values, R/F/M scores, segment), one row per
+    segment of the rules table, the cleaning counts, and what was run (input, as_of, bins, cuts, rules)."""
+
+    customers: pd.DataFrame
+    segments: pd.DataFrame
+    cleaning: dict
+    info: dict

@@ -10,7 +10,12 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+import custseg
+
+from ._cli._methods import compare_methods, rfm
+from ._cli._salesforce import app as salesforce_app
 from ._cli._support import console, reported_errors, split_list
+from ._config import ReadOptions, build_run_config, parse_k_range
 from ._errors import UsageError
 from ._schema import REPORT_HTML
 
@@ -97,11 +102,6 @@ def run(
     debug: Debug = False,
 ) -> None:
     """Segment the customers of INPUT and write the results to a directory."""
-    from ._cluster._segmenter import parse_k_range
-    from ._outputs import write_run
-    from ._workflows._segment import segment
-    from ._config._build import build_run_config
-
     with reported_errors(debug):
         settings = {"features": split_list(features), "scaling": scaling, "k": k, "n_init": n_init, "seed": seed,
                     "algorithm": algorithm, "n_boot": stability, "gap_refs": gap, "categorical_weight": categorical_weight,
@@ -120,9 +120,9 @@ def run(
             def on_progress(stage: str, done: int, total: int) -> None:
                 bar.update(task, description=f"{stage}: fitting k {done}/{total}", completed=done, total=total)
 
-            result = segment(input, run_config, progress=on_progress)
+            result = custseg.segment(input, run_config, progress=on_progress)
             bar.update(task, description="writing outputs", completed=None, total=None)
-            out_dir = write_run(result, output, overwrite=overwrite, report=report)
+            out_dir = custseg.write_run(result, output, overwrite=overwrite, report=report)
         _print_summary(result, out_dir, report)
 
 
@@ -146,40 +146,19 @@ def demo(
     debug: Debug = False,
 ) -> None:
     """Generate a realistic Salesforce CPQ export and segment it (and, with --years 2, run the yearly cycle)."""
-    from ._config._columns import preset
-    from ._config._run import RunConfig
-    from ._workflows._cycle import refresh as refresh_model
-    from ._workflows._demo import write_yearly_exports
-    from ._workflows._migration import migration, write_migration
-    from ._outputs import write_run
-    from ._workflows._segment import segment
-
     with reported_errors(debug):
-        if file_format not in ("xlsx", "csv", "parquet"):
-            raise UsageError(f"--format must be xlsx, csv or parquet; got {file_format!r}")
-        first_year = 2020
         with _progress() as bar:
-            bar.add_task(f"generating {lines:,} CPQ lines for {accounts:,} accounts over {years} year(s)", total=None)
-            exports = write_yearly_exports(output, range(first_year, first_year + years), file_format,
-                                           n_lines=lines, n_accounts=accounts, seed=seed)
-        for export in exports:
+            task = bar.add_task("demo", total=None)
+            demo = custseg.run_demo(output, years=years, n_lines=lines, n_accounts=accounts, file_format=file_format,
+                                    seed=seed, lang=lang, overwrite=overwrite,
+                                    progress=lambda description, done, total: bar.update(
+                                        task, description=description, completed=done, total=total or None))
+        for export in demo.exports:
             console.print(f"Demo export: [bold]{export}[/]")
-        results = []
-        for i, export in enumerate(exports):
-            with _progress() as bar:
-                task = bar.add_task(f"segmenting {export.name}", total=None)
-                on_progress = lambda stage, done, total: bar.update(task, completed=done, total=total,  # noqa: E731
-                                                                    description=f"{export.name} {stage}: k {done}/{total}")
-                if i == 0:
-                    result = segment(export, RunConfig(mapping=preset("salesforce-cpq"), seed=seed, lang=lang), progress=on_progress)
-                else:
-                    result = refresh_model(export, results[-1].directory, progress=on_progress, lang=lang)
-                write_run(result, output / f"run_{first_year + i}", overwrite=overwrite)
+        for result in demo.runs:
             _print_summary(result, result.directory)
-            results.append(result)
-        if len(results) > 1:
-            moves = migration(results[-2], results[-1], lang)
-            _print_migration(moves, write_migration(moves, output / "migration", overwrite=overwrite))
+        if demo.migration is not None:
+            _print_migration(demo.migration, demo.migration_dir)
 
 
 @app.command()
@@ -194,14 +173,9 @@ def report(
     debug: Debug = False,
 ) -> None:
     """Re-render report.html from a finished run (another language, PNG charts)."""
-    from ._report import render_report
-    from ._result import SegmentationResult
-
     with reported_errors(debug):
-        result = SegmentationResult.load(run_dir)
-        path = render_report(result, run_dir / REPORT_HTML, lang=lang or result.run["lang"], max_points=max_points, map_method=map_method,
-                             png_dir=run_dir / "png" if png else None,
-                             scatter_features=list(split_list(features)) if features else None, units=units)
+        path = custseg.write_report(run_dir, lang=lang, png=png, max_points=max_points, map_method=map_method,
+                                    scatter_features=list(split_list(features)) if features else None, units=units)
         console.print(f"Report: [bold]{path}[/]" + (f"; PNG charts in [bold]{run_dir / 'png'}[/]" if png else ""))
 
 
@@ -224,8 +198,6 @@ def _print_migration(moves, out_dir: Path) -> None:
 
 
 def _read_options(sheet, delimiter, encoding, decimal):
-    from ._engines._read import ReadOptions
-
     return ReadOptions(sheet=sheet, delimiter=delimiter, encoding=encoding, decimal=decimal)
 
 
@@ -240,14 +212,11 @@ def score(
     lang: Lang = "en", overwrite: Overwrite = False, report: Report = True, debug: Debug = False,
 ) -> None:
     """Assign new customers to the segments of a saved model (nothing is refitted)."""
-    from ._workflows._cycle import score as score_data
-    from ._outputs import write_run
-
     with reported_errors(debug):
         with _progress() as bar:
             bar.add_task("scoring", total=None)
-            result = score_data(input, model, lang=lang, read=_read_options(sheet, delimiter, encoding, decimal))
-            out_dir = write_run(result, output, overwrite=overwrite, report=report)
+            result = custseg.score(input, model, lang=lang, read=_read_options(sheet, delimiter, encoding, decimal))
+            out_dir = custseg.write_run(result, output, overwrite=overwrite, report=report)
         _print_summary(result, out_dir, report)
         flagged = result.run["model"]["n_out_of_range"]
         if flagged:
@@ -265,18 +234,14 @@ def refresh(
     lang: Lang = "en", overwrite: Overwrite = False, report: Report = True, debug: Debug = False,
 ) -> None:
     """Retrain on a new period; segments that persist keep their id and name."""
-    from ._cluster._segmenter import parse_k_range
-    from ._workflows._cycle import refresh as refresh_model
-    from ._outputs import write_run
-
     with reported_errors(debug):
         with _progress() as bar:
             task = bar.add_task("refreshing", total=None)
-            result = refresh_model(input, previous, threshold=threshold, seed=seed, lang=lang,
+            result = custseg.refresh(input, previous, threshold=threshold, seed=seed, lang=lang,
                                    k_range=parse_k_range(k_range) if k_range else None,
                                    progress=lambda stage, done, total: bar.update(task, completed=done, total=total,
                                                                                   description=f"{stage}: k {done}/{total}"))
-            out_dir = write_run(result, output, overwrite=overwrite, report=report)
+            out_dir = custseg.write_run(result, output, overwrite=overwrite, report=report)
         _print_summary(result, out_dir, report)
         drift = result.run["refresh"]
         console.print(f"Segments kept: {drift['kept']}, new: {drift['new']}, retired: {drift['retired']}. "
@@ -292,12 +257,9 @@ def compare(
     lang: Lang = "en", overwrite: Overwrite = False, debug: Debug = False,
 ) -> None:
     """Who moved where: from -> to matrices in customers and revenue, with a Sankey diagram."""
-    from ._workflows._migration import migration, write_migration
-    from ._result import SegmentationResult
-
     with reported_errors(debug):
-        moves = migration(SegmentationResult.load(earlier), SegmentationResult.load(later), lang)
-        out_dir = write_migration(moves, output or later / "migration", overwrite=overwrite)
+        moves = custseg.migration(custseg.SegmentationResult.load(earlier), custseg.SegmentationResult.load(later), lang)
+        out_dir = custseg.write_migration(moves, output or later / "migration", overwrite=overwrite)
         _print_migration(moves, out_dir)
 
 
@@ -307,10 +269,8 @@ def runs(
     debug: Debug = False,
 ) -> None:
     """List the runs under DIRECTORY with date, data, k and silhouette."""
-    from ._workflows._runs import list_runs
-
     with reported_errors(debug):
-        found = list_runs(directory)
+        found = custseg.list_runs(directory)
         table = Table(title=f"{len(found)} run(s) under {directory}")
         for column in found.columns:
             table.add_column(column)
@@ -319,16 +279,9 @@ def runs(
         console.print(table)
 
 
-def _register_subcommands() -> None:
-    from ._cli._methods import compare_methods, rfm
-    from ._cli._salesforce import app as salesforce_app
-
-    app.command("rfm")(rfm)
-    app.command("compare-methods")(compare_methods)
-    app.add_typer(salesforce_app, name="salesforce")
-
-
-_register_subcommands()
+app.command("rfm")(rfm)
+app.command("compare-methods")(compare_methods)
+app.add_typer(salesforce_app, name="salesforce")
 
 
 def main() -> None:

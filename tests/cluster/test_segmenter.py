@@ -6,7 +6,7 @@ from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 
 from custseg import DataError, NotFittedError, Segmenter, UsageError
-from custseg._cluster._segmenter import parse_k_range
+from custseg._config import parse_k_range
 
 
 @pytest.mark.parametrize(("true_k", "blob_seed"), [(2, 2), (3, 3), (5, 7)])

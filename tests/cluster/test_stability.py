@@ -7,8 +7,8 @@ from sklearn.datasets import make_blobs
 
 from custseg._cluster._algorithms import make_model
 from custseg._errors import UsageError
-from custseg._workflows._rfm import load_rfm_rules, rfm_scores, rfm_segments
-from custseg._cluster._stability import bootstrap_ari, gap_choice, gap_statistic, rfm_bootstrap_ari, stability_table, subsamples
+from custseg._cluster._stability import bootstrap_ari, gap_choice, gap_statistic, stability_table, subsamples
+from custseg._workflows._rfm import load_rfm_rules, rfm_bootstrap_ari, rfm_scores, rfm_segments
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,8 @@ from custseg import ColumnMapping, UsageError
 from custseg._prep._clean import clean_lines
 from custseg._cluster._segmenter import Segmenter
 from custseg._config._run import RunConfig
-from custseg._engines._connect import check_engine, parse_spark_conf, strptime_to_java
+from custseg._config._options import check_engine, parse_spark_conf
+from custseg._engines._connect import strptime_to_java
 from custseg._prep._features import customer_features
 from custseg._prep._parse import typed_lines
 

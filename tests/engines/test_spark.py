@@ -17,7 +17,7 @@ from sklearn.metrics import adjusted_rand_score, silhouette_score
 
 from custseg import preset, segment
 from custseg._config._run import RunConfig
-from custseg._workflows._demo import write_cpq_export
+from custseg._workflows._demo_data import write_cpq_export
 from custseg._workflows._segment import prepare
 
 pytestmark = pytest.mark.slow

@@ -53,7 +53,7 @@ def test_rerun_is_byte_identical_and_needs_overwrite(tmp_path):
     assert replaced.exit_code == 0 and digest(tmp_path / "a") == digest(tmp_path / "b")
 
 
-@pytest.mark.parametrize("stage", ["custseg._workflows._segment.clean_lines", "custseg._workflows._segment.Segmenter.fit", "custseg._outputs.write_csv",
+@pytest.mark.parametrize("stage", ["custseg._prep._prepare.clean_lines", "custseg._workflows._segment.Segmenter.fit", "custseg._outputs.write_csv",
                                    "custseg._outputs.dump_json"])
 def test_ctrl_c_at_any_stage_keeps_the_previous_run(tmp_path, monkeypatch, stage):
     data = sales(tmp_path)

@@ -75,7 +75,7 @@ class Runs:
         elif name == "mall_customers":
             result = custseg.segment(shared("mall_customers.csv"), customers=True, id_column="CustomerID")
         elif name == "cpq":
-            from custseg._workflows._demo import write_cpq_export
+            from custseg._workflows._demo_data import write_cpq_export
 
             export = write_cpq_export(self.root / "cpq_export.parquet", n_lines=60_000, n_accounts=1_500, seed=7)
             result = custseg.segment(export, preset="salesforce-cpq")

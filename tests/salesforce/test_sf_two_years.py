@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from custseg import segment, write_run
 from custseg._workflows._cycle import refresh
-from custseg._workflows._demo import write_yearly_exports
+from custseg._workflows._demo_data import write_yearly_exports
 from custseg._salesforce import push_segments
 
 

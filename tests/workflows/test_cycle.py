@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from custseg import DataError, SegmentationResult, segment, write_run
 from custseg._workflows._cycle import match_segments, refresh, score
-from custseg._workflows._demo import write_yearly_exports
+from custseg._workflows._demo_data import write_yearly_exports
 from custseg._workflows._migration import LOST, NEW, migration
 from custseg._workflows._model import load_model
 from custseg._workflows._runs import list_runs

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import custseg._workflows._demo as demo
+import custseg._workflows._demo_data as demo
 from custseg._config._columns import PRESETS, SALESFORCE_CPQ_FIELDS
-from custseg._workflows._demo import CONTRACT_ID, CONTRACT_NUMBER, PRODUCT_CODE, generate_cpq_export, write_cpq_export
+from custseg._workflows._demo_data import CONTRACT_ID, CONTRACT_NUMBER, PRODUCT_CODE, generate_cpq_export, write_cpq_export
 from custseg._errors import UsageError
 
 CPQ = PRESETS["salesforce-cpq"]

@@ -12,8 +12,10 @@ from hypothesis import strategies as st
 
 from custseg import ColumnMapping
 from custseg._errors import UsageError
-from custseg._workflows._rfm import (RFM_FEATURES, expand_feature_sets, fm_score, load_rfm_rules, rfm, rfm_scores, rfm_segments,
-                          rfm_summary, rfm_table)
+from custseg._config import RFM_FEATURES, RunConfig, expand_feature_sets, preset
+from custseg._prep._prepare import prepare
+from custseg._prep._rfm_summary import rfm_summary
+from custseg._workflows._rfm import fm_score, load_rfm_rules, rfm, rfm_scores, rfm_segment_table, rfm_segments
 from custseg._schema import LANGUAGES
 
 from shared_data import shared_file
@@ -39,7 +41,7 @@ def toy_lines() -> ibis.Table:
 
 
 def test_rfm_table_on_hand_counted_toy():
-    table = rfm_table(toy_lines(), AS_OF).set_index("customer")
+    table = rfm_summary(toy_lines(), AS_OF).set_index("customer")
     expected = pd.DataFrame({
         "RecencyDays": [11.0, 17.0, 2.0], "OrderCount": [4.0, 1.0, 2.0], "TotalSales": [100.0, 10.0, 120.0],
         "frequency": [2.0, 0.0, 1.0], "recency": [20.0, 0.0, 25.0], "T": [31.0, 17.0, 27.0],
@@ -55,7 +57,7 @@ def test_lifetimes_columns_match_lifetimes_summary():
     frame["revenue"] = frame["quantity"] * frame["price"]
     theirs = utils.summary_data_from_transaction_data(frame, "customer", "date", monetary_value_col="revenue",
                                                       observation_period_end=pd.Timestamp(AS_OF), freq="D")
-    ours = rfm_table(toy_lines(), AS_OF).set_index("customer")
+    ours = rfm_summary(toy_lines(), AS_OF).set_index("customer")
     for column in ("frequency", "recency", "T", "monetary_value"):
         np.testing.assert_allclose(ours[column].to_numpy(), theirs.loc[ours.index, column].to_numpy(), err_msg=column)
 
@@ -129,7 +131,7 @@ def test_every_customer_gets_exactly_one_segment(rows, cuts):
     table.insert(0, "customer", [f"c{i}" for i in range(len(rows))])
     segmented = rfm_segments(rfm_scores(table, cuts=cuts))
     assert len(segmented) == len(table) and segmented["rfm_segment"].notna().all()
-    assert rfm_summary(segmented)["size"].sum() == len(table)
+    assert rfm_segment_table(segmented)["size"].sum() == len(table)
 
 
 def test_fm_score_and_feature_set():
@@ -139,18 +141,18 @@ def test_fm_score_and_feature_set():
 
 def test_rfm_on_renamed_columns(small_lines):
     mapping = ColumnMapping(customer="Client", order="Ligne", quantity="Qte", price="PU", date="Jour", date_format="%d/%m/%Y")
-    customers, summary, cleaning = rfm(small_lines, mapping=mapping)
+    result = rfm(small_lines, mapping=mapping)
+    customers, summary, cleaning = result.customers, result.segments, result.cleaning
     assert len(customers) == 60 == cleaning["customers_kept"] and customers["customer"].is_unique
     assert summary["size"].sum() == 60
 
 
 def test_rfm_on_online_retail_covers_every_customer_once_and_matches_lifetimes():
-    from custseg._workflows._compare import prepare_lines
-
-    lines, as_of, cleaning = prepare_lines(shared_file("online_retail.csv"), preset="online-retail")
-    values = rfm_table(lines, as_of)
+    prepared = prepare(shared_file("online_retail.csv"), RunConfig(mapping=preset("online-retail")))
+    cleaning, lines, as_of = prepared.cleaning, prepared.lines, prepared.as_of
+    values = rfm_summary(lines, as_of)
     customers = rfm_segments(rfm_scores(values))
-    summary = rfm_summary(customers)
+    summary = rfm_segment_table(customers)
     assert len(customers) == cleaning["customers_kept"] == 4_339
     assert customers["customer"].is_unique and summary["size"].sum() == len(customers)
     assert (summary["size"] > 0).all()

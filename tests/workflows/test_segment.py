@@ -65,7 +65,7 @@ def test_reruns_are_identical(small_lines):
 
 
 def test_cpq_export_as_xlsx_with_french_texts(tmp_path):
-    from custseg._workflows._demo import write_cpq_export
+    from custseg._workflows._demo_data import write_cpq_export
 
     path = write_cpq_export(tmp_path / "sales.xlsx", n_lines=6_000, n_accounts=300, seed=5)
     result = segment(path, preset="salesforce-cpq", lang="fr", k_range=(3, 6))

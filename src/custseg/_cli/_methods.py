@@ -1,4 +1,4 @@
-"""`custseg rfm` and `custseg compare-methods`: thin Typer adapters over `_rfm` and `_methods`.
+"""`custseg rfm` and `custseg compare-methods`: thin Typer adapters over `custseg.rfm` and `custseg.compare_methods`.
 
 Register them in cli.py with `app.command("rfm")(rfm)` and
 `app.command("compare-methods")(compare_methods)`; `app` here holds both for tests.
@@ -10,12 +10,15 @@ import datetime as dtm
 from pathlib import Path
 from typing import Annotated, Optional
 
-import pandas as pd
+import numbers
 import typer
 from rich.table import Table
 
-from ._support import console, reported_errors, split_list
+import custseg
+
+from .._config import build_run_config
 from .._errors import UsageError
+from ._support import console, reported_errors, split_list
 
 app = typer.Typer(help="RFM segments and method comparison.", no_args_is_help=True, add_completion=False,
                   pretty_exceptions_enable=False)
@@ -57,8 +60,6 @@ def _date(text: str | None) -> dtm.date | None:
 def _run_config(*, preset, config, customers=False, id_column=None, columns=None, roles: dict, settings: dict,
                 lang: str = "en"):
     """A RunConfig from a preset / custseg.toml / role options, as `custseg run` builds it."""
-    from .._config._build import build_run_config
-
     return build_run_config(config, preset=preset, customers=customers, roles={} if customers else roles,
                             settings=settings, id_column=id_column, lang=lang,
                             columns=split_list(columns))
@@ -83,10 +84,6 @@ def rfm(
     debug: Debug = False,
 ) -> None:
     """Score recency, frequency and monetary value and name each customer's RFM segment."""
-    from .._atomic import staged_directory
-    from .._outputs import dump_json, write_csv
-    from .._workflows._rfm import rfm as rfm_segmentation
-
     with reported_errors(debug):
         run_config = _run_config(preset=preset, config=config, lang=lang, settings={"as_of": _date(as_of)},
                                  roles={"customer": customer, "order": order, "quantity": quantity, "price": price,
@@ -94,14 +91,9 @@ def rfm(
         cuts = {key: value for key, value in (("R", _numbers(r_cuts, "--r-cuts")), ("F", _numbers(f_cuts, "--f-cuts")),
                                               ("M", _numbers(m_cuts, "--m-cuts"))) if value}
         with console.status("reading, cleaning, scoring"):
-            customers, summary, cleaning = rfm_segmentation(input, run_config, bins=bins, cuts=cuts or None, rules_file=rules)
-        info = {"input": str(input), "as_of": cleaning["as_of"], "bins": bins, "cuts": cuts or "quantiles of the rank",
-                "n_customers": len(customers), "each_customer_once": bool(customers["customer"].is_unique),
-                "rules_file": str(rules) if rules else "bundled", "cleaning": cleaning}
-        with staged_directory(output, overwrite) as staging:
-            write_csv(customers.rename(columns={"customer": "customer_id"}), staging / "rfm_customers.csv")
-            write_csv(summary, staging / "rfm_segments.csv")
-            (staging / "rfm.json").write_text(dump_json(info), encoding="utf-8")
+            result = custseg.rfm(input, run_config, bins=bins, cuts=cuts or None, rules_file=rules)
+        custseg.write_rfm(result, output, overwrite)
+        customers, summary, cleaning = result.customers, result.segments, result.cleaning
         table = Table(title=f"RFM segments of {len(customers):,} customers (as of {cleaning['as_of']})")
         for column in ("segment", "customers", "share", "revenue share"):
             table.add_column(column, justify="left" if column == "segment" else "right")
@@ -137,11 +129,6 @@ def compare_methods(
     debug: Debug = False,
 ) -> None:
     """Compare K-means, Ward, Gaussian mixture and RFM rules on the same customers and features."""
-    from .._atomic import staged_directory
-    from .._workflows._compare import compare_methods as compare
-    from .._report._figures import dendrogram_figure
-    from .._outputs import dump_json, write_csv
-
     with reported_errors(debug):
         settings = {"features": tuple(f.strip() for f in features.split(",")) if features else None, "scaling": scaling,
                     "k_range": k_range, "seed": seed, "as_of": _date(as_of)}
@@ -150,18 +137,10 @@ def compare_methods(
                                  roles={"customer": customer, "order": order, "quantity": quantity, "price": price,
                                         "amount": amount, "date": date, "date_format": date_format})
         with console.status("comparing methods") as status:
-            result = compare(input, run_config, methods=[m.strip() for m in methods.split(",") if m.strip()], k=k,
+            result = custseg.compare_methods(input, run_config, methods=[m.strip() for m in methods.split(",") if m.strip()], k=k,
                              n_boot=n_boot, categorical=categorical, categorical_weight=categorical_weight,
                              progress=lambda message: status.update(message))
-        with staged_directory(output, overwrite) as staging:
-            write_csv(result.table, staging / "comparison.csv")
-            write_csv(result.agreement.reset_index(names="method"), staging / "agreement.csv")
-            write_csv(result.labels, staging / "labels.csv")
-            write_csv(result.k_selection, staging / "k_selection.csv")
-            document = {"info": result.info, "recommendation": result.recommendation, "dendrogram": result.dendrogram}
-            (staging / "comparison.json").write_text(dump_json(document), encoding="utf-8")
-            if result.dendrogram:
-                dendrogram_figure(result.dendrogram, lang).write_html(staging / "dendrogram.html", include_plotlyjs=True)
+        custseg.write_comparison(result, output, lang, overwrite)
         _print_comparison(result, lang)
         console.print(f"Results in [bold]{output}[/]", soft_wrap=True)
 
@@ -186,7 +165,7 @@ def _print_comparison(result, lang: str) -> None:
             elif key == "fit_seconds":
                 cells.append(f"{value:.2f}")
             elif key == "preferred_k":
-                cells.append("" if pd.isna(value) else f"{int(value)} ({row['preferred_by']})")
+                cells.append(f"{int(value)} ({row['preferred_by']})" if isinstance(value, numbers.Integral) else "")
             else:
                 cells.append(str(value))
         table.add_row(*cells)

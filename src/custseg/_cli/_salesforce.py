@@ -11,17 +11,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from ._support import console, error_console, reported_errors, split_list
-from .._config._columns import load_toml
-from .._salesforce import (
-    PullOptions,
-    PushFields,
-    connect,
-    pull_records,
-    push_segments,
-    push_settings,
-    settings_from_env,
-    write_field_metadata,
-)
+from .._config import load_toml
+from .. import _salesforce as salesforce
 from .._salesforce._settings import DEFAULT_API_VERSION, connection_config
 
 app = typer.Typer(
@@ -85,13 +76,13 @@ def pull(
     """Pull sales lines with a Bulk API 2.0 query, page by page, into a file `custseg run` reads."""
     with reported_errors(debug):
         file_config = _config(config)
-        options = PullOptions.from_config(file_config)
+        options = salesforce.PullOptions.from_config(file_config)
         overrides = {"object_name": object_name, "fields": split_list(fields), "date_field": date_field, "page_size": page_size}
         options = replace(options, **{k: v for k, v in overrides.items() if v is not None})
         options = options.with_window(year, since, until)
-        client = connect(settings_from_env(file_config))
+        client = salesforce.connect(salesforce.settings_from_env(file_config))
         with _Bar() as bar:
-            report = pull_records(client, output, options, overwrite=overwrite, progress=bar)
+            report = salesforce.pull_records(client, output, options, overwrite=overwrite, progress=bar)
         console.print(f"SOQL: {report.soql}", markup=False, soft_wrap=True)
         console.print(f"{report.rows:,} rows in {report.pages} page(s) written to {output} (query job {report.job_id}).",
                       markup=False, soft_wrap=True)
@@ -141,15 +132,15 @@ def push(
     """Write each customer's segment to its Account record, only where it changes (dry run unless --apply)."""
     with reported_errors(debug):
         file_config = _config(config)
-        fields = PushFields.from_config(file_config, segment=segment_field, score=score_field, date=date_field, model=model_field)
-        settings = push_settings(file_config)
+        fields = salesforce.PushFields.from_config(file_config, segment=segment_field, score=score_field, date=date_field, model=model_field)
+        settings = salesforce.push_settings(file_config)
         if batch_size is not None:
             settings["batch_size"] = batch_size
         if max_retries is not None:
             settings["max_retries"] = max_retries
-        client = connect(settings_from_env(file_config))
+        client = salesforce.connect(salesforce.settings_from_env(file_config))
         with _Bar() as bar:
-            report = push_segments(run_dir, client, fields=fields, apply=apply, out_dir=output, progress=bar, **settings)
+            report = salesforce.push_segments(run_dir, client, fields=fields, apply=apply, out_dir=output, progress=bar, **settings)
         _print_push(report)
         if not apply:
             console.print("Dry run: nothing was sent. Check to_send.csv and diff.csv, then run again with --apply.")
@@ -176,9 +167,9 @@ def fields(
     """Write the CustomField metadata and permission sets for an admin to deploy (no Salesforce access needed)."""
     with reported_errors(debug):
         file_config = _config(config)
-        targets = PushFields.from_config(file_config, segment=segment_field, score=score_field, date=date_field, model=model_field)
+        targets = salesforce.PushFields.from_config(file_config, segment=segment_field, score=score_field, date=date_field, model=model_field)
         version = str(file_config.get("salesforce", {}).get("api_version", DEFAULT_API_VERSION))
-        written = write_field_metadata(output, targets, api_version=version, overwrite=overwrite)
+        written = salesforce.write_field_metadata(output, targets, api_version=version, overwrite=overwrite)
         for path in written:
             console.print(f"  {path}", markup=False)
         console.print(f"Fields {', '.join(targets.targets().values())} on {targets.object_name}: give {output} to a Salesforce admin "

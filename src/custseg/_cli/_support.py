@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -39,8 +38,3 @@ def reported_errors(debug: bool = False) -> Iterator[None]:
 def split_list(text: str | None) -> tuple[str, ...] | None:
     """'a, b,c' -> ('a', 'b', 'c'); None stays None."""
     return tuple(part.strip() for part in text.split(",") if part.strip()) if text else None
-
-
-def stdout_is_terminal() -> bool:
-    """True when progress bars make sense."""
-    return sys.stdout.isatty()

@@ -17,11 +17,12 @@ from __future__ import annotations
 import contextlib
 
 import numpy as np
-from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.cluster.hierarchy import dendrogram, fcluster, linkage
 from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.mixture import GaussianMixture
 
 from .._errors import DataError, NotFittedError, UsageError, check_param
+from ._metrics import nearest_centre
 
 ALGORITHMS = ("kmeans", "ward", "gmm", "minibatch")
 MIXED_ALGORITHMS = ("kprototypes",)
@@ -53,20 +54,6 @@ def _check_X(X, k: int) -> np.ndarray:
     return X
 
 
-def nearest_centre(X: np.ndarray, centres: np.ndarray) -> np.ndarray:
-    """Index of the nearest centre (Euclidean) of each row, in bounded memory.
-
-    >>> nearest_centre(np.array([[0.0], [4.0]]), np.array([[1.0], [5.0]])).tolist()
-    [0, 1]
-    """
-    out = np.empty(len(X), dtype=np.int64)
-    sq_centres = (centres**2).sum(axis=1)
-    for start in range(0, len(X), 65_536):
-        block = X[start:start + 65_536]
-        out[start:start + len(block)] = (sq_centres[None, :] - 2 * block @ centres.T).argmin(axis=1)
-    return out
-
-
 def cluster_means(X: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
     """Mean of each cluster's rows (k x d)."""
     counts = np.bincount(labels, minlength=k).astype(float)
@@ -88,10 +75,6 @@ class _Model:
         """Index of the nearest cluster centre for each row."""
         self._check_fitted()
         return nearest_centre(np.asarray(X, dtype=np.float64), self.cluster_centers_)
-
-    def fit_predict(self, X) -> np.ndarray:
-        """Fit, then return `labels_`."""
-        return self.fit(X).labels_
 
 
 class KMeansModel(_Model):
@@ -306,3 +289,12 @@ def fit_path(name: str, X, ks: list[int], seed: int = 0, **options) -> dict[int,
     sample = ward_sample(len(X), ward_max, seed)
     tree = ward_linkage(X[sample])
     return {k: WardClustering(k=k, seed=seed, ward_max=ward_max)._from_tree(X, sample, tree) for k in ks}
+
+
+def dendrogram_data(tree: np.ndarray, k: int, leaves: int = 30) -> dict:
+    """Coordinates of Ward's dendrogram truncated to its last `leaves` merges, and the height cutting it into k."""
+    picture = dendrogram(tree, truncate_mode="lastp", p=leaves, no_plot=True, count_sort="descending")
+    heights = np.sort(tree[:, 2])
+    cut = float((heights[-k] + heights[-k + 1]) / 2) if k >= 2 and len(heights) >= k else float(heights[-1])
+    return {"icoord": picture["icoord"], "dcoord": picture["dcoord"], "leaves": picture["ivl"], "cut_height": cut,
+            "k": k, "n_sampled": int(len(tree) + 1)}

@@ -8,9 +8,9 @@ from __future__ import annotations
 import numpy as np
 from sklearn.preprocessing import RobustScaler, StandardScaler
 
-from .._errors import DataError, NotFittedError, UsageError
+from .._config._options import check_scaling
+from .._errors import DataError, NotFittedError
 
-SCALINGS = ("rank", "log", "robust", "standard", "none")
 RANK_DIGITS = 12
 
 
@@ -118,8 +118,7 @@ class Scaler:
         For `rank`, ties are broken by row order; `ids` (the customer ids, in that order)
         are kept so that `transform` can rank a training customer exactly as here.
         """
-        if self.kind not in SCALINGS:
-            raise UsageError(f"scaling must be one of {', '.join(SCALINGS)}; got {self.kind!r}")
+        check_scaling(self.kind)
         X = np.asarray(X, dtype=np.float64)
         if not np.isfinite(X).all():
             raise DataError("features contain missing or infinite values; cannot scale them")

@@ -33,7 +33,7 @@ DEFAULT_SAMPLE_FRAC = 0.8
 MAX_SAMPLE = 5_000
 
 
-def _check(n_boot: int, sample_frac: float) -> None:
+def check_subsampling(n_boot: int, sample_frac: float) -> None:
     if not isinstance(n_boot, int) or isinstance(n_boot, bool) or n_boot < 1:
         raise UsageError(f"The 'n_boot' parameter must be int in [1, inf); got {n_boot!r} instead.")
     if not 0.1 <= sample_frac <= 1.0:
@@ -53,7 +53,7 @@ def bootstrap_ari(X, labels, refit: Callable[[np.ndarray, int], np.ndarray], n_b
 
     `refit(X_sub, round_seed)` returns the labels of a model fitted on `X_sub`.
     """
-    _check(n_boot, sample_frac)
+    check_subsampling(n_boot, sample_frac)
     X = np.asarray(X, dtype=np.float64)
     labels = np.asarray(labels)
     with fitting_threads(len(X)):
@@ -70,7 +70,7 @@ def stability_table(X, ks: list[int], algorithm: str = "kmeans", n_boot: int = D
     `references` are the full-data labels per k (fitted here with `seed` when absent).
     Ward cuts one tree per subsample at every k.
     """
-    _check(n_boot, sample_frac)
+    check_subsampling(n_boot, sample_frac)
     X = np.asarray(X, dtype=np.float64)
     scores: dict[int, list[float]] = {k: [] for k in ks}
     with fitting_threads(len(X)):
@@ -129,17 +129,3 @@ def gap_choice(table: pd.DataFrame) -> int | None:
         if ordered.k[i + 1] == ordered.k[i] + 1 and ordered.gap[i] >= ordered.gap[i + 1] - ordered.gap_se[i + 1]:
             return int(ordered.k[i])
     return None
-
-
-def rfm_bootstrap_ari(rfm_values: pd.DataFrame, labels, rules: dict, bins: int = 5, n_boot: int = DEFAULT_N_BOOT,
-                      sample_frac: float = DEFAULT_SAMPLE_FRAC, seed: int = 0) -> tuple[float, float]:
-    """Stability of RFM rule segments: re-score each subsample (its own quantiles) and compare by adjusted Rand."""
-    from .._workflows._rfm import rfm_scores, rfm_segments
-
-    _check(n_boot, sample_frac)
-    labels = np.asarray(labels)
-    scores = []
-    for rows in subsamples(len(rfm_values), n_boot, sample_frac, seed, max_sample=len(rfm_values)):
-        again = rfm_segments(rfm_scores(rfm_values.iloc[rows].reset_index(drop=True), bins), rules)
-        scores.append(adjusted_rand_score(labels[rows], again["rfm_segment_id"].to_numpy()))
-    return float(np.mean(scores)), float(np.std(scores, ddof=1)) if len(scores) > 1 else 0.0

@@ -1,12 +1,24 @@
-"""One RunConfig from the three places settings come from: custseg.toml, a preset, options."""
+"""One RunConfig builder: custseg.toml, a preset, command-line options, keywords and a saved model all go through it.
+
+>>> build_run_config(preset="online-retail", settings={"k": 4, "features": ["rfm"]}).features
+('RecencyDays', 'OrderCount', 'TotalSales')
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from .._cluster._segmenter import parse_k_range
-from ._columns import ColumnMapping, load_toml, mapping_from_config, preset as named_preset
+from ._columns import ColumnMapping, mapping_from_config, preset as named_preset
+from ._options import CleaningRules, ReadOptions, expand_feature_sets, parse_k_range
 from ._run import RunConfig
+from ._toml import read_toml
+
+_TUPLES = ("features", "columns", "spark_conf", "k_range")
+
+
+def load_toml(path: str | Path) -> dict:
+    """Read a custseg.toml file (sections: [columns], [run], [salesforce], ...)."""
+    return read_toml(path, "config file")
 
 
 def column_mapping(file_config: dict, preset: str | None, roles: dict) -> ColumnMapping:
@@ -18,23 +30,48 @@ def column_mapping(file_config: dict, preset: str | None, roles: dict) -> Column
     return base.with_overrides(**roles)
 
 
+def _normalised(settings: dict) -> dict:
+    """Settings as RunConfig takes them: k range parsed, feature sets expanded, lists as tuples."""
+    out = dict(settings)
+    if isinstance(out.get("k_range"), str):
+        out["k_range"] = parse_k_range(out["k_range"])
+    for key in _TUPLES:
+        if isinstance(out.get(key), list | tuple):
+            out[key] = tuple(out[key])
+    if out.get("features"):
+        out["features"] = expand_feature_sets(out["features"])
+    return out
+
+
 def build_run_config(config_file: str | Path | None = None, *, preset: str | None = None, customers: bool = False,
                      roles: dict | None = None, settings: dict | None = None, **fixed) -> RunConfig:
-    """A RunConfig: [run] of `config_file`, overridden by the non-None `settings`, plus `fixed` fields.
-
-    >>> build_run_config(preset="online-retail", settings={"k": 4}).k
-    4
-    """
-    from .._workflows._rfm import expand_feature_sets
-
+    """A RunConfig: [run] of `config_file`, overridden by the non-None `settings`, plus `fixed` fields."""
     file_config = load_toml(config_file) if config_file else {}
     merged = dict(file_config.get("run", {})) | {k: v for k, v in (settings or {}).items() if v is not None}
-    if isinstance(merged.get("k_range"), str):
-        merged["k_range"] = parse_k_range(merged["k_range"])
-    if merged.get("features"):
-        merged["features"] = expand_feature_sets(merged["features"])
-    for key in ("columns", "spark_conf"):
-        if isinstance(merged.get(key), list):
-            merged[key] = tuple(merged[key])
     mapping = None if customers else column_mapping(file_config, preset, roles or {})
-    return RunConfig(mapping=mapping, customers=customers, **merged, **fixed)
+    return RunConfig(mapping=mapping, customers=customers, **_normalised(merged | fixed))
+
+
+def config_from_options(config: RunConfig | None, options: dict) -> RunConfig:
+    """The Python API's config: a RunConfig as given, or one from keyword options (`preset=` names a mapping).
+
+    >>> config_from_options(None, {"preset": "online-retail", "features": ["rfm"]}).features[0]
+    'RecencyDays'
+    """
+    if config is not None:
+        return config
+    options = dict(options)
+    if "preset" in options:
+        options["mapping"] = named_preset(options.pop("preset"))
+    return RunConfig(**_normalised(options))
+
+
+def config_of_model(model: dict, **changes) -> RunConfig:
+    """The RunConfig a saved model was trained with (features, scaling, mapping...), with non-None `changes`."""
+    saved = dict(model["config"])
+    saved["mapping"] = ColumnMapping.from_dict(saved["mapping"]) if saved.get("mapping") else None
+    saved["read"] = ReadOptions(**saved["read"])
+    saved["cleaning"] = CleaningRules(**saved["cleaning"])
+    saved["as_of"] = None  # recency is measured from the new data's own end
+    saved.update({key: value for key, value in changes.items() if value is not None})
+    return RunConfig(**_normalised(saved))

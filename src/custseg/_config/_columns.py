@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
-from pathlib import Path
 
 from .._errors import UsageError
 
@@ -116,17 +114,6 @@ def preset(name: str) -> ColumnMapping:
         return PRESETS[name]
     except KeyError:
         raise UsageError(f"unknown preset {name!r}; presets are {', '.join(sorted(PRESETS))}") from None
-
-
-def load_toml(path: str | Path) -> dict:
-    """Read a custseg.toml file (sections: [columns], [run], [salesforce], ...)."""
-    path = Path(path)
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"config file {path} not found") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise UsageError(f"config file {path} is not valid TOML: {exc}") from None
 
 
 def mapping_from_config(config: dict, base: ColumnMapping | None = None) -> ColumnMapping:

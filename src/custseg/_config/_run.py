@@ -5,15 +5,11 @@ from __future__ import annotations
 import datetime as dtm
 from dataclasses import asdict, dataclass, field
 
-from .._prep._clean import CleaningRules
-from ._columns import ColumnMapping
-from .._errors import UsageError
-from .._prep._features import DEFAULT_FEATURES
+from .._errors import UsageError, check_param
 from .._i18n import check_lang
-from .._engines._read import ReadOptions
-from .._cluster._scale import SCALINGS
-
-DEFAULT_SEED = 42
+from ._columns import ColumnMapping
+from ._options import (DEFAULT_FEATURES, DEFAULT_SEED, DEFAULT_SPARK_MASTER, CleaningRules, ReadOptions, check_engine,
+                       check_memory_limit, check_scaling, parse_spark_conf)
 
 
 @dataclass(frozen=True)
@@ -46,7 +42,7 @@ class RunConfig:
     gap_refs: int = 0  # reference data sets per k for the gap statistic (0: not computed)
     categorical_weight: float = 1.0  # model units of a one-hot indicator (--categorical onehot)
     engine: str = "duckdb"  # or "spark" (docs/performance.md)
-    spark_master: str = "local[*]"
+    spark_master: str = DEFAULT_SPARK_MASTER
     spark_conf: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
@@ -55,15 +51,13 @@ class RunConfig:
             raise UsageError(f"--engine spark runs K-means only; got --algorithm {self.algorithm}")
         if not self.categorical_weight > 0:
             raise UsageError(f"categorical weight must be > 0; got {self.categorical_weight!r}")
-        if self.scaling not in SCALINGS:
-            raise UsageError(f"scaling must be one of {', '.join(SCALINGS)}; got {self.scaling!r}")
-        from .._engines._connect import check_engine, parse_spark_conf
-
+        check_scaling(self.scaling)
+        if self.k is not None:  # the Segmenter checks them too; here before any data is read, in the option's name
+            check_param("Segmenter", "k", self.k, int, 2)
+        check_param("Segmenter", "seed", self.seed, int, 0, 2**32 - 1)
         check_engine(self.engine)
         object.__setattr__(self, "spark_conf", parse_spark_conf(self.spark_conf))
         if self.max_memory is not None:
-            from .._engines._limits import check_memory_limit
-
             check_memory_limit(self.max_memory)
         if not self.customers and self.mapping is None:
             raise UsageError("sales lines need a column mapping: give --preset, a [columns] table in custseg.toml, "

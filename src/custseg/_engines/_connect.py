@@ -6,8 +6,6 @@ engines are here and nowhere else:
 - parsing text dates: DuckDB's `try_strptime` takes strptime formats, Spark's
   `try_to_timestamp` takes Java patterns (`strptime_to_java` translates);
 - opening the input and connecting (`connect`; Spark's reader is in `_spark`);
-- the K-means and its silhouette (`_spark.SparkSegmenter`: Spark ML's k-means||, with
-  Spark's squared-Euclidean silhouette reported beside the Euclidean one).
 
 >>> strptime_to_java("%d/%m/%Y %H:%M")
 'dd/MM/yyyy HH:mm'
@@ -21,9 +19,10 @@ import ibis
 import ibis.expr.datatypes as dt
 
 from .._errors import UsageError
+from ._limits import configure_engine
+from ._read import open_source
+from ._spark import open_spark_source, spark_backend
 
-ENGINES = ("duckdb", "spark")
-DEFAULT_SPARK_MASTER = "local[*]"
 
 _JAVA = {"Y": "yyyy", "y": "yy", "m": "MM", "d": "dd", "H": "HH", "I": "hh", "M": "mm", "S": "ss", "f": "SSSSSS",
          "p": "a", "b": "MMM", "B": "MMMM", "a": "EEE", "A": "EEEE", "%": "%"}
@@ -37,30 +36,6 @@ def try_strptime(text: str, formats: list[str]) -> dtm.datetime:  # noqa: ARG001
 @ibis.udf.scalar.builtin
 def try_to_timestamp(text: str, pattern: str) -> dtm.datetime:  # noqa: ARG001
     """Spark's try_to_timestamp: NULL where the pattern does not match."""
-
-
-def check_engine(name: str) -> str:
-    """'duckdb' or 'spark'."""
-    if name not in ENGINES:
-        raise UsageError(f"engine must be one of {', '.join(ENGINES)}; got {name!r}")
-    return name
-
-
-def parse_spark_conf(items) -> tuple[tuple[str, str], ...]:
-    """KEY=VALUE texts (or pairs) -> ((key, value), ...), checked.
-
-    >>> parse_spark_conf(["spark.driver.memory=4g"])
-    (('spark.driver.memory', '4g'),)
-    """
-    pairs = []
-    for item in items or ():
-        if isinstance(item, str):
-            key, sep, value = item.partition("=")
-            if not sep or not key.strip():
-                raise UsageError(f"--spark-conf must look like KEY=VALUE (e.g. spark.driver.memory=4g); got {item!r}")
-            item = (key.strip(), value.strip())
-        pairs.append((str(item[0]), str(item[1])))
-    return tuple(pairs)
 
 
 def strptime_to_java(fmt: str) -> str:
@@ -95,11 +70,7 @@ def parse_timestamp(text: ibis.Value, formats: list[str]) -> ibis.Value:
 def connect(config) -> ibis.BaseBackend:
     """The ibis backend `config.engine` names: an in-memory DuckDB, or the Spark session."""
     if config.engine == "spark":
-        from ._spark import spark_backend
-
         return spark_backend(config.spark_master, config.spark_conf)
-    from ._limits import configure_engine
-
     con = ibis.duckdb.connect()
     con.raw_sql("SET enable_progress_bar = false")
     configure_engine(con, config)
@@ -109,23 +80,8 @@ def connect(config) -> ibis.BaseBackend:
 def open_input(data, con: ibis.BaseBackend, config, columns: list[str] | None):
     """Open `data` as an ibis table on `con` (see `_read.open_source`, `_spark.open_spark_source`)."""
     if con.name == "pyspark":
-        from ._spark import open_spark_source
-
         return open_spark_source(data, con, config.read, columns)
-    from ._read import open_source
-
     return open_source(data, con, config.read, columns)
-
-
-def segmenter_class(config):
-    """`Segmenter` (scikit-learn) or `SparkSegmenter` (Spark ML), with engine-specific arguments."""
-    if config.engine == "spark":
-        from ._spark import SparkSegmenter
-
-        return SparkSegmenter, {"master": config.spark_master, "conf": config.spark_conf}
-    from .._cluster._segmenter import Segmenter
-
-    return Segmenter, {}
 
 
 def engine_record(config) -> dict:

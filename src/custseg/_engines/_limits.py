@@ -1,29 +1,18 @@
 """Resource limits and engine failures: DuckDB's memory cap and spill folder; engine errors as one line.
-
->>> check_memory_limit("2GB")
-'2GB'
 """
 
 from __future__ import annotations
 
 import functools
 import os
-import re
 from collections.abc import Callable
 from pathlib import Path
 
-from .._errors import DataError, UsageError
+from .._config._options import check_memory_limit
+from .._errors import DataError
 
-MEMORY_LIMIT = re.compile(r"^\s*[0-9]+(\.[0-9]+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.IGNORECASE)
 MEMORY_ENV = "CUSTSEG_MAX_MEMORY"
 TEMP_ENV = "CUSTSEG_TEMP_DIR"
-
-
-def check_memory_limit(text: str) -> str:
-    """A DuckDB memory size such as '2GB' or '512MiB', validated."""
-    if not MEMORY_LIMIT.match(str(text)):
-        raise UsageError(f"max memory must be a size like 512MB or 4GB; got {text!r}")
-    return str(text).strip().replace(" ", "")
 
 
 def _sql_text(value: str) -> str:

@@ -15,30 +15,12 @@ from pathlib import Path
 import ibis
 import pandas as pd
 
+from .._config._options import ENCODINGS, ReadOptions
 from .._errors import DataError, UsageError
+from ._limits import describe_engine_error
 
 SUFFIX_KINDS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xlsx", ".parquet": "parquet", ".pq": "parquet"}
-ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-8-sig": "utf-8", "latin-1": "latin-1", "latin1": "latin-1", "iso-8859-1": "latin-1", "cp1252": "latin-1", "utf-16": "utf-16"}
 SNIFF_BYTES = 1 << 20
-
-
-@dataclass(frozen=True)
-class ReadOptions:
-    """How to read a file: sheet for xlsx; delimiter, encoding and decimal mark for csv.
-
-    `decimal` is "auto" (detect a decimal comma per column), "." or ",".
-    """
-
-    sheet: str | int | None = None
-    delimiter: str | None = None
-    encoding: str | None = None
-    decimal: str = "auto"
-
-    def __post_init__(self) -> None:
-        if self.decimal not in ("auto", ".", ","):
-            raise UsageError(f"decimal must be 'auto', '.' or ','; got {self.decimal!r}")
-        if self.encoding and self.encoding.lower() not in ENCODINGS:
-            raise UsageError(f"encoding {self.encoding!r} is not supported; use one of {', '.join(sorted(set(ENCODINGS.values())))}")
 
 
 @dataclass
@@ -204,8 +186,6 @@ def open_source(
     except DataError:
         raise
     except Exception as exc:  # DuckDB's reader errors: report the first line only
-        from ._limits import describe_engine_error
-
         message = describe_engine_error(exc)
         raise DataError(f"{path}: cannot read as {kind} ({message})") from None
     return Source(table, str(path), kind, file_sha256(path), path)

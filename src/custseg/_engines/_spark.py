@@ -1,32 +1,23 @@
-"""The Spark engine: the same ibis expressions on PySpark, Spark ML's K-means, Spark's silhouette beside ours.
+"""The Spark engine: the session, the reader, and the same ibis expressions compiled for Spark SQL.
 
 `custseg run ... --engine spark [--spark-master URL] [--spark-conf KEY=VALUE ...]` reads
 the input with Spark, types, cleans and aggregates it with the ibis expressions of
 `_typing`, `_clean` and `_features` compiled for Spark SQL, then collects the customer
-table (one row per customer) to the driver, scales it as the embedded engine does, and
-clusters it with `pyspark.ml.clustering.KMeans` (k-means||) for each k.
-
-Silhouette: Spark's `ClusteringEvaluator` uses the *squared* Euclidean distance, a
-different number from the Euclidean silhouette of the study and of the embedded engine.
-The k is chosen on the Euclidean silhouette (computed by `_silhouette` on the collected
-points, exact or sampled as stated in `silhouette_method`); Spark's number is written
-beside it in `k_selection.csv` as `silhouette_sqeuclidean_spark`, never in its place.
+table (one row per customer) to the driver; `_cluster._spark_kmeans` clusters it with
+Spark ML on the same session.
 """
 
 from __future__ import annotations
 
 import csv
 from pathlib import Path
-from types import SimpleNamespace
 
 import ibis
-import numpy as np
 import pandas as pd
 
-from .._cluster._segmenter import Segmenter
-from ._connect import DEFAULT_SPARK_MASTER
+from .._config._options import DEFAULT_SPARK_MASTER, ENCODINGS, ReadOptions
 from .._errors import DataError, UsageError
-from ._read import ENCODINGS, ReadOptions, Source, detect_encoding, file_sha256, input_kind
+from ._read import Source, detect_encoding, file_sha256, input_kind
 
 SPARK_SILHOUETTE = "silhouette_sqeuclidean_spark"
 # Defaults for a local session; anything given with --spark-conf wins.
@@ -117,50 +108,3 @@ def open_spark_source(data, con: ibis.BaseBackend, options: ReadOptions | None =
         raise DataError(f"{path}: cannot read as {kind} with Spark ({first})") from None
     frame.createOrReplaceTempView(name)
     return Source(con.table(name), str(path), kind, file_sha256(path), path)
-
-
-class SparkSegmenter(Segmenter):
-    """`Segmenter` whose K-means runs on Spark ML (k-means||, one run per k, seeded).
-
-    The Euclidean silhouette is computed as by the embedded engine (`_silhouette`, on the
-    driver); Spark's squared-Euclidean silhouette is added as `silhouette_sqeuclidean_spark`.
-    """
-
-    def __init__(self, k=None, k_range=(2, 10), n_init=10, seed=0, min_share=0.02, silhouette_exact_max=20_000,
-                 silhouette_sample_size=5_000, master: str = DEFAULT_SPARK_MASTER, conf=(), max_iter: int = 300):
-        super().__init__(k=k, k_range=k_range, n_init=n_init, seed=seed, min_share=min_share,
-                         silhouette_exact_max=silhouette_exact_max, silhouette_sample_size=silhouette_sample_size)
-        self.master = master
-        self.conf = conf
-        self.max_iter = max_iter
-
-    def _fit_models(self, X: np.ndarray, ks: list[int]):
-        from pyspark.ml.clustering import KMeans
-        from pyspark.ml.evaluation import ClusteringEvaluator
-        from pyspark.ml.feature import VectorAssembler
-
-        session = spark_session(self.master, self.conf)
-        names = [f"z{j}" for j in range(X.shape[1])]
-        frame = pd.DataFrame(X, columns=names)
-        frame.insert(0, "row", np.arange(len(X), dtype=np.int64))
-        points = VectorAssembler(inputCols=names, outputCol="features").transform(session.createDataFrame(frame))
-        points = points.select("row", "features").cache()
-        evaluator = ClusteringEvaluator(featuresCol="features", predictionCol="prediction", metricName="silhouette",
-                                        distanceMeasure="squaredEuclidean")
-        try:
-            for k in ks:
-                model = KMeans(k=k, seed=self.seed, initMode="k-means||", maxIter=self.max_iter, tol=1e-6).fit(points)
-                predicted = model.transform(points)
-                labels = predicted.select("row", "prediction").toPandas().sort_values("row")["prediction"].to_numpy()
-                if len(np.unique(labels)) < 2:
-                    raise DataError(f"Spark's k-means put every customer in one segment at k={k}")
-                yield k, SimpleNamespace(labels_=labels.astype(np.int64), inertia_=float(model.summary.trainingCost),
-                                         cluster_centers_=np.asarray(model.clusterCenters()),
-                                         spark_silhouette=float(evaluator.evaluate(predicted)))
-        finally:
-            points.unpersist()
-
-    def _evaluate(self, X, k, model=None):
-        model, row, samples = super()._evaluate(X, k, model)
-        row[SPARK_SILHOUETTE] = model.spark_silhouette
-        return model, row, samples

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import ibis
 
 from .._config._columns import ColumnMapping
+from .._config._options import CleaningRules
 from .._errors import DataError
 
 RULES = (
@@ -27,17 +26,6 @@ RULE_TEXT = {
     "missing_date": "no date",
     "duplicate_line": "exact duplicate of another line",
 }
-
-
-@dataclass(frozen=True)
-class CleaningRules:
-    """Which rules apply. Each line is counted under the first rule (in `RULES` order) that drops it."""
-
-    drop_duplicates: bool = True
-    drop_negative_price: bool = True
-
-    def to_dict(self) -> dict:
-        return {"drop_duplicates": self.drop_duplicates, "drop_negative_price": self.drop_negative_price}
 
 
 def _money(lines: ibis.Table) -> ibis.Value:

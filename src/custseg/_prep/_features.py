@@ -16,7 +16,6 @@ import pandas as pd
 
 from .._errors import UsageError
 
-DEFAULT_FEATURES = ("TotalSales", "OrderCount", "AvgOrderValue")
 REVENUE_FEATURE = "TotalSales"
 TOP_PRODUCT = "TopProduct"
 
@@ -37,7 +36,8 @@ class Feature:
     depends: tuple[str, ...] = ()
 
 
-def _revenue(lines: ibis.Table) -> ibis.Value:
+def line_revenue(lines: ibis.Table) -> ibis.Value:
+    """A line's revenue: its amount, or quantity x price."""
     if "amount" in lines.columns:
         return lines.amount
     return lines.quantity * lines.price
@@ -50,7 +50,7 @@ def _days_since(as_of: ibis.Value, when: ibis.Value) -> ibis.Value:
 FEATURES: dict[str, Feature] = {
     f.name: f
     for f in (
-        Feature("TotalSales", ("price|amount",), "money", aggregate=lambda t, _: _revenue(t).sum()),
+        Feature("TotalSales", ("price|amount",), "money", aggregate=lambda t, _: line_revenue(t).sum()),
         Feature(
             "OrderCount",
             (),
@@ -121,7 +121,7 @@ def product_revenue(lines: ibis.Table) -> ibis.Table:
     All that the top products need, in 2-3x fewer rows than the lines: computed once, it
     serves both each customer's top product and each segment's top products.
     """
-    aggregates = {"amount": _revenue(lines).sum()}
+    aggregates = {"amount": line_revenue(lines).sum()}
     if "product_label" in lines.columns:
         aggregates["product_label"] = lines.product_label.max()
     return lines.group_by(["customer", "product"]).aggregate(**aggregates)
@@ -132,7 +132,7 @@ def top_product_expression(lines: ibis.Table, per_product: ibis.Table | None = N
     if per_product is not None:  # from product_revenue
         per_product = per_product.select("customer", "product", revenue=per_product.amount)
     else:
-        per_product = lines.group_by(["customer", "product"]).aggregate(revenue=_revenue(lines).sum())
+        per_product = lines.group_by(["customer", "product"]).aggregate(revenue=line_revenue(lines).sum())
     # max then min instead of a row_number window: two hash aggregations, no sort of every
     # (customer, product) pair (34 s -> ~8 s at 30M lines on DuckDB); same answer on Spark.
     best = per_product.group_by("customer").aggregate(_best=per_product.revenue.max())

@@ -23,11 +23,6 @@ SPACES = r"[ \x{00a0}\x{202f}']"
 EXAMPLES = 3
 
 
-@ibis.udf.scalar.builtin
-def try_strptime(text: str, formats: list[str]) -> dtm.datetime:  # noqa: ARG001
-    """DuckDB's try_strptime: NULL where no format matches."""
-
-
 def _blank_to_null(column: ibis.Value) -> ibis.Value:
     stripped = column.strip()
     return ibis.ifelse(stripped == "", ibis.null(dt.string), stripped)

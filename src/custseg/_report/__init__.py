@@ -19,12 +19,14 @@ from .. import _schema as S
 from .._atomic import write_text_atomic
 from .._errors import UsageError
 from .._i18n import check_lang
+from .._result import SegmentationResult
 from ._data import MAP_METHODS, UNIT_CHOICES, report_data
-from ._figures import report_figures, segment_colors
+from ._figures import dendrogram_figure, report_figures, sankey_figure, segment_colors
 from ._png import write_pngs
 from ._texts import texts
 
-__all__ = ["render_report", "report_data", "report_figures", "segment_colors", "write_report", "PNG_DIR"]
+__all__ = ["PNG_DIR", "dendrogram_figure", "render_report", "report_data", "report_figures", "sankey_figure",
+           "segment_colors", "write_report"]
 
 PNG_DIR = "png"
 
@@ -98,7 +100,7 @@ def render_report(result, path, lang: str = "en", max_points: int = 20_000, map_
 
 
 def write_report(run_dir, lang: str | None = None, png: bool = False, max_points: int = 20_000, map_method: str = "pca",
-                 output=None) -> Path:
+                 output=None, scatter_features: list[str] | None = None, units: str = "z") -> Path:
     """Re-render the report of a finished run directory (what `custseg report` calls).
 
     Writes `output` (default RUN_DIR/report.html) and, with `png`, RUN_DIR/png/*.png.
@@ -106,10 +108,8 @@ def write_report(run_dir, lang: str | None = None, png: bool = False, max_points
     >>> write_report("out/", lang="fr", png=True)  # doctest: +SKIP
     PosixPath('out/report.html')
     """
-    from .._result import SegmentationResult
-
     result = SegmentationResult.load(run_dir)
     target = Path(output) if output else Path(run_dir) / S.REPORT_HTML
-    render_report(result, target, lang=lang or result.run.get("lang", "en"), max_points=max_points,
-                  map_method=map_method, png_dir=Path(run_dir) / PNG_DIR if png else None)
-    return target
+    return render_report(result, target, lang=lang or result.run.get("lang", "en"), max_points=max_points,
+                         map_method=map_method, png_dir=Path(run_dir) / PNG_DIR if png else None,
+                         scatter_features=scatter_features, units=units)

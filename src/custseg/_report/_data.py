@@ -17,6 +17,7 @@ from .. import _schema as S
 from .._atomic import restore_frame
 from .._prep._features import FEATURES, REVENUE_FEATURE
 from .._i18n import format_number, format_percent
+from ._figures import segment_colors
 from ._texts import RULES_FR, STAGES_FR, texts
 
 MAP_METHODS = ("pca", "tsne")
@@ -257,8 +258,6 @@ def report_data(result, lang: str = "en", max_points: int = 20_000, map_method: 
     >>> data = report_data(SegmentationResult.load("out/"), lang="fr")  # doctest: +SKIP
     >>> [s["name"] for s in data["segments"]]                           # doctest: +SKIP
     """
-    from ._figures import segment_colors
-
     t = texts(lang)
     seed = int(result.run.get("seed") or 0)
     profiles = restore_frame(result.profiles).sort_values(S.SEGMENT_ID).reset_index(drop=True)

@@ -290,3 +290,15 @@ def report_figures(data: dict) -> dict[str, go.Figure | list[go.Figure] | None]:
         "shares": share_bars_figure(data),
         "dendrogram": dendrogram_figure(data["dendrogram"], data["lang"]) if data.get("dendrogram") else None,
     }
+
+
+def sankey_figure(migration, title: str):
+    """Plotly Sankey of the customer counts (left: earlier segments, right: later)."""
+    sources, targets = list(migration.counts.index), list(migration.counts.columns)
+    labels = [html.escape(f"{s} (before)") for s in sources] + [html.escape(f"{t} (after)") for t in targets]
+    links = [(i, len(sources) + j, int(v)) for i, s in enumerate(sources) for j, t in enumerate(targets)
+             if (v := migration.counts.loc[s, t]) > 0]
+    return go.Figure(go.Sankey(node={"label": labels, "pad": 12},
+                               link={"source": [l[0] for l in links], "target": [l[1] for l in links],
+                                     "value": [l[2] for l in links]}),
+                     layout={"title": {"text": title}})

@@ -1,18 +1,29 @@
 """Salesforce round trip: pull sales lines with Bulk API 2.0, push segments to Account records.
 
-The library never prints or asks anything; `custseg._cli_salesforce` is the command line.
+The library never prints or asks anything; `custseg._cli._salesforce` is the command line. Names load on
+first use (simple-salesforce, pandas and pyarrow are not needed by `custseg --help`).
 
 >>> from custseg._salesforce import PullOptions, connect, pull_records, settings_from_env
 >>> client = connect(settings_from_env())                                              # doctest: +SKIP
 >>> pull_records(client, "sales_2020.parquet", PullOptions().with_window(year=2020))  # doctest: +SKIP
 """
 
-from ._client import SalesforceClient, connect
-from ._fields import write_field_metadata
-from ._pull import PullOptions, PullReport, pull_records
-from ._push import PushReport, push_segments
-from ._settings import SalesforceSettings, settings_from_env
-from ._targets import PushFields, push_settings
+from .._lazy import lazy_names
+
+_LAZY = {
+    "SalesforceClient": "._client",
+    "connect": "._client",
+    "write_field_metadata": "._fields",
+    "PullOptions": "._pull",
+    "PullReport": "._pull",
+    "pull_records": "._pull",
+    "PushReport": "._push",
+    "push_segments": "._push",
+    "SalesforceSettings": "._settings",
+    "settings_from_env": "._settings",
+    "PushFields": "._targets",
+    "push_settings": "._targets",
+}
 
 __all__ = [
     "PullOptions",
@@ -28,3 +39,5 @@ __all__ = [
     "settings_from_env",
     "write_field_metadata",
 ]
+
+__getattr__, __dir__ = lazy_names(__name__, _LAZY)

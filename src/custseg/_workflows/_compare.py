@@ -20,19 +20,18 @@ from dataclasses import dataclass, field
 import ibis
 import numpy as np
 import pandas as pd
-from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, davies_bouldin_score
+from sklearn.metrics import adjusted_rand_score
 
-from .._cluster._algorithms import WARD_MAX, fit_path, fitting_threads, make_model
-from .._cluster._segmenter import Segmenter, check_enough_customers
-from .._config._run import RunConfig
+from .._cluster import Scaler, Segmenter
+from .._cluster._algorithms import WARD_MAX, dendrogram_data, fit_path, fitting_threads, make_model
+from .._cluster._choice import choose_k
+from .._cluster._metrics import evaluate
+from .._cluster._stability import bootstrap_ari, gap_statistic, stability_table
+from .._config import RunConfig, config_from_options
 from .._errors import UsageError
-from .._prep._features import default_as_of
-from ._segment import _line_features, _table_features, _Timer
-from .._engines._read import open_source
-from ._rfm import expand_feature_sets, load_rfm_rules, rfm_scores, rfm_segments, rfm_table
-from .._cluster._scale import Scaler
-from .._cluster._silhouette import silhouette
-from .._cluster._stability import bootstrap_ari, gap_statistic, rfm_bootstrap_ari, stability_table
+from .._prep._prepare import prepare
+from .._prep._rfm_summary import rfm_summary
+from ._rfm import load_rfm_rules, rfm_bootstrap_ari, rfm_scores, rfm_segments
 
 METHODS = ("kmeans", "ward", "gmm", "minibatch", "rfm")
 DEFAULT_METHODS = ("kmeans", "ward", "gmm", "rfm")
@@ -40,50 +39,9 @@ STABLE_ARI = 0.8
 CATEGORICAL_CHOICES = ("ignore", "onehot", "kprototypes")
 
 
-def _config(config: RunConfig | None, options: dict) -> RunConfig:
-    from .._config._columns import preset
-
-    if config is not None:
-        return config
-    if "preset" in options:
-        options["mapping"] = preset(options.pop("preset"))
-    for key in ("features", "columns"):
-        if isinstance(options.get(key), list | tuple):
-            options[key] = tuple(options[key])
-    if "features" in options:
-        options["features"] = expand_feature_sets(options["features"])
-    return RunConfig(**options)
-
-
-def _open(data, config: RunConfig):
-    con = ibis.duckdb.connect()
-    con.raw_sql("SET enable_progress_bar = false")
-    mapping = config.mapping
-    return open_source(data, con, config.read, list(mapping.roles().values()) if mapping and not config.customers else None)
-
-
-def prepare_lines(data, config: RunConfig | None = None, **options) -> tuple[ibis.Table, dtm.date, dict]:
-    """Clean, typed sales lines (ibis), the as-of date and the cleaning summary, as `segment` makes them."""
-    from .._prep._clean import clean_lines
-    from .._prep._parse import typed_lines
-
-    config = _config(config, options)
-    if config.customers:
-        raise UsageError("RFM needs sales lines with dates, not a per-customer table (--customers)")
-    source = _open(data, config)
-    lines, notes = typed_lines(source.table, config.mapping, source.name, config.read.decimal)
-    kept, cleaning = clean_lines(lines, config.mapping, source.name, config.cleaning)
-    if "date" not in kept.columns:
-        raise UsageError("RFM needs the date column role; map it with --date or a preset")
-    as_of = config.as_of or default_as_of(kept)
-    cleaning |= notes
-    cleaning["as_of"] = as_of.isoformat()
-    return kept, as_of, cleaning
-
-
 @dataclass
-class Prepared:
-    """Customers and features exactly as the pipeline builds them, before clustering."""
+class ScaledCustomers:
+    """Customers and features exactly as `segment` builds them, scaled, before clustering."""
 
     config: RunConfig
     source_name: str
@@ -95,58 +53,33 @@ class Prepared:
     categorical: pd.DataFrame | None = None
 
 
-def prepare(data, config: RunConfig | None = None, categorical: str = "ignore", categorical_weight: float = 1.0,
-            **options) -> Prepared:
-    """Read, clean, compute and scale the features as `segment` does.
+def scaled_customers(data, config: RunConfig, categorical: str = "ignore",
+                     categorical_weight: float = 1.0) -> ScaledCustomers:
+    """Prepare and scale the features as `segment` does.
 
     Per-customer tables: `categorical` is `ignore`, `onehot` (indicator columns, each
     multiplied by `categorical_weight` after the numeric columns are scaled) or
     `kprototypes` (the same weighted indicators in `Z`, so every method and metric sees
     the categories, plus the raw categories in `categorical` for K-prototypes).
     """
-    config = _config(config, options)
     if categorical not in CATEGORICAL_CHOICES:
         raise UsageError(f"categorical must be one of {', '.join(CATEGORICAL_CHOICES)}; got {categorical!r}")
     if not (isinstance(categorical_weight, int | float) and categorical_weight > 0):
         raise UsageError(f"categorical weight must be a positive number; got {categorical_weight!r}")
-    timer = _Timer()
-    source = _open(data, config)
-    if config.customers:
-        lines, customers, names, cleaning = _table_features(source, config, timer)
-    else:
-        lines, customers, names, cleaning = _line_features(source, config, timer)
-    check_enough_customers(len(customers))
-    Z = Scaler(config.scaling).fit_transform(customers[names].to_numpy(dtype=float))
-    categories = None
-    if config.customers and categorical != "ignore":
-        categories = categorical_columns(source.table, config.id_column, customers, cleaning)
-        if categories is not None:
-            onehot = weighted_onehot(categories, categorical_weight)
-            Z = np.column_stack([Z, onehot.to_numpy()])
-            names = [*names, *onehot.columns]
-            cleaning["categorical"] = {"mode": categorical, "weight": categorical_weight, "columns": list(categories.columns),
-                                       "one_hot_columns": list(onehot.columns)}
-            if categorical == "kprototypes":
-                cleaning["categorical"]["kprototypes_gamma"] = kprototypes_gamma(categorical_weight)
-    return Prepared(config, source.name, lines, customers, names, cleaning, Z,
-                    categories if categorical == "kprototypes" else None)
-
-
-def categorical_columns(table: ibis.Table, id_column: str | None, customers: pd.DataFrame, cleaning: dict) -> pd.DataFrame | None:
-    """The text columns the per-customer reader set aside (at most 20 categories each), in customer order."""
-    from .._prep._customers import MAX_CATEGORIES
-
-    ignored = cleaning.get("preparation", {}).get("ignored_text", [])
-    if not ignored:
-        return None
-    frame = table.select(*ignored).to_pandas()
-    keep = [c for c in ignored if frame[c].nunique() <= MAX_CATEGORIES]
-    if not keep:
-        return None
-    categories = frame[keep].astype("string").fillna("(missing)")
-    if len(categories) != len(customers):
-        raise UsageError(f"categorical columns have {len(categories)} rows for {len(customers)} customers")
-    return categories.reset_index(drop=True)
+    prepared = prepare(data, config)
+    names, cleaning = list(prepared.names), prepared.cleaning
+    Z = Scaler(config.scaling).fit_transform(prepared.X)
+    categories = prepared.categories() if categorical != "ignore" else None
+    if categories is not None:
+        onehot = weighted_onehot(categories, categorical_weight)
+        Z = np.column_stack([Z, onehot.to_numpy()])
+        names = [*names, *onehot.columns]
+        cleaning["categorical"] = {"mode": categorical, "weight": categorical_weight, "columns": list(categories.columns),
+                                   "one_hot_columns": list(onehot.columns)}
+        if categorical == "kprototypes":
+            cleaning["categorical"]["kprototypes_gamma"] = kprototypes_gamma(categorical_weight)
+    return ScaledCustomers(config, prepared.source.name, prepared.lines, prepared.customers, names, cleaning, Z,
+                           categories if categorical == "kprototypes" else None)
 
 
 def kprototypes_gamma(weight: float) -> float:
@@ -196,39 +129,16 @@ def _sizes_text(labels: np.ndarray) -> str:
 
 
 def _scores(Z: np.ndarray, labels: np.ndarray, config: RunConfig) -> dict:
-    counts = np.bincount(labels)
-    counts = counts[counts > 0]
-    row = {"k": int(len(counts)), "min_share": float(counts.min() / counts.sum()), "sizes": _sizes_text(labels)}
-    if len(counts) < 2:
-        return row | {"silhouette": np.nan, "calinski_harabasz": np.nan, "davies_bouldin": np.nan}
-    sil = silhouette(Z, labels, exact_max=config.silhouette_exact_max, sample_size=config.silhouette_sample_size,
-                     seed=config.seed)
-    return row | {"silhouette": sil.value, "calinski_harabasz": float(calinski_harabasz_score(Z, labels)),
-                  "davies_bouldin": float(davies_bouldin_score(Z, labels))}
+    row, _ = evaluate(Z, labels, exact_max=config.silhouette_exact_max, sample_size=config.silhouette_sample_size,
+                      seed=config.seed)
+    return row | {"sizes": _sizes_text(labels)}
 
 
 def _preferred_by_silhouette(Z, path: dict, config: RunConfig) -> int:
-    """K-means' rule on another algorithm's path: highest silhouette among k with min share >= min_share."""
-    best, best_key = None, None
-    for k, model in path.items():
-        shares = np.bincount(model.labels_, minlength=k) / len(Z)
-        sil = silhouette(Z, model.labels_, exact_max=config.silhouette_exact_max,
-                         sample_size=config.silhouette_sample_size, seed=config.seed).value
-        key = (shares.min() >= config.min_share, sil)
-        if best_key is None or key > best_key:
-            best, best_key = k, key
-    return int(best)
-
-
-def dendrogram_data(tree: np.ndarray, k: int, leaves: int = 30) -> dict:
-    """Coordinates of Ward's dendrogram truncated to its last `leaves` merges, and the height cutting it into k."""
-    from scipy.cluster.hierarchy import dendrogram
-
-    picture = dendrogram(tree, truncate_mode="lastp", p=leaves, no_plot=True, count_sort="descending")
-    heights = np.sort(tree[:, 2])
-    cut = float((heights[-k] + heights[-k + 1]) / 2) if k >= 2 and len(heights) >= k else float(heights[-1])
-    return {"icoord": picture["icoord"], "dcoord": picture["dcoord"], "leaves": picture["ivl"], "cut_height": cut,
-            "k": k, "n_sampled": int(len(tree) + 1)}
+    """K-means' rule (`choose_k`) on another algorithm's path of fits."""
+    table = pd.DataFrame([_scores(Z, model.labels_, config) | {"k": k} for k, model in path.items()])
+    table["eligible"] = table["min_share"] >= config.min_share
+    return choose_k(table, config.min_share)[0]
 
 
 def _recommend(table: pd.DataFrame, config: RunConfig) -> dict:
@@ -280,12 +190,12 @@ def compare_methods(data, config: RunConfig | None = None, methods=DEFAULT_METHO
     unknown = [m for m in methods if m not in METHODS]
     if unknown or not methods:
         raise UsageError(f"methods must be among {', '.join(METHODS)}; got {', '.join(unknown) or 'none'}")
-    prep = prepare(data, config, categorical=categorical, categorical_weight=categorical_weight, **options)
+    prep = scaled_customers(data, config_from_options(config, options), categorical, categorical_weight)
     with fitting_threads(len(prep.Z)):
         return _compare(prep, methods, k, n_boot, sample_frac, n_refs, categorical_weight, ward_max, progress)
 
 
-def _compare(prep: Prepared, methods: list[str], k, n_boot, sample_frac, n_refs, categorical_weight, ward_max,
+def _compare(prep: ScaledCustomers, methods: list[str], k, n_boot, sample_frac, n_refs, categorical_weight, ward_max,
              progress) -> MethodComparison:
     config, Z = prep.config, prep.Z
     say = progress or (lambda message: None)
@@ -298,7 +208,7 @@ def _compare(prep: Prepared, methods: list[str], k, n_boot, sample_frac, n_refs,
 
     say("k-means over the k range")
     start = time.perf_counter()
-    segmenter = Segmenter(k_range=config.k_range, n_init=config.n_init, seed=config.seed,
+    segmenter = Segmenter(k_range=config.k_range, n_init=config.n_init, random_state=config.seed,
                           min_share=config.min_share, silhouette_exact_max=config.silhouette_exact_max,
                           silhouette_sample_size=config.silhouette_sample_size).fit(Z)
     range_seconds = time.perf_counter() - start
@@ -373,11 +283,10 @@ def _preferred(method: str, X, Z, ks, config: RunConfig, opts: dict, segmenter: 
     return {"preferred_k": np.nan, "preferred_by": ""}
 
 
-def _rfm_row(prep: Prepared, Z, config: RunConfig, n_boot: int, sample_frac: float, labels: dict) -> dict:
+def _rfm_row(prep: ScaledCustomers, Z, config: RunConfig, n_boot: int, sample_frac: float, labels: dict) -> dict:
     rules = load_rfm_rules()
-    as_of = dtm.date.fromisoformat(prep.cleaning["as_of"]) if prep.cleaning.get("as_of") else default_as_of(prep.lines)
     start = time.perf_counter()
-    values = rfm_table(prep.lines, as_of)
+    values = rfm_summary(prep.lines, dtm.date.fromisoformat(prep.cleaning["as_of"]))
     segmented = rfm_segments(rfm_scores(values), rules)
     seconds = time.perf_counter() - start
     by_customer = dict(zip(segmented["customer"], segmented["rfm_segment_id"]))

@@ -10,15 +10,15 @@ import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
 from .. import _schema as S
-from .._config._columns import ColumnMapping
-from .._config._run import RunConfig
+from .._cluster import Scaler
+from .._cluster._metrics import evaluate, inertia, nearest_centre
+from .._config import RunConfig, config_of_model
+from .._config._options import ReadOptions
 from .._errors import DataError
-from ._model import load_model
-from ._segment import Prepared, build_result, fit_model, prepare
-from .._engines._read import ReadOptions
+from .._prep._prepare import Prepared, prepare
 from .._result import SegmentationResult
-from .._cluster._scale import Scaler
-from .._cluster._silhouette import silhouette
+from ._model import load_model
+from ._segment import build_result, fit_model, k_record
 
 OUT_OF_RANGE = "out_of_range"
 MATCH_THRESHOLD = 1.0  # z units: farther apart than this, two segments are not the same segment
@@ -29,22 +29,6 @@ def _model_of(model: str | Path | dict) -> dict:
         return model
     path = Path(model)
     return load_model(path / S.MODEL_JSON if path.is_dir() else path)
-
-
-def config_of_model(model: dict, **changes) -> RunConfig:
-    """The RunConfig the model was trained with (feature names, scaling, mapping...), with changes."""
-    saved = dict(model["config"])
-    saved["mapping"] = ColumnMapping.from_dict(saved["mapping"]) if saved.get("mapping") else None
-    saved["read"] = ReadOptions(**saved["read"])
-    from .._prep._clean import CleaningRules
-
-    saved["cleaning"] = CleaningRules(**saved["cleaning"])
-    for key in ("features", "columns", "k_range"):
-        if saved.get(key) is not None:
-            saved[key] = tuple(saved[key])
-    saved["as_of"] = None  # recency is measured from the new data's own end
-    saved.update({key: value for key, value in changes.items() if value is not None})
-    return RunConfig(**saved)
 
 
 def _prepare_for_model(data, model: dict, config: RunConfig) -> Prepared:
@@ -64,23 +48,15 @@ def _assign(model: dict, prepared: Prepared) -> tuple[Scaler, np.ndarray, np.nda
     scaler = Scaler.from_dict(model["scaler"])
     Z = scaler.transform(prepared.X, prepared.ids)
     centers = np.asarray(model["centroids"], dtype=float)
-    labels = ((Z[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2).argmin(axis=1)
-    return scaler, Z, centers, labels
+    return scaler, Z, centers, nearest_centre(Z, centers)
 
 
 def _fit_table(Z: np.ndarray, labels: np.ndarray, centers: np.ndarray, config: RunConfig) -> tuple[pd.DataFrame, np.ndarray]:
-    """One-row k table for a fixed model applied to data: its silhouette and spread."""
-    k_present = len(np.unique(labels))
-    sil = silhouette(Z, labels, exact_max=config.silhouette_exact_max, sample_size=config.silhouette_sample_size,
-                     seed=config.seed) if 2 <= k_present < len(Z) else None
-    shares = np.bincount(labels, minlength=len(centers)) / len(labels)
-    table = pd.DataFrame([{
-        "k": len(centers), "inertia": float(((Z - centers[labels]) ** 2).sum()),
-        "silhouette": sil.value if sil else np.nan, "silhouette_se": sil.stderr if sil else np.nan,
-        "silhouette_method": sil.method if sil else "", "calinski_harabasz": np.nan, "davies_bouldin": np.nan,
-        "min_share": float(shares.min()), "eligible": True, "knee": False, "chosen": True,
-    }])
-    return table, (sil.samples if sil else np.full(len(Z), np.nan))
+    """One-row k table for a fixed model applied to data: its indices and spread."""
+    row, samples = evaluate(Z, labels, len(centers), exact_max=config.silhouette_exact_max,
+                            sample_size=config.silhouette_sample_size, seed=config.seed)
+    row |= {"inertia": inertia(Z, labels, centers), "eligible": True, "knee": False, "chosen": True}
+    return pd.DataFrame([row]), samples
 
 
 def score(data, model: str | Path | dict, lang: str | None = None, read: ReadOptions | None = None) -> SegmentationResult:
@@ -162,8 +138,6 @@ def refresh(data, previous: str | Path, progress: Callable | None = None, thresh
             "new_model_share": float(new_shares[n]) if n is not None else None,
         })
     old_fit, _ = _fit_table(Z_old, old_labels, old_centers_own, config)
-    k_info = {"chosen": segmenter.k_, "reason_en": segmenter.reason_["en"], "reason_fr": segmenter.reason_["fr"],
-              "rule": f"highest silhouette with min segment share >= {config.min_share}", "knee": segmenter.knee_}
     drift = {
         "previous_model": old["training"], "threshold": threshold, "matching": matching,
         "old_model_silhouette_on_new_data": float(old_fit["silhouette"].iloc[0]),
@@ -172,7 +146,7 @@ def refresh(data, previous: str | Path, progress: Callable | None = None, thresh
         "retired": sum(m["status"] == "retired" for m in matching),
     }
     result = build_result(prepared, config, scaler, Z, segmenter.labels_, segmenter.cluster_centers_, new_ids, texts,
-                          segmenter.k_selection_, segmenter.silhouette_samples_, k_info, mode="refresh",
+                          segmenter.k_selection_, segmenter.silhouette_samples_, k_record(segmenter), mode="refresh",
                           extra_run={"refresh": drift})
     order = np.argsort(new_ids)
     result.profiles = result.profiles.iloc[order].reset_index(drop=True)

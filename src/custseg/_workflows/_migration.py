@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 
 from .. import _schema as S
-from .._atomic import staged_directory
 from .._prep._features import REVENUE_FEATURE
-from .._outputs import dump_json, write_csv
 from .._result import SegmentationResult
 
 NEW = "new customer"
@@ -72,30 +68,3 @@ def migration(earlier: SegmentationResult, later: SegmentationResult, lang: str 
 
 def _id_of(label: str) -> int:
     return int(label.split(" · ", 1)[0])
-
-
-def sankey_figure(migration: Migration, title: str):
-    """Plotly Sankey of the customer counts (left: earlier segments, right: later)."""
-    import plotly.graph_objects as go
-
-    sources, targets = list(migration.counts.index), list(migration.counts.columns)
-    labels = [html.escape(f"{s} (before)") for s in sources] + [html.escape(f"{t} (after)") for t in targets]
-    links = [(i, len(sources) + j, int(v)) for i, s in enumerate(sources) for j, t in enumerate(targets)
-             if (v := migration.counts.loc[s, t]) > 0]
-    return go.Figure(go.Sankey(node={"label": labels, "pad": 12},
-                               link={"source": [l[0] for l in links], "target": [l[1] for l in links],
-                                     "value": [l[2] for l in links]}),
-                     layout={"title": {"text": title}})
-
-
-def write_migration(migration: Migration, out_dir: str | Path, overwrite: bool = False) -> Path:
-    """CSV matrices, the movers, a JSON summary and an offline HTML Sankey, written atomically."""
-    with staged_directory(out_dir, overwrite) as staging:
-        write_csv(migration.counts.rename_axis("from \\ to").reset_index(), staging / "migration_counts.csv")
-        if migration.revenue is not None:
-            write_csv(migration.revenue.rename_axis("from \\ to").reset_index(), staging / "migration_revenue.csv")
-        write_csv(migration.movers, staging / "movers.csv")
-        (staging / "migration.json").write_text(dump_json(migration.summary), encoding="utf-8")
-        figure = sankey_figure(migration, "Customer migration between segments")
-        figure.write_html(staging / "migration.html", include_plotlyjs=True, full_html=True)
-    return Path(out_dir)

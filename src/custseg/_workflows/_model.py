@@ -7,7 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .._errors import DataError
+from .._cluster import Scaler
+from .._config import config_of_model
+from .._errors import CustsegError, DataError
 
 FORMAT_VERSION = 1
 
@@ -64,10 +66,6 @@ REQUIRED_PARTS = {"features": list, "scaler": dict, "segments": list, "config": 
 
 def _check_parts(path: Path, model: dict) -> None:
     """Every part `score` and `refresh` read is present and usable: one clear line instead of a KeyError later."""
-    from ._cycle import config_of_model
-    from .._errors import CustsegError
-    from .._cluster._scale import Scaler
-
     wrong = [key for key, kind in REQUIRED_PARTS.items() if not isinstance(model.get(key), kind)]
     if wrong:
         raise DataError(f"{path}: model part(s) {', '.join(wrong)} missing or of the wrong type (edited by hand?)")

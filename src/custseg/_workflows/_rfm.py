@@ -1,11 +1,5 @@
-"""RFM scoring: recency, frequency and monetary scores, and named segments from a rules table.
-
-Per customer (from clean sales lines, one ibis expression): `RecencyDays` (days from the
-last purchase to `as_of`), `OrderCount` (distinct orders: the frequency), `TotalSales`
-(the monetary value), plus the lifetimes / PyMC-Marketing summary on purchase days:
-`frequency` (repeat purchase days), `recency` (days from first to last purchase day),
-`T` (days from first purchase day to `as_of`) and `monetary_value` (mean revenue of the
-repeat purchase days). docs/methods.md compares the two sets of definitions.
+"""RFM scoring: recency, frequency and monetary scores of the RFM summary (`_prep._rfm_summary`), and named
+segments from a rules table.
 
 Scores go 1..bins (5 = best): quantiles of the customers' ranks, ties sharing a score,
 or business cut points. Segments come from `data/rfm_segments.toml`, a grid on R and
@@ -20,77 +14,25 @@ FM = (F + M) / 2 rounded half up, checked at load to cover every cell exactly on
 
 from __future__ import annotations
 
-import datetime as dtm
 import math
-import tomllib
-from importlib import resources
 from pathlib import Path
 
-import ibis
-import ibis.expr.datatypes as dt
 import numpy as np
 import pandas as pd
+from sklearn.metrics import adjusted_rand_score
 
 from .. import _schema as S
+from .._cluster._stability import DEFAULT_N_BOOT, DEFAULT_SAMPLE_FRAC, check_subsampling, subsamples
+from .._config import config_from_options, read_toml
+from .._config._options import RFM_FEATURES
 from .._errors import DataError, UsageError
-from .._prep._features import feature_expression
+from .._prep._prepare import prepare
+from .._prep._rfm_summary import rfm_summary
+from .._result import RFMResult
 
-RFM_FEATURES = ("RecencyDays", "OrderCount", "TotalSales")
-"""The RFM feature set for K-means: recency, frequency, monetary (`features = ["rfm"]`)."""
 SCORE_SOURCES = {"R": "RecencyDays", "F": "OrderCount", "M": "TotalSales"}
 LIFETIMES_COLUMNS = ("frequency", "recency", "T", "monetary_value")
 DEFAULT_BINS = 5
-
-
-def expand_feature_sets(names) -> tuple[str, ...]:
-    """Replace the name `rfm` in a feature list by the RFM features.
-
-    >>> expand_feature_sets(["rfm", "AvgOrderValue"])
-    ('RecencyDays', 'OrderCount', 'TotalSales', 'AvgOrderValue')
-    """
-    out: list[str] = []
-    for name in names:
-        out.extend(RFM_FEATURES if name.lower() == "rfm" else (name,))
-    return tuple(dict.fromkeys(out))
-
-
-def _revenue(lines: ibis.Table) -> ibis.Value:
-    return lines.amount if "amount" in lines.columns else lines.quantity * lines.price
-
-
-def rfm_expression(lines: ibis.Table, as_of: dtm.date) -> ibis.Table:
-    """Lazy per-customer RFM table (custseg's and lifetimes' definitions), see the module docstring."""
-    missing = [role for role in ("customer", "date") if role not in lines.columns]
-    if missing or not ({"amount"} <= set(lines.columns) or {"quantity", "price"} <= set(lines.columns)):
-        raise UsageError("RFM needs the customer, date and price (or amount) column roles; "
-                         f"the lines have {', '.join(lines.columns)}")
-    ours = feature_expression(lines, list(RFM_FEATURES), as_of)
-    end = ibis.literal(as_of, type=dt.date)
-    days = lines.mutate(_day=lines.date.cast(dt.date), _revenue=_revenue(lines))
-    daily = days.group_by(["customer", "_day"]).aggregate(_day_revenue=days._revenue.sum())
-    daily = daily.mutate(_first=daily._day.min().over(group_by="customer"))
-    summary = daily.group_by("customer").aggregate(
-        frequency=(daily._day.nunique() - 1).cast(dt.float64),
-        recency=daily._day.max().delta(daily._day.min(), unit="day").cast(dt.float64),
-        T=end.delta(daily._day.min(), unit="day").cast(dt.float64),
-        _repeat_revenue=daily._day_revenue.sum(where=daily._day != daily._first),
-    )
-    summary = summary.mutate(
-        monetary_value=ibis.ifelse(summary.frequency > 0, summary._repeat_revenue / summary.frequency, 0.0)
-    ).drop("_repeat_revenue")
-    return ours.inner_join(summary, "customer")
-
-
-def rfm_table(lines: ibis.Table, as_of: dtm.date) -> pd.DataFrame:
-    """Per-customer RFM values, sorted by customer id.
-
-    Columns: customer, RecencyDays, OrderCount, TotalSales, frequency, recency, T,
-    monetary_value (the last four as lifetimes' `summary_data_from_transaction_data`
-    with `freq="D"` and `observation_period_end=as_of`).
-    """
-    frame = rfm_expression(lines, as_of).to_pandas()
-    frame["customer"] = frame["customer"].astype(str)
-    return frame.sort_values("customer", kind="stable").reset_index(drop=True)
 
 
 def _rank_scores(values: np.ndarray, bins: int, higher_is_better: bool) -> np.ndarray:
@@ -154,14 +96,7 @@ def rfm_scores(table: pd.DataFrame, bins: int = DEFAULT_BINS, cuts: dict[str, li
 def load_rfm_rules(path: str | Path | None = None) -> dict:
     """The RFM segment grid (bundled or a user's TOML), checked to cover every (R, FM) cell exactly once."""
     where = path or "data/rfm_segments.toml"
-    try:
-        text = (Path(path).read_text(encoding="utf-8") if path
-                else resources.files("custseg").joinpath("data/rfm_segments.toml").read_text(encoding="utf-8"))
-        rules = tomllib.loads(text)
-    except FileNotFoundError:
-        raise UsageError(f"RFM rules file {path} not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"RFM rules file {path} is not valid TOML: {exc}") from None
+    rules = read_toml(path, "RFM rules file", "data/rfm_segments.toml")
     scale = rules.get("scale", DEFAULT_BINS)
     segments = rules.get("segment", [])
     if not isinstance(scale, int) or not 2 <= scale <= 10 or not segments:
@@ -210,7 +145,7 @@ def rfm_segments(scores: pd.DataFrame, rules: dict | None = None) -> pd.DataFram
     return out
 
 
-def rfm_summary(segmented: pd.DataFrame, rules: dict | None = None) -> pd.DataFrame:
+def rfm_segment_table(segmented: pd.DataFrame, rules: dict | None = None) -> pd.DataFrame:
     """One row per segment of the rules table (empty ones included, size 0): size, shares, means, texts."""
     rules = rules or load_rfm_rules()
     total_customers = len(segmented)
@@ -233,22 +168,41 @@ def rfm_summary(segmented: pd.DataFrame, rules: dict | None = None) -> pd.DataFr
 
 
 def rfm(data, config=None, bins: int = DEFAULT_BINS, cuts: dict[str, list[float]] | None = None,
-        rules_file: str | Path | None = None, **options) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """RFM segments of the customers of a sales-lines file, DataFrame or ibis table.
+        rules_file: str | Path | None = None, **options) -> RFMResult:
+    """RFM segments of the customers of a sales-lines file, DataFrame or ibis table (prepared as `segment` does).
 
-    Returns (customers, summary, cleaning): one row per customer with values, scores and
-    segment; one row per segment; the cleaning counts. Options are `RunConfig` fields.
+    Options are `RunConfig` fields (`preset=` names a column mapping).
 
-    >>> customers, summary, cleaning = rfm("online_retail.csv", preset="online-retail")  # doctest: +SKIP
-    >>> summary[["name_en", "size"]]                                                     # doctest: +SKIP
+    >>> result = rfm("online_retail.csv", preset="online-retail")  # doctest: +SKIP
+    >>> result.segments[["name_en", "size"]]                        # doctest: +SKIP
     """
-    from ._compare import prepare_lines
-
     rules = load_rfm_rules(rules_file)
     if rules.get("scale", DEFAULT_BINS) != bins:
         raise UsageError(f"bins={bins} does not match the RFM rules grid (scale={rules.get('scale')})")
-    lines, as_of, cleaning = prepare_lines(data, config, **options)
-    customers = rfm_segments(rfm_scores(rfm_table(lines, as_of), bins, cuts), rules)
+    config = config_from_options(config, options)
+    if config.customers:
+        raise UsageError("RFM needs sales lines with dates, not a per-customer table (--customers)")
+    prepared = prepare(data, config)
+    if "date" not in prepared.lines.columns:
+        raise UsageError("RFM needs the date column role; map it with --date or a preset")
+    cleaning = prepared.cleaning
+    customers = rfm_segments(rfm_scores(rfm_summary(prepared.lines, prepared.as_of), bins, cuts), rules)
     if len(customers) != cleaning["customers_kept"] or customers["rfm_segment"].isna().any():
         raise DataError(f"RFM covers {len(customers)} customers but cleaning kept {cleaning['customers_kept']}")
-    return customers, rfm_summary(customers, rules), cleaning
+    info = {"input": prepared.source.name, "as_of": cleaning["as_of"], "bins": bins,
+            "cuts": cuts or "quantiles of the rank", "n_customers": len(customers),
+            "each_customer_once": bool(customers["customer"].is_unique),
+            "rules_file": str(rules_file) if rules_file else "bundled"}
+    return RFMResult(customers, rfm_segment_table(customers, rules), cleaning, info)
+
+
+def rfm_bootstrap_ari(rfm_values: pd.DataFrame, labels, rules: dict, bins: int = 5, n_boot: int = DEFAULT_N_BOOT,
+                      sample_frac: float = DEFAULT_SAMPLE_FRAC, seed: int = 0) -> tuple[float, float]:
+    """Stability of RFM rule segments: re-score each subsample (its own quantiles) and compare by adjusted Rand."""
+    check_subsampling(n_boot, sample_frac)
+    labels = np.asarray(labels)
+    scores = []
+    for rows in subsamples(len(rfm_values), n_boot, sample_frac, seed, max_sample=len(rfm_values)):
+        again = rfm_segments(rfm_scores(rfm_values.iloc[rows].reset_index(drop=True), bins), rules)
+        scores.append(adjusted_rand_score(labels[rows], again["rfm_segment_id"].to_numpy()))
+    return float(np.mean(scores)), float(np.std(scores, ddof=1)) if len(scores) > 1 else 0.0

@@ -1,33 +1,26 @@
-"""The pipeline: read -> clean -> features -> scale -> cluster -> profile, timed stage by stage."""
+"""segment(): prepare -> scale -> cluster -> profile, timed stage by stage, into a SegmentationResult."""
 
 from __future__ import annotations
 
 import datetime as dtm
-import time
 from collections.abc import Callable
-from contextlib import contextmanager
-from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-import ibis
 import numpy as np
 import pandas as pd
 
 from .. import _schema as S
-from .._prep._clean import clean_lines
-from .._cluster._segmenter import Segmenter, check_enough_customers
-from .._config._run import RunConfig
-from .._prep._customers import customer_table
-from .._engines._connect import connect, engine_record, open_input, segmenter_class
-from .._engines._limits import engine_errors
-from .._prep._features import REVENUE_FEATURE, TOP_PRODUCT, check_features, customer_features, default_as_of, product_revenue
-from ._model import model_document
+from .._cluster import Scaler, Segmenter
+from .._cluster._algorithms import dendrogram_data
+from .._cluster._spark_kmeans import SparkSegmenter
+from .._config import RunConfig, config_from_options
+from .._engines import engine_record
+from .._prep._features import TOP_PRODUCT
+from .._prep._prepare import Prepared, prepare
 from .._profile import load_rules, segment_profiles, top_products
-from .._engines._read import Source
 from .._result import SegmentationResult
-from .._cluster._scale import Scaler
-from .._prep._parse import typed_lines
+from ._model import model_document
 
 Progress = Callable[[str, int, int], None]
 RECORDED_PACKAGES = ("custseg", "numpy", "pandas", "scikit-learn", "ibis-framework", "duckdb", "pyarrow", "fastexcel", "plotly")
@@ -44,112 +37,20 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-class _Timer:
-    def __init__(self) -> None:
-        self.timings: dict[str, float] = {}
-
-    @contextmanager
-    def stage(self, name: str):
-        start = time.perf_counter()
-        yield
-        self.timings[name] = round(time.perf_counter() - start, 4)
-
-
-def _line_features(source: Source, config: RunConfig, timer: _Timer, extras: dict | None = None):
-    mapping = config.mapping
-    with timer.stage("clean"):
-        lines, notes = typed_lines(source.table, mapping, source.name, config.read.decimal)
-        if source.kind in ("csv", "xlsx"):  # text parsed again by every query (a CSV view: the file too): type once
-            lines = lines.cache()
-        facts: dict = {}
-        kept, cleaning = clean_lines(lines, mapping, source.name, config.cleaning, facts)
-        cleaning |= notes
-    names = check_features(list(config.features), list(kept.columns))
-    with timer.stage("features"):
-        last = cleaning.get("date_max")  # the kept lines' last date (what default_as_of would query)
-        as_of = config.as_of or (dtm.date.fromisoformat(last) + dtm.timedelta(days=1) if last else default_as_of(kept))
-        # per (customer, product) revenue, computed once for the top product here and the
-        # segments' top products later; held in memory (fewer rows than the lines)
-        per_product = product_revenue(kept).cache() if "product" in kept.columns else None
-        customers = customer_features(kept, names, as_of, facts["order_unique"], per_product)
-    cleaning["as_of"] = as_of.isoformat() if as_of else None
-    if extras is not None:
-        extras["product_lines"] = per_product
-    return kept, customers, names, cleaning
-
-
-def _table_features(source: Source, config: RunConfig, timer: _Timer, imputation: dict | None = None):
-    with timer.stage("features"):
-        customers, names, notes = customer_table(source.table, source.name, config.id_column,
-                                                 list(config.columns) if config.columns else None,
-                                                 config.categorical, config.read.decimal, imputation)
-    cleaning = {"rows_in": len(customers), "rows_out": len(customers), "dropped": {}, "customers_in": len(customers),
-                "customers_kept": len(customers), "date_min": None, "date_max": None, "preparation": notes}
-    return None, customers, names, cleaning
-
-
-@dataclass
-class Prepared:
-    """A read, cleaned input with one row of features per customer (sorted by customer id)."""
-
-    source: Source
-    lines: ibis.Table | None
-    customers: pd.DataFrame
-    names: list[str]
-    cleaning: dict
-    timer: _Timer
-    product_lines: ibis.Table | None = None  # revenue per (customer, product): enough for the top products
-
-    @property
-    def X(self) -> np.ndarray:
-        return self.customers[self.names].to_numpy(dtype=float)
-
-    @property
-    def ids(self) -> np.ndarray:
-        return self.customers["customer"].astype(str).to_numpy()
-
-    @property
-    def revenue_feature(self) -> str | None:
-        return REVENUE_FEATURE if REVENUE_FEATURE in self.customers.columns else None
-
-
-@engine_errors
-def prepare(data, config: RunConfig, imputation: dict | None = None) -> Prepared:
-    """Read, type, clean and compute the per-customer features of `data`."""
-    timer = _Timer()
-    con = connect(config)
-    mapping = config.mapping
-    with timer.stage("read"):
-        source = open_input(data, con, config, list(mapping.roles().values()) if mapping and not config.customers else None)
-    extras: dict = {}
-    if config.customers:
-        lines, customers, names, cleaning = _table_features(source, config, timer, imputation)
-    else:
-        lines, customers, names, cleaning = _line_features(source, config, timer, extras)
-    check_enough_customers(len(customers))
-    return Prepared(source, lines, customers, names, cleaning, timer, extras.get("product_lines"))
-
-
-def config_from_options(config: RunConfig | None, options: dict) -> RunConfig:
-    """A RunConfig from keyword options (`preset=` names a column preset)."""
-    from .._config._columns import preset
-
-    if "preset" in options:
-        options["mapping"] = preset(options.pop("preset"))
-    for key in ("features", "columns"):
-        if isinstance(options.get(key), list):
-            options[key] = tuple(options[key])
-    return config or RunConfig(**options)
-
-
 def segmenter_for(config: RunConfig) -> Segmenter:
-    """The unfitted segmenter a config describes."""
-    kind, options = segmenter_class(config)
-    if config.engine != "spark":
-        options |= {"algorithm": config.algorithm, "n_boot": config.n_boot, "gap_refs": config.gap_refs}
-    return kind(k=config.k, k_range=config.k_range, n_init=config.n_init, seed=config.seed,
-                min_share=config.min_share, silhouette_exact_max=config.silhouette_exact_max,
-                silhouette_sample_size=config.silhouette_sample_size, **options)
+    """The unfitted segmenter a config describes (Spark ML's K-means on the Spark engine)."""
+    common = {"n_clusters": config.k, "k_range": config.k_range, "n_init": config.n_init, "random_state": config.seed,
+              "min_share": config.min_share, "silhouette_exact_max": config.silhouette_exact_max,
+              "silhouette_sample_size": config.silhouette_sample_size}
+    if config.engine == "spark":
+        return SparkSegmenter(**common)
+    return Segmenter(**common, algorithm=config.algorithm, n_boot=config.n_boot, gap_refs=config.gap_refs)
+
+
+def k_record(segmenter: Segmenter) -> dict:
+    """What run.json says about the choice of k."""
+    return {"chosen": segmenter.k_, "reason_en": segmenter.reason_["en"], "reason_fr": segmenter.reason_["fr"],
+            "rule": segmenter.rule_, "knee": segmenter.knee_}
 
 
 def fit_model(prepared: Prepared, config: RunConfig, progress: Progress | None = None) -> tuple[Scaler, np.ndarray, Segmenter]:
@@ -179,21 +80,12 @@ def segment(data, config: RunConfig | None = None, progress: Progress | None = N
     config = config_from_options(config, options)
     prepared = prepare(data, config)
     scaler, Z, segmenter = fit_model(prepared, config, progress)
-    k_info = {"chosen": segmenter.k_, "reason_en": segmenter.reason_["en"], "reason_fr": segmenter.reason_["fr"],
-              "rule": "given" if config.k else _rule_text(config), "knee": segmenter.knee_}
     extra_run = {"engine": engine_record(config), "algorithm": config.algorithm}
     if config.algorithm == "ward":
-        from ._compare import dendrogram_data
-
         extra_run["dendrogram"] = dendrogram_data(segmenter.model_.linkage_, segmenter.k_)
     return build_result(prepared, config, scaler, Z, segmenter.labels_, segmenter.cluster_centers_,
                         list(range(1, segmenter.k_ + 1)), None, segmenter.k_selection_, segmenter.silhouette_samples_,
-                        k_info, mode="run", extra_run=extra_run)
-
-
-def _rule_text(config: RunConfig) -> str:
-    criterion = "lowest BIC" if config.algorithm == "gmm" else "highest silhouette"
-    return f"{criterion} with min segment share >= {config.min_share}"
+                        k_record(segmenter), mode="run", extra_run=extra_run)
 
 
 def _segment_order(labels: np.ndarray, revenue: np.ndarray | None) -> np.ndarray:

@@ -1,0 +1,67 @@
+"""The choice of k from the table of indices per k, with its reason in words (English and French)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+
+def rule_text(min_share: float, by_bic: bool) -> str:
+    """The rule as run.json records it.
+
+    >>> rule_text(0.02, by_bic=False)
+    'highest silhouette with min segment share >= 0.02'
+    """
+    return f"{'lowest BIC' if by_bic else 'highest silhouette'} with min segment share >= {min_share}"
+
+
+def choose_k(table: pd.DataFrame, min_share: float, knee: int | None = None,
+             given: int | None = None) -> tuple[int, dict, str]:
+    """(chosen k, reason {"en", "fr"}, rule) from a k table with columns k, silhouette, min_share, eligible (and bic)."""
+    if given is not None:
+        row = table.iloc[0]
+        return given, {
+            "en": f"k={given} was set by the user (silhouette {row.silhouette:.3f}).",
+            "fr": f"k={given} a été imposé par l'utilisateur (silhouette {row.silhouette:.3f}).",
+        }, "given"
+    by_bic = "bic" in table.columns
+    rule = rule_text(min_share, by_bic)
+    eligible = table[table["eligible"]]
+    pct = f"{min_share:.0%}"
+    low, high = table.k.min(), table.k.max()
+    if eligible.empty:
+        best = table.loc[table["min_share"].idxmax()]
+        k = int(best.k)
+        return k, {
+            "en": f"k={k}: no k in {low}..{high} keeps every segment at {pct} of customers or more; "
+                  f"k={k} has the largest smallest segment ({best.min_share:.1%}).",
+            "fr": f"k={k} : aucun k de {low} à {high} ne garde chaque segment à {pct} des clients ou plus ; "
+                  f"k={k} a le plus grand plus petit segment ({best.min_share:.1%}).",
+        }, rule
+    if by_bic:
+        best = eligible.loc[eligible["bic"].idxmin()]
+        k = int(best.k)
+        return k, {
+            "en": f"k={k} has the lowest BIC ({best.bic:,.0f}) among k={low}..{high} whose smallest segment holds "
+                  f"at least {pct} of customers (silhouette {best.silhouette:.3f}).",
+            "fr": f"k={k} a le BIC le plus bas ({best.bic:,.0f}) parmi k={low} à {high} dont le plus petit segment "
+                  f"regroupe au moins {pct} des clients (silhouette {best.silhouette:.3f}).",
+        }, rule
+    best = eligible.loc[eligible["silhouette"].idxmax()]
+    k = int(best.k)
+    runner = eligible[eligible.k != k]
+    second = runner.loc[runner["silhouette"].idxmax()] if not runner.empty else None
+    excluded = table[~table["eligible"]].k.tolist()
+    en = [f"k={k} has the highest silhouette ({best.silhouette:.3f}) among k={low}..{high}"]
+    fr = [f"k={k} a la silhouette la plus élevée ({best.silhouette:.3f}) parmi k={low} à {high}"]
+    if second is not None:
+        en.append(f", ahead of k={int(second.k)} ({second.silhouette:.3f})")
+        fr.append(f", devant k={int(second.k)} ({second.silhouette:.3f})")
+    en.append(f"; its smallest segment holds {best.min_share:.1%} of customers (minimum {pct})")
+    fr.append(f" ; son plus petit segment regroupe {best.min_share:.1%} des clients (minimum {pct})")
+    if excluded:
+        en.append(f"; excluded for a segment under {pct}: k={', '.join(map(str, excluded))}")
+        fr.append(f" ; exclus car un segment fait moins de {pct} : k={', '.join(map(str, excluded))}")
+    if knee is not None:
+        en.append(f"; the inertia elbow is at k={knee}")
+        fr.append(f" ; le coude de l'inertie est à k={knee}")
+    return k, {"en": "".join(en) + ".", "fr": "".join(fr) + "."}, rule

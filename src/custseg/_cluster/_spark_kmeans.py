@@ -1,0 +1,76 @@
+"""Spark ML's K-means (k-means||) behind the Segmenter, with Spark's silhouette beside ours.
+
+Spark's `ClusteringEvaluator` uses the *squared* Euclidean distance, a different number
+from the Euclidean silhouette of the study and of the embedded engine. The k is chosen on
+the Euclidean silhouette (computed by `_silhouette` on the collected points, exact or
+sampled as stated in `silhouette_method`); Spark's number is written beside it in
+`k_selection.csv` as `silhouette_sqeuclidean_spark`, never in its place.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+
+from .._errors import DataError
+from ._segmenter import DEPRECATED, Segmenter
+
+SPARK_SILHOUETTE = "silhouette_sqeuclidean_spark"
+
+
+class SparkSegmenter(Segmenter):
+    """`Segmenter` whose K-means runs on Spark ML (k-means||, one run per k, seeded).
+
+    The Euclidean silhouette is computed as by the embedded engine (`_silhouette`, on the
+    driver); Spark's squared-Euclidean silhouette is added as `silhouette_sqeuclidean_spark`.
+    """
+
+    algorithm, n_boot, gap_refs, ward_max = "kmeans", 0, 0, 0  # Spark ML's K-means only
+
+    def __init__(self, n_clusters: int | None = None, *, k_range: tuple[int, int] = (2, 10), n_init: int = 10,
+                 random_state: int = 0, min_share: float = 0.02, silhouette_exact_max: int = 20_000,
+                 silhouette_sample_size: int = 5_000, max_iter: int = 300, k=DEPRECATED, seed=DEPRECATED):
+        self.n_clusters = n_clusters
+        self.k_range = k_range
+        self.n_init = n_init
+        self.random_state = random_state
+        self.min_share = min_share
+        self.silhouette_exact_max = silhouette_exact_max
+        self.silhouette_sample_size = silhouette_sample_size
+        self.max_iter = max_iter
+        self.k = k
+        self.seed = seed
+
+    def _fit_models(self, X: np.ndarray, ks: list[int], seed: int):
+        from pyspark.ml.clustering import KMeans
+        from pyspark.sql import SparkSession
+        from pyspark.ml.evaluation import ClusteringEvaluator
+        from pyspark.ml.feature import VectorAssembler
+
+        session = SparkSession.builder.getOrCreate()  # the engine's session (custseg._engines._spark)
+        names = [f"z{j}" for j in range(X.shape[1])]
+        frame = pd.DataFrame(X, columns=names)
+        frame.insert(0, "row", np.arange(len(X), dtype=np.int64))
+        points = VectorAssembler(inputCols=names, outputCol="features").transform(session.createDataFrame(frame))
+        points = points.select("row", "features").cache()
+        evaluator = ClusteringEvaluator(featuresCol="features", predictionCol="prediction", metricName="silhouette",
+                                        distanceMeasure="squaredEuclidean")
+        try:
+            for k in ks:
+                model = KMeans(k=k, seed=seed, initMode="k-means||", maxIter=self.max_iter, tol=1e-6).fit(points)
+                predicted = model.transform(points)
+                labels = predicted.select("row", "prediction").toPandas().sort_values("row")["prediction"].to_numpy()
+                if len(np.unique(labels)) < 2:
+                    raise DataError(f"Spark's k-means put every customer in one segment at k={k}")
+                yield k, SimpleNamespace(labels_=labels.astype(np.int64), inertia_=float(model.summary.trainingCost),
+                                         cluster_centers_=np.asarray(model.clusterCenters()),
+                                         spark_silhouette=float(evaluator.evaluate(predicted)))
+        finally:
+            points.unpersist()
+
+    def _evaluate(self, X, k, model, seed):
+        row, samples = super()._evaluate(X, k, model, seed)
+        row[SPARK_SILHOUETTE] = model.spark_silhouette
+        return row, samples

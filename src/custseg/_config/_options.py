@@ -1,0 +1,117 @@
+"""The option types and value checks every stage shares, light enough for the command line's start-up.
+
+>>> parse_k_range("3..8")
+(3, 8)
+>>> expand_feature_sets(["rfm", "AvgOrderValue"])
+('RecencyDays', 'OrderCount', 'TotalSales', 'AvgOrderValue')
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .._errors import UsageError
+
+DEFAULT_SEED = 42
+MIN_CUSTOMERS = 3  # two segments and a silhouette
+DEFAULT_FEATURES = ("TotalSales", "OrderCount", "AvgOrderValue")
+RFM_FEATURES = ("RecencyDays", "OrderCount", "TotalSales")
+"""The RFM feature set for K-means: recency, frequency, monetary (`features = ["rfm"]`)."""
+SCALINGS = ("rank", "log", "robust", "standard", "none")
+ENGINES = ("duckdb", "spark")
+DEFAULT_SPARK_MASTER = "local[*]"
+ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-8-sig": "utf-8", "latin-1": "latin-1", "latin1": "latin-1",
+             "iso-8859-1": "latin-1", "cp1252": "latin-1", "utf-16": "utf-16"}
+MEMORY_LIMIT = re.compile(r"^\s*[0-9]+(\.[0-9]+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read a file: sheet for xlsx; delimiter, encoding and decimal mark for csv.
+
+    `decimal` is "auto" (detect a decimal comma per column), "." or ",".
+    """
+
+    sheet: str | int | None = None
+    delimiter: str | None = None
+    encoding: str | None = None
+    decimal: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.decimal not in ("auto", ".", ","):
+            raise UsageError(f"decimal must be 'auto', '.' or ','; got {self.decimal!r}")
+        if self.encoding and self.encoding.lower() not in ENCODINGS:
+            raise UsageError(f"encoding {self.encoding!r} is not supported; use one of {', '.join(sorted(set(ENCODINGS.values())))}")
+
+
+@dataclass(frozen=True)
+class CleaningRules:
+    """Which rules apply. Each line is counted under the first rule (in `_prep._clean.RULES` order) that drops it."""
+
+    drop_duplicates: bool = True
+    drop_negative_price: bool = True
+
+    def to_dict(self) -> dict:
+        return {"drop_duplicates": self.drop_duplicates, "drop_negative_price": self.drop_negative_price}
+
+
+def parse_k_range(text: str) -> tuple[int, int]:
+    """'4..8' -> (4, 8)."""
+    try:
+        low, high = (int(part) for part in text.split(".."))
+    except ValueError:
+        raise UsageError(f"k range must look like 2..10; got {text!r}") from None
+    if not 2 <= low <= high:
+        raise UsageError(f"k range must satisfy 2 <= low <= high; got {low}..{high}")
+    return low, high
+
+
+def expand_feature_sets(names) -> tuple[str, ...]:
+    """Replace the name `rfm` in a feature list by the RFM features (duplicates dropped)."""
+    out: list[str] = []
+    for name in names:
+        out.extend(RFM_FEATURES if name.lower() == "rfm" else (name,))
+    return tuple(dict.fromkeys(out))
+
+
+def check_engine(name: str) -> str:
+    """'duckdb' or 'spark'."""
+    if name not in ENGINES:
+        raise UsageError(f"engine must be one of {', '.join(ENGINES)}; got {name!r}")
+    return name
+
+
+def check_scaling(name: str) -> str:
+    """One of `SCALINGS`."""
+    if name not in SCALINGS:
+        raise UsageError(f"scaling must be one of {', '.join(SCALINGS)}; got {name!r}")
+    return name
+
+
+def parse_spark_conf(items) -> tuple[tuple[str, str], ...]:
+    """KEY=VALUE texts (or pairs) -> ((key, value), ...), checked.
+
+    >>> parse_spark_conf(["spark.driver.memory=4g"])
+    (('spark.driver.memory', '4g'),)
+    """
+    pairs = []
+    for item in items or ():
+        if isinstance(item, str):
+            key, sep, value = item.partition("=")
+            if not sep or not key.strip():
+                raise UsageError(f"--spark-conf must look like KEY=VALUE (e.g. spark.driver.memory=4g); got {item!r}")
+            item = (key.strip(), value.strip())
+        pairs.append((str(item[0]), str(item[1])))
+    return tuple(pairs)
+
+
+def check_memory_limit(text: str) -> str:
+    """A DuckDB memory size such as '2GB' or '512MiB', validated.
+
+    >>> check_memory_limit("2GB")
+    '2GB'
+    """
+    if not MEMORY_LIMIT.match(str(text)):
+        raise UsageError(f"max memory must be a size like 512MB or 4GB; got {text!r}")
+    return str(text).strip().replace(" ", "")

@@ -1,0 +1,136 @@
+"""prepare(): read, type, clean and compute one row of features per customer; every workflow starts here."""
+
+from __future__ import annotations
+
+import datetime as dtm
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from .._config import RunConfig
+from .._config._options import MIN_CUSTOMERS
+from .._engines import Source, connect, engine_errors, open_input
+from .._errors import DataError
+from ._clean import clean_lines
+from ._customers import MAX_CATEGORIES, customer_table
+from ._features import REVENUE_FEATURE, check_features, customer_features, default_as_of, product_revenue
+from ._parse import typed_lines
+
+
+class Timer:
+    """Seconds spent in each named stage."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str):
+        start = time.perf_counter()
+        yield
+        self.timings[name] = round(time.perf_counter() - start, 4)
+
+
+@dataclass
+class Prepared:
+    """A read, cleaned input with one row of features per customer (sorted by customer id)."""
+
+    source: Source
+    lines: ibis.Table | None
+    customers: pd.DataFrame
+    names: list[str]
+    cleaning: dict
+    timer: Timer
+    product_lines: ibis.Table | None = None  # revenue per (customer, product): enough for the top products
+
+    @property
+    def X(self) -> np.ndarray:
+        return self.customers[self.names].to_numpy(dtype=float)
+
+    @property
+    def ids(self) -> np.ndarray:
+        return self.customers["customer"].astype(str).to_numpy()
+
+    @property
+    def revenue_feature(self) -> str | None:
+        return REVENUE_FEATURE if REVENUE_FEATURE in self.customers.columns else None
+
+    @property
+    def as_of(self) -> dtm.date | None:
+        """The reference date of recency (None without dates)."""
+        return dtm.date.fromisoformat(self.cleaning["as_of"]) if self.cleaning.get("as_of") else None
+
+    def categories(self) -> pd.DataFrame | None:
+        """The text columns the per-customer reader set aside (at most `MAX_CATEGORIES` values each), in customer order."""
+        ignored = self.cleaning.get("preparation", {}).get("ignored_text", [])
+        if self.lines is not None or not ignored:
+            return None
+        frame = self.source.table.select(*ignored).to_pandas()
+        keep = [c for c in ignored if frame[c].nunique() <= MAX_CATEGORIES]
+        if not keep:
+            return None
+        categories = frame[keep].astype("string").fillna("(missing)")
+        if len(categories) != len(self.customers):
+            raise DataError(f"{self.source.name}: categorical columns have {len(categories)} rows for "
+                            f"{len(self.customers)} customers")
+        return categories.reset_index(drop=True)
+
+
+def check_enough_customers(n: int) -> None:
+    """Segmenting needs at least three customers (two segments and a silhouette)."""
+    if n < MIN_CUSTOMERS:
+        raise DataError(f"n_customers={n} is too few to segment; at least {MIN_CUSTOMERS} are needed")
+
+
+def _line_features(source: Source, config: RunConfig, timer: Timer):
+    mapping = config.mapping
+    with timer.stage("clean"):
+        lines, notes = typed_lines(source.table, mapping, source.name, config.read.decimal)
+        if source.kind in ("csv", "xlsx"):  # text parsed again by every query (a CSV view: the file too): type once
+            lines = lines.cache()
+        facts: dict = {}
+        kept, cleaning = clean_lines(lines, mapping, source.name, config.cleaning, facts)
+        cleaning |= notes
+    names = check_features(list(config.features), list(kept.columns))
+    with timer.stage("features"):
+        last = cleaning.get("date_max")  # the kept lines' last date (what default_as_of would query)
+        as_of = config.as_of or (dtm.date.fromisoformat(last) + dtm.timedelta(days=1) if last else default_as_of(kept))
+        # per (customer, product) revenue, computed once for the top product here and the
+        # segments' top products later; held in memory (fewer rows than the lines)
+        per_product = product_revenue(kept).cache() if "product" in kept.columns else None
+        customers = customer_features(kept, names, as_of, facts["order_unique"], per_product)
+    cleaning["as_of"] = as_of.isoformat() if as_of else None
+    return kept, customers, names, cleaning, per_product
+
+
+def _table_features(source: Source, config: RunConfig, timer: Timer, imputation: dict | None = None):
+    with timer.stage("features"):
+        customers, names, notes = customer_table(source.table, source.name, config.id_column,
+                                                 list(config.columns) if config.columns else None,
+                                                 config.categorical, config.read.decimal, imputation)
+    cleaning = {"rows_in": len(customers), "rows_out": len(customers), "dropped": {}, "customers_in": len(customers),
+                "customers_kept": len(customers), "date_min": None, "date_max": None, "preparation": notes}
+    return None, customers, names, cleaning, None
+
+
+@engine_errors
+def prepare(data, config: RunConfig, imputation: dict | None = None) -> Prepared:
+    """Read, type, clean and compute the per-customer features of `data` on the engine `config` names.
+
+    `imputation`: medians to fill missing values of a per-customer table with (a saved model's).
+    """
+    timer = Timer()
+    con = connect(config)
+    mapping = config.mapping
+    with timer.stage("read"):
+        source = open_input(data, con, config, list(mapping.roles().values()) if mapping and not config.customers else None)
+    if config.customers:
+        parts = _table_features(source, config, timer, imputation)
+    else:
+        parts = _line_features(source, config, timer)
+    lines, customers, names, cleaning, per_product = parts
+    check_enough_customers(len(customers))
+    return Prepared(source, lines, customers, names, cleaning, timer, per_product)
