@@ -159,7 +159,7 @@ def _holder(fd: int) -> str:
 
 
 @contextmanager
-def folder_lock(target: str | Path, doing: str = "written", cannot: str = "cannot lock") -> Iterator[None]:
+def folder_lock(target: str | Path, cannot: str = "cannot lock") -> Iterator[None]:
     """Hold an exclusive lock on the folder `target` while the block runs; CustsegError at once if it is taken.
 
     A lock file that cannot be created is a UsageError starting with `cannot`.
@@ -179,8 +179,8 @@ def folder_lock(target: str | Path, doing: str = "written", cannot: str = "canno
         except OSError:
             holder = _holder(fd)
             os.close(fd)
-            raise CustsegError(f"{target} is being {doing} by another custseg process{holder}; "
-                               "wait for it to finish (or use another folder)") from None
+            raise CustsegError(f"{target} is in use by another custseg process{holder} (a run writing it or a push); "
+                               "wait for it to finish, or use another folder") from None
         try:  # the previous holder may have removed the file between our open and flock
             current = os.path.samestat(os.fstat(fd), os.stat(path))
         except FileNotFoundError:

@@ -11,6 +11,7 @@ from ._client import SalesforceClient, connect
 from ._fields import write_field_metadata
 from ._pull import PullOptions, PullReport, pull_records
 from ._push import PushReport, push_segments
+from ._rollback import rollback_segments
 from ._settings import SalesforceSettings, settings_from_env
 from ._targets import PushFields, push_settings
 
@@ -25,6 +26,7 @@ __all__ = [
     "pull_records",
     "push_segments",
     "push_settings",
+    "rollback_segments",
     "settings_from_env",
     "write_field_metadata",
 ]

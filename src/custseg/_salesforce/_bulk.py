@@ -20,7 +20,7 @@ from .._errors import DataError
 from ._client import SalesforceClient
 
 log = logging.getLogger(__name__)
-FINAL_STATES = ("JobComplete", "Failed", "Aborted")
+READ_BACK_POLLS = 10
 
 
 def _read_csv(text: str) -> tuple[list[str], list[list[str]]]:
@@ -173,11 +173,16 @@ def job_results(client: SalesforceClient, object_name: str, job_id: str, sent: i
 def read_back(client: SalesforceClient, object_name: str, job_id: str, sent: int) -> IngestResult | None:
     """The results of an update job whose outcome was lost (its state when not finished); None if unreadable.
 
-    A job still open is aborted first: nothing of it has been processed.
+    A job still open is aborted first: nothing of it has been processed. A job in progress is
+    polled `READ_BACK_POLLS` times at most.
     """
     obj = object_name
     try:
-        info = client.call(lambda sf: client.bulk2(sf, obj).get_job(job_id, False), f"update job {job_id}", True)
+        for poll in range(READ_BACK_POLLS):
+            info = client.call(lambda sf: client.bulk2(sf, obj).get_job(job_id, False), f"update job {job_id}", True)
+            if info.get("state") not in ("UploadComplete", "InProgress"):
+                break
+            client.sleep(client.poll_seconds)
         if info.get("state") == "Open":
             client.call(lambda sf: client.bulk2(sf, obj).abort_job(job_id, False), f"abort job {job_id}")
             return IngestResult(job_id, "Aborted")

@@ -331,11 +331,11 @@ def _send_values(job: _Job, report: PushReport, apply: bool, settings: dict, pro
         name = Path(exc.filename).name if exc.filename else out_dir
         raise DataError(client.settings.redact(
             f"cannot write {name} in {out_dir}: {exc.strerror or exc}; {_outcome_text(report)}")) from None
-    if isinstance(failure, Exception) and report.jobs:
-        raise DataError(client.settings.redact(f"{report.error}; {_outcome_text(report)}")) from None
     if isinstance(failure, OSError):
         name = Path(failure.filename).name if failure.filename else out_dir
         raise DataError(f"cannot write {name} in {out_dir}: {failure.strerror or failure}; {_outcome_text(report)}") from None
+    if isinstance(failure, Exception) and apply and to_send:
+        raise DataError(client.settings.redact(f"{report.error}; {_outcome_text(report)}")) from None
     if failure is not None:
         raise failure
     return report
@@ -411,10 +411,10 @@ def locked(run_dir: Path, out_dir: Path) -> Iterator[None]:
     """Lock the run folder (and a separate output folder) for the time of a push: a second one stops at once."""
     with ExitStack() as stack:
         if run_dir.is_dir():
-            stack.enter_context(folder_lock(run_dir, "pushed"))
+            stack.enter_context(folder_lock(run_dir))
         if run_dir.resolve() not in (out_dir.resolve(), out_dir.resolve().parent):
             out_dir.parent.mkdir(parents=True, exist_ok=True)
-            stack.enter_context(folder_lock(out_dir, "pushed"))
+            stack.enter_context(folder_lock(out_dir))
         yield
 
 
