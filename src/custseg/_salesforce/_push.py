@@ -275,12 +275,13 @@ def _recover_interrupted(job: _Job, audit_base: dict) -> None:
 
 
 def _start(job: _Job, report: PushReport, header: list[str], previous: dict, now: datetime, journal) -> None:
-    """Before the first job: the previous values (merged into rollback.csv, and a stamped copy), then "started"."""
+    """Before the first job: the previous values (a stamped copy; a push also merges them into rollback.csv), then "started"."""
     rollback = pd.DataFrame(list(previous.values()), columns=header)
     path = job.out_dir / FILES["rollback"]
     stamped = _stamped_rollback(job.out_dir, now)
     _write_csv(job.out_dir / stamped, rollback, durable=True)
-    _write_csv(path, merge_rollback(read_rollback(path) if path.is_file() else None, rollback), durable=True)
+    if not job.prefix:  # a rollback leaves rollback.csv as it is: running it again sends nothing
+        _write_csv(path, merge_rollback(read_rollback(path) if path.is_file() else None, rollback), durable=True)
     report.files.update({"rollback": FILES["rollback"], "rollback_copy": stamped})
     journal({"event": "started", "mode": report.mode, "rows": len(previous), "rollback_copy": stamped})
 
