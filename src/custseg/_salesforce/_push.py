@@ -1,9 +1,13 @@
 """Push: write each customer's segment to its Account record, only where it changes.
 
-Order of work: read the run directory (no network) -> preflight the fields with
-`describe` -> read the current values -> diff -> write `to_send.csv`, `diff.csv`,
-`summary.json` -> with `apply`: `rollback.csv`, update jobs with retries of transient
-row errors, `results.csv`, `failures.csv` -> append one line to `audit.jsonl`.
+Order of work, with the run folder locked: read the run directory (no network) ->
+preflight the fields with `describe` -> read the current values -> diff -> write
+`to_send.csv`, `diff.csv`, `not_found.csv` -> with `apply`: the previous values
+(`rollback.csv`, merged, and a stamped copy) and a "started" line in `jobs.jsonl`, both
+flushed to disk, then update jobs (each recorded in `jobs.jsonl` when created, read back
+if its outcome is lost) with retries of transient row errors -> `results.csv`,
+`failures.csv`, `summary.json` -> one line appended to `audit.jsonl`.
+`send_values` is shared with the rollback (`_rollback.py`).
 """
 
 from __future__ import annotations
@@ -161,17 +165,17 @@ def _json_line(record: dict) -> str:
     return json.dumps(record, ensure_ascii=False, default=str)
 
 
-def _stamp(now: datetime) -> str:
+def stamp(now: datetime) -> str:
     """A UTC time to the microsecond, usable in a file name: 20240501T093000.123456Z."""
     return now.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
 
 
 def _stamped_rollback(out_dir: Path, now: datetime) -> str:
-    name = f"rollback-{_stamp(now)}.csv"
+    name = f"rollback-{stamp(now)}.csv"
     counter = 1
     while (out_dir / name).exists():  # two pushes in the same microsecond (or a fixed `now`)
         counter += 1
-        name = f"rollback-{_stamp(now)}-{counter}.csv"
+        name = f"rollback-{stamp(now)}-{counter}.csv"
     return name
 
 
@@ -213,7 +217,7 @@ def _outcome_text(report: PushReport) -> str:
 
 # -- the push: shared by push_segments and rollback_segments -----------------------------------
 @dataclass
-class _Job:
+class PushJob:
     """What a push or a rollback sends: where, which fields, which values (None = leave as it is)."""
 
     client: SalesforceClient
@@ -224,7 +228,7 @@ class _Job:
     prefix: str = ""  # file name prefix: "" for a push, "undo_" for a rollback
 
 
-def _diff(job: _Job, current: dict[str, list[str]], report: PushReport) -> tuple[dict, dict, list, list]:
+def _diff(job: PushJob, current: dict[str, list[str]], report: PushReport) -> tuple[dict, dict, list, list]:
     """Rows to send and their previous values (Id -> row), diff rows, ids not found; fills the report's counts."""
     targets = list(job.fields.values())
     to_send: dict[str, list[str]] = {}
@@ -248,7 +252,7 @@ def _diff(job: _Job, current: dict[str, list[str]], report: PushReport) -> tuple
     return to_send, previous, diff_rows, not_found
 
 
-def _recover_interrupted(job: _Job, audit_base: dict) -> None:
+def _recover_interrupted(job: PushJob, audit_base: dict) -> None:
     """Give every push of the journal that started but never finished (killed) its audit line."""
     journal = job.out_dir / FILES["jobs"]
     if not journal.is_file():
@@ -274,7 +278,7 @@ def _recover_interrupted(job: _Job, audit_base: dict) -> None:
         append_line(journal, _json_line({"push": push_id, "event": "finished", "recovered": True}))
 
 
-def _start(job: _Job, report: PushReport, header: list[str], previous: dict, now: datetime, journal) -> None:
+def _start(job: PushJob, report: PushReport, header: list[str], previous: dict, now: datetime, journal) -> None:
     """Before the first job: the previous values (a stamped copy; a push also merges them into rollback.csv), then "started"."""
     rollback = pd.DataFrame(list(previous.values()), columns=header)
     path = job.out_dir / FILES["rollback"]
@@ -286,7 +290,7 @@ def _start(job: _Job, report: PushReport, header: list[str], previous: dict, now
     journal({"event": "started", "mode": report.mode, "rows": len(previous), "rollback_copy": stamped})
 
 
-def _send_values(job: _Job, report: PushReport, apply: bool, settings: dict, progress: Progress, sleep, now: datetime) -> PushReport:
+def send_values(job: PushJob, report: PushReport, apply: bool, settings: dict, progress: Progress, sleep, now: datetime) -> PushReport:
     """Read the current values, diff, write the files; with `apply` send the changes and record everything."""
     client, out_dir = job.client, job.out_dir
     names = [t.name for t in job.fields.values()]
@@ -465,11 +469,11 @@ def push_segments(
               for record in wanted.itertuples(index=False)]
     report = PushReport(mode="apply" if apply else "dry-run", object_name=obj, fields={r: target_fields[r].name for r in roles},
                         customers=len(wanted), not_found=0, unchanged=0, to_change=0, transitions=[], out_dir=out_dir,
-                        push_id=_stamp(now))
+                        push_id=stamp(now))
     with locked(run_dir, out_dir):
-        return _send_values(_Job(client, run_dir, out_dir, target_fields, values), report, apply, settings,
-                            progress or _no_progress, sleep, now)
+        return send_values(PushJob(client, run_dir, out_dir, target_fields, values), report, apply, settings,
+                            progress or no_progress, sleep, now)
 
 
-def _no_progress(stage: str, done: int, total: int | None) -> None:
+def no_progress(stage: str, done: int, total: int | None) -> None:
     """Progress callback that reports nothing."""

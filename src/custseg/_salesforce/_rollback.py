@@ -14,10 +14,10 @@ from ._push import (
     NULL_FOR_BULK,
     Progress,
     PushReport,
-    _Job,
-    _no_progress,
-    _send_values,
-    _stamp,
+    PushJob,
+    no_progress,
+    send_values,
+    stamp,
     check_send_settings,
     locked,
     output_dir,
@@ -84,6 +84,6 @@ def rollback_segments(
                   for row in frame[["Id"] + columns].itertuples(index=False)]
         report = PushReport(mode="rollback" if apply else "rollback dry-run", object_name=object_name,
                             fields={c: targets[c].name for c in columns}, customers=len(wanted), not_found=0, unchanged=0,
-                            to_change=0, transitions=[], out_dir=out_dir, push_id=_stamp(now))
-        job = _Job(client, run_dir, out_dir, targets, wanted, prefix=UNDO_PREFIX)
-        return _send_values(job, report, apply, settings, progress or _no_progress, sleep, now)
+                            to_change=0, transitions=[], out_dir=out_dir, push_id=stamp(now))
+        job = PushJob(client, run_dir, out_dir, targets, wanted, prefix=UNDO_PREFIX)
+        return send_values(job, report, apply, settings, progress or no_progress, sleep, now)
