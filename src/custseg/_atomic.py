@@ -13,6 +13,11 @@ import pandas as pd
 
 from ._errors import CustsegError, UsageError
 
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks, `folder_lock` only marks the folder
+    fcntl = None
+
 # OWASP CSV injection: a cell starting with one of these is a formula in Excel/LibreOffice.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 NEUTRAL_PREFIX = "'"
@@ -61,18 +66,52 @@ def make_shareable(path: Path, mode: int) -> None:
     path.chmod(mode & ~umask)
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file in the same directory."""
+def _sync_directory(path: Path) -> None:
+    """Flush a directory entry (a rename or a new file) to disk, where the platform allows it."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_text_atomic(path: Path, text: str, durable: bool = False) -> None:
+    """Write `text` to `path` through a temporary file in the same directory; `durable` flushes it to disk."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         make_shareable(Path(tmp), 0o666)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    if durable:
+        _sync_directory(path.parent)
+
+
+def append_line(path: Path, line: str) -> None:
+    """Append one line to `path` with a single `O_APPEND` write, flushed to disk.
+
+    Concurrent writers never interleave inside a line and nothing already written is rewritten.
+    """
+    data = (line.rstrip("\n") + "\n").encode("utf-8")
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+    try:
+        if os.write(fd, data) != len(data):
+            raise OSError(28, "No space left on device (line cut short)", str(path))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def check_output_dir(target: Path, overwrite: bool) -> None:
@@ -94,46 +133,107 @@ def _process_alive(pid: int) -> bool:
 
 
 def remove_stale_staging(parent: Path, name: str) -> list[Path]:
-    """Delete the `.NAME.partial-PID-*` staging folders of runs that were killed (their process is gone)."""
+    """Delete the `.NAME.partial-PID-*` staging folders and files of runs and pulls that were killed (process gone)."""
     removed = []
-    for folder in parent.glob(f".{name}.partial-*"):
-        pid = folder.name[len(f".{name}.partial-"):].split("-", 1)[0]
-        if folder.is_dir() and (not pid.isdigit() or not _process_alive(int(pid))):
-            shutil.rmtree(folder, ignore_errors=True)
-            removed.append(folder)
+    for staged in parent.glob(f".{name}.partial-*"):
+        pid = staged.name[len(f".{name}.partial-"):].split("-", 1)[0]
+        if pid.isdigit() and _process_alive(int(pid)):
+            continue
+        if staged.is_dir():
+            shutil.rmtree(staged, ignore_errors=True)
+        else:
+            staged.unlink(missing_ok=True)
+        removed.append(staged)
     return removed
+
+
+def lock_file(target: Path) -> Path:
+    """The lock file of `target`: `.~NAME.lock` beside it."""
+    target = Path(target).absolute()
+    return target.parent / f".~{target.name}.lock"
+
+
+def _holder(fd: int) -> str:
+    text = os.pread(fd, 20, 0).decode("ascii", "replace").strip()
+    return f" (pid {text})" if text.isdigit() else ""
+
+
+@contextmanager
+def folder_lock(target: str | Path, cannot: str = "cannot lock") -> Iterator[None]:
+    """Hold an exclusive lock on the folder `target` while the block runs; CustsegError at once if it is taken.
+
+    A lock file that cannot be created is a UsageError starting with `cannot`.
+
+    The lock is an `flock` on `.~NAME.lock` beside `target`: the system releases it when the process
+    ends, even on kill -9, so a lock is never stale; the file is removed when the block ends.
+    """
+    path = lock_file(target)
+    while True:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        except OSError as exc:
+            raise UsageError(f"{cannot} {target}: {exc.strerror or exc}") from None
+        try:
+            if fcntl is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = _holder(fd)
+            os.close(fd)
+            raise CustsegError(f"{target} is in use by another custseg process{holder} (a run writing it or a push); "
+                               "wait for it to finish, or use another folder") from None
+        try:  # the previous holder may have removed the file between our open and flock
+            current = os.path.samestat(os.fstat(fd), os.stat(path))
+        except FileNotFoundError:
+            current = False
+        if current:
+            break
+        os.close(fd)
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+        os.close(fd)
 
 
 @contextmanager
 def staged_directory(target: str | Path, overwrite: bool = False) -> Iterator[Path]:
     """Yield a temporary directory beside `target`; on success it replaces `target`.
 
-    On any error the temporary directory is removed and `target` is left as it was.
+    On any error the temporary directory is removed and `target` is left as it was. `target` is
+    locked meanwhile (`folder_lock`): a second writer stops at once with one line.
     """
     target = Path(target)
-    check_output_dir(target, overwrite)
+    if target.exists() and not target.is_dir():
+        check_output_dir(target, overwrite)
     parent = target.resolve().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        remove_stale_staging(parent, target.name)
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-{os.getpid()}-", dir=parent))
-        make_shareable(staging, 0o777)
     except OSError as exc:
         raise UsageError(f"cannot create output directory {target}: {exc.strerror or exc}") from None
-    try:
+    with folder_lock(target, cannot="cannot create output directory"):
+        check_output_dir(target, overwrite)
         try:
-            yield staging
-        except OSError as exc:  # disk full, quota, permissions: the previous run stays as it was
-            where = f" ({Path(exc.filename).name})" if exc.filename else ""
-            raise CustsegError(f"cannot write {target}{where}: {exc.strerror or exc}; nothing was written, "
-                               f"{'the previous run is unchanged' if target.exists() else 'no output directory was created'}") from None
-        if target.exists():
-            retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=parent))
-            os.replace(target, retired / target.name)
-            os.replace(staging, target)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            os.replace(staging, target)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
+            remove_stale_staging(parent, target.name)
+            staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-{os.getpid()}-", dir=parent))
+            make_shareable(staging, 0o777)
+        except OSError as exc:
+            raise UsageError(f"cannot create output directory {target}: {exc.strerror or exc}") from None
+        try:
+            try:
+                yield staging
+            except OSError as exc:  # disk full, quota, permissions: the previous run stays as it was
+                where = f" ({Path(exc.filename).name})" if exc.filename else ""
+                raise CustsegError(f"cannot write {target}{where}: {exc.strerror or exc}; nothing was written, "
+                                   f"{'the previous run is unchanged' if target.exists() else 'no output directory was created'}") from None
+            if target.exists():
+                retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=parent))
+                os.replace(target, retired / target.name)
+                os.replace(staging, target)
+                shutil.rmtree(retired, ignore_errors=True)
+            else:
+                os.replace(staging, target)
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging, ignore_errors=True)

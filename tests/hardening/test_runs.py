@@ -18,7 +18,7 @@ from hardening_data import MAP, csv_text, good_rows
 from typer.testing import CliRunner
 
 import custseg._outputs as outputs
-from custseg._atomic import remove_stale_staging
+from custseg._atomic import folder_lock, remove_stale_staging
 from custseg.cli import app
 
 runner = CliRunner()
@@ -172,6 +172,21 @@ def test_sigkill_at_several_moments_leaves_nothing_or_the_previous_run(tmp_path)
     assert invoke("run", data, *MAP, "-o", out, "--no-report", "--overwrite", "--k-range", "2..4").exit_code == 0
     assert [p for p in tmp_path.iterdir() if p.name.startswith(".out.")] == []
     assert digest(out) == before
+
+
+def test_second_run_on_the_same_output_stops_with_one_line(tmp_path):
+    data = sales(tmp_path)
+    out = tmp_path / "out"
+    assert invoke("run", data, *MAP, "-o", out, "--no-report").exit_code == 0
+    before = digest(out)
+    with folder_lock(out):  # another `custseg run -o out` (or a push from out) is writing it
+        second = invoke("run", data, *MAP, "-o", out, "--no-report", "--overwrite", "--k", "2")
+    assert second.exit_code == 1
+    assert second.output.strip() == (f"Error: {out} is in use by another custseg process (pid {os.getpid()}) "
+                                     "(a run writing it or a push); wait for it to finish, or use another folder")
+    assert digest(out) == before and "Results in" not in second.output
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no lock file, no staging left
+    assert invoke("run", data, *MAP, "-o", out, "--no-report", "--overwrite", "--k", "2").exit_code == 0
 
 
 def test_stale_staging_of_a_live_process_is_kept(tmp_path):

@@ -34,6 +34,7 @@ def trust_test_ca(monkeypatch, ca_file):
     """requests prefers REQUESTS_CA_BUNDLE to a session's `verify`: point it at the test CA."""
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", ca_file)
     monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    monkeypatch.setenv("CUSTSEG_SF_RETRY_SECONDS", "0.001")  # backoff of repeated reads: tiny waits in tests
 
 
 @pytest.fixture

@@ -5,7 +5,8 @@ The real, unchanged simple-salesforce client talks to it: `instance_url` is
 `cryptography`, which simple-salesforce already needs) is trusted through
 `REQUESTS_CA_BUNDLE` or a `requests.Session`'s `verify`. Login hosts
 (`login.salesforce.com`, `acme.my.salesforce.com`, ...) reach it through
-`RewriteAdapter`. Faults are switched on by setting attributes of `FakeOrg`.
+`RewriteAdapter`. Faults are switched on by setting attributes of `FakeOrg` or with
+`FakeOrg.fail` (status codes, dropped connections, answers that never come).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import json
 import re
 import ssl
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -105,17 +107,23 @@ class FakeOrg:
         self.polls_in_progress = 1
         self.job_error = ""  # when set, update jobs fail whole with this errorMessage
         self.faults: list[dict] = []
+        self.count_header: str | None = None  # Sforce-NumberOfRecords of result pages: None = the count, "" = absent
+        self.repeat_locator = False  # every page after the first points to itself
+        self.endless_pages = False  # the locator never says "null": rows go on beyond the announced count
+        self.hang_seconds = 1.0  # how long a 'timeout' fault holds the answer back
 
-    def fail(self, kind: str, method: str, path_end: str, nth: int = 1) -> None:
-        """Answer the `nth` authenticated `method` request whose path ends with `path_end` with 401
-        (kind 'expire': a login token is revoked), 403 REQUEST_LIMIT_EXCEEDED ('refuse') or 500 ('server_error')."""
-        self.faults.append({"kind": kind, "method": method, "path_end": path_end, "nth": nth, "seen": 0})
+    def fail(self, kind: str, method: str, path_end: str, nth: int = 1, times: int = 1) -> None:
+        """Answer the `nth` (to `nth + times - 1`th) authenticated `method` request whose path ends with `path_end`:
+        401 ('expire': a login token is revoked), 403 REQUEST_LIMIT_EXCEEDED ('refuse'), 500 ('server_error'),
+        503 ('unavailable'); 'drop' does the work then closes the connection without answering, 'timeout' does
+        the work and answers after `hang_seconds` (the client has given up), 'drop_before' closes without doing it."""
+        self.faults.append({"kind": kind, "method": method, "path_end": path_end, "nth": nth, "times": times, "seen": 0})
 
     def _fault(self, method: str, path: str) -> str | None:
         for fault in self.faults:
             if fault["method"] == method and path.endswith(fault["path_end"]):
                 fault["seen"] += 1
-                if fault["seen"] == fault["nth"]:
+                if fault["nth"] <= fault["seen"] < fault["nth"] + fault["times"]:
                     return fault["kind"]
         return None
 
@@ -255,6 +263,21 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- routing ----------------------------------------------------------------------------------
     def _route(self, method: str) -> None:
+        hang = self._answer(method)
+        if hang:  # outside the lock: other requests (the client's retries) go on meanwhile
+            time.sleep(hang)
+
+    def _silently(self, method: str, rest: str, body: bytes, query: dict) -> None:
+        """Do the work of a request, throw the answer away and close the connection."""
+        real, self.wfile = self.wfile, io.BytesIO()
+        try:
+            self._api(method, rest, body, query)
+        finally:
+            self.wfile = real
+            self.close_connection = True
+
+    def _answer(self, method: str) -> float:
+        """Route one request; return seconds to wait before the connection closes (0: none)."""
         org = self.org
         url = urlsplit(self.path)
         body = self._body()
@@ -281,8 +304,16 @@ class Handler(BaseHTTPRequestHandler):
                 return self._error(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
             if fault == "server_error":
                 return self._error(500, "UNKNOWN_EXCEPTION", "An unexpected error occurred. Please include this ErrorId: 1234")
+            if fault == "unavailable":
+                return self._send(503, "<html>Service Unavailable</html>", "text/html")
             rest = match.group(2)
             query = parse_qs(url.query)
+            if fault == "drop_before":
+                self.close_connection = True
+                return 0
+            if fault in ("drop", "timeout"):
+                self._silently(method, rest, body, query)
+                return org.hang_seconds if fault == "timeout" else 0
             try:
                 return self._api(method, rest, body, query)
             except ValueError as exc:
@@ -368,15 +399,21 @@ class Handler(BaseHTTPRequestHandler):
         if method == "GET" and parts[1:] == ["results"]:
             size = int(query.get("maxRecords", ["50000"])[0])
             start = int(query.get("locator", ["0"])[0])
-            rows = job.rows[start : start + size]
+            rows = (job.rows * 2)[start % len(job.rows):][:size] if org.endless_pages and job.rows else job.rows[start : start + size]
             page = start // size + 1
             announced = len(rows)
             if org.short_page == page and rows:
                 rows = rows[:-1]
             following = start + size
-            locator = str(following) if following < len(job.rows) else "null"
-            return self._send(200, _csv(job.header, rows), "text/csv",
-                              {"Sforce-NumberOfRecords": str(announced), "Sforce-Locator": locator})
+            locator = str(following) if following < len(job.rows) or org.endless_pages else "null"
+            if org.repeat_locator and start and locator != "null":
+                locator = str(start)
+            headers = {"Sforce-Locator": locator}
+            if org.count_header is None:
+                headers["Sforce-NumberOfRecords"] = str(announced)
+            elif org.count_header:
+                headers["Sforce-NumberOfRecords"] = org.count_header
+            return self._send(200, _csv(job.header, rows), "text/csv", headers)
         return self._error(404, "NOT_FOUND", "no such query resource")
 
     # -- Bulk API 2.0 ingest ---------------------------------------------------------------------------
@@ -400,6 +437,8 @@ class Handler(BaseHTTPRequestHandler):
             state = json.loads(body)["state"]
             if state == "UploadComplete":
                 org.process(job)
+            elif job.state in ("JobComplete", "Failed", "Aborted"):
+                return self._error(400, "INVALIDJOBSTATE", f"Cannot change the state of a job in state {job.state}")
             else:
                 job.state = state
             return self._json(200, {"id": job_id, "state": "UploadComplete" if state == "UploadComplete" else state})

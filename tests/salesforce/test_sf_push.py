@@ -259,7 +259,7 @@ def test_a_failed_job_stops_the_push_and_records_it(client, org, run_dir):
 
 
 def test_a_server_error_is_one_line_and_a_rerun_finishes(client, org, run_dir):
-    org.fail("server_error", "GET", "/successfulResults")
+    org.fail("server_error", "GET", "/successfulResults", times=4)  # more than the 3 retries of a read
     with pytest.raises(DataError, match="HTTP 500 .*UNKNOWN_EXCEPTION"):
         push(run_dir, client, apply=True)
     again = push(run_dir, client, apply=True)  # the job had been processed: nothing left to send

@@ -1,4 +1,4 @@
-"""`custseg salesforce pull|push|fields`: thin adapters over `custseg._salesforce`, one call each."""
+"""`custseg salesforce pull|push|rollback|fields`: thin adapters over `custseg._salesforce`, one call each."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from .._salesforce._settings import DEFAULT_API_VERSION, connection_config
 app = typer.Typer(
     help=(
         "Salesforce round trip: pull CPQ sales lines with Bulk API 2.0, push each customer's segment to its "
-        "Account record, and write the field metadata an admin deploys. Credentials come from environment "
+        "Account record (and roll it back), and write the field metadata an admin deploys. Credentials come from environment "
         "variables (SF_INSTANCE_URL + SF_ACCESS_TOKEN, or JWT, client credentials, password); see docs/salesforce.md."
     ),
     no_args_is_help=True,
@@ -115,6 +115,28 @@ def _print_push(report) -> None:
     console.print(f"Files in {report.out_dir}: {files}", markup=False, soft_wrap=True)
 
 
+def _conclude(report, apply: bool, to_send: str, done: str, nothing: str) -> None:
+    """The last line of a push or rollback; exit 1 when rows failed or no customer has an Account."""
+    if report.customers and report.not_found == report.customers:
+        error_console.print(f"Error: none of the {report.customers:,} customer(s) has an {report.object_name} in this org visible "
+                            f"to this user (see {report.out_dir / 'not_found.csv'}); nothing was sent: check that "
+                            "SF_INSTANCE_URL / SF_DOMAIN point at the org the data came from", markup=False, soft_wrap=True)
+        raise typer.Exit(1)
+    if not apply:
+        console.print(f"Dry run: nothing was sent. Check {to_send} and {to_send.replace('to_send', 'diff')}, "
+                      "then run again with --apply.", markup=False, soft_wrap=True)
+    elif report.failed:
+        error_console.print(f"Error: {report.failed:,} row(s) were not updated; see {report.out_dir / report.files['failures']}. "
+                            "Fix them and run again: only what still differs is sent.", markup=False, soft_wrap=True)
+        raise typer.Exit(1)
+    elif report.updated:
+        console.print(done.format(updated=report.updated, out_dir=report.out_dir, copy=report.files.get("rollback_copy", "")),
+                      markup=False, soft_wrap=True)
+    else:
+        missing = f"; {report.not_found:,} customer(s) have no {report.object_name} (not_found.csv)" if report.not_found else ""
+        console.print(f"{nothing}{missing}.", markup=False, soft_wrap=True)
+
+
 @app.command()
 def push(
     run_dir: Annotated[Path, typer.Argument(help="Run directory written by `custseg run` (reads assignments.parquet).")],
@@ -142,15 +164,34 @@ def push(
         with _Bar() as bar:
             report = salesforce.push_segments(run_dir, client, fields=fields, apply=apply, out_dir=output, progress=bar, **settings)
         _print_push(report)
-        if not apply:
-            console.print("Dry run: nothing was sent. Check to_send.csv and diff.csv, then run again with --apply.")
-        elif report.failed:
-            error_console.print(f"Error: {report.failed:,} row(s) were not updated; see {report.out_dir / 'failures.csv'}. "
-                                "Fix them and run again: only what still differs is sent.", markup=False, soft_wrap=True)
-            raise typer.Exit(1)
-        else:
-            console.print(f"Done: {report.updated:,} record(s) updated; previous values in {report.out_dir / 'rollback.csv'}."
-                          if report.updated else "Nothing to send: Salesforce already has these values.", markup=False, soft_wrap=True)
+        _conclude(report, apply, "to_send.csv", "Done: {updated:,} record(s) updated; previous values in {out_dir}/rollback.csv.",
+                  "Nothing to send: the Accounts found already have these values")
+
+
+@app.command()
+def rollback(
+    run_dir: Annotated[Path, typer.Argument(help="Run directory pushed with --apply (reads RUN_DIR/salesforce/rollback.csv).")],
+    apply: Annotated[bool, typer.Option("--apply", help="Send the old values. Without it: dry run, nothing is written to Salesforce.")] = False,
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Folder of the push files (default RUN_DIR/salesforce).")] = None,
+    batch_size: Annotated[Optional[int], typer.Option(help="Rows per Bulk API update job (default 10000).")] = None,
+    object_name: Annotated[Optional[str], typer.Option("--object", help="Object pushed to (default Account).")] = None,
+    config: Config = None,
+    debug: Debug = False,
+) -> None:
+    """Put back the values from before the first push (rollback.csv), only where they differ (dry run unless --apply)."""
+    with reported_errors(debug):
+        file_config = _config(config)
+        settings = salesforce.push_settings(file_config)
+        if batch_size is not None:
+            settings["batch_size"] = batch_size
+        target = object_name or salesforce.PushFields.from_config(file_config).object_name
+        client = salesforce.connect(salesforce.settings_from_env(file_config))
+        with _Bar() as bar:
+            report = salesforce.rollback_segments(run_dir, client, apply=apply, out_dir=output, object_name=target, progress=bar, **settings)
+        _print_push(report)
+        _conclude(report, apply, "undo_to_send.csv",
+                  "Done: {updated:,} record(s) put back; the values they had are in {out_dir}/{copy}.",
+                  "Nothing to put back: Salesforce already holds the values of rollback.csv")
 
 
 @app.command()

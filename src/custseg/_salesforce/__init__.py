@@ -19,6 +19,7 @@ _LAZY = {
     "pull_records": "._pull",
     "PushReport": "._push",
     "push_segments": "._push",
+    "rollback_segments": "._rollback",
     "SalesforceSettings": "._settings",
     "settings_from_env": "._settings",
     "PushFields": "._targets",
@@ -36,6 +37,7 @@ __all__ = [
     "pull_records",
     "push_segments",
     "push_settings",
+    "rollback_segments",
     "settings_from_env",
     "write_field_metadata",
 ]

@@ -4,12 +4,15 @@ Every call to Salesforce goes through `SalesforceClient.call`, which turns
 simple-salesforce's exceptions into one-line `DataError`s (with secrets removed) and,
 on an expired session, rebuilds the client and repeats the call that was refused. A
 refused call changed nothing on the server, so repeating it is safe: the bulk job ids
-are kept by the caller, and the work goes on where it was.
+are kept by the caller, and the work goes on where it was. Calls marked idempotent
+(polls, result pages, describe) are also repeated, a bounded number of times with a
+doubling wait, after a 5xx answer or a dropped connection; job creation never is.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -62,6 +65,13 @@ def error_text(exc: SalesforceError) -> str:
     return " ".join(str(content).split())[:300]
 
 
+def _transient(exc: Exception) -> bool:
+    """A 5xx answer, or a connection that failed, dropped or timed out."""
+    if isinstance(exc, SalesforceError):
+        return isinstance(getattr(exc, "status", None), int) and exc.status >= 500
+    return isinstance(exc, (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError))
+
+
 class SalesforceClient:
     """One Salesforce org, logged in lazily, rebuilt once per expired session.
 
@@ -77,12 +87,15 @@ class SalesforceClient:
         session: requests.Session | None = None,
         poll_seconds: float | None = None,
         max_reconnects: int = 3,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.settings = settings
         self.session = session
         self.poll_seconds = settings.poll_seconds if poll_seconds is None else poll_seconds
         self.max_reconnects = max_reconnects
         self.reconnects = 0
+        self.retries = 0  # idempotent calls repeated after a 5xx or a dropped connection
+        self.sleep = sleep
         self._sf: Salesforce | None = None
 
     # -- connection -------------------------------------------------------------------
@@ -130,9 +143,14 @@ class SalesforceClient:
         return self.settings.redact(text)
 
     # -- calls ------------------------------------------------------------------------
-    def call(self, step: Callable[[Salesforce], T], what: str = "Salesforce call") -> T:
-        """Run `step(sf)`; on an expired session log in again once and repeat it."""
+    def call(self, step: Callable[[Salesforce], T], what: str = "Salesforce call", idempotent: bool = False) -> T:
+        """Run `step(sf)`; on an expired session log in again once and repeat it.
+
+        With `idempotent`, a 5xx answer or a dropped connection is retried `http_retries` times,
+        waiting `http_retry_seconds`, then twice as long each time (logged as warnings).
+        """
         retried = False
+        attempt = 0
         while True:
             try:
                 return step(self.sf)
@@ -144,21 +162,29 @@ class SalesforceClient:
                     ) from None
                 retried = True
                 self.reconnect()
-            except SalesforceRefusedRequest as exc:
-                text = error_text(exc)
-                if "REQUEST_LIMIT_EXCEEDED" in text:
-                    raise DataError(
-                        self._clean(f"{what}: Salesforce refused the request ({text}); the org's API request limit is reached, try again later")
-                    ) from None
-                raise DataError(self._clean(f"{what}: Salesforce refused the request ({text}); check the user's permissions")) from None
-            except SalesforceOperationError as exc:
-                raise DataError(self._clean(f"{what}: {exc}")) from None
-            except SalesforceError as exc:
-                status = getattr(exc, "status", "?")
-                raise DataError(self._clean(f"{what}: Salesforce answered HTTP {status} ({error_text(exc)})")) from None
-            except requests.RequestException as exc:
-                reason = " ".join(str(exc).split())[:200]
-                raise DataError(self._clean(f"{what}: cannot reach Salesforce at {self.settings.host}: {type(exc).__name__}: {reason}")) from None
+            except (SalesforceError, SalesforceOperationError, requests.RequestException) as exc:
+                if not (idempotent and _transient(exc) and attempt < self.settings.http_retries):
+                    after = f" (after {attempt} retries)" if attempt else ""
+                    raise DataError(self._clean(self._reason(exc, what) + after)) from None
+                delay = self.settings.http_retry_seconds * 2**attempt
+                attempt += 1
+                self.retries += 1
+                log.warning("%s; retry %d of %d in %.3g s", self._clean(self._reason(exc, what)), attempt, self.settings.http_retries, delay)
+                self.sleep(delay)
+
+    def _reason(self, exc: Exception, what: str) -> str:
+        """One line saying what failed (secrets not yet removed)."""
+        if isinstance(exc, SalesforceRefusedRequest):
+            text = error_text(exc)
+            if "REQUEST_LIMIT_EXCEEDED" in text:
+                return f"{what}: Salesforce refused the request ({text}); the org's API request limit is reached, try again later"
+            return f"{what}: Salesforce refused the request ({text}); check the user's permissions"
+        if isinstance(exc, SalesforceOperationError):
+            return f"{what}: {exc}"
+        if isinstance(exc, SalesforceError):
+            return f"{what}: Salesforce answered HTTP {getattr(exc, 'status', '?')} ({error_text(exc)})"
+        reason = " ".join(str(exc).split())[:200]
+        return f"{what}: cannot reach Salesforce at {self.settings.host}: {type(exc).__name__}: {reason}"
 
     def bulk2(self, sf: Salesforce, object_name: str):
         """The low-level Bulk API 2.0 client of `sf` for one object (job-by-job control)."""
@@ -166,7 +192,7 @@ class SalesforceClient:
 
     def describe(self, object_name: str) -> dict:
         """`describe()` of one sObject."""
-        return self.call(lambda sf: getattr(sf, object_name).describe(), f"describe {object_name}")
+        return self.call(lambda sf: getattr(sf, object_name).describe(), f"describe {object_name}", idempotent=True)
 
     @property
     def instance_host(self) -> str:

@@ -1,9 +1,13 @@
 """Push: write each customer's segment to its Account record, only where it changes.
 
-Order of work: read the run directory (no network) -> preflight the fields with
-`describe` -> read the current values -> diff -> write `to_send.csv`, `diff.csv`,
-`summary.json` -> with `apply`: `rollback.csv`, update jobs with retries of transient
-row errors, `results.csv`, `failures.csv` -> append one line to `audit.jsonl`.
+Order of work, with the run folder locked: read the run directory (no network) ->
+preflight the fields with `describe` -> read the current values -> diff -> write
+`to_send.csv`, `diff.csv`, `not_found.csv` -> with `apply`: the previous values
+(`rollback.csv`, merged, and a stamped copy) and a "started" line in `jobs.jsonl`, both
+flushed to disk, then update jobs (each recorded in `jobs.jsonl` when created, read back
+if its outcome is lost) with retries of transient row errors -> `results.csv`,
+`failures.csv`, `summary.json` -> one line appended to `audit.jsonl`.
+`send_values` is shared with the rollback (`_rollback.py`).
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ import json
 import math
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,12 +25,12 @@ from pathlib import Path
 import pandas as pd
 
 from .. import _schema as S
-from .._atomic import neutralise_cell, write_text_atomic
+from .._atomic import append_line, folder_lock, neutralise_cell, restore_frame, write_text_atomic
 from .._errors import CustsegError, DataError, UsageError
 from ._bulk import QueryJob
 from ._client import SalesforceClient
 from ._run_input import read_assignments
-from ._send import send_rows
+from ._send import UNKNOWN, SentJob, send_rows
 from ._soql import quote
 from ._targets import PushFields, TargetField, preflight
 
@@ -43,12 +48,14 @@ FILES = {
     "failures": "failures.csv",
     "rollback": "rollback.csv",
     "audit": "audit.jsonl",
+    "jobs": "jobs.jsonl",
 }
 
 
 @dataclass
 class PushReport:
-    """What a push found and did; `failed` > 0 means some rows were not updated."""
+    """What a push found and did; `failed` > 0 means some rows were not updated, `unknown` rows were
+    sent in a job whose outcome could not be read."""
 
     mode: str
     object_name: str
@@ -60,9 +67,11 @@ class PushReport:
     transitions: list[dict]
     updated: int = 0
     failed: int = 0
+    unknown: int = 0
     retried: int = 0
     jobs: list[str] = field(default_factory=list)
     out_dir: Path | None = None
+    push_id: str = ""
     files: dict[str, str] = field(default_factory=dict)
     error: str | None = None
 
@@ -143,22 +152,275 @@ def _is_number(value: object) -> bool:
         return False
 
 
-def _write_csv(path: Path, frame: pd.DataFrame) -> None:
+def _write_csv(path: Path, frame: pd.DataFrame, durable: bool = False) -> None:
     """Atomic CSV with formula-like text neutralised; numbers such as '-0.25' stay loadable."""
     safe = frame.copy()
     for column in safe.columns:
         if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
             safe[column] = safe[column].map(lambda v: v if _is_number(v) else neutralise_cell(v))
-    write_text_atomic(path, safe.to_csv(index=False, lineterminator="\n"))
+    write_text_atomic(path, safe.to_csv(index=False, lineterminator="\n"), durable=durable)
 
 
-def _append_audit(path: Path, record: dict) -> None:
-    previous = path.read_text(encoding="utf-8") if path.is_file() else ""
-    write_text_atomic(path, previous + json.dumps(record, ensure_ascii=False, default=str) + "\n")
+def _json_line(record: dict) -> str:
+    return json.dumps(record, ensure_ascii=False, default=str)
 
 
-def _stamp(now: datetime) -> str:
-    return now.strftime("%Y%m%dT%H%M%SZ")
+def stamp(now: datetime) -> str:
+    """A UTC time to the microsecond, usable in a file name: 20240501T093000.123456Z."""
+    return now.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+
+
+def _stamped_rollback(out_dir: Path, now: datetime) -> str:
+    name = f"rollback-{stamp(now)}.csv"
+    counter = 1
+    while (out_dir / name).exists():  # two pushes in the same microsecond (or a fixed `now`)
+        counter += 1
+        name = f"rollback-{stamp(now)}-{counter}.csv"
+    return name
+
+
+def read_rollback(path: Path) -> pd.DataFrame:
+    """A rollback file as text (`Id` + fields; '' = value not known, '#N/A' = empty), spreadsheet escaping undone."""
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{path}: cannot read ({type(exc).__name__})") from None
+    if "Id" not in frame.columns or len(frame.columns) < 2:
+        raise DataError(f"{path}: expected the columns Id and one or more fields; got {list(frame.columns)}")
+    return restore_frame(frame)
+
+
+def merge_rollback(older: pd.DataFrame | None, newer: pd.DataFrame) -> pd.DataFrame:
+    """Rows and columns of both; a value already in `older` (from before an earlier push) is kept.
+
+    >>> old = pd.DataFrame({"Id": ["a"], "S": ["x"]})
+    >>> merge_rollback(old, pd.DataFrame({"Id": ["a", "b"], "S": ["y", "z"]}))["S"].tolist()
+    ['x', 'z']
+    """
+    if older is None or older.empty:
+        return newer.reset_index(drop=True)
+    columns = list(older.columns) + [c for c in newer.columns if c not in older.columns]
+    ids = list(older["Id"]) + [i for i in newer["Id"] if i not in set(older["Id"])]
+    merged = older.set_index("Id").replace("", None).combine_first(newer.set_index("Id"))
+    return merged.reindex(index=ids, columns=columns[1:]).fillna("").reset_index(names="Id")
+
+
+def _outcome_text(report: PushReport) -> str:
+    """What reached Salesforce, for a message after a failure."""
+    if not report.jobs:
+        return "nothing was sent to Salesforce"
+    not_sent = report.to_change - report.updated - report.failed - report.unknown
+    unknown = f", {report.unknown:,} unknown (job still running or unreadable)" if report.unknown else ""
+    return (f"{report.updated:,} row(s) confirmed updated, {report.failed:,} refused{unknown}, {not_sent:,} not sent "
+            f"(jobs in {FILES['jobs']}); a re-run is safe: it reads the current values and sends only what still differs")
+
+
+# -- the push: shared by push_segments and rollback_segments -----------------------------------
+@dataclass
+class PushJob:
+    """What a push or a rollback sends: where, which fields, which values (None = leave as it is)."""
+
+    client: SalesforceClient
+    run_dir: Path
+    out_dir: Path
+    fields: dict[str, TargetField]
+    wanted: list[tuple[str, list[str | None]]]
+    prefix: str = ""  # file name prefix: "" for a push, "undo_" for a rollback
+
+
+def _diff(job: PushJob, current: dict[str, list[str]], report: PushReport) -> tuple[dict, dict, list, list]:
+    """Rows to send and their previous values (Id -> row), diff rows, ids not found; fills the report's counts."""
+    targets = list(job.fields.values())
+    to_send: dict[str, list[str]] = {}
+    previous: dict[str, list[str]] = {}
+    diff_rows, transitions, not_found = [], Counter(), []
+    for record_id, new in job.wanted:
+        if record_id not in current:
+            not_found.append(record_id)
+            continue
+        old = current[record_id]
+        changed = [i for i, t in enumerate(targets) if new[i] is not None and not _same(old[i], new[i], t)]
+        if not changed:
+            continue
+        to_send[record_id] = [record_id] + ["" if v is None else (v or NULL_FOR_BULK) for v in new]
+        previous[record_id] = [record_id] + [value if value != "" else NULL_FOR_BULK for value in old]
+        transitions[(old[0], old[0] if new[0] is None else new[0])] += 1
+        diff_rows += [(record_id, targets[i].name, old[i], new[i]) for i in changed]
+    report.customers, report.not_found, report.to_change = len(job.wanted), len(not_found), len(to_send)
+    report.unchanged = len(job.wanted) - len(not_found) - len(to_send)
+    report.transitions = [{"from": a, "to": b, "count": n} for (a, b), n in sorted(transitions.items(), key=lambda kv: (-kv[1], kv[0]))]
+    return to_send, previous, diff_rows, not_found
+
+
+def _recover_interrupted(job: PushJob, audit_base: dict) -> None:
+    """Give every push of the journal that started but never finished (killed) its audit line."""
+    journal = job.out_dir / FILES["jobs"]
+    if not journal.is_file():
+        return
+    started: dict[str, dict] = {}
+    for line in journal.read_text(encoding="utf-8").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue  # a line cut short by a full disk
+        push_id = entry.get("push")
+        if entry.get("event") == "started":
+            started[push_id] = {**entry, "jobs": []}
+        elif entry.get("event") == "job" and push_id in started and entry.get("rows") is not None:
+            started[push_id]["jobs"].append(entry["job_id"])
+        elif entry.get("event") == "finished":
+            started.pop(push_id, None)
+    for push_id, entry in started.items():
+        error = "interrupted: the process stopped before recording the outcome (killed?); rows of its jobs are in an unknown state"
+        append_line(job.out_dir / FILES["audit"], _json_line({
+            **audit_base, "event": "interrupted", "push": push_id, "time": entry.get("time"), "mode": entry.get("mode", "apply"),
+            "to_change": entry.get("rows"), "jobs": entry["jobs"], "error": error, "files": {"rollback": FILES["rollback"]}}))
+        append_line(journal, _json_line({"push": push_id, "event": "finished", "recovered": True}))
+
+
+def _start(job: PushJob, report: PushReport, header: list[str], previous: dict, now: datetime, journal) -> None:
+    """Before the first job: the previous values (a stamped copy; a push also merges them into rollback.csv), then "started"."""
+    rollback = pd.DataFrame(list(previous.values()), columns=header)
+    path = job.out_dir / FILES["rollback"]
+    stamped = _stamped_rollback(job.out_dir, now)
+    _write_csv(job.out_dir / stamped, rollback, durable=True)
+    if not job.prefix:  # a rollback leaves rollback.csv as it is: running it again sends nothing
+        _write_csv(path, merge_rollback(read_rollback(path) if path.is_file() else None, rollback), durable=True)
+    report.files.update({"rollback": FILES["rollback"], "rollback_copy": stamped})
+    journal({"event": "started", "mode": report.mode, "rows": len(previous), "rollback_copy": stamped})
+
+
+def send_values(job: PushJob, report: PushReport, apply: bool, settings: dict, progress: Progress, sleep, now: datetime) -> PushReport:
+    """Read the current values, diff, write the files; with `apply` send the changes and record everything."""
+    client, out_dir = job.client, job.out_dir
+    names = [t.name for t in job.fields.values()]
+    current = read_current(client, report.object_name, names, [i for i, _ in job.wanted], progress)
+    to_send, previous, diff_rows, not_found = _diff(job, current, report)
+    files = {k: job.prefix + FILES[k] for k in ("to_send", "diff", "not_found", "summary", "results", "failures")}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    header = ["Id"] + names
+    _write_csv(out_dir / files["to_send"], pd.DataFrame(list(to_send.values()), columns=header))
+    _write_csv(out_dir / files["diff"], pd.DataFrame(diff_rows, columns=["Id", "field", "from", "to"]))
+    _write_csv(out_dir / files["not_found"], pd.DataFrame({"Id": not_found}, dtype=object))
+    report.files.update({k: files[k] for k in ("to_send", "diff", "not_found")})
+
+    audit_base = {"run_dir": str(job.run_dir.resolve()), "instance": client.instance_host,
+                  "api_version": client.settings.api_version, "auth": client.settings.auth}
+
+    def journal(entry: dict) -> None:
+        stamp = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+        append_line(out_dir / FILES["jobs"], _json_line({"push": report.push_id, "time": stamp, **entry}))
+
+    outcome: dict[str, dict] = {}
+    jobs: list[SentJob] = []
+    failure: BaseException | None = None
+    try:
+        if apply:
+            _recover_interrupted(job, audit_base)
+        if apply and to_send:
+            _start(job, report, header, previous, now, journal)
+            send_rows(client, report.object_name, header, to_send, settings["batch_size"], settings["max_retries"],
+                      settings["retry_seconds"], sleep, report, outcome, progress, journal, jobs)
+    except BaseException as exc:  # noqa: BLE001 - recorded, then raised again below
+        failure = exc
+        report.error = str(exc) if isinstance(exc, CustsegError) else f"{type(exc).__name__}: {exc}"
+    try:
+        results = _results(report, outcome, jobs, to_send) if apply else None
+        if apply and to_send:
+            journal({"event": "finished", "updated": report.updated, "failed": report.failed, "unknown": report.unknown,
+                     "error": report.error})
+        if results is not None:
+            _write_results(results, to_send, header, out_dir, files, report)
+        _write_summary(report, out_dir, now, files["summary"], audit_base, client)
+    except OSError as exc:
+        name = Path(exc.filename).name if exc.filename else out_dir
+        raise DataError(client.settings.redact(
+            f"cannot write {name} in {out_dir}: {exc.strerror or exc}; {_outcome_text(report)}")) from None
+    if isinstance(failure, OSError):
+        name = Path(failure.filename).name if failure.filename else out_dir
+        raise DataError(f"cannot write {name} in {out_dir}: {failure.strerror or failure}; {_outcome_text(report)}") from None
+    if isinstance(failure, Exception) and apply and to_send:
+        raise DataError(client.settings.redact(f"{report.error}; {_outcome_text(report)}")) from None
+    if failure is not None:
+        raise failure
+    return report
+
+
+def _results(report: PushReport, outcome: dict, jobs: list[SentJob], to_send: dict) -> pd.DataFrame:
+    """One row per row to send: its outcome; fills the report's counts (before any file is written)."""
+    job_of = {record_id: job for job in jobs for record_id in job.ids}
+    results = [{"Id": i, **o} for i, o in outcome.items()]
+    for record_id in to_send:
+        if record_id in outcome:
+            continue
+        job = job_of.get(record_id)
+        if job is not None and job.state == UNKNOWN:
+            results.append({"Id": record_id, "status": UNKNOWN, "attempts": job.attempt, "error_code": "UNKNOWN",
+                            "error": "UNKNOWN: the job's state could not be read", "job_id": job.job_id})
+        else:
+            results.append({"Id": record_id, "status": "not sent", "attempts": 0})
+    frame = pd.DataFrame(results, columns=["Id", "status", "attempts", "error_code", "error", "job_id"])
+    report.updated = int((frame["status"] == "updated").sum())
+    report.failed = int((frame["status"] == "failed").sum())
+    report.unknown = int((frame["status"] == UNKNOWN).sum())
+    return frame
+
+
+def _write_results(results: pd.DataFrame, to_send: dict, header: list[str], out_dir: Path, files: dict, report: PushReport) -> None:
+    failed = results[results["status"] == "failed"].reset_index(drop=True)
+    blank = [""] * len(header)
+    values = pd.DataFrame([to_send.get(i, blank) for i in failed["Id"]], columns=header).drop(columns="Id")
+    _write_csv(out_dir / files["results"], results)
+    _write_csv(out_dir / files["failures"], pd.concat([failed[["Id", "error_code", "error", "job_id"]], values], axis=1))
+    report.files.update({"results": files["results"], "failures": files["failures"]})
+
+
+def _write_summary(report: PushReport, out_dir: Path, now: datetime, summary_name: str, audit_base: dict, client: SalesforceClient) -> None:
+    report.files["summary"] = summary_name
+    report.files["audit"] = FILES["audit"]
+    summary = report.to_dict()
+    write_text_atomic(out_dir / summary_name, json.dumps(summary, indent=2, ensure_ascii=False, default=str) + "\n")
+    audit = {
+        "time": now.isoformat(timespec="seconds"),
+        **audit_base,
+        "event": "rollback" if report.mode.startswith("rollback") else "push",
+        "push": report.push_id,
+        **{k: summary[k] for k in ("mode", "object_name", "fields", "customers", "not_found", "unchanged", "to_change",
+                                   "updated", "failed", "unknown", "retried", "jobs", "error")},
+        "files": {k: v for k, v in report.files.items() if k not in ("summary", "audit")},
+    }
+    append_line(out_dir / FILES["audit"], client.settings.redact(_json_line(audit)))
+
+
+def check_send_settings(batch_size: int, max_retries: int, retry_seconds: float) -> dict:
+    """The sending settings, checked."""
+    if not 1 <= int(batch_size) <= 150_000_000:
+        raise UsageError(f"batch size must be an int in the range [1, 150000000]; got {batch_size}")
+    if not 0 <= int(max_retries) <= 20:
+        raise UsageError(f"max retries must be an int in the range [0, 20]; got {max_retries}")
+    if retry_seconds < 0:
+        raise UsageError(f"retry seconds must be >= 0; got {retry_seconds}")
+    return {"batch_size": int(batch_size), "max_retries": int(max_retries), "retry_seconds": float(retry_seconds)}
+
+
+def output_dir(run_dir: Path, out_dir: str | Path | None) -> Path:
+    """Where the push files go (default `<run_dir>/salesforce/`)."""
+    out_dir = Path(out_dir) if out_dir is not None else run_dir / OUTPUT_FOLDER
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"output {out_dir} exists and is not a directory")
+    return out_dir
+
+
+@contextmanager
+def locked(run_dir: Path, out_dir: Path) -> Iterator[None]:
+    """Lock the run folder (and a separate output folder) for the time of a push: a second one stops at once."""
+    with ExitStack() as stack:
+        if run_dir.is_dir():
+            stack.enter_context(folder_lock(run_dir))
+        if run_dir.resolve() not in (out_dir.resolve(), out_dir.resolve().parent):
+            out_dir.parent.mkdir(parents=True, exist_ok=True)
+            stack.enter_context(folder_lock(out_dir))
+        yield
 
 
 def push_segments(
@@ -177,26 +439,18 @@ def push_segments(
     """Push each customer's segment of `run_dir` to its Account; dry run unless `apply`.
 
     Writes its files to `out_dir` (default `<run_dir>/salesforce/`) and returns a report;
-    `report.failed` counts rows Salesforce refused.
+    `report.failed` counts rows Salesforce refused. The run folder is locked meanwhile.
 
     >>> report = push_segments("out/", connect(settings_from_env()))  # doctest: +SKIP
     >>> report.to_change, report.unchanged                             # doctest: +SKIP
     (120, 4380)
     """
     fields = fields or PushFields()
-    if not 1 <= int(batch_size) <= 150_000_000:
-        raise UsageError(f"batch size must be an int in the range [1, 150000000]; got {batch_size}")
-    if not 0 <= int(max_retries) <= 20:
-        raise UsageError(f"max retries must be an int in the range [0, 20]; got {max_retries}")
-    if retry_seconds < 0:
-        raise UsageError(f"retry seconds must be >= 0; got {retry_seconds}")
-    progress = progress or (lambda stage, done, total: None)
+    settings = check_send_settings(batch_size, max_retries, retry_seconds)
     now = now or datetime.now(timezone.utc)
     run_dir = Path(run_dir)
     wanted = read_assignments(run_dir, fields)
-    out_dir = Path(out_dir) if out_dir is not None else run_dir / OUTPUT_FOLDER
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UsageError(f"output {out_dir} exists and is not a directory")
+    out_dir = output_dir(run_dir, out_dir)
 
     obj = fields.object_name
     describe = client.describe(obj)
@@ -210,96 +464,16 @@ def push_segments(
                 f"{run_dir / S.ASSIGNMENTS_PARQUET}, column {S.CUSTOMER_ID}: {other.iloc[0]!r} is not an {obj} Id "
                 f"({obj} Ids start with {prefix}); the run must use the account id (SBQQ__Account__c) as customer"
             )
-
     roles = list(target_fields)
-    names = [target_fields[r].name for r in roles]
-    current = read_current(client, obj, names, list(wanted["Id"]), progress)
-
-    to_send: dict[str, list[str]] = {}
-    previous: dict[str, list[str]] = {}
-    diff_rows, transitions, not_found = [], Counter(), []
-    for record in wanted.itertuples(index=False):
-        record_id = record.Id
-        new = [_format(getattr(record, role), target_fields[role]) for role in roles]
-        if record_id not in current:
-            not_found.append(record_id)
-            continue
-        old = current[record_id]
-        changed = [i for i, role in enumerate(roles) if not _same(old[i], new[i], target_fields[role])]
-        if not changed:
-            continue
-        to_send[record_id] = [record_id] + new
-        previous[record_id] = [record_id] + [value if value != "" else NULL_FOR_BULK for value in old]
-        transitions[(old[0], new[0])] += 1
-        diff_rows += [(record_id, names[i], old[i], new[i]) for i in changed]
-
-    report = PushReport(
-        mode="apply" if apply else "dry-run",
-        object_name=obj,
-        fields=dict(zip(roles, names)),
-        customers=len(wanted),
-        not_found=len(not_found),
-        unchanged=len(wanted) - len(not_found) - len(to_send),
-        to_change=len(to_send),
-        transitions=[{"from": a, "to": b, "count": n} for (a, b), n in sorted(transitions.items(), key=lambda kv: (-kv[1], kv[0]))],
-        out_dir=out_dir,
-    )
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    header = ["Id"] + names
-    _write_csv(out_dir / FILES["to_send"], pd.DataFrame(list(to_send.values()), columns=header))
-    _write_csv(out_dir / FILES["diff"], pd.DataFrame(diff_rows, columns=["Id", "field", "from", "to"]))
-    _write_csv(out_dir / FILES["not_found"], pd.DataFrame({"Id": not_found}, dtype=object))
-    report.files.update({"to_send": FILES["to_send"], "diff": FILES["diff"], "not_found": FILES["not_found"]})
-
-    outcome: dict[str, dict] = {}
-    try:
-        if apply and to_send:
-            rollback = pd.DataFrame(list(previous.values()), columns=header)
-            stamped = f"rollback-{_stamp(now)}.csv"
-            _write_csv(out_dir / stamped, rollback)
-            _write_csv(out_dir / FILES["rollback"], rollback)
-            report.files.update({"rollback": FILES["rollback"], "rollback_copy": stamped})
-            send_rows(client, obj, header, to_send, int(batch_size), int(max_retries), retry_seconds, sleep, report, outcome, progress)
-    except BaseException as exc:
-        report.error = str(exc) if isinstance(exc, CustsegError) else f"{type(exc).__name__}: {exc}"
-        raise
-    finally:
-        if apply:
-            _finish_apply(report, outcome, to_send, header, out_dir)
-        _write_summary(report, out_dir, now, run_dir, client)
-    return report
+    values = [(record.Id, [_format(getattr(record, role), target_fields[role]) for role in roles])
+              for record in wanted.itertuples(index=False)]
+    report = PushReport(mode="apply" if apply else "dry-run", object_name=obj, fields={r: target_fields[r].name for r in roles},
+                        customers=len(wanted), not_found=0, unchanged=0, to_change=0, transitions=[], out_dir=out_dir,
+                        push_id=stamp(now))
+    with locked(run_dir, out_dir):
+        return send_values(PushJob(client, run_dir, out_dir, target_fields, values), report, apply, settings,
+                            progress or no_progress, sleep, now)
 
 
-def _finish_apply(report: PushReport, outcome: dict, to_send: dict, header: list[str], out_dir: Path) -> None:
-    results = [{"Id": i, **o} for i, o in outcome.items()]
-    results += [{"Id": i, "status": "not sent", "attempts": 0} for i in to_send if i not in outcome]
-    columns = ["Id", "status", "attempts", "error_code", "error", "job_id"]
-    results_frame = pd.DataFrame(results, columns=columns)
-    failed = results_frame[results_frame["status"] == "failed"].reset_index(drop=True)
-    blank = [""] * len(header)
-    values = pd.DataFrame([to_send.get(i, blank) for i in failed["Id"]], columns=header).drop(columns="Id")
-    failures_frame = pd.concat([failed[["Id", "error_code", "error", "job_id"]], values], axis=1)
-    _write_csv(out_dir / FILES["results"], results_frame)
-    _write_csv(out_dir / FILES["failures"], failures_frame)
-    report.files.update({"results": FILES["results"], "failures": FILES["failures"]})
-    report.updated = int((results_frame["status"] == "updated").sum())
-    report.failed = len(failed)
-
-
-def _write_summary(report: PushReport, out_dir: Path, now: datetime, run_dir: Path, client: SalesforceClient) -> None:
-    report.files["summary"] = FILES["summary"]
-    report.files["audit"] = FILES["audit"]
-    summary = report.to_dict()
-    write_text_atomic(out_dir / FILES["summary"], json.dumps(summary, indent=2, ensure_ascii=False, default=str) + "\n")
-    audit = {
-        "time": now.isoformat(timespec="seconds"),
-        "run_dir": str(run_dir.resolve()),
-        "instance": client.instance_host,
-        "api_version": client.settings.api_version,
-        "auth": client.settings.auth,
-        **{k: summary[k] for k in ("mode", "object_name", "fields", "customers", "not_found", "unchanged", "to_change",
-                                   "updated", "failed", "retried", "jobs", "error")},
-        "files": {k: v for k, v in report.files.items() if k not in ("summary", "audit")},
-    }
-    _append_audit(out_dir / FILES["audit"], json.loads(client.settings.redact(json.dumps(audit, default=str))))
+def no_progress(stage: str, done: int, total: int | None) -> None:
+    """Progress callback that reports nothing."""

@@ -1,17 +1,37 @@
-"""Sending rows in update jobs: per-row outcomes, retries of transient errors with backoff."""
+"""Sending rows in update jobs: per-row outcomes, retries of transient errors with backoff.
+
+Each job is recorded (`journal`) as soon as Salesforce creates it, in state "unknown"; once
+its results are read the record says so. When anything fails, the jobs still "unknown" are
+read back from Salesforce before the caller writes its files, so that `results.csv` says
+what really happened to each row.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass
 
 from .._errors import DataError
-from ._bulk import run_update_job
+from ._bulk import IngestResult, read_back, run_update_job
 from ._client import SalesforceClient
 from ._soql import check_record_id
 
 Progress = Callable[[str, int, "int | None"], None]
+Journal = Callable[[dict], None]
 # UNABLE_TO_LOCK_ROW: another process holds the record; the other two: rows a job left without result.
 TRANSIENT_ERRORS = frozenset({"UNABLE_TO_LOCK_ROW", "UNPROCESSED", "NO_RESULT"})
+UNKNOWN = "unknown"
+
+
+@dataclass
+class SentJob:
+    """An update job Salesforce created: its rows and its state ("unknown" until read)."""
+
+    job_id: str
+    ids: list[str]
+    attempt: int
+    state: str = UNKNOWN
 
 
 def _result_id(record: dict) -> str:
@@ -27,6 +47,57 @@ def _error_code(message: str) -> str:
     return message.split(":", 1)[0].strip() or "UNKNOWN"
 
 
+def _row(status: str, attempt: int, job_id: str, message: str = "") -> dict:
+    return {"status": status, "attempts": attempt, "error_code": _error_code(message) if message else "", "error": message,
+            "job_id": job_id}
+
+
+def _record(job: SentJob, result: IngestResult, outcome: dict[str, dict]) -> list[str]:
+    """Fill `outcome` with the rows of `job`; return the ids worth another attempt."""
+    transient, seen = [], set()
+    for record in result.successful:
+        record_id = _result_id(record)
+        outcome[record_id] = _row("updated", job.attempt, job.job_id)
+        seen.add(record_id)
+    failures = [(r, r.get("sf__Error", "")) for r in result.failed]
+    failures += [(r, "UNPROCESSED: the job did not process this row") for r in result.unprocessed]
+    for record, message in failures:
+        record_id = _result_id(record)
+        outcome[record_id] = _row("failed", job.attempt, job.job_id, message)
+        seen.add(record_id)
+        if _error_code(message) in TRANSIENT_ERRORS:
+            transient.append(record_id)
+    for record_id in job.ids:
+        if record_id in seen:
+            continue
+        if result.state == "JobComplete":
+            outcome[record_id] = _row("failed", job.attempt, job.job_id, "NO_RESULT: Salesforce reported no result for this row")
+            transient.append(record_id)
+        elif result.state in ("Failed", "Aborted"):
+            outcome[record_id] = _row("not sent", job.attempt, job.job_id, f"JOB_{result.state.upper()}: the job was not processed")
+        else:
+            outcome[record_id] = _row(UNKNOWN, job.attempt, job.job_id, f"UNKNOWN: the job is {result.state}; read it back later")
+    return transient
+
+
+def _journal_state(journal: Journal, job: SentJob, result: IngestResult) -> None:
+    job.state = result.state
+    journal({"event": "job", "job_id": job.job_id, "state": result.state, "updated": len(result.successful),
+             "failed": len(result.failed) + len(result.unprocessed)})
+
+
+def read_back_jobs(client: SalesforceClient, object_name: str, jobs: list[SentJob], outcome: dict[str, dict], journal: Journal) -> None:
+    """Ask Salesforce what became of the jobs still "unknown" and record their rows; unreadable ones stay unknown."""
+    for job in jobs:
+        if job.state != UNKNOWN:
+            continue
+        result = read_back(client, object_name, job.job_id, len(job.ids))
+        _record(job, result or IngestResult(job.job_id, UNKNOWN), outcome)
+        if result is not None:
+            with suppress(OSError):  # a full disk: the rows' outcome is still reported by the caller
+                _journal_state(journal, job, result)
+
+
 def send_rows(
     client: SalesforceClient,
     object_name: str,
@@ -39,40 +110,37 @@ def send_rows(
     report,
     outcome: dict[str, dict],
     progress: Progress,
+    journal: Journal,
+    jobs: list[SentJob],
 ) -> None:
-    """Send `rows` (Id -> row) in jobs of `batch_size`; retry transient row errors; fill `outcome`."""
+    """Send `rows` (Id -> row) in jobs of `batch_size`; retry transient row errors; fill `outcome` and `jobs`.
+
+    On any error the jobs created are read back (their rows' outcome filled) before it propagates.
+    """
     pending = list(rows)
     total = len(pending)
     attempt = 0
-    while pending:
-        attempt += 1
-        if attempt > 1:
-            report.retried += len(pending)
-            sleep(retry_seconds * 2 ** (attempt - 2))
-        transient: list[str] = []
-        for start in range(0, len(pending), batch_size):
-            chunk = pending[start : start + batch_size]
-            result = run_update_job(client, object_name, header, [rows[i] for i in chunk])
-            report.jobs.append(result.job_id)
-            seen = set()
-            for record in result.successful:
-                record_id = _result_id(record)
-                outcome[record_id] = {"status": "updated", "attempts": attempt, "error_code": "", "error": "", "job_id": result.job_id}
-                seen.add(record_id)
-            failures = [(r, r.get("sf__Error", "")) for r in result.failed]
-            failures += [(r, "UNPROCESSED: the job did not process this row") for r in result.unprocessed]
-            for record, message in failures:
-                record_id = _result_id(record)
-                code = _error_code(message)
-                outcome[record_id] = {"status": "failed", "attempts": attempt, "error_code": code, "error": message, "job_id": result.job_id}
-                seen.add(record_id)
-                if code in TRANSIENT_ERRORS:
-                    transient.append(record_id)
-            for record_id in chunk:
-                if record_id not in seen:
-                    outcome[record_id] = {"status": "failed", "attempts": attempt, "error_code": "NO_RESULT",
-                                          "error": "NO_RESULT: Salesforce reported no result for this row", "job_id": result.job_id}
-                    transient.append(record_id)
-            done = sum(1 for o in outcome.values() if o["status"] == "updated")
-            progress("send", done, total)
-        pending = transient if attempt <= max_retries else []
+
+    def created(job: SentJob) -> None:
+        jobs.append(job)
+        report.jobs.append(job.job_id)
+        journal({"event": "job", "job_id": job.job_id, "rows": len(job.ids), "attempt": job.attempt, "state": UNKNOWN})
+
+    try:
+        while pending:
+            attempt += 1
+            if attempt > 1:
+                report.retried += len(pending)
+                sleep(retry_seconds * 2 ** (attempt - 2))
+            transient: list[str] = []
+            for start in range(0, len(pending), batch_size):
+                chunk = pending[start : start + batch_size]
+                result = run_update_job(client, object_name, header, [rows[i] for i in chunk],
+                                        lambda job_id: created(SentJob(job_id, chunk, attempt)))
+                transient += _record(jobs[-1], result, outcome)
+                _journal_state(journal, jobs[-1], result)
+                progress("send", sum(1 for o in outcome.values() if o["status"] == "updated"), total)
+            pending = transient if attempt <= max_retries else []
+    except Exception:
+        read_back_jobs(client, object_name, jobs, outcome, journal)
+        raise

@@ -24,8 +24,20 @@ AUTH_KINDS = ("token", "jwt", "client_credentials", "password")
 SECRET_CONFIG_KEYS = frozenset(
     {"access_token", "token", "password", "security_token", "consumer_secret", "client_secret", "private_key", "session_id"}
 )
-CONNECTION_CONFIG_KEYS = frozenset({"instance_url", "domain", "api_version", "timeout_seconds", "poll_seconds"})
+CONNECTION_CONFIG_KEYS = frozenset(
+    {"instance_url", "domain", "api_version", "timeout_seconds", "poll_seconds", "http_retries", "http_retry_seconds"}
+)
 DEFAULT_POLL_SECONDS = 2.0
+DEFAULT_HTTP_RETRIES = 3
+# first wait before repeating a read that met a 5xx or a dropped connection (doubled each time)
+RETRY_SECONDS_VARIABLE = "CUSTSEG_SF_RETRY_SECONDS"
+
+
+def _default_retry_seconds() -> float:
+    try:
+        return float(os.environ.get(RETRY_SECONDS_VARIABLE) or 1.0)
+    except ValueError:
+        raise UsageError(f"{RETRY_SECONDS_VARIABLE} must be a number of seconds") from None
 
 MISSING_CREDENTIALS = (
     "no Salesforce credentials: set SF_INSTANCE_URL and SF_ACCESS_TOKEN, or SF_USERNAME, SF_CONSUMER_KEY and "
@@ -55,6 +67,8 @@ class SalesforceSettings:
     private_key_file: str | None = None
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
     poll_seconds: float = DEFAULT_POLL_SECONDS
+    http_retries: int = DEFAULT_HTTP_RETRIES
+    http_retry_seconds: float = field(default_factory=_default_retry_seconds)
     access_token: str | None = field(default=None, repr=False)
     consumer_secret: str | None = field(default=None, repr=False)
     password: str | None = field(default=None, repr=False)
@@ -76,6 +90,8 @@ class SalesforceSettings:
             raise UsageError(f"timeout_seconds must be > 0; got {self.timeout_seconds}")
         if self.poll_seconds < 0:
             raise UsageError(f"poll_seconds must be >= 0; got {self.poll_seconds}")
+        if not 0 <= self.http_retries <= 10 or self.http_retry_seconds < 0:
+            raise UsageError(f"http_retries must be in [0, 10] and http_retry_seconds >= 0; got {self.http_retries}, {self.http_retry_seconds}")
 
     def secrets(self) -> list[str]:
         """The secret values, longest first, for redaction."""
@@ -152,8 +168,11 @@ def settings_from_env(config: Mapping | None = None, environ: Mapping[str, str] 
     try:
         common["timeout_seconds"] = float(table.get("timeout_seconds", DEFAULT_TIMEOUT_SECONDS))
         common["poll_seconds"] = float(table.get("poll_seconds", DEFAULT_POLL_SECONDS))
+        common["http_retries"] = int(table.get("http_retries", DEFAULT_HTTP_RETRIES))
+        if "http_retry_seconds" in table:
+            common["http_retry_seconds"] = float(table["http_retry_seconds"])
     except (TypeError, ValueError):
-        raise UsageError("[salesforce] timeout_seconds and poll_seconds must be numbers") from None
+        raise UsageError("[salesforce] timeout_seconds, poll_seconds, http_retries and http_retry_seconds must be numbers") from None
     instance_url = get("SF_INSTANCE_URL") or table.get("instance_url")
     username = get("SF_USERNAME")
     consumer_key = get("SF_CONSUMER_KEY")

@@ -128,8 +128,30 @@ def check_record_id(value: object, where: str) -> str:
         raise DataError(f"{where}: {text!r} is not a Salesforce Id (15 or 18 letters and digits)")
     full = id18(text[:15])
     if len(text) == 18 and text[15:].upper() != full[15:]:
+        recased = _recased(text)
+        if recased:
+            raise DataError(f"{where}: {text!r} has the wrong letter case: its last 3 characters say it is {recased!r} "
+                            "(Salesforce ids are case-sensitive; a spreadsheet or database may have changed the case)")
         raise DataError(f"{where}: {text!r} is not a valid Salesforce Id (its last 3 characters should be {full[15:]})")
     return full
+
+
+def _recased(text: str) -> str | None:
+    """The id whose letter case matches the checksum of the 18-character `text`, if one exists and differs.
+
+    >>> _recased("001ab0000000001qaa")
+    '001aB0000000001QAA'
+    """
+    chars = list(text[:15].lower())
+    for block, suffix in enumerate(text[15:].upper()):
+        bits = _ID_SUFFIX_CHARS.find(suffix)
+        for i in range(5):
+            if bits >> i & 1:
+                if not chars[block * 5 + i].isalpha():
+                    return None
+                chars[block * 5 + i] = chars[block * 5 + i].upper()
+    recased = "".join(chars) + text[15:].upper()
+    return recased if recased != text else None
 
 
 def quote(value: str) -> str:

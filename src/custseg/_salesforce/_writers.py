@@ -2,7 +2,8 @@
 
 All columns are text (Salesforce's own spelling: ISO dates, '.' decimals); an empty
 Salesforce cell is a null in Parquet and an empty cell in CSV/XLSX. Each writer writes
-to a temporary file beside the target and renames it only when `close` succeeds.
+to a temporary file beside the target (`.NAME.partial-PID-*`, removed by the next pull
+if the process was killed) and renames it only when `close` succeeds.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .._atomic import remove_stale_staging
 from .._errors import UsageError
 
 FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".xlsx": "xlsx"}
@@ -37,7 +39,8 @@ class PageWriter:
         self.header = list(header)
         self.kind = output_format(self.path)
         self.rows = 0
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".partial", dir=self.path.parent)
+        remove_stale_staging(self.path.parent, self.path.name)  # files of pulls that were killed
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.partial-{os.getpid()}-", dir=self.path.parent)
         os.close(fd)
         self.tmp = Path(tmp)
         self._open()
