@@ -2,8 +2,13 @@
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.datasets import make_blobs
-from sklearn.metrics import adjusted_rand_score
+from sklearn.metrics import adjusted_rand_score, silhouette_score
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from custseg import DataError, NotFittedError, Segmenter, UsageError
 from custseg._config import parse_k_range
@@ -12,7 +17,7 @@ from custseg._config import parse_k_range
 @pytest.mark.parametrize(("true_k", "blob_seed"), [(2, 2), (3, 3), (5, 7)])
 def test_finds_the_number_of_well_separated_groups(true_k, blob_seed):
     X, truth = make_blobs(n_samples=600, centers=true_k, cluster_std=0.3, random_state=blob_seed, center_box=(-20, 20))
-    model = Segmenter(k_range=(2, 7), seed=1).fit(X)
+    model = Segmenter(k_range=(2, 7), random_state=1).fit(X)
     assert model.k_ == true_k
     assert adjusted_rand_score(truth, model.labels_) > 0.99
     assert model.k_selection_["chosen"].sum() == 1
@@ -22,7 +27,7 @@ def test_finds_the_number_of_well_separated_groups(true_k, blob_seed):
 def test_small_segments_make_a_k_ineligible():
     rng = np.random.default_rng(0)
     X = np.r_[rng.normal(0, 0.3, (300, 2)), rng.normal(10, 0.3, (300, 2)), rng.normal(30, 0.1, (3, 2))]
-    model = Segmenter(k_range=(2, 4), seed=0, min_share=0.02).fit(X)
+    model = Segmenter(k_range=(2, 4), random_state=0, min_share=0.02).fit(X)
     table = model.k_selection_.set_index("k")
     assert not table.loc[3, "eligible"]  # the 3-point group is 0.5% of customers
     assert model.k_ != 3 and "excluded for a segment under 2%: k=3" in model.reason_["en"]
@@ -30,15 +35,15 @@ def test_small_segments_make_a_k_ineligible():
 
 def test_forced_k_and_reproducibility():
     X, _ = make_blobs(n_samples=300, centers=4, random_state=0)
-    a = Segmenter(k=3, seed=7).fit(X)
-    b = Segmenter(k=3, seed=7).fit(X)
+    a = Segmenter(n_clusters=3, random_state=7).fit(X)
+    b = Segmenter(n_clusters=3, random_state=7).fit(X)
     assert a.k_ == 3 and np.array_equal(a.labels_, b.labels_)
     assert "set by the user" in a.reason_["en"]
 
 
 def test_predict_and_transform_follow_sklearn_conventions():
     X, _ = make_blobs(n_samples=200, centers=3, random_state=2)
-    model = Segmenter(k=3)
+    model = Segmenter(n_clusters=3)
     with pytest.raises(NotFittedError):
         model.predict(X)
     assert model.fit(X) is model
@@ -48,7 +53,7 @@ def test_predict_and_transform_follow_sklearn_conventions():
 
 def test_relabel_keeps_the_partition():
     X, _ = make_blobs(n_samples=200, centers=3, random_state=3)
-    model = Segmenter(k=3).fit(X)
+    model = Segmenter(n_clusters=3).fit(X)
     before = model.labels_.copy()
     model.relabel(np.array([2, 0, 1]))
     assert adjusted_rand_score(before, model.labels_) == 1.0
@@ -57,11 +62,11 @@ def test_relabel_keeps_the_partition():
 
 def test_errors_quote_the_numbers():
     with pytest.raises(DataError, match="n_customers=1 is too few"):
-        Segmenter(k=2).fit(np.zeros((1, 2)))
+        Segmenter(n_clusters=2).fit(np.zeros((1, 2)))
     with pytest.raises(DataError, match=r"n_customers=3 should be > k=4"):
-        Segmenter(k=4).fit(np.arange(6.0).reshape(3, 2))
+        Segmenter(n_clusters=4).fit(np.arange(6.0).reshape(3, 2))
     with pytest.raises(DataError, match="only 1 distinct customer profile"):
-        Segmenter(k=2).fit(np.ones((10, 2)))
+        Segmenter(n_clusters=2).fit(np.ones((10, 2)))
     with pytest.raises(UsageError, match="The 'n_init' parameter of Segmenter must be int in"):
         Segmenter(n_init=0).fit(np.arange(20.0).reshape(10, 2))
 
@@ -75,7 +80,7 @@ def test_bad_k_ranges(text):
 @pytest.mark.parametrize("algorithm", ["ward", "gmm", "minibatch"])
 def test_other_algorithms_behind_the_same_interface(algorithm):
     X, truth = make_blobs(n_samples=400, centers=4, cluster_std=0.4, random_state=7, center_box=(-15, 15))
-    model = Segmenter(k_range=(2, 6), seed=3, algorithm=algorithm).fit(X)
+    model = Segmenter(k_range=(2, 6), random_state=3, algorithm=algorithm).fit(X)
     assert model.k_ == 4, model.k_selection_
     assert adjusted_rand_score(truth, model.labels_) > 0.98
     assert np.array_equal(model.predict(X), model.labels_) or algorithm == "gmm"
@@ -85,8 +90,31 @@ def test_other_algorithms_behind_the_same_interface(algorithm):
 
 def test_stability_and_gap_columns():
     X, _ = make_blobs(n_samples=300, centers=3, cluster_std=0.4, random_state=1)
-    table = Segmenter(k_range=(2, 5), seed=0, n_boot=3, gap_refs=3).fit(X).k_selection_.set_index("k")
+    table = Segmenter(k_range=(2, 5), random_state=0, n_boot=3, gap_refs=3).fit(X).k_selection_.set_index("k")
     assert table.loc[3, "stability_ari"] > 0.95
     assert table["gap_choice"].sum() <= 1 and table.loc[3, "gap"] > table.loc[2, "gap"]
     with pytest.raises(UsageError, match="The 'algorithm' parameter of Segmenter must be one of"):
         Segmenter(algorithm="dbscan").fit(X)
+
+
+@parametrize_with_checks([Segmenter()])
+def test_scikit_learn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+def test_old_parameter_names_still_work_with_a_deprecation_warning():
+    X, _ = make_blobs(n_samples=120, centers=3, random_state=0)
+    with pytest.warns(FutureWarning, match="'k' is deprecated; use 'n_clusters'"):
+        old = Segmenter(k=3, seed=5).fit(X)
+    new = Segmenter(n_clusters=3, random_state=5).fit(X)
+    assert old.k_ == new.k_ == 3 and np.array_equal(old.labels_, new.labels_)
+
+
+def test_works_in_a_pipeline_and_a_grid_search():
+    X, _ = make_blobs(n_samples=200, centers=4, cluster_std=0.4, center_box=(-20, 20), random_state=1)
+    pipeline = make_pipeline(StandardScaler(), Segmenter(k_range=(2, 6), random_state=0))
+    labels = pipeline.fit_predict(X)
+    assert adjusted_rand_score(labels, clone(pipeline).fit(X).predict(X)) == 1.0
+    search = GridSearchCV(Segmenter(random_state=0), {"n_clusters": [2, 3, 4]}, cv=3,
+                          scoring=lambda model, data, _=None: silhouette_score(data, model.predict(data))).fit(X)
+    assert search.best_params_["n_clusters"] == 4

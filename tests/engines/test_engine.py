@@ -83,7 +83,7 @@ def test_repeated_line_ids_take_the_distinct_path():
 def test_k_means_side_by_side_equals_one_fit_at_a_time():
     rng = np.random.default_rng(3)
     X = np.r_[rng.normal(0, 1, (300, 3)), rng.normal(6, 1, (300, 3)), rng.normal((0, 8, 0), 1, (300, 3))]
-    model = Segmenter(k_range=(2, 6), n_init=4, seed=7).fit(X)
+    model = Segmenter(k_range=(2, 6), n_init=4, random_state=7).fit(X)
     for row in model.k_selection_.itertuples():
         alone = KMeans(n_clusters=row.k, n_init=4, random_state=7).fit(X)
         assert row.inertia == pytest.approx(alone.inertia_, rel=1e-12)

@@ -16,6 +16,7 @@ import pandas as pd
 from kneed import KneeLocator
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.cluster import KMeans
+from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 from sklearn.utils.validation import validate_data
 from threadpoolctl import threadpool_limits
 
@@ -27,6 +28,11 @@ from ._metrics import evaluate, nearest_centre
 from ._stability import gap_statistic, stability_table
 
 Progress = Callable[[str, int, int], None]
+
+
+class SegmenterNotFittedError(NotFittedError, SklearnNotFittedError):
+    """Raised by `predict`/`transform` before `fit`: custseg's error (one line in the CLI) and scikit-learn's."""
+
 DEPRECATED = "deprecated"
 _RENAMED = {"k": "n_clusters", "seed": "random_state"}
 
@@ -111,7 +117,7 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
             raise DataError(f"n_customers={n} is too few to segment (n_samples={n}); at least {MIN_CUSTOMERS} are needed")
         distinct = len(np.unique(X, axis=0))
         if n_clusters is not None:
-            self._check("n_clusters", n_clusters, int, 2)
+            self._check("n_clusters", n_clusters, int, 1)
             ks = [n_clusters]
         else:
             low, high = self.k_range
@@ -186,7 +192,7 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "cluster_centers_"):
-            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit first")
+            raise SegmenterNotFittedError(f"this {type(self).__name__} is not fitted yet; call fit first")
 
     def transform(self, X) -> np.ndarray:
         """Euclidean distance of each row to each segment centre."""
