@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dtm
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -16,7 +15,6 @@ from ._cli._methods import compare_methods, rfm
 from ._cli._salesforce import app as salesforce_app
 from ._cli._support import console, reported_errors, split_list
 from ._config import ReadOptions, build_run_config, parse_k_range
-from ._errors import UsageError
 from ._schema import REPORT_HTML
 
 app = typer.Typer(help="Customer segmentation from CRM sales data.", no_args_is_help=True, add_completion=False,
@@ -107,7 +105,7 @@ def run(
                     "algorithm": algorithm, "n_boot": stability, "gap_refs": gap, "categorical_weight": categorical_weight,
                     "min_share": min_share, "rules_file": str(rules) if rules else None,
                     "k_range": parse_k_range(k_range) if k_range else None,
-                    "as_of": _parse_date(as_of) if as_of else None, "max_memory": max_memory, "engine": engine,
+                    "as_of": as_of, "max_memory": max_memory, "engine": engine,
                     "spark_master": spark_master, "spark_conf": tuple(spark_conf) if spark_conf else None}
         roles = {"customer": customer, "order": order, "product": product, "quantity": quantity, "price": price,
                  "amount": amount, "date": date, "date_format": date_format}
@@ -124,13 +122,6 @@ def run(
             bar.update(task, description="writing outputs", completed=None, total=None)
             out_dir = custseg.write_run(result, output, overwrite=overwrite, report=report)
         _print_summary(result, out_dir, report)
-
-
-def _parse_date(text: str) -> dtm.date:
-    try:
-        return dtm.date.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"--as-of must be a date like 2021-01-01; got {text!r}") from None
 
 
 @app.command()
@@ -228,7 +219,7 @@ def refresh(
     input: Annotated[Path, typer.Argument(help="The new period's data.")],
     previous: Annotated[Path, typer.Option("--previous", help="The previous run directory (or its model.json).")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output directory.")] = Path("custseg-refreshed"),
-    threshold: Annotated[float, typer.Option(help="Largest centre distance (z units) for a segment to keep its identity.")] = 1.0,
+    threshold: Annotated[float, typer.Option(help="Largest center distance (z units) for a segment to keep its identity.")] = 1.0,
     seed: Annotated[Optional[int], typer.Option(help="Random seed (default: the previous run's).")] = None,
     k_range: Annotated[Optional[str], typer.Option(help="Range of k to try (default: the previous run's).")] = None,
     lang: Lang = "en", overwrite: Overwrite = False, report: Report = True, debug: Debug = False,

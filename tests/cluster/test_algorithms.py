@@ -5,7 +5,7 @@ import pytest
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 
-from custseg._cluster._algorithms import ALGORITHMS, WardClustering, fit_path, fitting_threads, make_model, nearest_centre
+from custseg._cluster._algorithms import ALGORITHMS, WardClustering, fit_path, fitting_threads, make_model, nearest_center
 from custseg._errors import DataError, NotFittedError, UsageError
 
 
@@ -57,7 +57,7 @@ def test_ward_samples_above_the_limit_and_assigns_the_rest(blobs):
     assert len(model.sample_indices_) == 100 and model.linkage_.shape == (99, 4)
     assert adjusted_rand_score(y, model.labels_) > 0.95
     rest = np.setdiff1d(np.arange(len(X)), model.sample_indices_)
-    assert np.array_equal(model.labels_[rest], nearest_centre(X[rest], model.cluster_centers_))
+    assert np.array_equal(model.labels_[rest], nearest_center(X[rest], model.cluster_centers_))
 
 
 def test_gmm_bic_is_lowest_at_the_true_k(blobs):

@@ -378,7 +378,7 @@ CASES: list[Case] = [
          message="Error: {dir}/m.json: centroids must be a table of numbers (edited by hand?)"),
     Case("model-no-scaler", "the scaler removed", model_case("m.json", edited(scaler=None)), score_args("m.json"),
          command="score", message="Error: {dir}/m.json: model part(s) scaler missing or of the wrong type (edited by hand?)"),
-    Case("model-scaler-damaged", "the scaler's centre removed", model_case("m.json", deep_edit("scaler", {"kind": "rank"})),
+    Case("model-scaler-damaged", "the scaler's center removed", model_case("m.json", deep_edit("scaler", {"kind": "rank"})),
          score_args("m.json"), command="score",
          message="Error: {dir}/m.json: damaged model (missing 'center'); was it edited by hand?"),
     Case("model-bad-scaling", "an unknown scaling in the saved settings",

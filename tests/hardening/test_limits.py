@@ -15,6 +15,8 @@ from custseg._config._run import RunConfig
 from custseg._engines._limits import configure_engine
 from custseg.cli import app
 
+from shared_data import shared_file
+
 runner = CliRunner()
 
 
@@ -70,6 +72,8 @@ def test_a_tiny_cap_streams_or_stops_in_one_line(tmp_path):
 PEAK_SCRIPT = """
 import resource, sys
 from custseg.cli import app
+
+from shared_data import shared_file
 sys.argv = ["custseg", *sys.argv[1:]]
 try:
     app()
@@ -89,3 +93,18 @@ def test_large_input_under_a_memory_cap_keeps_the_process_small(tmp_path):
     assert run.returncode in (0, 1), run.stderr
     assert "Traceback" not in run.stderr
     assert peak_kb < 2 * 1024 * 1024
+
+
+def test_every_workflow_reads_under_the_same_memory_cap(tmp_path):
+    """rfm and compare-methods prepare the data as run does: the same cap, the same one-line error."""
+    data = str(shared_file("online_retail.csv"))
+    outputs = {}
+    for command in ("run", "rfm", "compare-methods"):
+        result = runner.invoke(app, [command, data, "--preset", "online-retail", "--max-memory", "16MB",
+                                     "-o", str(tmp_path / command)])
+        assert result.exit_code == 1, result.output
+        lines = [line for line in result.output.splitlines() if line.strip()]
+        assert len(lines) == 1 and "Out of Memory" in lines[0] and "(raise --max-memory, or free memory)" in lines[0]
+        outputs[command] = lines[0]
+        assert not (tmp_path / command).exists()
+    assert outputs["rfm"] == outputs["compare-methods"] == outputs["run"]

@@ -55,7 +55,7 @@ def test_refresh_keeps_identities_of_persisting_segments(two_years):
     new_names = dict(zip(refreshed.profiles["segment_id"], refreshed.profiles["name_en"]))
     for m in kept:
         assert m["old_id"] == m["new_id"] and new_names[m["new_id"]] == old_names[m["old_id"]]
-        assert m["centre_shift"] <= drift["threshold"]
+        assert m["center_shift"] <= drift["threshold"]
     assert refreshed.profiles["name_en"].is_unique
     assert 0 < drift["old_model_silhouette_on_new_data"] < 1 and 0 < drift["new_model_silhouette"] < 1
     ids = [s["id"] for s in refreshed.model["segments"]]

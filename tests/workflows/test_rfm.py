@@ -168,3 +168,16 @@ def test_rfm_on_online_retail_covers_every_customer_once_and_matches_lifetimes()
     ours = values.set_index("customer")
     for column in ("frequency", "recency", "T", "monetary_value"):
         np.testing.assert_allclose(ours[column], theirs.loc[ours.index, column], rtol=1e-9, err_msg=column)
+
+
+def test_rfm_is_a_feature_set_everywhere(small_lines):
+    """`features=["rfm"]` means the same three features in segment, compare_methods and the TOML/CLI builder."""
+    from custseg import build_run_config, compare_methods, segment
+
+    mapping = ColumnMapping(customer="Client", order="Ligne", quantity="Qte", price="PU", date="Jour", date_format="%d/%m/%Y")
+    result = segment(small_lines, mapping=mapping, features=["rfm"], k=3)
+    assert result.features == list(RFM_FEATURES) and result.k == 3
+    comparison = compare_methods(small_lines, mapping=mapping, features=["rfm", "AvgOrderValue"], methods=["kmeans"],
+                                 k=3, n_boot=2, n_refs=2)
+    assert comparison.info["features"] == [*RFM_FEATURES, "AvgOrderValue"]
+    assert build_run_config(preset="online-retail", settings={"features": ["RFM"]}).features == RFM_FEATURES

@@ -6,7 +6,6 @@ Register them in cli.py with `app.command("rfm")(rfm)` and
 
 from __future__ import annotations
 
-import datetime as dtm
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -37,6 +36,7 @@ AsOf = Annotated[Optional[str], typer.Option(help="Reference date for recency, Y
 Lang = Annotated[str, typer.Option("--lang", help="Language of names and texts: en or fr.")]
 Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace an existing output directory.")]
 Debug = Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")]
+MaxMemory = Annotated[Optional[str], typer.Option("--max-memory", help="Memory cap of the data engine, e.g. 2GB (it spills to disk above).")]
 
 
 def _numbers(text: str | None, option: str) -> list[float] | None:
@@ -46,15 +46,6 @@ def _numbers(text: str | None, option: str) -> list[float] | None:
         return [float(part) for part in text.split(",")]
     except ValueError:
         raise UsageError(f"{option} must be comma-separated numbers like 30,90,180,365; got {text!r}") from None
-
-
-def _date(text: str | None) -> dtm.date | None:
-    if not text:
-        return None
-    try:
-        return dtm.date.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"--as-of must be a date like 2021-01-01; got {text!r}") from None
 
 
 def _run_config(*, preset, config, customers=False, id_column=None, columns=None, roles: dict, settings: dict,
@@ -81,11 +72,12 @@ def rfm(
     rules: Annotated[Optional[Path], typer.Option(help="TOML grid of RFM segments (see data/rfm_segments.toml).")] = None,
     lang: Lang = "en",
     overwrite: Overwrite = False,
+    max_memory: MaxMemory = None,
     debug: Debug = False,
 ) -> None:
     """Score recency, frequency and monetary value and name each customer's RFM segment."""
     with reported_errors(debug):
-        run_config = _run_config(preset=preset, config=config, lang=lang, settings={"as_of": _date(as_of)},
+        run_config = _run_config(preset=preset, config=config, lang=lang, settings={"as_of": as_of, "max_memory": max_memory},
                                  roles={"customer": customer, "order": order, "quantity": quantity, "price": price,
                                         "amount": amount, "date": date, "date_format": date_format})
         cuts = {key: value for key, value in (("R", _numbers(r_cuts, "--r-cuts")), ("F", _numbers(f_cuts, "--f-cuts")),
@@ -126,12 +118,14 @@ def compare_methods(
     as_of: AsOf = None,
     lang: Lang = "en",
     overwrite: Overwrite = False,
+    max_memory: MaxMemory = None,
     debug: Debug = False,
 ) -> None:
     """Compare K-means, Ward, Gaussian mixture and RFM rules on the same customers and features."""
     with reported_errors(debug):
         settings = {"features": tuple(f.strip() for f in features.split(",")) if features else None, "scaling": scaling,
-                    "k_range": k_range, "seed": seed, "as_of": _date(as_of)}
+                    "k_range": k_range, "seed": seed, "as_of": as_of,
+                    "max_memory": max_memory}
         run_config = _run_config(preset=preset, config=config, customers=customers, id_column=id_column, columns=columns,
                                  lang=lang, settings=settings,
                                  roles={"customer": customer, "order": order, "quantity": quantity, "price": price,

@@ -144,7 +144,7 @@ def push(
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Folder for the push files (default RUN_DIR/salesforce).")] = None,
     batch_size: Annotated[Optional[int], typer.Option(help="Rows per Bulk API update job (default 10000).")] = None,
     segment_field: Annotated[Optional[str], typer.Option(help="Field receiving the segment name (default Segment__c).")] = None,
-    score_field: Annotated[Optional[str], typer.Option(help="Number field receiving the distance to the segment centre (default: none).")] = None,
+    score_field: Annotated[Optional[str], typer.Option(help="Number field receiving the distance to the segment center (default: none).")] = None,
     date_field: Annotated[Optional[str], typer.Option(help="Date field receiving the run date (default: none).")] = None,
     model_field: Annotated[Optional[str], typer.Option(help="Text field receiving the model identifier (default: none).")] = None,
     max_retries: Annotated[Optional[int], typer.Option(help="Retries of rows refused with UNABLE_TO_LOCK_ROW (default 3).")] = None,

@@ -3,7 +3,7 @@
 Every model is built by `make_model(name, k, seed)` and follows scikit-learn: `fit(X)`
 returns the model and sets `labels_` (0..k-1) and `cluster_centers_` (model units; for
 Ward the mean of each cluster, for a Gaussian mixture its means); `predict(X)` gives
-the nearest centre (Ward, K-means) or the most probable component (mixture). Every
+the nearest center (Ward, K-means) or the most probable component (mixture). Every
 random step is seeded.
 
 >>> import numpy as np
@@ -22,7 +22,7 @@ from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.mixture import GaussianMixture
 
 from .._errors import DataError, NotFittedError, UsageError, check_param
-from ._metrics import nearest_centre
+from ._metrics import nearest_center
 
 ALGORITHMS = ("kmeans", "ward", "gmm", "minibatch")
 MIXED_ALGORITHMS = ("kprototypes",)
@@ -63,7 +63,7 @@ def cluster_means(X: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
 
 
 class _Model:
-    """Shared fitted-state checks and nearest-centre prediction."""
+    """Shared fitted-state checks and nearest-center prediction."""
 
     name = "?"
 
@@ -72,9 +72,9 @@ class _Model:
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit first")
 
     def predict(self, X) -> np.ndarray:
-        """Index of the nearest cluster centre for each row."""
+        """Index of the nearest cluster center for each row."""
         self._check_fitted()
-        return nearest_centre(np.asarray(X, dtype=np.float64), self.cluster_centers_)
+        return nearest_center(np.asarray(X, dtype=np.float64), self.cluster_centers_)
 
 
 class KMeansModel(_Model):
@@ -108,13 +108,13 @@ class MiniBatchKMeansModel(_Model):
         self.batch_size = batch_size
 
     def fit(self, X) -> "MiniBatchKMeansModel":
-        """Fit MiniBatch K-means; labels are the nearest final centre."""
+        """Fit MiniBatch K-means; labels are the nearest final center."""
         check_param("MiniBatchKMeansModel", "k", self.k, int, 1)
         X = _check_X(X, self.k)
         model = MiniBatchKMeans(n_clusters=self.k, n_init=self.n_init, batch_size=self.batch_size,
                                 random_state=self.seed).fit(X)
         self.cluster_centers_ = model.cluster_centers_
-        self.labels_ = nearest_centre(X, self.cluster_centers_)
+        self.labels_ = nearest_center(X, self.cluster_centers_)
         self.inertia_ = float(((X - self.cluster_centers_[self.labels_]) ** 2).sum())
         return self
 
@@ -140,7 +140,7 @@ class WardClustering(_Model):
     """Agglomerative clustering with Ward's criterion (CAH).
 
     Above `ward_max` rows, a seeded sample of `ward_max` rows is clustered exactly and
-    every other row goes to the nearest cluster centre (the mean of its sample rows).
+    every other row goes to the nearest cluster center (the mean of its sample rows).
     `linkage_` is the SciPy linkage matrix of the (sampled) tree, for a dendrogram;
     `sample_indices_` are the rows it was built on.
     """
@@ -167,7 +167,7 @@ class WardClustering(_Model):
         if found < self.k:
             raise DataError(f"Ward found only {found} distinct cluster(s) for k={self.k}; the data have too few distinct rows")
         self.cluster_centers_ = cluster_means(X[sample], sample_labels, self.k)
-        labels = nearest_centre(X, self.cluster_centers_)
+        labels = nearest_center(X, self.cluster_centers_)
         labels[sample] = sample_labels
         self.labels_ = labels
         self.linkage_ = tree
@@ -241,14 +241,14 @@ class KPrototypesModel(_Model):
         self.model_ = model
         self.labels_ = np.asarray(model.labels_, dtype=np.int64)
         numeric = [j for j in range(X.shape[1]) if j not in categorical]
-        centres = np.empty((self.k, X.shape[1]))
-        centres[:, numeric] = cluster_means(X[:, numeric], self.labels_, self.k)
+        centers = np.empty((self.k, X.shape[1]))
+        centers[:, numeric] = cluster_means(X[:, numeric], self.labels_, self.k)
         for j in categorical:
             column = X[:, j].astype(np.int64)
             for s in range(self.k):
                 values = column[self.labels_ == s]
-                centres[s, j] = np.bincount(values).argmax() if len(values) else 0
-        self.cluster_centers_ = centres
+                centers[s, j] = np.bincount(values).argmax() if len(values) else 0
+        self.cluster_centers_ = centers
         self.gamma_ = float(model.gamma)
         self.cost_ = float(model.cost_)
         return self

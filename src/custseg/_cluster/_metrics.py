@@ -1,4 +1,4 @@
-"""How good a partition is: one row of indices per k, and the nearest-centre assignment every stage shares.
+"""How good a partition is: one row of indices per k, and the nearest-center assignment every stage shares.
 
 >>> import numpy as np
 >>> X = np.array([[0.0], [0.1], [5.0], [5.1]])
@@ -17,27 +17,27 @@ from ._silhouette import silhouette
 ASSIGN_BLOCK = 65_536
 
 
-def nearest_centre(X: np.ndarray, centres: np.ndarray) -> np.ndarray:
-    """Index of the nearest centre (Euclidean) of each row, from exact differences, in bounded memory.
+def nearest_center(X: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    """Index of the nearest center (Euclidean) of each row, from exact differences, in bounded memory.
 
     Exact differences (not |x|^2 - 2 x.c + |c|^2) so that scoring the training data gives the
     training assignments.
 
-    >>> nearest_centre(np.array([[0.0], [4.0]]), np.array([[1.0], [5.0]])).tolist()
+    >>> nearest_center(np.array([[0.0], [4.0]]), np.array([[1.0], [5.0]])).tolist()
     [0, 1]
     """
     X = np.asarray(X, dtype=np.float64)
-    centres = np.asarray(centres, dtype=np.float64)
+    centers = np.asarray(centers, dtype=np.float64)
     out = np.empty(len(X), dtype=np.int64)
     for start in range(0, len(X), ASSIGN_BLOCK):
         block = X[start:start + ASSIGN_BLOCK]
-        out[start:start + len(block)] = ((block[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2).argmin(axis=1)
+        out[start:start + len(block)] = ((block[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2).argmin(axis=1)
     return out
 
 
-def inertia(X: np.ndarray, labels: np.ndarray, centres: np.ndarray) -> float:
-    """Sum of squared distances of the rows to their centre."""
-    return float(((X - centres[labels]) ** 2).sum())
+def inertia(X: np.ndarray, labels: np.ndarray, centers: np.ndarray) -> float:
+    """Sum of squared distances of the rows to their center."""
+    return float(((X - centers[labels]) ** 2).sum())
 
 
 def evaluate(X: np.ndarray, labels: np.ndarray, k: int | None = None, *, exact_max: int = 20_000,

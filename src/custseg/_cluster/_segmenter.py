@@ -24,7 +24,7 @@ from .._config._options import MIN_CUSTOMERS
 from .._errors import DataError, NotFittedError, UsageError, check_param
 from ._algorithms import ALGORITHMS, WARD_MAX, fit_path, fitting_threads
 from ._choice import choose_k
-from ._metrics import evaluate, nearest_centre
+from ._metrics import evaluate, nearest_center
 from ._stability import gap_statistic, stability_table
 
 Progress = Callable[[str, int, int], None]
@@ -195,15 +195,15 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
             raise SegmenterNotFittedError(f"this {type(self).__name__} is not fitted yet; call fit first")
 
     def transform(self, X) -> np.ndarray:
-        """Euclidean distance of each row to each segment centre."""
+        """Euclidean distance of each row to each segment center."""
         self._check_fitted()
         X = validate_data(self, X, dtype=np.float64, reset=False)
         return np.sqrt(((X[:, None, :] - self.cluster_centers_[None, :, :]) ** 2).sum(axis=2))
 
     def predict(self, X) -> np.ndarray:
-        """Index of the nearest segment centre for each row."""
+        """Index of the nearest segment center for each row."""
         self._check_fitted()
-        return nearest_centre(validate_data(self, X, dtype=np.float64, reset=False), self.cluster_centers_)
+        return nearest_center(validate_data(self, X, dtype=np.float64, reset=False), self.cluster_centers_)
 
     def relabel(self, order: np.ndarray) -> "Segmenter":
         """Renumber segments so that old segment `order[i]` becomes segment i."""

@@ -14,10 +14,11 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from .._errors import DataError
-from ._segmenter import DEPRECATED, Segmenter
+from .._errors import DataError, UsageError
+from ._segmenter import Segmenter
 
 SPARK_SILHOUETTE = "silhouette_sqeuclidean_spark"
+SPARK_MAX_ITER = 300
 
 
 class SparkSegmenter(Segmenter):
@@ -27,23 +28,9 @@ class SparkSegmenter(Segmenter):
     driver); Spark's squared-Euclidean silhouette is added as `silhouette_sqeuclidean_spark`.
     """
 
-    algorithm, n_boot, gap_refs, ward_max = "kmeans", 0, 0, 0  # Spark ML's K-means only
-
-    def __init__(self, n_clusters: int | None = None, *, k_range: tuple[int, int] = (2, 10), n_init: int = 10,
-                 random_state: int = 0, min_share: float = 0.02, silhouette_exact_max: int = 20_000,
-                 silhouette_sample_size: int = 5_000, max_iter: int = 300, k=DEPRECATED, seed=DEPRECATED):
-        self.n_clusters = n_clusters
-        self.k_range = k_range
-        self.n_init = n_init
-        self.random_state = random_state
-        self.min_share = min_share
-        self.silhouette_exact_max = silhouette_exact_max
-        self.silhouette_sample_size = silhouette_sample_size
-        self.max_iter = max_iter
-        self.k = k
-        self.seed = seed
-
     def _fit_models(self, X: np.ndarray, ks: list[int], seed: int):
+        if self.algorithm != "kmeans":
+            raise UsageError(f"the Spark engine runs K-means only; got algorithm={self.algorithm!r}")
         from pyspark.ml.clustering import KMeans
         from pyspark.sql import SparkSession
         from pyspark.ml.evaluation import ClusteringEvaluator
@@ -59,7 +46,7 @@ class SparkSegmenter(Segmenter):
                                         distanceMeasure="squaredEuclidean")
         try:
             for k in ks:
-                model = KMeans(k=k, seed=seed, initMode="k-means||", maxIter=self.max_iter, tol=1e-6).fit(points)
+                model = KMeans(k=k, seed=seed, initMode="k-means||", maxIter=SPARK_MAX_ITER, tol=1e-6).fit(points)
                 predicted = model.transform(points)
                 labels = predicted.select("row", "prediction").toPandas().sort_values("row")["prediction"].to_numpy()
                 if len(np.unique(labels)) < 2:

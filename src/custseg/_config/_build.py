@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ._columns import ColumnMapping, mapping_from_config, preset as named_preset
-from ._options import CleaningRules, ReadOptions, expand_feature_sets, parse_k_range
+from ._options import CleaningRules, ReadOptions, expand_feature_sets, parse_as_of, parse_k_range
 from ._run import RunConfig
 from ._toml import read_toml
 
@@ -31,8 +31,10 @@ def column_mapping(file_config: dict, preset: str | None, roles: dict) -> Column
 
 
 def _normalised(settings: dict) -> dict:
-    """Settings as RunConfig takes them: k range parsed, feature sets expanded, lists as tuples."""
+    """Settings as RunConfig takes them: as-of date and k range parsed, feature sets expanded, lists as tuples."""
     out = dict(settings)
+    if isinstance(out.get("as_of"), str):
+        out["as_of"] = parse_as_of(out["as_of"])
     if isinstance(out.get("k_range"), str):
         out["k_range"] = parse_k_range(out["k_range"])
     for key in _TUPLES:

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import datetime as dtm
 import re
 from dataclasses import dataclass
 
@@ -65,6 +66,18 @@ def parse_k_range(text: str) -> tuple[int, int]:
     if not 2 <= low <= high:
         raise UsageError(f"k range must satisfy 2 <= low <= high; got {low}..{high}")
     return low, high
+
+
+def parse_as_of(text: str) -> dtm.date:
+    """The reference date of recency, written YYYY-MM-DD.
+
+    >>> parse_as_of("2021-01-01")
+    datetime.date(2021, 1, 1)
+    """
+    try:
+        return dtm.date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--as-of must be a date like 2021-01-01; got {text!r}") from None
 
 
 def expand_feature_sets(names) -> tuple[str, ...]:

@@ -131,7 +131,7 @@ def _unit_scene(features: list[str], logs: dict[str, bool], units: str, three_d:
 
 
 def _units_scatter(data: dict, features: list[str], default_units: str) -> go.Figure:
-    """Customers on 2 or 3 features, one trace per segment plus the centres, in both units.
+    """Customers on 2 or 3 features, one trace per segment plus the centers, in both units.
 
     The figure holds one set of traces per units (z first, then original); buttons swap
     which set is visible, so at any time there is exactly one visible trace per segment.
@@ -155,12 +155,12 @@ def _units_scatter(data: dict, features: list[str], default_units: str) -> go.Fi
                                 meta=f"segment-{segment['id']}", text=[html.escape(c) for c in points["customer_id"][mask]],
                                 hovertemplate="%{text}<br>" + hover + f"<extra>{_label(segment)}</extra>"))
         key_of = "median" if units == "original" else "z"
-        centres = [{x["name"]: x[key_of] for x in s["features"]} for s in data["segments"]]
-        centre_type = go.Scatter3d if three_d else go.Scatter
-        fig.add_trace(centre_type(**{key: [c[f] for c in centres] for key, f in zip(keys, features)}, mode="markers",
+        centers = [{x["name"]: x[key_of] for x in s["features"]} for s in data["segments"]]
+        center_type = go.Scatter3d if three_d else go.Scatter
+        fig.add_trace(center_type(**{key: [c[f] for c in centers] for key, f in zip(keys, features)}, mode="markers",
                                   marker=dict(**{**CENTRE_MARKER, "size": 9 if three_d else 13},
                                               color=[s["color"] for s in data["segments"]]),
-                                  name=t["centres"], meta="centres", visible=units == default_units,
+                                  name=t["centers"], meta="centers", visible=units == default_units,
                                   text=[_label(s) for s in data["segments"]], hovertemplate="%{text}<extra></extra>"))
     n = len(data["segments"]) + 1
     visible = {"z": [True] * n + [False] * n, "original": [False] * n + [True] * n}
@@ -175,7 +175,7 @@ def _units_scatter(data: dict, features: list[str], default_units: str) -> go.Fi
 
 
 def scatter_3d_figure(data: dict) -> go.Figure:
-    """Customers on three features, coloured by segment, with centres; buttons switch units."""
+    """Customers on three features, coloured by segment, with centers; buttons switch units."""
     features = data["scatter"]["features"][:3]
     fig = _units_scatter(data, features, data["scatter"]["units"])
     _layout(fig, data["lang"], " × ".join(features), height=700)
@@ -224,7 +224,7 @@ def feature_map_figure(data: dict) -> go.Figure:
 
 
 def centroid_heatmap_figure(data: dict) -> go.Figure:
-    """Segment centres in model units: segments down, features across, 0 = average customer."""
+    """Segment centers in model units: segments down, features across, 0 = average customer."""
     lang = data["lang"]
     t = texts(lang)
     segments = data["segments"]

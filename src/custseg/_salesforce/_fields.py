@@ -15,7 +15,7 @@ EDIT_SET = "Custseg_Segments_Edit"
 READ_SET = "Custseg_Segments_Read"
 DESCRIPTIONS = {
     "segment": "Customer segment assigned by custseg (K-means on sales lines).",
-    "score": "Distance of the customer to its segment centre (lower = more typical).",
+    "score": "Distance of the customer to its segment center (lower = more typical).",
     "date": "Date of the segmentation run that assigned the segment.",
     "model": "Identifier of the custseg model that assigned the segment.",
 }

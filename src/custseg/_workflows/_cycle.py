@@ -11,7 +11,7 @@ from scipy.optimize import linear_sum_assignment
 
 from .. import _schema as S
 from .._cluster import Scaler
-from .._cluster._metrics import evaluate, inertia, nearest_centre
+from .._cluster._metrics import evaluate, inertia, nearest_center
 from .._config import RunConfig, config_of_model
 from .._config._options import ReadOptions
 from .._errors import DataError
@@ -48,7 +48,7 @@ def _assign(model: dict, prepared: Prepared) -> tuple[Scaler, np.ndarray, np.nda
     scaler = Scaler.from_dict(model["scaler"])
     Z = scaler.transform(prepared.X, prepared.ids)
     centers = np.asarray(model["centroids"], dtype=float)
-    return scaler, Z, centers, nearest_centre(Z, centers)
+    return scaler, Z, centers, nearest_center(Z, centers)
 
 
 def _fit_table(Z: np.ndarray, labels: np.ndarray, centers: np.ndarray, config: RunConfig) -> tuple[pd.DataFrame, np.ndarray]:
@@ -60,7 +60,7 @@ def _fit_table(Z: np.ndarray, labels: np.ndarray, centers: np.ndarray, config: R
 
 
 def score(data, model: str | Path | dict, lang: str | None = None, read: ReadOptions | None = None) -> SegmentationResult:
-    """Apply a saved model to new data: same cleaning, features and scaler, nearest centre.
+    """Apply a saved model to new data: same cleaning, features and scaler, nearest center.
 
     Customers with a feature outside the training range are flagged in `out_of_range`.
     """
@@ -87,7 +87,7 @@ def score(data, model: str | Path | dict, lang: str | None = None, read: ReadOpt
 
 
 def match_segments(old_centers: np.ndarray, new_centers: np.ndarray, threshold: float = MATCH_THRESHOLD) -> list[tuple[int | None, int | None, float]]:
-    """Optimal one-to-one matching of old to new centres (Hungarian), pairs farther than `threshold` left unmatched.
+    """Optimal one-to-one matching of old to new centers (Hungarian), pairs farther than `threshold` left unmatched.
 
     Returns (old index or None, new index or None, distance) for every old and new segment.
     """
@@ -104,8 +104,8 @@ def refresh(data, previous: str | Path, progress: Callable | None = None, thresh
             **changes) -> SegmentationResult:
     """Retrain on new data, then give each new segment that matches an old one its id and name.
 
-    The old model scores the new customers; each old segment's centre in the new model's
-    space is the mean of its new customers there; centres are matched one to one.
+    The old model scores the new customers; each old segment's center in the new model's
+    space is the mean of its new customers there; centers are matched one to one.
     """
     old = _model_of(previous)
     config = config_of_model(old, **changes)
@@ -133,7 +133,7 @@ def refresh(data, previous: str | Path, progress: Callable | None = None, thresh
             status = "retired"
         matching.append({
             "status": status, "old_id": old_ids[o] if o is not None else None, "new_id": new_ids[n] if n is not None else None,
-            "name_en": old["segments"][o]["name"]["en"] if o is not None else None, "centre_shift": distance,
+            "name_en": old["segments"][o]["name"]["en"] if o is not None else None, "center_shift": distance,
             "old_model_share": float(old_shares[o]) if o is not None else None,
             "new_model_share": float(new_shares[n]) if n is not None else None,
         })
