@@ -12,11 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from ._errors import CustsegError, UsageError
-
-try:
-    import fcntl
-except ImportError:  # Windows: no advisory locks, `folder_lock` only marks the folder
-    fcntl = None
+from ._locks import check_output_dir, folder_lock
 
 # OWASP CSV injection: a cell starting with one of these is a formula in Excel/LibreOffice.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -114,14 +110,6 @@ def append_line(path: Path, line: str) -> None:
         os.close(fd)
 
 
-def check_output_dir(target: Path, overwrite: bool) -> None:
-    """Refuse a target that is a file, or an existing directory without `overwrite`."""
-    if target.exists() and not target.is_dir():
-        raise UsageError(f"output {target} exists and is not a directory")
-    if target.is_dir() and any(target.iterdir()) and not overwrite:
-        raise UsageError(f"output directory {target} already exists and is not empty (use --overwrite to replace it)")
-
-
 def _process_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -145,56 +133,6 @@ def remove_stale_staging(parent: Path, name: str) -> list[Path]:
             staged.unlink(missing_ok=True)
         removed.append(staged)
     return removed
-
-
-def lock_file(target: Path) -> Path:
-    """The lock file of `target`: `.~NAME.lock` beside it."""
-    target = Path(target).absolute()
-    return target.parent / f".~{target.name}.lock"
-
-
-def _holder(fd: int) -> str:
-    text = os.pread(fd, 20, 0).decode("ascii", "replace").strip()
-    return f" (pid {text})" if text.isdigit() else ""
-
-
-@contextmanager
-def folder_lock(target: str | Path, cannot: str = "cannot lock") -> Iterator[None]:
-    """Hold an exclusive lock on the folder `target` while the block runs; CustsegError at once if it is taken.
-
-    A lock file that cannot be created is a UsageError starting with `cannot`.
-
-    The lock is an `flock` on `.~NAME.lock` beside `target`: the system releases it when the process
-    ends, even on kill -9, so a lock is never stale; the file is removed when the block ends.
-    """
-    path = lock_file(target)
-    while True:
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
-        except OSError as exc:
-            raise UsageError(f"{cannot} {target}: {exc.strerror or exc}") from None
-        try:
-            if fcntl is not None:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            holder = _holder(fd)
-            os.close(fd)
-            raise CustsegError(f"{target} is in use by another custseg process{holder} (a run writing it or a push); "
-                               "wait for it to finish, or use another folder") from None
-        try:  # the previous holder may have removed the file between our open and flock
-            current = os.path.samestat(os.fstat(fd), os.stat(path))
-        except FileNotFoundError:
-            current = False
-        if current:
-            break
-        os.close(fd)
-    try:
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
-        yield
-    finally:
-        path.unlink(missing_ok=True)
-        os.close(fd)
 
 
 @contextmanager

@@ -15,6 +15,7 @@ from ._cli._methods import compare_methods, rfm
 from ._cli._salesforce import app as salesforce_app
 from ._cli._support import console, reported_errors, split_list
 from ._config import ReadOptions, build_run_config, parse_k_range
+from ._locks import reserved_output
 from ._schema import REPORT_HTML
 
 app = typer.Typer(help="Customer segmentation from CRM sales data.", no_args_is_help=True, add_completion=False,
@@ -112,7 +113,7 @@ def run(
         run_config = build_run_config(config, preset=preset, customers=customers, roles=roles, settings=settings,
                                       id_column=id_column, columns=split_list(columns), categorical=categorical,
                                       lang=lang, read=_read_options(sheet, delimiter, encoding, decimal))
-        with _progress() as bar:
+        with reserved_output(output, overwrite), _progress() as bar:
             task = bar.add_task("reading, cleaning, computing features", total=None)
 
             def on_progress(stage: str, done: int, total: int) -> None:
@@ -204,7 +205,7 @@ def score(
 ) -> None:
     """Assign new customers to the segments of a saved model (nothing is refitted)."""
     with reported_errors(debug):
-        with _progress() as bar:
+        with reserved_output(output, overwrite), _progress() as bar:
             bar.add_task("scoring", total=None)
             result = custseg.score(input, model, lang=lang, read=_read_options(sheet, delimiter, encoding, decimal))
             out_dir = custseg.write_run(result, output, overwrite=overwrite, report=report)
@@ -226,7 +227,7 @@ def refresh(
 ) -> None:
     """Retrain on a new period; segments that persist keep their id and name."""
     with reported_errors(debug):
-        with _progress() as bar:
+        with reserved_output(output, overwrite), _progress() as bar:
             task = bar.add_task("refreshing", total=None)
             result = custseg.refresh(input, previous, threshold=threshold, seed=seed, lang=lang,
                                    k_range=parse_k_range(k_range) if k_range else None,

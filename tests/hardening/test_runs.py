@@ -18,7 +18,8 @@ from hardening_data import MAP, csv_text, good_rows
 from typer.testing import CliRunner
 
 import custseg._outputs as outputs
-from custseg._atomic import folder_lock, remove_stale_staging
+from custseg._atomic import remove_stale_staging
+from custseg._locks import folder_lock
 from custseg.cli import app
 
 runner = CliRunner()
@@ -187,6 +188,24 @@ def test_second_run_on_the_same_output_stops_with_one_line(tmp_path):
     assert digest(out) == before and "Results in" not in second.output
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no lock file, no staging left
     assert invoke("run", data, *MAP, "-o", out, "--no-report", "--overwrite", "--k", "2").exit_code == 0
+
+
+def test_a_taken_output_stops_the_second_run_before_any_work(tmp_path, monkeypatch):
+    data = sales(tmp_path)
+    out = tmp_path / "out"
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("the data was read although the output folder is taken")
+
+    monkeypatch.setattr("custseg._workflows._segment.prepare", must_not_run)
+    with folder_lock(out):
+        second = invoke("run", data, *MAP, "-o", out, "--no-report")
+    assert second.exit_code == 1 and "is in use by another custseg process" in second.output
+    existing = tmp_path / "existing"
+    (existing / "old.txt").parent.mkdir()
+    (existing / "old.txt").write_text("x")
+    refused = invoke("run", data, *MAP, "-o", existing, "--no-report")
+    assert refused.exit_code == 2 and "already exists and is not empty (use --overwrite" in refused.output
 
 
 def test_stale_staging_of_a_live_process_is_kept(tmp_path):

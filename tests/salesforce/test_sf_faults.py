@@ -21,7 +21,7 @@ import pytest
 from sf_helpers import N_ACCOUNTS, N_SUBSCRIPTIONS, SECRET, account_id, make_run_dir
 from typer.testing import CliRunner
 
-from custseg._atomic import folder_lock
+from custseg._locks import folder_lock
 from custseg._cli._salesforce import app
 from custseg._errors import DataError
 from custseg._salesforce import PullOptions, SalesforceSettings, connect, pull_records, push_segments, rollback_segments

@@ -25,7 +25,8 @@ from pathlib import Path
 import pandas as pd
 
 from .. import _schema as S
-from .._atomic import append_line, folder_lock, neutralise_cell, restore_frame, write_text_atomic
+from .._atomic import append_line, neutralise_cell, restore_frame, write_text_atomic
+from .._locks import folder_lock
 from .._errors import CustsegError, DataError, UsageError
 from ._bulk import QueryJob
 from ._client import SalesforceClient
