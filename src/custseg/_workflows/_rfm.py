@@ -33,7 +33,7 @@ import pandas as pd
 
 from .. import _schema as S
 from .._errors import DataError, UsageError
-from .._prep._features import feature_expression
+from .._prep._features import feature_expression, revenue
 
 RFM_FEATURES = ("RecencyDays", "OrderCount", "TotalSales")
 """The RFM feature set for K-means: recency, frequency, monetary (`features = ["rfm"]`)."""
@@ -54,10 +54,6 @@ def expand_feature_sets(names) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
-def _revenue(lines: ibis.Table) -> ibis.Value:
-    return lines.amount if "amount" in lines.columns else lines.quantity * lines.price
-
-
 def rfm_expression(lines: ibis.Table, as_of: dtm.date) -> ibis.Table:
     """Lazy per-customer RFM table (custseg's and lifetimes' definitions), see the module docstring."""
     missing = [role for role in ("customer", "date") if role not in lines.columns]
@@ -66,7 +62,7 @@ def rfm_expression(lines: ibis.Table, as_of: dtm.date) -> ibis.Table:
                          f"the lines have {', '.join(lines.columns)}")
     ours = feature_expression(lines, list(RFM_FEATURES), as_of)
     end = ibis.literal(as_of, type=dt.date)
-    days = lines.mutate(_day=lines.date.cast(dt.date), _revenue=_revenue(lines))
+    days = lines.mutate(_day=lines.date.cast(dt.date), _revenue=revenue(lines))
     daily = days.group_by(["customer", "_day"]).aggregate(_day_revenue=days._revenue.sum())
     daily = daily.mutate(_first=daily._day.min().over(group_by="customer"))
     summary = daily.group_by("customer").aggregate(
