@@ -9,6 +9,7 @@ import ibis
 import ibis.expr.datatypes as dt
 
 from .._config._columns import ColumnMapping
+from .._engines._read import ROW_KEY  # a hash of the whole input row: duplicates are judged on every column
 from .._errors import DataError
 from ._dates import ISO_FORMATS, MIN_YEAR, date_formats, implausible_year, max_year, parse_dates
 from ._ids import case_from_checksum, id_text, salesforce_ids
@@ -18,7 +19,6 @@ NUMERIC_ROLES = ("quantity", "price", "amount")
 DATE_ROLES = ("date", "end_date")
 ID_ROLES = ("customer", "order", "product")
 TEXT_ROLES = (*ID_ROLES, "product_label", "country")
-ROW_KEY = "row_key"  # a hash of the whole input row: duplicates are judged on every column, mapped or not
 EXAMPLES = 3
 
 
