@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dtm
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -10,7 +9,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ._cli._support import console, reported_errors, split_list
+from ._cli._support import as_of_date, console, reported_errors, split_list, summary_lines
 from ._errors import UsageError
 from ._schema import REPORT_HTML
 
@@ -37,9 +36,8 @@ def _print_summary(result, out_dir: Path, report: bool = True) -> None:
     cleaning = result.cleaning
     console.print(f"[bold]{result.run['input']['name']}[/]: {cleaning['rows_in']:,} rows in, {cleaning['rows_out']:,} kept, "
                   f"{cleaning['customers_kept']:,} customers; features {', '.join(result.features)} ({result.run['scaling']} scaling).")
-    for rule, count in cleaning["dropped"].items():
-        if count:
-            console.print(f"  dropped {count:,} line(s): {cleaning['rules'][rule]}", markup=False)
+    for line in summary_lines(cleaning):
+        console.print(line, markup=False, soft_wrap=True)
     console.print(result.run["k"][f"reason_{lang}"], markup=False)
     table = Table(title=f"{result.k} segments")
     for column in ("id", "name", "customers", "share", "revenue share"):
@@ -70,7 +68,11 @@ def run(
     price: Annotated[Optional[str], typer.Option(help="Column of the unit / net price.")] = None,
     amount: Annotated[Optional[str], typer.Option(help="Column of the line amount (instead of quantity x price).")] = None,
     date: Annotated[Optional[str], typer.Option(help="Column of the line date.")] = None,
-    date_format: Annotated[Optional[str], typer.Option(help="strptime format of text dates, e.g. %d/%m/%Y.")] = None,
+    date_format: Annotated[Optional[list[str]], typer.Option(help="strptime format of text dates, e.g. %d/%m/%Y (repeatable: tried in order).")] = None,
+    salesforce_ids: Annotated[bool, typer.Option("--salesforce-ids", help="Customer ids are Salesforce ids: 15-character ids become 18 (on with --preset salesforce-cpq).")] = False,
+    cancellations: Annotated[Optional[str], typer.Option(help="net (match each cancellation or refund to an earlier purchase) or drop (drop quantity <= 0, the study's rule; the salesforce-cpq default).")] = None,
+    drop_zero_price: Annotated[bool, typer.Option("--drop-zero-price", help="Drop zero-price lines (default: kept, counted).")] = False,
+    header_row: Annotated[Optional[int], typer.Option(help="Row number of the column names (default 1), for a title block above the table.")] = None,
     features: Annotated[Optional[str], typer.Option(help="Comma-separated features (default TotalSales,OrderCount,AvgOrderValue).")] = None,
     scaling: Annotated[Optional[str], typer.Option(help="rank (default), log, robust, standard or none.")] = None,
     k: Annotated[Optional[int], typer.Option("--k", help="Force this number of segments.")] = None,
@@ -101,19 +103,23 @@ def run(
     from ._outputs import write_run
     from ._workflows._segment import segment
     from ._config._build import build_run_config
+    from ._prep._clean import CleaningRules
 
     with reported_errors(debug):
         settings = {"features": split_list(features), "scaling": scaling, "k": k, "n_init": n_init, "seed": seed,
                     "algorithm": algorithm, "n_boot": stability, "gap_refs": gap, "categorical_weight": categorical_weight,
                     "min_share": min_share, "rules_file": str(rules) if rules else None,
                     "k_range": parse_k_range(k_range) if k_range else None,
-                    "as_of": _parse_date(as_of) if as_of else None, "max_memory": max_memory, "engine": engine,
+                    "as_of": as_of_date(as_of, date_format), "max_memory": max_memory, "engine": engine,
+                    "salesforce_ids": salesforce_ids or None,
+                    "cleaning": CleaningRules(drop_zero_price=True) if drop_zero_price else None,
                     "spark_master": spark_master, "spark_conf": tuple(spark_conf) if spark_conf else None}
         roles = {"customer": customer, "order": order, "product": product, "quantity": quantity, "price": price,
-                 "amount": amount, "date": date, "date_format": date_format}
+                 "amount": amount, "date": date, "date_format": tuple(date_format) if date_format else None,
+                 "cancellations": cancellations}
         run_config = build_run_config(config, preset=preset, customers=customers, roles=roles, settings=settings,
                                       id_column=id_column, columns=split_list(columns), categorical=categorical,
-                                      lang=lang, read=_read_options(sheet, delimiter, encoding, decimal))
+                                      lang=lang, read=_read_options(sheet, delimiter, encoding, decimal, header_row))
         with _progress() as bar:
             task = bar.add_task("reading, cleaning, computing features", total=None)
 
@@ -124,13 +130,6 @@ def run(
             bar.update(task, description="writing outputs", completed=None, total=None)
             out_dir = write_run(result, output, overwrite=overwrite, report=report)
         _print_summary(result, out_dir, report)
-
-
-def _parse_date(text: str) -> dtm.date:
-    try:
-        return dtm.date.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"--as-of must be a date like 2021-01-01; got {text!r}") from None
 
 
 @app.command()
@@ -223,10 +222,10 @@ def _print_migration(moves, out_dir: Path) -> None:
                   markup=False, soft_wrap=True)
 
 
-def _read_options(sheet, delimiter, encoding, decimal):
+def _read_options(sheet, delimiter, encoding, decimal, header_row=None):
     from ._engines._read import ReadOptions
 
-    return ReadOptions(sheet=sheet, delimiter=delimiter, encoding=encoding, decimal=decimal)
+    return ReadOptions(sheet=sheet, delimiter=delimiter, encoding=encoding, decimal=decimal, header_row=header_row)
 
 
 
@@ -246,7 +245,7 @@ def score(
     with reported_errors(debug):
         with _progress() as bar:
             bar.add_task("scoring", total=None)
-            result = score_data(input, model, lang=lang, read=_read_options(sheet, delimiter, encoding, decimal))
+            result = score_data(input, model, lang=lang, read=_read_options(sheet, delimiter, encoding, decimal, header_row))
             out_dir = write_run(result, output, overwrite=overwrite, report=report)
         _print_summary(result, out_dir, report)
         flagged = result.run["model"]["n_out_of_range"]

@@ -6,7 +6,6 @@ Register them in cli.py with `app.command("rfm")(rfm)` and
 
 from __future__ import annotations
 
-import datetime as dtm
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -14,7 +13,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from ._support import console, reported_errors, split_list
+from ._support import as_of_date, console, reported_errors, split_list
 from .._errors import UsageError
 
 app = typer.Typer(help="RFM segments and method comparison.", no_args_is_help=True, add_completion=False,
@@ -29,7 +28,7 @@ Quantity = Annotated[Optional[str], typer.Option(help="Column of the quantity.")
 Price = Annotated[Optional[str], typer.Option(help="Column of the unit / net price.")]
 Amount = Annotated[Optional[str], typer.Option(help="Column of the line amount (instead of quantity x price).")]
 Date = Annotated[Optional[str], typer.Option(help="Column of the line date.")]
-DateFormat = Annotated[Optional[str], typer.Option(help="strptime format of text dates, e.g. %d/%m/%Y.")]
+DateFormat = Annotated[Optional[list[str]], typer.Option(help="strptime format of text dates, e.g. %d/%m/%Y (repeatable: tried in order).")]
 AsOf = Annotated[Optional[str], typer.Option(help="Reference date for recency, YYYY-MM-DD (default: day after the last line).")]
 Lang = Annotated[str, typer.Option("--lang", help="Language of names and texts: en or fr.")]
 Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace an existing output directory.")]
@@ -43,15 +42,6 @@ def _numbers(text: str | None, option: str) -> list[float] | None:
         return [float(part) for part in text.split(",")]
     except ValueError:
         raise UsageError(f"{option} must be comma-separated numbers like 30,90,180,365; got {text!r}") from None
-
-
-def _date(text: str | None) -> dtm.date | None:
-    if not text:
-        return None
-    try:
-        return dtm.date.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"--as-of must be a date like 2021-01-01; got {text!r}") from None
 
 
 def _run_config(*, preset, config, customers=False, id_column=None, columns=None, roles: dict, settings: dict,
@@ -88,7 +78,7 @@ def rfm(
     from .._workflows._rfm import rfm as rfm_segmentation
 
     with reported_errors(debug):
-        run_config = _run_config(preset=preset, config=config, lang=lang, settings={"as_of": _date(as_of)},
+        run_config = _run_config(preset=preset, config=config, lang=lang, settings={"as_of": as_of_date(as_of, date_format)},
                                  roles={"customer": customer, "order": order, "quantity": quantity, "price": price,
                                         "amount": amount, "date": date, "date_format": date_format})
         cuts = {key: value for key, value in (("R", _numbers(r_cuts, "--r-cuts")), ("F", _numbers(f_cuts, "--f-cuts")),
@@ -144,7 +134,7 @@ def compare_methods(
 
     with reported_errors(debug):
         settings = {"features": tuple(f.strip() for f in features.split(",")) if features else None, "scaling": scaling,
-                    "k_range": k_range, "seed": seed, "as_of": _date(as_of)}
+                    "k_range": k_range, "seed": seed, "as_of": as_of_date(as_of, date_format)}
         run_config = _run_config(preset=preset, config=config, customers=customers, id_column=id_column, columns=columns,
                                  lang=lang, settings=settings,
                                  roles={"customer": customer, "order": order, "quantity": quantity, "price": price,

@@ -9,7 +9,8 @@ from contextlib import contextmanager
 import typer
 from rich.console import Console
 
-from .._errors import CustsegError
+from .._errors import CustsegError, UsageError
+from .._prep._dates import parse_date_text
 
 console = Console(highlight=False)
 error_console = Console(stderr=True, highlight=False)
@@ -44,3 +45,37 @@ def split_list(text: str | None) -> tuple[str, ...] | None:
 def stdout_is_terminal() -> bool:
     """True when progress bars make sense."""
     return sys.stdout.isatty()
+
+
+def as_of_date(text: str | None, formats=None):
+    """--as-of as a date: ISO, or one of the --date-format formats (the lines' date parser, same year bounds)."""
+    if not text:
+        return None
+    try:
+        return parse_date_text(text, formats)
+    except ValueError:
+        raise UsageError(f"--as-of must be a date like 2021-01-01; got {text!r}") from None
+
+
+def summary_lines(cleaning: dict) -> list[str]:
+    """Every reading and cleaning decision of a run, one line each, as `custseg run` prints them."""
+    lines = [f"  dropped {count:,} line(s): {cleaning['rules'][rule]}" for rule, count in cleaning["dropped"].items() if count]
+    for column, chosen in (cleaning.get("number_formats") or {}).items():
+        lines.append(f"  numbers in {column!r}: decimal {chosen['decimal']!r}, thousands {chosen['thousands']!r} ({chosen['rule']})")
+    file = cleaning.get("file") or {}
+    if file.get("line_endings"):
+        lines.append(f"  line endings: {file['line_endings']}")
+    ids = cleaning.get("salesforce_ids")
+    if ids:
+        lines.append(f"  Salesforce ids in {ids['column']!r}: {ids['converted_15_to_18']:,} converted from 15 to 18 "
+                     f"characters, {ids['already_18']:,} already 18")
+    cancellations = cleaning.get("cancellations") or {}
+    if cancellations.get("rule") == "net":
+        lines.append(f"  cancellations netted: {cancellations['matched']:,} matched to an earlier purchase "
+                     f"(revenue {cancellations['revenue_netted']:,.2f}), {cancellations['unmatched']:,} unmatched (dropped)")
+    elif cancellations.get("rule") == "drop":
+        lines.append("  cancellations: dropped with every line of quantity <= 0 (the study's rule)")
+    zero = cleaning.get("zero_price_lines") or {}
+    if zero.get("kept"):
+        lines.append(f"  {zero['kept']:,} zero-price line(s) kept as orders (free items; --drop-zero-price drops them)")
+    return lines

@@ -18,7 +18,6 @@ RULES = (
     "missing_order",
     "cancellation",
     "quantity_not_positive",
-    "quantity_zero",
     "missing_or_non_finite_price",
     "negative_price",
     "zero_price",
@@ -31,13 +30,12 @@ RULE_TEXT = {
     "missing_order": "no order id",
     "cancellation": "cancellation (order id starts with the cancellation prefix)",
     "quantity_not_positive": "quantity <= 0",
-    "quantity_zero": "quantity 0, missing or not finite",
     "missing_or_non_finite_price": "price missing, NaN or infinite",
     "negative_price": "negative price",
     "zero_price": "zero price (free item)",
     "missing_date": "no date",
     "duplicate_line": "exact duplicate of another line (every column of the input)",
-    "unmatched_cancellation": "cancellation or refund with no earlier purchase to net it against",
+    "unmatched_refund": "refund (negative amount) with no earlier purchase to net it against",
 }
 
 
@@ -45,7 +43,9 @@ RULE_TEXT = {
 class CleaningRules:
     """Which rules apply. Each line is counted under the first rule (in `RULES` order) that drops it.
 
-    How cancellations are handled is the mapping's `cancellations` ("net" or "drop").
+    How cancellations are handled is the mapping's `cancellations` ("net" or "drop"). With
+    "net", a line with quantity < 0 that cancels no earlier purchase is dropped and counted
+    under `quantity_not_positive`; a matched one is kept (see `_netting`).
     """
 
     drop_duplicates: bool = True
@@ -72,10 +72,8 @@ def _conditions(lines: ibis.Table, mapping: ColumnMapping, rules: CleaningRules)
     if "quantity" in cols:
         quantity = lines.quantity  # NaN compares greater than everything in DuckDB: test it apart
         odd = quantity.isnan() | quantity.isinf()
-        if net:
-            conditions["quantity_zero"] = ((quantity == 0) | odd).fill_null(True)
-        else:
-            conditions["quantity_not_positive"] = ((quantity <= 0) | odd).fill_null(True)
+        # with netting, a negative quantity is a cancellation: dropped (still as quantity <= 0) only if unmatched
+        conditions["quantity_not_positive"] = (((quantity == 0) if net else (quantity <= 0)) | odd).fill_null(True)
     if "price" in cols or "amount" in cols:
         money = revenue(lines)  # by now the quantity is there and not 0: the price's checks
         conditions["missing_or_non_finite_price"] = money.isnull() | money.isnan() | money.isinf()
@@ -138,7 +136,8 @@ def clean_lines(lines: ibis.Table, mapping: ColumnMapping, source: str, rules: C
     if rules.drop_duplicates:
         dropped["duplicate_line"] = before - final["rows"]
     if net:
-        dropped["unmatched_cancellation"] = final["cancellations_unmatched"]
+        unmatched_rule = "quantity_not_positive" if "quantity" in lines.columns else "unmatched_refund"
+        dropped[unmatched_rule] = dropped.get(unmatched_rule, 0) + final["cancellations_unmatched"]
         kept = kept.filter(~kept[UNMATCHED]).drop(UNMATCHED)
     rows_out = rows_in - sum(dropped.values())
     _checks(source, mapping, rows_in, dropped, rows_out)

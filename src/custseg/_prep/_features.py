@@ -12,9 +12,10 @@ from dataclasses import dataclass
 
 import ibis
 import ibis.expr.datatypes as dt
+import numpy as np
 import pandas as pd
 
-from .._errors import UsageError
+from .._errors import DataError, UsageError
 
 DEFAULT_FEATURES = ("TotalSales", "OrderCount", "AvgOrderValue")
 REVENUE_FEATURE = "TotalSales"
@@ -102,6 +103,18 @@ def check_features(names: list[str], columns: list[str]) -> list[str]:
     if len(set(names)) != len(names):
         raise UsageError(f"feature list has duplicates: {', '.join(names)}")
     return list(names)
+
+
+def check_finite(customers: pd.DataFrame, names: list[str], source: str) -> None:
+    """Stop naming the first customer and feature whose value is missing or infinite."""
+    for name in names:
+        values = pd.to_numeric(customers[name], errors="coerce").to_numpy(dtype=float)
+        bad = ~np.isfinite(values)
+        if bad.any():
+            row = customers.loc[bad].iloc[0]
+            facts = ", ".join(f"{n} {row[n]}" for n in names if n != name and n in FEATURES)
+            raise DataError(f"{source}: feature {name} of customer {row['customer']!r} is {values[bad][0]} "
+                            f"({facts}); {int(bad.sum()):,} customer(s) affected")
 
 
 def default_as_of(lines: ibis.Table) -> dtm.date | None:

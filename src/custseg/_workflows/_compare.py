@@ -71,8 +71,8 @@ def prepare_lines(data, config: RunConfig | None = None, **options) -> tuple[ibi
     if config.customers:
         raise UsageError("RFM needs sales lines with dates, not a per-customer table (--customers)")
     source = _open(data, config)
-    lines, notes = typed_lines(source.table, config.mapping, source.name, config.read.decimal)
-    kept, cleaning = clean_lines(lines, config.mapping, source.name, config.cleaning)
+    lines, notes = typed_lines(source.table, config.line_mapping, source.name, config.read.decimal, source.delimiter)
+    kept, cleaning = clean_lines(lines, config.line_mapping, source.name, config.cleaning)
     if "date" not in kept.columns:
         raise UsageError("RFM needs the date column role; map it with --date or a preset")
     as_of = config.as_of or default_as_of(kept)

@@ -21,7 +21,8 @@ from .._config._run import RunConfig
 from .._prep._customers import customer_table
 from .._engines._connect import connect, engine_record, open_input, segmenter_class
 from .._engines._limits import engine_errors
-from .._prep._features import REVENUE_FEATURE, TOP_PRODUCT, check_features, customer_features, default_as_of, product_revenue
+from .._prep._features import (REVENUE_FEATURE, TOP_PRODUCT, check_features, check_finite, customer_features, default_as_of,
+                               product_revenue)
 from ._model import model_document
 from .._profile import load_rules, segment_profiles, top_products
 from .._engines._read import Source
@@ -56,14 +57,14 @@ class _Timer:
 
 
 def _line_features(source: Source, config: RunConfig, timer: _Timer, extras: dict | None = None):
-    mapping = config.mapping
+    mapping = config.line_mapping
     with timer.stage("clean"):
-        lines, notes = typed_lines(source.table, mapping, source.name, config.read.decimal)
+        lines, notes = typed_lines(source.table, mapping, source.name, config.read.decimal, source.delimiter)
         if source.kind in ("csv", "xlsx"):  # text parsed again by every query (a CSV view: the file too): type once
             lines = lines.cache()
         facts: dict = {}
         kept, cleaning = clean_lines(lines, mapping, source.name, config.cleaning, facts)
-        cleaning |= notes
+        cleaning |= notes | {"file": source.notes}
     names = check_features(list(config.features), list(kept.columns))
     with timer.stage("features"):
         last = cleaning.get("date_max")  # the kept lines' last date (what default_as_of would query)
@@ -82,9 +83,13 @@ def _table_features(source: Source, config: RunConfig, timer: _Timer, imputation
     with timer.stage("features"):
         customers, names, notes = customer_table(source.table, source.name, config.id_column,
                                                  list(config.columns) if config.columns else None,
-                                                 config.categorical, config.read.decimal, imputation)
+                                                 config.categorical, config.read.decimal, imputation, source.delimiter,
+                                                 config.salesforce_ids)
     cleaning = {"rows_in": len(customers), "rows_out": len(customers), "dropped": {}, "customers_in": len(customers),
-                "customers_kept": len(customers), "date_min": None, "date_max": None, "preparation": notes}
+                "customers_kept": len(customers), "date_min": None, "date_max": None, "preparation": notes,
+                "number_formats": notes["number_formats"], "file": source.notes}
+    if "salesforce_ids" in notes:
+        cleaning["salesforce_ids"] = notes["salesforce_ids"]
     return None, customers, names, cleaning
 
 
@@ -127,6 +132,7 @@ def prepare(data, config: RunConfig, imputation: dict | None = None) -> Prepared
     else:
         lines, customers, names, cleaning = _line_features(source, config, timer, extras)
     check_enough_customers(len(customers))
+    check_finite(customers, names, source.name)
     return Prepared(source, lines, customers, names, cleaning, timer, extras.get("product_lines"))
 
 
