@@ -22,6 +22,7 @@ Sheet = Annotated[Optional[str], typer.Option(help="Excel sheet name or index.")
 Delimiter = Annotated[Optional[str], typer.Option(help="CSV delimiter (default: detected).")]
 Encoding = Annotated[Optional[str], typer.Option(help="CSV encoding: utf-8 or latin-1 (default: detected).")]
 Decimal = Annotated[str, typer.Option(help="Decimal mark: auto, '.' or ','.")]
+HeaderRow = Annotated[Optional[int], typer.Option(help="Row number of the column names (default 1), for a title block above the table.")]
 Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace an existing output directory.")]
 Report = Annotated[bool, typer.Option("--report/--no-report", help="Write report.html.")]
 
@@ -72,7 +73,7 @@ def run(
     salesforce_ids: Annotated[bool, typer.Option("--salesforce-ids", help="Customer ids are Salesforce ids: 15-character ids become 18 (on with --preset salesforce-cpq).")] = False,
     cancellations: Annotated[Optional[str], typer.Option(help="net (match each cancellation or refund to an earlier purchase) or drop (drop quantity <= 0, the study's rule; the salesforce-cpq default).")] = None,
     drop_zero_price: Annotated[bool, typer.Option("--drop-zero-price", help="Drop zero-price lines (default: kept, counted).")] = False,
-    header_row: Annotated[Optional[int], typer.Option(help="Row number of the column names (default 1), for a title block above the table.")] = None,
+    header_row: HeaderRow = None,
     features: Annotated[Optional[str], typer.Option(help="Comma-separated features (default TotalSales,OrderCount,AvgOrderValue).")] = None,
     scaling: Annotated[Optional[str], typer.Option(help="rank (default), log, robust, standard or none.")] = None,
     k: Annotated[Optional[int], typer.Option("--k", help="Force this number of segments.")] = None,
@@ -204,8 +205,15 @@ def report(
         console.print(f"Report: [bold]{path}[/]" + (f"; PNG charts in [bold]{run_dir / 'png'}[/]" if png else ""))
 
 
+def _warn_overlap(overlap: dict | None) -> None:
+    """A loud line when two periods share almost no customers (ids written differently?)."""
+    if overlap and overlap.get("warning"):
+        console.print(f"[bold red]Warning:[/] {overlap['warning']}", soft_wrap=True)
+
+
 def _print_migration(moves, out_dir: Path) -> None:
     """The from -> to customer counts (segment ids; names in the legend) and the totals."""
+    _warn_overlap(moves.summary.get("customer_overlap"))
     def short(label: str) -> str:
         return label.split(" · ", 1)[0]
 
@@ -236,7 +244,7 @@ def score(
     model: Annotated[Path, typer.Option("--model", help="model.json (or the run directory holding it).")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output directory.")] = Path("custseg-scored"),
     sheet: Sheet = None, delimiter: Delimiter = None, encoding: Encoding = None, decimal: Decimal = "auto",
-    lang: Lang = "en", overwrite: Overwrite = False, report: Report = True, debug: Debug = False,
+    header_row: HeaderRow = None, lang: Lang = "en", overwrite: Overwrite = False, report: Report = True, debug: Debug = False,
 ) -> None:
     """Assign new customers to the segments of a saved model (nothing is refitted)."""
     from ._workflows._cycle import score as score_data
@@ -278,6 +286,7 @@ def refresh(
             out_dir = write_run(result, output, overwrite=overwrite, report=report)
         _print_summary(result, out_dir, report)
         drift = result.run["refresh"]
+        _warn_overlap(drift.get("customer_overlap"))
         console.print(f"Segments kept: {drift['kept']}, new: {drift['new']}, retired: {drift['retired']}. "
                       f"Silhouette on the new data: old model {drift['old_model_silhouette_on_new_data']:.3f}, "
                       f"new model {drift['new_model_silhouette']:.3f}.", markup=False)
