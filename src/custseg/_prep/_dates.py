@@ -3,7 +3,8 @@
 The user's formats (`--date-format`, repeatable, or `date_format = [...]` in custseg.toml)
 come first, then the ISO forms, Salesforce date-times (`2023-05-04T23:30:00.000+0000`,
 `...Z`: the offset is applied, so the date is the UTC date) and Excel serial day numbers.
-A year before 1900 or after next year is a bad value (`03/01/23` read with `%Y` is year 23).
+A year before 1900 or after next year is a bad value (`03/01/23` read with `%Y` is year 23); the
+first format that gives a plausible year wins.
 
 >>> parse_date_text("2021-12-31", ())
 datetime.date(2021, 12, 31)
@@ -55,12 +56,16 @@ def parse_dates(text: ibis.Value, formats: list[str]) -> ibis.Value:
     minutes = ibis.ifelse(offset == "Z", 0,
                           ibis.ifelse(offset.substr(0, 1) == "-", -1, 1)
                           * (offset.substr(1, 2).cast(dt.int64) * 60 + offset.substr(3, 2).cast(dt.int64)))
-    local = parse_timestamp(base, formats)
+    # the first format giving a plausible year wins ('03/01/23': %d/%m/%y before %d/%m/%Y's year 23);
+    # failing that, the first that parses at all, so that the year check can name the value
+    plausible = [ibis.ifelse(implausible_year(when), ibis.null(dt.timestamp), when)
+                 for when in (parse_timestamp(base, [fmt]) for fmt in formats)]
+    local = ibis.coalesce(*plausible, parse_timestamp(base, formats))
     return (local - minutes.as_interval("m")).coalesce(_excel_serial(text))
 
 
 def implausible_year(when: ibis.Value) -> ibis.Value:
-    """True where a parsed date's year is before 1900 or after next year."""
+    """True where a parsed date's year is before 1900 or after next year (NULL where there is no date)."""
     year = when.year()
     return (year < MIN_YEAR) | (year > max_year())
 

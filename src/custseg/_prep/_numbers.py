@@ -57,11 +57,11 @@ def number_probes(raw: dict[str, ibis.Value]) -> dict[str, ibis.Value]:
     return probes
 
 
-def _example(table: ibis.Table, text: ibis.Value) -> str:
-    """The first value the two readings read differently."""
-    probed = table.select(_raw=text, _differs=(_dot(text) != _comma(text)).fill_null(False))
-    found = probed.filter(probed._differs).limit(1).execute()
-    return str(found["_raw"].iloc[0]) if len(found) else ""
+def _example(table: ibis.Table, text: ibis.Value) -> tuple[str, float, float]:
+    """The first value the two readings read differently, and its two readings."""
+    probed = table.select(_raw=text, _dot=_dot(text), _comma=_comma(text))
+    found = probed.filter((probed._dot != probed._comma).fill_null(False)).limit(1).execute()
+    return found["_raw"].iloc[0], found["_dot"].iloc[0], found["_comma"].iloc[0]
 
 
 def choose_readings(table: ibis.Table, raw: dict[str, ibis.Value], counts, decimal: str, delimiter: str | None,
@@ -77,13 +77,14 @@ def choose_readings(table: ibis.Table, raw: dict[str, ibis.Value], counts, decim
         if forced:
             reading, rule = forced, f"--decimal {MARKS[forced]['decimal']}"
         elif dot == comma == 0 and int(counts[f"{name}|differ"] or 0):
-            example = _example(table, text)
+            example, as_dot, as_comma = _example(table, text)
             if delimiter != ";":
                 label = (labels or {}).get(name, repr(name))
-                raise DataError(f"{source}: column {label} is ambiguous: {example!r} could be read with a thousands "
-                                f"separator or a decimal mark; give --decimal . or --decimal ,")
+                raise DataError(f"{source}: column {label} is ambiguous: {example!r} may be {as_comma:g} or {as_dot:g} "
+                                f"(thousands separator or decimal mark); give --decimal . or --decimal ,")
             reading = COMMA_READING
-            rule = f"ambiguous (e.g. {example!r}): read with '.' as thousands separator, the European convention of a semicolon-delimited file"
+            rule = (f"ambiguous, e.g. {example!r}: read as {as_comma:g}, the European convention of a "
+                    "semicolon-delimited file")
         else:
             reading = COMMA_READING if comma < dot else DOT_READING
             rule = "detected"
