@@ -9,9 +9,11 @@ import numpy as np
 import pandas as pd
 
 from .._errors import DataError, UsageError
-from ._ids import id_text, salesforce_ids as salesforce_id18s
+from ._ids import id_text
 from ._numbers import choose_readings, number_probes
-from ._parse import blank_to_null
+from ._parse import blank_to_null, salesforce_customers
+
+ID = "_custseg_id"
 
 ID_NAME = re.compile(r"(^id$|_id$|^id_|id$|number$|code$)", re.IGNORECASE)
 CATEGORICAL_MODES = ("ignore", "onehot")
@@ -63,13 +65,12 @@ def customer_table(table: ibis.Table, source: str, id_column: str | None = None,
         missing = [c for c in columns if c not in have]
         if missing:
             raise DataError(f"{source}: missing column(s) {', '.join(missing)}; the file has: {', '.join(map(str, have))}")
-    ids = id_text(table[id_column]) if id_column else (ibis.row_number() + 1).cast("string")
     notes = {"excluded_id_like": [], "ignored_text": [], "one_hot": {}, "imputed": {}}
+    table = table.mutate(**{ID: id_text(table[id_column]) if id_column else (ibis.row_number() + 1).cast("string")})
     if id_column and salesforce_ids:
-        ids, counts, _ = salesforce_id18s(ids)
-        notes["salesforce_ids"] = {"column": id_column, **{k: int(v) for k, v in table.aggregate(**counts).execute().iloc[0].items()}}
+        table, notes["salesforce_ids"] = salesforce_customers(table, ID, id_column, source)
     frame, numeric, notes["number_formats"] = _typed_columns(table, columns or [c for c in have if c != id_column], decimal,
-                                                             delimiter, source, ids)
+                                                             delimiter, source, table[ID])
     ids = frame["customer"].astype("string")
     if ids.isna().any():
         raise DataError(f"{source}: column {id_column!r} has {int(ids.isna().sum())} empty customer id(s)")

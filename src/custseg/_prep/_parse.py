@@ -99,10 +99,6 @@ def typed_lines(table: ibis.Table, mapping: ColumnMapping, source: str, decimal:
     probes = number_probes({roles[r]: raw for r, raw in raw_text.items() if r in NUMERIC_ROLES})
     probes |= {f"{r}|fail": (raw.notnull() & columns[r].isnull()).sum() for r, raw in raw_text.items() if r in DATE_ROLES}
     probes |= {f"{r}|year": implausible_year(columns[r]).fill_null(False).sum() for r in DATE_ROLES if r in roles}
-    bad_id = None
-    if mapping.salesforce_ids:
-        columns["customer"], id_counts, bad_id = salesforce_ids(columns["customer"])
-        probes |= {f"sf|{k}": v for k, v in id_counts.items()}
     row = table.aggregate(**probes).execute().iloc[0] if probes else {}
     counts = {key: int(row[key] or 0) for key in probes}
     labels = {roles[r]: f"{roles[r]!r} ({r})" for r in NUMERIC_ROLES if r in roles}
@@ -116,19 +112,23 @@ def typed_lines(table: ibis.Table, mapping: ColumnMapping, source: str, decimal:
                                 f"values, e.g. {examples(table, raw, raw.notnull() & columns[role].isnull())}")
     _check_dates(table, roles, raw_text, columns, counts, mapping, source)
     notes = {"decimal_marks": {name: d["decimal"] for name, d in decisions.items()}, "number_formats": decisions}
-    if bad_id is not None:
-        _check_salesforce_ids(table, columns["customer"], bad_id, counts, roles["customer"], source)
-        notes["salesforce_ids"] = {"column": roles["customer"], "converted_15_to_18": counts["sf|converted_15_to_18"],
-                                   "already_18": counts["sf|already_18"]}
     columns[ROW_KEY] = row_key(table)
-    return table.select(**columns), notes
+    typed = table.select(**columns)
+    if mapping.salesforce_ids:
+        typed, notes["salesforce_ids"] = salesforce_customers(typed, "customer", roles["customer"], source)
+    return typed, notes
 
 
-def _check_salesforce_ids(table, ids, bad, counts, name: str, source: str) -> None:
-    if not counts["sf|bad_checksum"]:
-        return
-    found = table.mutate(_id=ids, _bad=bad, _row=ibis.row_number() + 1).filter(lambda t: t._bad).limit(1).execute()
-    value, row = found["_id"].iloc[0], int(found["_row"].iloc[0])
-    raise DataError(f"{source}: column {name!r} (customer) has {counts['sf|bad_checksum']:,} Salesforce id(s) whose letter "
-                    f"case does not match their checksum, e.g. {value!r} at data row {row} (its checksum says "
-                    f"{case_from_checksum(value)!r}); was the case changed by a spreadsheet? Export the ids again")
+def salesforce_customers(table: ibis.Table, column: str, name: str, source: str) -> tuple[ibis.Table, dict]:
+    """`table` with its Salesforce ids in `column` in 18-character form, and the counts; an error for a bad checksum."""
+    ids, probes, bad = salesforce_ids(table[column])
+    counts = {key: int(value or 0) for key, value in table.aggregate(**probes).execute().iloc[0].items()}
+    bad_count = counts.pop("bad_checksum")
+    if bad_count:
+        found = table.mutate(_bad=bad, _row=ibis.row_number() + 1).filter(lambda t: t._bad).limit(1).execute()
+        value, row = found[column].iloc[0], int(found["_row"].iloc[0])
+        raise DataError(f"{source}: column {name!r} (customer) has {bad_count:,} "
+                        f"Salesforce id(s) whose letter case does not match their checksum, e.g. {value!r} at data row "
+                        f"{row} (its checksum says {case_from_checksum(value)!r}); was the case changed by a spreadsheet? "
+                        "Export the ids again")
+    return table.mutate(**{column: ids}), {"column": name, **counts}
