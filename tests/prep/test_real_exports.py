@@ -158,3 +158,10 @@ def test_total_row_and_line_without_order_id_are_dropped_by_their_rules():
     assert summary["dropped"]["missing_order"] == 1
     assert customers["TotalSales"].to_dict() == {"a": 100.0, "b": 200.0, "c": 300.0}
     assert (customers["OrderCount"] == 1).all()
+
+
+def test_generated_cpq_account_ids_carry_the_same_checksum():
+    from custseg._workflows._demo import generate_cpq_export
+
+    ids = generate_cpq_export(n_lines=200, n_accounts=20, seed=1)[preset("salesforce-cpq").customer].unique()
+    assert all(salesforce_id18(i[:15]) == i for i in ids)
