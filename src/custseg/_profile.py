@@ -12,6 +12,7 @@ from . import _schema as S
 from ._config import read_toml
 from ._errors import UsageError
 from ._i18n import format_percent
+from ._prep._features import revenue as revenue
 
 LEVEL_CUTS = (0.2, 0.4, 0.6, 0.8)
 ORDINALS = {"en": ("highest", "2nd highest", "3rd highest"), "fr": ("le plus élevé", "2e plus élevé", "3e plus élevé")}
@@ -164,9 +165,8 @@ def top_products(lines: ibis.Table, segments: pd.DataFrame, n: int = TOP_N) -> p
     columns = ["segment_id", "rank", "product", "label", "revenue", "share", "lift"]
     if "product" not in lines.columns:
         return pd.DataFrame(columns=columns)
-    revenue = lines.amount if "amount" in lines.columns else lines.quantity * lines.price
     label = lines.product_label.max() if "product_label" in lines.columns else ibis.literal(None, type="string")
-    keyed = lines.mutate(_revenue=revenue).inner_join(ibis.memtable(segments), "customer")
+    keyed = lines.mutate(_revenue=revenue(lines)).inner_join(ibis.memtable(segments), "customer")
     per = keyed.group_by([S.SEGMENT_ID, "product"]).aggregate(revenue=keyed._revenue.sum(), label=label)
     seg_total = per.group_by(S.SEGMENT_ID).aggregate(_seg=per.revenue.sum())
     prod_total = per.group_by("product").aggregate(_prod=per.revenue.sum())

@@ -13,8 +13,8 @@ import custseg
 
 from ._cli._methods import compare_methods, rfm
 from ._cli._salesforce import app as salesforce_app
-from ._cli._support import console, reported_errors, split_list
-from ._config import ReadOptions, build_run_config, parse_k_range
+from ._cli._support import console, reported_errors, split_list, summary_lines
+from ._config import CleaningRules, ReadOptions, build_run_config, parse_k_range
 from ._locks import reserved_output
 from ._schema import REPORT_HTML
 
@@ -27,6 +27,7 @@ Sheet = Annotated[Optional[str], typer.Option(help="Excel sheet name or index.")
 Delimiter = Annotated[Optional[str], typer.Option(help="CSV delimiter (default: detected).")]
 Encoding = Annotated[Optional[str], typer.Option(help="CSV encoding: utf-8 or latin-1 (default: detected).")]
 Decimal = Annotated[str, typer.Option(help="Decimal mark: auto, '.' or ','.")]
+HeaderRow = Annotated[Optional[int], typer.Option(help="Row number of the column names (default 1), for a title block above the table.")]
 Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace an existing output directory.")]
 Report = Annotated[bool, typer.Option("--report/--no-report", help="Write report.html.")]
 
@@ -41,9 +42,8 @@ def _print_summary(result, out_dir: Path, report: bool = True) -> None:
     cleaning = result.cleaning
     console.print(f"[bold]{result.run['input']['name']}[/]: {cleaning['rows_in']:,} rows in, {cleaning['rows_out']:,} kept, "
                   f"{cleaning['customers_kept']:,} customers; features {', '.join(result.features)} ({result.run['scaling']} scaling).")
-    for rule, count in cleaning["dropped"].items():
-        if count:
-            console.print(f"  dropped {count:,} line(s): {cleaning['rules'][rule]}", markup=False)
+    for line in summary_lines(cleaning):
+        console.print(line, markup=False, soft_wrap=True)
     console.print(result.run["k"][f"reason_{lang}"], markup=False)
     table = Table(title=f"{result.k} segments")
     for column in ("id", "name", "customers", "share", "revenue share"):
@@ -74,7 +74,11 @@ def run(
     price: Annotated[Optional[str], typer.Option(help="Column of the unit / net price.")] = None,
     amount: Annotated[Optional[str], typer.Option(help="Column of the line amount (instead of quantity x price).")] = None,
     date: Annotated[Optional[str], typer.Option(help="Column of the line date.")] = None,
-    date_format: Annotated[Optional[str], typer.Option(help="strptime format of text dates, e.g. %d/%m/%Y.")] = None,
+    date_format: Annotated[Optional[list[str]], typer.Option(help="strptime format of text dates, e.g. %d/%m/%Y (repeatable: tried in order).")] = None,
+    salesforce_ids: Annotated[bool, typer.Option("--salesforce-ids", help="Customer ids are Salesforce ids: 15-character ids become 18 (on with --preset salesforce-cpq).")] = False,
+    cancellations: Annotated[Optional[str], typer.Option(help="net (match each cancellation or refund to an earlier purchase) or drop (drop quantity <= 0, the study's rule; the salesforce-cpq default).")] = None,
+    drop_zero_price: Annotated[bool, typer.Option("--drop-zero-price", help="Drop zero-price lines (default: kept, counted).")] = False,
+    header_row: HeaderRow = None,
     features: Annotated[Optional[str], typer.Option(help="Comma-separated features (default TotalSales,OrderCount,AvgOrderValue).")] = None,
     scaling: Annotated[Optional[str], typer.Option(help="rank (default), log, robust, standard or none.")] = None,
     k: Annotated[Optional[int], typer.Option("--k", help="Force this number of segments.")] = None,
@@ -107,12 +111,15 @@ def run(
                     "min_share": min_share, "rules_file": str(rules) if rules else None,
                     "k_range": parse_k_range(k_range) if k_range else None,
                     "as_of": as_of, "max_memory": max_memory, "engine": engine,
+                    "salesforce_ids": salesforce_ids or None,
+                    "cleaning": CleaningRules(drop_zero_price=True) if drop_zero_price else None,
                     "spark_master": spark_master, "spark_conf": tuple(spark_conf) if spark_conf else None}
         roles = {"customer": customer, "order": order, "product": product, "quantity": quantity, "price": price,
-                 "amount": amount, "date": date, "date_format": date_format}
+                 "amount": amount, "date": date, "date_format": tuple(date_format) if date_format else None,
+                 "cancellations": cancellations}
         run_config = build_run_config(config, preset=preset, customers=customers, roles=roles, settings=settings,
                                       id_column=id_column, columns=split_list(columns), categorical=categorical,
-                                      lang=lang, read=_read_options(sheet, delimiter, encoding, decimal))
+                                      lang=lang, read=_read_options(sheet, delimiter, encoding, decimal, header_row))
         with reserved_output(output, overwrite), _progress() as bar:
             task = bar.add_task("reading, cleaning, computing features", total=None)
 
@@ -171,8 +178,15 @@ def report(
         console.print(f"Report: [bold]{path}[/]" + (f"; PNG charts in [bold]{run_dir / 'png'}[/]" if png else ""))
 
 
+def _warn_overlap(overlap: dict | None) -> None:
+    """A loud line when two periods share almost no customers (ids written differently?)."""
+    if overlap and overlap.get("warning"):
+        console.print(f"[bold red]Warning:[/] {overlap['warning']}", soft_wrap=True)
+
+
 def _print_migration(moves, out_dir: Path) -> None:
     """The from -> to customer counts (segment ids; names in the legend) and the totals."""
+    _warn_overlap(moves.summary.get("customer_overlap"))
     def short(label: str) -> str:
         return label.split(" · ", 1)[0]
 
@@ -189,8 +203,8 @@ def _print_migration(moves, out_dir: Path) -> None:
                   markup=False, soft_wrap=True)
 
 
-def _read_options(sheet, delimiter, encoding, decimal):
-    return ReadOptions(sheet=sheet, delimiter=delimiter, encoding=encoding, decimal=decimal)
+def _read_options(sheet, delimiter, encoding, decimal, header_row=None):
+    return ReadOptions(sheet=sheet, delimiter=delimiter, encoding=encoding, decimal=decimal, header_row=header_row)
 
 
 
@@ -201,13 +215,13 @@ def score(
     model: Annotated[Path, typer.Option("--model", help="model.json (or the run directory holding it).")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output directory.")] = Path("custseg-scored"),
     sheet: Sheet = None, delimiter: Delimiter = None, encoding: Encoding = None, decimal: Decimal = "auto",
-    lang: Lang = "en", overwrite: Overwrite = False, report: Report = True, debug: Debug = False,
+    header_row: HeaderRow = None, lang: Lang = "en", overwrite: Overwrite = False, report: Report = True, debug: Debug = False,
 ) -> None:
     """Assign new customers to the segments of a saved model (nothing is refitted)."""
     with reported_errors(debug):
         with reserved_output(output, overwrite), _progress() as bar:
             bar.add_task("scoring", total=None)
-            result = custseg.score(input, model, lang=lang, read=_read_options(sheet, delimiter, encoding, decimal))
+            result = custseg.score(input, model, lang=lang, read=_read_options(sheet, delimiter, encoding, decimal, header_row))
             out_dir = custseg.write_run(result, output, overwrite=overwrite, report=report)
         _print_summary(result, out_dir, report)
         flagged = result.run["model"]["n_out_of_range"]
@@ -236,6 +250,7 @@ def refresh(
             out_dir = custseg.write_run(result, output, overwrite=overwrite, report=report)
         _print_summary(result, out_dir, report)
         drift = result.run["refresh"]
+        _warn_overlap(drift.get("customer_overlap"))
         console.print(f"Segments kept: {drift['kept']}, new: {drift['new']}, retired: {drift['retired']}. "
                       f"Silhouette on the new data: old model {drift['old_model_silhouette_on_new_data']:.3f}, "
                       f"new model {drift['new_model_silhouette']:.3f}.", markup=False)

@@ -16,7 +16,7 @@ from custseg._prep._features import customer_features
 from custseg._prep._parse import typed_lines
 
 MAPPING = ColumnMapping(customer="Client", order="Ligne", product="Article", quantity="Qte", price="PU", date="Jour",
-                        date_format="%d/%m/%Y")
+                        date_format="%d/%m/%Y", cancellations="drop")
 NAMES = ["TotalSales", "OrderCount", "AvgOrderValue", "RecencyDays", "TenureDays", "ProductCount", "LineCount", "Units"]
 
 
@@ -39,11 +39,11 @@ def test_engine_options_are_checked():
     assert config.to_dict()["engine"] == "spark"
 
 
-def _clean(frame: pd.DataFrame, **rules):
+def _clean(frame: pd.DataFrame, mapping: ColumnMapping = MAPPING):
     con = ibis.duckdb.connect()
-    lines, _ = typed_lines(con.create_table("t", frame), MAPPING, "t")
+    lines, _ = typed_lines(con.create_table("t", frame), mapping, "t")
     facts = {}
-    kept, summary = clean_lines(lines, MAPPING, "t", facts=facts)
+    kept, summary = clean_lines(lines, mapping, "t", facts=facts)
     return kept, summary, facts
 
 
@@ -58,9 +58,10 @@ def _lines(n_customers: int = 40, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def test_unique_line_ids_skip_the_distinct_and_count_lines_as_orders():
+@pytest.mark.parametrize("cancellations", ["drop", "net"])
+def test_unique_line_ids_skip_the_distinct_and_count_lines_as_orders(cancellations):
     frame = _lines()
-    kept, summary, facts = _clean(frame)
+    kept, summary, facts = _clean(frame, MAPPING.with_overrides(cancellations=cancellations))
     assert facts == {"order_unique": True} and summary["dropped"]["duplicate_line"] == 0
     fast = customer_features(kept, NAMES, pd.Timestamp("2021-10-01").date(), order_unique=True)
     slow = customer_features(kept, NAMES, pd.Timestamp("2021-10-01").date(), order_unique=False)

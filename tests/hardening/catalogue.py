@@ -168,6 +168,22 @@ def thousands_totals() -> dict[str, float]:
     return totals
 
 
+AMBIGUOUS_ROWS = [f"c{i % 9},i{i},1,{1 + i % 9}.{250 + i:03d},0{1 + i % 9}/01/2020" for i in range(90)]
+PLACEHOLDERS = {"dir": "DIR", "next_year": "NEXT_YEAR"}  # how render_table shows a message's variable parts
+
+
+def expected_message(case: "Case", folder: Path) -> str:
+    """The exact line a case expects, for inputs in `folder`."""
+    return case.message.format(dir=folder, next_year=dtm.date.today().year + 1)
+
+
+def ambiguous_totals() -> dict[str, float]:
+    totals: dict[str, float] = {}
+    for i in range(90):
+        totals[f"c{i % 9}"] = totals.get(f"c{i % 9}", 0) + (1 + i % 9) * 1000 + 250 + i
+    return totals
+
+
 def dates_are(date_min: str, date_max: str) -> Callable[[Path], None]:
     def check(out: Path) -> None:
         _, summary = read_run(out)
@@ -291,6 +307,29 @@ CASES: list[Case] = [
          message="Error: {dir}/q0.csv: all 6 lines were filtered out (quantity <= 0: 6)"),
     Case("all-negative-prices", "every price negative", csv_case("neg.csv", [f"c{i % 9},i{i},1,-5,01/01/2020" for i in range(20)]),
          message="Error: {dir}/neg.csv: all 20 lines were filtered out (negative price: 20)"),
+    # issue 12: no silent misreads
+    Case("ambiguous-dot", "prices '1.250', '2.251'... in a comma-delimited file (thousands or decimals?)",
+         csv_case("amb.csv", AMBIGUOUS_ROWS),
+         message="Error: {dir}/amb.csv: column 'price' (price) is ambiguous: '1.250' may be 1250 or 1.25 (thousands "
+                 "separator or decimal mark); give --decimal . or --decimal ,"),
+    Case("two-digit-year", "a date '03/01/23' read with --date-format %d/%m/%Y (year 23)",
+         csv_case("yy.csv", G[:4] + ["c2,i2,1,5,03/01/23"] + G[4:]),
+         message="Error: {dir}/yy.csv: column 'day' (date) has 1 date(s) outside the years 1900 to {next_year}, e.g. "
+                 "'03/01/23' (read as 0023-01-03) at data row 5; is the date format right (%Y is a four-digit year, "
+                 "%y a two-digit one)?"),
+    Case("salesforce-id-case", "an 18-character Salesforce id upper-cased (--salesforce-ids)",
+         csv_case("sf.csv", G[:3] + ["001DN00000ABCDEIAV,i1,1,5,01/01/2020"] + G[3:]), (*MAP, "--salesforce-ids"),
+         message="Error: {dir}/sf.csv: column 'cust' (customer) has 1 Salesforce id(s) whose letter case does not match "
+                 "their checksum, e.g. '001DN00000ABCDEIAV' at data row 4 (its checksum says '001Dn00000AbCdEIAV'); "
+                 "was the case changed by a spreadsheet? Export the ids again"),
+    Case("xlsx-title-block", "a workbook with a title block above the header (row 3)",
+         xlsx_case("titled.xlsx", {"Sales": [["Sales export"], [], CPQ_HEADER] + rows_as_cells(G)}),
+         message="Error: {dir}/titled.xlsx: sheet 'Sales' has no column(s) cust, inv, qty, price, day; row 3 looks like "
+                 "the header: use --header-row 3"),
+    Case("header-row-zero", "--header-row 0", csv_case("r.csv", G), (*MAP, "--header-row", "0"), code=2,
+         message="Error: header row must be a row number >= 1; got 0"),
+    Case("cancellations-option", "--cancellations keep", csv_case("r.csv", G), (*MAP, "--cancellations", "keep"), code=2,
+         message="Error: cancellations must be one of net, drop; got 'keep'"),
     # too little to segment
     Case("one-customer", "a single customer", csv_case("one.csv", [f"c1,i{i},1,{i + 1},01/01/2020" for i in range(20)]),
          message="Error: n_customers=1 is too few to segment; at least 3 are needed"),
@@ -422,6 +461,22 @@ CASES: list[Case] = [
          code=0, check=names_kept(*ACCENTED_NAMES)),
     Case("quoted-fields", "quoted ids holding the delimiter and line breaks", csv_case("quoted.csv", QUOTED),
          code=0, check=names_kept(*(f"c{i}, SA" for i in range(9)))),
+    Case("ambiguous-dot-semicolon", "prices '1.250', '2.251'... in a ';' file", csv_case("eu.csv", AMBIGUOUS_ROWS, sep=";"),
+         code=0, check=totals_are(ambiguous_totals())),
+    Case("salesforce-datetimes", "Bulk API date-times '...T23:30:00.000+0000' and '...Z', no --date-format",
+         csv_case("sfdt.csv", with_day(G, [("2020-01-05T23:30:00.000+0000", "2020-01-05T23:30:00Z")[i % 2] if i != 89
+                                           else "2020-03-31T23:59:59Z" for i in range(90)])),
+         tuple(MAP[:-2]), code=0, check=dates_are("2020-01-05", "2020-03-31")),
+    Case("mixed-line-endings", "CRLF and LF line ends in one file",
+         lambda d: write(d / "crlf.csv", csv_text(G).replace("\n", "\r\n", 45).encode()), code=0, check=totals_are(GOOD_TOTALS)),
+    Case("title-block-header-row", "a workbook with a title block, read with --header-row 3",
+         xlsx_case("titled.xlsx", {"Sales": [["Sales export"], [], CPQ_HEADER] + rows_as_cells(G)}), (*MAP, "--header-row", "3"),
+         code=0, check=totals_are(GOOD_TOTALS)),
+    Case("total-row", "a grand-total row (date and price, no customer, no order id)",
+         csv_case("total.csv", G + [",,1,99999,31/03/2020"]), code=0, check=totals_are(GOOD_TOTALS, dropped_total_row=1)),
+    Case("salesforce-15-18", "15- and 18-character forms of one Salesforce id (--salesforce-ids)",
+         csv_case("sf.csv", G + ["001Dn00000AbCdE,s1,1,450,01/01/2020", "001Dn00000AbCdEIAV,s2,1,700,01/01/2020"]),
+         (*MAP, "--salesforce-ids"), code=0, check=totals_are(GOOD_TOTALS | {"001Dn00000AbCdEIAV": 1150.0})),
     Case("parquet", "the same lines as parquet", lambda d: write_parquet(d / "p.parquet", pd.read_csv(pd.io.common.StringIO(csv_text(G)), dtype=str)),
          code=0, check=totals_are(GOOD_TOTALS)),
 ]
@@ -431,7 +486,7 @@ def render_table() -> str:
     """The markdown table of docs/errors.md."""
     lines = ["| # | case | input | exit | what the user sees |", "|---|---|---|---|---|"]
     for number, case in enumerate(CASES, 1):
-        shown = case.message.replace("{dir}", "DIR").replace("|", "\\|") if case.message else "runs; " + CHECKED[case.id]
+        shown = case.message.format(**PLACEHOLDERS).replace("|", "\\|") if case.message else "runs; " + CHECKED[case.id]
         lines.append(f"| {number} | `{case.id}` | {case.what} | {case.code} | {'`' + shown + '`' if case.message else shown} |")
     return "\n".join(lines) + "\n"
 
@@ -452,4 +507,10 @@ CHECKED = {
     "utf-16": "accented ids kept exactly",
     "quoted-fields": "ids with commas kept whole",
     "parquet": "same totals as the CSV",
+    "ambiguous-dot-semicolon": "'1.250' read as 1250 (European convention), the choice printed and in cleaning.json",
+    "salesforce-datetimes": "both forms read as UTC dates",
+    "mixed-line-endings": "every line read",
+    "title-block-header-row": "the table below the title read",
+    "total-row": "dropped under 'no customer and no order id (a total or subtotal row)'",
+    "salesforce-15-18": "one account, TotalSales 1150",
 }

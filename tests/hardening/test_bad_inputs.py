@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from catalogue import CASES, Case, render_table
+from catalogue import CASES, Case, expected_message, render_table
 from typer.testing import CliRunner
 
 from custseg.cli import app
@@ -31,7 +31,7 @@ def test_case(tmp_path, case):
     assert "Traceback" not in result.output
     assert result.exit_code == case.code, result.output
     if case.code:
-        assert [line for line in result.output.splitlines() if line.strip()] == [case.message.format(dir=folder)]
+        assert [line for line in result.output.splitlines() if line.strip()] == [expected_message(case, folder)]
         assert not out.exists()
         assert not [p.name for p in folder.iterdir() if p.name.startswith(".out.")]  # no staging left behind
     else:

@@ -8,7 +8,8 @@ from custseg import CleaningRules, ColumnMapping, DataError
 from custseg._prep._clean import clean_lines
 from custseg._prep._parse import typed_lines
 
-MAPPING = ColumnMapping(customer="cust", order="inv", quantity="qty", price="price", cancellation_prefix="C")
+MAPPING = ColumnMapping(customer="cust", order="inv", quantity="qty", price="price", cancellation_prefix="C",
+                        cancellations="drop")  # the study's rule; netting: tests/prep/test_netting.py
 
 
 def clean(rows: list[tuple], rules: CleaningRules | None = None):
@@ -35,7 +36,7 @@ ROWS = [
 def test_each_rule_is_counted_once_in_order():
     kept, summary = clean(ROWS)
     assert summary["dropped"] == {
-        "missing_customer": 1, "cancellation": 1, "quantity_not_positive": 1,
+        "total_row": 0, "missing_customer": 1, "missing_order": 0, "cancellation": 1, "quantity_not_positive": 1,
         "missing_or_non_finite_price": 2, "negative_price": 1, "duplicate_line": 1,
     }
     assert summary["rows_in"] == 9 and summary["rows_out"] == 2 == len(kept)
@@ -64,7 +65,7 @@ def test_online_retail_counts(retail_csv):
     from custseg._engines._read import open_source
 
     con = ibis.duckdb.connect()
-    mapping = preset("online-retail")
+    mapping = preset("online-retail").with_overrides(cancellations="drop")  # the study's rule (netting: test_netting.py)
     source = open_source(retail_csv, con)
     lines, _ = typed_lines(source.table, mapping, source.name)
     _, summary = clean_lines(lines, mapping, source.name)

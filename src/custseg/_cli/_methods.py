@@ -31,7 +31,7 @@ Quantity = Annotated[Optional[str], typer.Option(help="Column of the quantity.")
 Price = Annotated[Optional[str], typer.Option(help="Column of the unit / net price.")]
 Amount = Annotated[Optional[str], typer.Option(help="Column of the line amount (instead of quantity x price).")]
 Date = Annotated[Optional[str], typer.Option(help="Column of the line date.")]
-DateFormat = Annotated[Optional[str], typer.Option(help="strptime format of text dates, e.g. %d/%m/%Y.")]
+DateFormat = Annotated[Optional[list[str]], typer.Option(help="strptime format of text dates, e.g. %d/%m/%Y (repeatable: tried in order).")]
 AsOf = Annotated[Optional[str], typer.Option(help="Reference date for recency, YYYY-MM-DD (default: day after the last line).")]
 Lang = Annotated[str, typer.Option("--lang", help="Language of names and texts: en or fr.")]
 Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace an existing output directory.")]

@@ -38,3 +38,28 @@ def reported_errors(debug: bool = False) -> Iterator[None]:
 def split_list(text: str | None) -> tuple[str, ...] | None:
     """'a, b,c' -> ('a', 'b', 'c'); None stays None."""
     return tuple(part.strip() for part in text.split(",") if part.strip()) if text else None
+
+
+def summary_lines(cleaning: dict) -> list[str]:
+    """Every reading and cleaning decision of a run, one line each, as `custseg run` prints them."""
+    lines = [f"  dropped {count:,} line(s): {cleaning['rules'][rule]}" for rule, count in cleaning["dropped"].items() if count]
+    for column, chosen in (cleaning.get("number_formats") or {}).items():
+        lines.append(f"  numbers in {column!r}: decimal {chosen['decimal']!r}, thousands {chosen['thousands']!r} ({chosen['rule']})")
+    file = cleaning.get("file") or {}
+    if file.get("line_endings"):
+        lines.append(f"  line endings: {file['line_endings']}")
+    ids = cleaning.get("salesforce_ids")
+    if ids:
+        lines.append(f"  Salesforce ids in {ids['column']!r}: {ids['converted_15_to_18']:,} converted from 15 to 18 "
+                     f"characters, {ids['already_18']:,} already 18")
+    cancellations = cleaning.get("cancellations") or {}
+    if cancellations.get("rule") == "net":
+        lines.append(f"  cancellations netted: {cancellations['matched']:,} matched to an earlier purchase "
+                     f"(revenue {cancellations['revenue_netted']:,.2f}), {cancellations['unmatched']:,} unmatched (dropped)")
+    elif cancellations.get("rule") == "drop":
+        lines.append("  cancellations: dropped with every line of quantity <= 0 (the study's rule)")
+    zero = cleaning.get("zero_price_lines") or {}
+    if zero.get("kept"):
+        lines.append(f"  {zero['kept']:,} zero-price line(s) kept as orders (free items; --drop-zero-price drops them)")
+    return lines
+

@@ -31,10 +31,12 @@ def column_mapping(file_config: dict, preset: str | None, roles: dict) -> Column
 
 
 def _normalised(settings: dict) -> dict:
-    """Settings as RunConfig takes them: as-of date and k range parsed, feature sets expanded, lists as tuples."""
+    """Settings as RunConfig takes them: as-of date (in the mapping's date formats too) and k range parsed,
+    feature sets expanded, lists as tuples."""
     out = dict(settings)
     if isinstance(out.get("as_of"), str):
-        out["as_of"] = parse_as_of(out["as_of"])
+        mapping = out.get("mapping")
+        out["as_of"] = parse_as_of(out["as_of"], mapping.date_format if mapping else None)
     if isinstance(out.get("k_range"), str):
         out["k_range"] = parse_k_range(out["k_range"])
     for key in _TUPLES:
@@ -51,7 +53,7 @@ def build_run_config(config_file: str | Path | None = None, *, preset: str | Non
     file_config = load_toml(config_file) if config_file else {}
     merged = dict(file_config.get("run", {})) | {k: v for k, v in (settings or {}).items() if v is not None}
     mapping = None if customers else column_mapping(file_config, preset, roles or {})
-    return RunConfig(mapping=mapping, customers=customers, **_normalised(merged | fixed))
+    return RunConfig(customers=customers, **_normalised(merged | fixed | {"mapping": mapping}))
 
 
 def config_from_options(config: RunConfig | None, options: dict) -> RunConfig:

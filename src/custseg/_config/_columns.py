@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 from .._errors import UsageError
 
+CANCELLATION_RULES = ("net", "drop")
 ROLES = ("customer", "order", "product", "product_label", "quantity", "price", "amount", "date", "end_date", "country")
 
 
@@ -14,6 +15,11 @@ class ColumnMapping:
     """Which input column plays which role, and how to read it.
 
     `price` is a unit price multiplied by `quantity`; `amount` is a line amount used as is.
+    `date_format`: one strptime format or several, tried in order before the ISO forms.
+    `salesforce_ids`: customer ids are Salesforce ids, normalised to their 18-character form.
+    `cancellations`: "net" (a line with a negative quantity, or amount, is matched to the
+    earlier purchase it cancels and netted; unmatched ones are dropped) or "drop" (the study's
+    rule: every line with quantity <= 0, and every order with the cancellation prefix, dropped).
 
     >>> ColumnMapping(customer="CustomerID", quantity="Quantity", price="UnitPrice").roles()["customer"]
     'CustomerID'
@@ -29,9 +35,18 @@ class ColumnMapping:
     date: str | None = None
     end_date: str | None = None
     country: str | None = None
-    date_format: str | None = None
+    date_format: str | tuple[str, ...] | None = None
     cancellation_prefix: str | None = None
     fields: tuple[str, ...] = field(default=())
+    salesforce_ids: bool = False
+    cancellations: str = "net"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.date_format, list | tuple):
+            formats = tuple(self.date_format)
+            object.__setattr__(self, "date_format", formats[0] if len(formats) == 1 else formats or None)
+        if self.cancellations not in CANCELLATION_RULES:
+            raise UsageError(f"cancellations must be one of {', '.join(CANCELLATION_RULES)}; got {self.cancellations!r}")
 
     def roles(self) -> dict[str, str]:
         """Role -> column name, for the roles that are mapped."""
@@ -49,6 +64,8 @@ class ColumnMapping:
         """Plain dict for run.json / model.json."""
         out = asdict(self)
         out["fields"] = list(self.fields)
+        if isinstance(self.date_format, tuple):
+            out["date_format"] = list(self.date_format)
         return out
 
     @classmethod
@@ -87,6 +104,8 @@ PRESETS: dict[str, ColumnMapping] = {
         country="SBQQ__Contract__r.BillingCountry",
         date_format="%d/%m/%Y",
         fields=SALESFORCE_CPQ_FIELDS,
+        salesforce_ids=True,
+        cancellations="drop",
     ),
     "online-retail": ColumnMapping(
         customer="CustomerID",

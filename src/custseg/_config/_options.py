@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from .._errors import UsageError
+from ._dates import parse_date_text
 
 DEFAULT_SEED = 42
 MIN_CUSTOMERS = 3  # two segments and a silhouette
@@ -31,15 +32,20 @@ MEMORY_LIMIT = re.compile(r"^\s*[0-9]+(\.[0-9]+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|T
 class ReadOptions:
     """How to read a file: sheet for xlsx; delimiter, encoding and decimal mark for csv.
 
-    `decimal` is "auto" (detect a decimal comma per column), "." or ",".
+    `decimal` is "auto" (detect a decimal comma per column), "." or ",". `header_row` is the
+    1-based row holding the column names (default 1), for a title block above the table.
     """
 
     sheet: str | int | None = None
     delimiter: str | None = None
     encoding: str | None = None
     decimal: str = "auto"
+    header_row: int | None = None
 
     def __post_init__(self) -> None:
+        if self.header_row is not None and (isinstance(self.header_row, bool) or not isinstance(self.header_row, int)
+                                            or self.header_row < 1):
+            raise UsageError(f"header row must be a row number >= 1; got {self.header_row!r}")
         if self.decimal not in ("auto", ".", ","):
             raise UsageError(f"decimal must be 'auto', '.' or ','; got {self.decimal!r}")
         if self.encoding and self.encoding.lower() not in ENCODINGS:
@@ -48,13 +54,20 @@ class ReadOptions:
 
 @dataclass(frozen=True)
 class CleaningRules:
-    """Which rules apply. Each line is counted under the first rule (in `_prep._clean.RULES` order) that drops it."""
+    """Which rules apply. Each line is counted under the first rule (in `_prep._clean.RULES` order) that drops it.
+
+    How cancellations are handled is the mapping's `cancellations` ("net" or "drop"). With
+    "net", a line with quantity < 0 that cancels no earlier purchase is dropped and counted
+    under `quantity_not_positive`; a matched one is kept (see `_prep._netting`).
+    """
 
     drop_duplicates: bool = True
     drop_negative_price: bool = True
+    drop_zero_price: bool = False
 
     def to_dict(self) -> dict:
-        return {"drop_duplicates": self.drop_duplicates, "drop_negative_price": self.drop_negative_price}
+        return {"drop_duplicates": self.drop_duplicates, "drop_negative_price": self.drop_negative_price,
+                "drop_zero_price": self.drop_zero_price}
 
 
 def parse_k_range(text: str) -> tuple[int, int]:
@@ -68,14 +81,14 @@ def parse_k_range(text: str) -> tuple[int, int]:
     return low, high
 
 
-def parse_as_of(text: str) -> dtm.date:
-    """The reference date of recency, written YYYY-MM-DD.
+def parse_as_of(text: str, formats=None) -> dtm.date:
+    """The reference date of recency: ISO (YYYY-MM-DD) or one of the lines' date formats, same year bounds.
 
-    >>> parse_as_of("2021-01-01")
-    datetime.date(2021, 1, 1)
+    >>> parse_as_of("31/12/2021", "%d/%m/%Y")
+    datetime.date(2021, 12, 31)
     """
     try:
-        return dtm.date.fromisoformat(text)
+        return parse_date_text(text, formats)
     except ValueError:
         raise UsageError(f"--as-of must be a date like 2021-01-01; got {text!r}") from None
 

@@ -44,6 +44,7 @@ class RunConfig:
     engine: str = "duckdb"  # or "spark" (docs/performance.md)
     spark_master: str = DEFAULT_SPARK_MASTER
     spark_conf: tuple[tuple[str, str], ...] = ()
+    salesforce_ids: bool = False  # customer ids are Salesforce ids (15 -> 18 characters); on with the salesforce-cpq preset
 
     def __post_init__(self) -> None:
         check_lang(self.lang)
@@ -62,6 +63,11 @@ class RunConfig:
         if not self.customers and self.mapping is None:
             raise UsageError("sales lines need a column mapping: give --preset, a [columns] table in custseg.toml, "
                              "or --customer/--quantity/--price...; for one row per customer use --customers")
+
+    @property
+    def line_mapping(self) -> ColumnMapping:
+        """The mapping of sales lines, with `salesforce_ids` switched on when the run asks for it."""
+        return self.mapping.with_overrides(salesforce_ids=True) if self.salesforce_ids else self.mapping
 
     def to_dict(self) -> dict:
         """JSON-ready copy (dates as ISO text)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import ibis
@@ -23,6 +23,8 @@ SUFFIX_KINDS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".
 SNIFF_BYTES = 1 << 20
 
 
+ROW_KEY = "row_key"  # a reader that keeps only some columns adds this hash of the whole row (duplicates)
+HEADER_SCAN_ROWS = 30
 @dataclass
 class Source:
     """An input opened as an ibis table, with what is known about where it came from."""
@@ -32,6 +34,11 @@ class Source:
     kind: str
     sha256: str | None
     path: Path | None = None
+    notes: dict = field(default_factory=dict)  # how the file was read: delimiter, line endings, header row
+
+    @property
+    def delimiter(self) -> str | None:
+        return self.notes.get("delimiter")
 
 
 def file_sha256(path: Path) -> str:
@@ -82,19 +89,31 @@ def _refuse_mixed_encodings(path: Path, head: bytes, bad_at: int) -> None:
                         "(re-save the file as UTF-8)")
 
 
-def _read_csv(con: ibis.BaseBackend, path: Path, options: ReadOptions, columns: list[str] | None = None) -> ibis.Table:
+MIXED_NEWLINES = re.compile(rb"[^\r]\n")
+
+
+def _read_csv(con: ibis.BaseBackend, path: Path, options: ReadOptions, notes: dict,
+              columns: list[str] | None = None) -> ibis.Table:
     encoding = ENCODINGS[options.encoding.lower()] if options.encoding else detect_encoding(path)
     kwargs = {"all_varchar": True, "header": True, "encoding": encoding}
     if options.delimiter:
         kwargs["delim"] = options.delimiter
+    if options.header_row:
+        kwargs["skip"] = options.header_row - 1
+    head = path.open("rb").read(SNIFF_BYTES)
+    if encoding != "utf-16" and b"\r\n" in head and MIXED_NEWLINES.search(head):
+        kwargs["strict_mode"] = False  # DuckDB's strict reader refuses a file with both CRLF and LF line ends
+        notes["line_endings"] = "mixed CRLF and LF (read with DuckDB's strict_mode off)"
     table = con.read_csv(path, **kwargs)
-    if any(_DEDUPLICATED.match(c) for c in table.columns):  # the reader renamed a repeated name to name_1
-        with path.open(encoding="utf-16" if encoding == "utf-16" else "utf-8-sig" if encoding == "utf-8" else encoding,
-                       errors="replace", newline="") as handle:
+    with path.open(encoding="utf-16" if encoding == "utf-16" else "utf-8-sig" if encoding == "utf-8" else encoding,
+                   errors="replace", newline="") as handle:
+        for _ in range(options.header_row or 1):
             first = handle.readline()
-        split = [next(csv.reader([first], delimiter=d)) for d in (options.delimiter or ",;\t|")]
-        fitting = [names for names in split if len(names) == len(table.columns)]
-        _refuse_duplicate_names(path, fitting[0] if fitting else [], columns)
+    split = {d: next(csv.reader([first], delimiter=d), []) for d in (options.delimiter or ",;\t|")}
+    fitting = [d for d, names in split.items() if len(names) == len(table.columns)]
+    notes["delimiter"] = fitting[0] if fitting else options.delimiter
+    if any(_DEDUPLICATED.match(c) for c in table.columns):  # the reader renamed a repeated name to name_1
+        _refuse_duplicate_names(path, split[fitting[0]] if fitting else [], columns)
     return table
 
 
@@ -109,6 +128,24 @@ def _refuse_duplicate_names(path: Path, names: list[str], used: list[str] | None
         if len(positions) > 1 and (used is None or name in used):
             raise DataError(f"{path}: column name {name!r} appears {len(positions)} times in the header "
                             f"(columns {', '.join(map(str, positions))}); rename the copies so each name is unique")
+
+
+def _header_hint(reader, sheet, columns: list[str]) -> str:
+    """' (row N looks like the header: use --header-row N)' when a row near the top holds the wanted names."""
+    top = reader.load_sheet(sheet, header_row=None, n_rows=HEADER_SCAN_ROWS, dtypes="string").to_pandas()
+    for number, cells in enumerate(top.itertuples(index=False), 1):
+        found = {str(v).strip() for v in cells if v is not None}
+        if number > 1 and all(c in found for c in columns):
+            return f"; row {number} looks like the header: use --header-row {number}"
+    return ""
+
+
+def _with_row_key(arrow, wanted: list[str]):
+    """The wanted columns plus a hash of each whole row (duplicates are judged on every column)."""
+    import pyarrow as pa
+
+    hashed = pd.util.hash_pandas_object(arrow.to_pandas(), index=False).to_numpy().view("int64")
+    return arrow.select(wanted).append_column(ROW_KEY, pa.array(hashed))
 
 
 def _read_xlsx(con: ibis.BaseBackend, path: Path, options: ReadOptions, columns: list[str] | None) -> ibis.Table:
@@ -127,18 +164,23 @@ def _read_xlsx(con: ibis.BaseBackend, path: Path, options: ReadOptions, columns:
         raise DataError(f"{path}: sheet index {sheet} out of range; the workbook has {len(reader.sheet_names)} sheet(s)")
     try:
         # one parse: every load_sheet call parses the whole sheet (1.5 s at 288k lines), even with n_rows=0
-        arrow = reader.load_sheet(sheet, dtypes="string").to_arrow()
+        header_row = (options.header_row or 1) - 1
+        arrow = reader.load_sheet(sheet, header_row=header_row, dtypes="string").to_arrow()
         header = arrow.column_names
         wanted = [c for c in columns if c in header] if columns else None
-        if columns and len(wanted) < len(columns) and len(reader.sheet_names) > 1:
+        if columns and len(wanted) < len(columns):
             name = sheet if isinstance(sheet, str) else reader.sheet_names[sheet]
-            raise DataError(f"{path}: sheet {name!r} has no column(s) {', '.join(c for c in columns if c not in header)}; "
-                            f"the workbook has sheets {', '.join(map(repr, reader.sheet_names))} (choose one with --sheet)")
+            hint = _header_hint(reader, sheet, columns) if not options.header_row else ""
+            if hint or len(reader.sheet_names) > 1:
+                where = (f"; the workbook has sheets {', '.join(map(repr, reader.sheet_names))} (choose one with --sheet)"
+                         if not hint else hint)
+                raise DataError(f"{path}: sheet {name!r} has no column(s) "
+                                f"{', '.join(c for c in columns if c not in header)}{where}")
         if wanted:
-            arrow = arrow.select(wanted)
+            arrow = _with_row_key(arrow, wanted) if len(wanted) < len(header) else arrow.select(wanted)
         if any(_DEDUPLICATED.match(c) for c in header):
-            first_row = reader.load_sheet(sheet, header_row=None, n_rows=1, dtypes="string").to_arrow()
-            _refuse_duplicate_names(path, [str(v[0]) for v in first_row.to_pydict().values()], columns)
+            top = reader.load_sheet(sheet, header_row=None, n_rows=header_row + 1, dtypes="string").to_arrow()
+            _refuse_duplicate_names(path, [str(v[header_row]) for v in top.to_pydict().values()], columns)
     except DataError:
         raise
     except Exception as exc:
@@ -176,8 +218,9 @@ def open_source(
     if path.stat().st_size == 0:
         raise DataError(f"{path}: the file is empty")
     try:
+        notes: dict = {"header_row": options.header_row} if options.header_row else {}
         if kind == "csv":
-            table = _read_csv(con, path, options, columns)
+            table = _read_csv(con, path, options, notes, columns)
         elif kind == "xlsx":
             table = _read_xlsx(con, path, options, columns)
         else:
@@ -188,4 +231,4 @@ def open_source(
     except Exception as exc:  # DuckDB's reader errors: report the first line only
         message = describe_engine_error(exc)
         raise DataError(f"{path}: cannot read as {kind} ({message})") from None
-    return Source(table, str(path), kind, file_sha256(path), path)
+    return Source(table, str(path), kind, file_sha256(path), path, notes)

@@ -17,7 +17,7 @@ import pandas as pd
 
 from .._config._options import DEFAULT_SPARK_MASTER, ENCODINGS, ReadOptions
 from .._errors import DataError, UsageError
-from ._read import Source, detect_encoding, file_sha256, input_kind
+from ._read import ROW_KEY, Source, detect_encoding, file_sha256, input_kind
 
 SPARK_SILHOUETTE = "silhouette_sqeuclidean_spark"
 # Defaults for a local session; anything given with --spark-conf wins.
@@ -61,12 +61,12 @@ def _sniff_delimiter(path: Path, encoding: str) -> str:
         return ","
 
 
-def _spark_frame(session, path: Path, kind: str, options: ReadOptions, columns: list[str] | None):
+def _spark_frame(session, path: Path, kind: str, options: ReadOptions, columns: list[str] | None, notes: dict):
     if kind == "parquet":
         frame = session.read.parquet(str(path))
     elif kind == "csv":  # every column as text, typed by _typing like the embedded engine's
         encoding = ENCODINGS[options.encoding.lower()] if options.encoding else detect_encoding(path)
-        delimiter = options.delimiter or _sniff_delimiter(path, encoding)
+        delimiter = notes["delimiter"] = options.delimiter or _sniff_delimiter(path, encoding)
         frame = session.read.options(header=True, encoding=encoding, sep=delimiter, inferSchema=False).csv(str(path))
     else:  # a workbook fits in one machine: fastexcel to Arrow, then to Spark
         import fastexcel
@@ -79,8 +79,13 @@ def _spark_frame(session, path: Path, kind: str, options: ReadOptions, columns: 
         arrow = reader.load_sheet(sheet, use_columns=wanted or None, dtypes="string").to_arrow()
         frame = session.createDataFrame(arrow.to_pandas())
     if columns:
+        from pyspark.sql import functions as F
+
         present = [c for c in columns if c in frame.columns]
-        frame = frame.select(*(frame[f"`{c}`"] for c in present))
+        every = [frame[f"`{c}`"] for c in frame.columns]
+        # the whole row's hash: duplicates are judged on every column, not only the ones kept
+        key = [F.xxhash64(*every).alias(ROW_KEY)] if len(present) < len(frame.columns) else []
+        frame = frame.select(*(frame[f"`{c}`"] for c in present), *key)
     return frame
 
 
@@ -100,11 +105,12 @@ def open_spark_source(data, con: ibis.BaseBackend, options: ReadOptions | None =
         raise DataError(f"{path}: file not found")
     kind = input_kind(path)
     try:
-        frame = _spark_frame(session, path, kind, options, columns)
+        notes: dict = {}
+        frame = _spark_frame(session, path, kind, options, columns, notes)
     except DataError:
         raise
     except Exception as exc:  # Spark's reader errors: the first line only
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"{path}: cannot read as {kind} with Spark ({first})") from None
     frame.createOrReplaceTempView(name)
-    return Source(con.table(name), str(path), kind, file_sha256(path), path)
+    return Source(con.table(name), str(path), kind, file_sha256(path), path, notes)

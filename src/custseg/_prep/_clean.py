@@ -1,4 +1,4 @@
-"""Cleaning rules for sales lines, each counted: what was dropped and why."""
+"""Cleaning rules for sales lines, each counted: what was dropped and why, and what was netted."""
 
 from __future__ import annotations
 
@@ -7,87 +7,70 @@ import ibis
 from .._config._columns import ColumnMapping
 from .._config._options import CleaningRules
 from .._errors import DataError
+from ._features import revenue
+from ._netting import UNMATCHED, mark_unmatched, netting_counts
+from ._parse import ROW_KEY, row_key
 
 RULES = (
+    "total_row",
     "missing_customer",
+    "missing_order",
     "cancellation",
     "quantity_not_positive",
     "missing_or_non_finite_price",
     "negative_price",
+    "zero_price",
     "missing_date",
 )
 MAX_MISSING_CUSTOMER_SHARE = 0.5  # above this, the customer column is probably the wrong one
 RULE_TEXT = {
+    "total_row": "no customer and no order id (a total or subtotal row)",
     "missing_customer": "no customer id",
+    "missing_order": "no order id",
     "cancellation": "cancellation (order id starts with the cancellation prefix)",
     "quantity_not_positive": "quantity <= 0",
     "missing_or_non_finite_price": "price missing, NaN or infinite",
     "negative_price": "negative price",
+    "zero_price": "zero price (free item)",
     "missing_date": "no date",
-    "duplicate_line": "exact duplicate of another line",
+    "duplicate_line": "exact duplicate of another line (every column of the input)",
+    "unmatched_refund": "refund (negative amount) with no earlier purchase to net it against",
 }
 
 
-def _money(lines: ibis.Table) -> ibis.Value:
-    return lines["amount"] if "amount" in lines.columns else lines["price"]
 
 
 def _conditions(lines: ibis.Table, mapping: ColumnMapping, rules: CleaningRules) -> dict[str, ibis.Value]:
     """Rule name -> boolean expression 'this line is dropped by this rule' (only rules that apply)."""
     cols = lines.columns
-    conditions = {"missing_customer": lines.customer.isnull()}
-    if mapping.cancellation_prefix and "order" in cols:
+    net = mapping.cancellations == "net"
+    conditions = {}
+    if "order" in cols:
+        conditions["total_row"] = lines.customer.isnull() & lines.order.isnull()
+    conditions["missing_customer"] = lines.customer.isnull()
+    if "order" in cols:
+        conditions["missing_order"] = lines.order.isnull()
+    if mapping.cancellation_prefix and "order" in cols and not net:
         conditions["cancellation"] = lines.order.startswith(mapping.cancellation_prefix).fill_null(False)
     if "quantity" in cols:
         quantity = lines.quantity  # NaN compares greater than everything in DuckDB: test it apart
-        conditions["quantity_not_positive"] = ((quantity <= 0) | quantity.isnan() | quantity.isinf()).fill_null(True)
+        odd = quantity.isnan() | quantity.isinf()
+        # with netting, a negative quantity is a cancellation: dropped (still as quantity <= 0) only if unmatched
+        conditions["quantity_not_positive"] = (((quantity == 0) if net else (quantity <= 0)) | odd).fill_null(True)
     if "price" in cols or "amount" in cols:
-        money = _money(lines)
+        money = revenue(lines)  # by now the quantity is there and not 0: the price's checks
         conditions["missing_or_non_finite_price"] = money.isnull() | money.isnan() | money.isinf()
-        if rules.drop_negative_price:
-            conditions["negative_price"] = money < 0
+        refunds = net and "price" not in cols  # a negative amount is a refund, netted
+        if rules.drop_negative_price and not refunds:
+            conditions["negative_price"] = (lines.price if "price" in cols else lines.amount) < 0
+        if rules.drop_zero_price:
+            conditions["zero_price"] = money == 0
     if "date" in cols:
         conditions["missing_date"] = lines.date.isnull()
     return conditions
 
 
-def clean_lines(lines: ibis.Table, mapping: ColumnMapping, source: str, rules: CleaningRules | None = None,
-                facts: dict | None = None) -> tuple[ibis.Table, dict]:
-    """Apply the rules to typed lines; return the kept lines and the cleaning summary.
-
-    The summary has rows_in, rows_out, dropped (rule -> count, in order), customers_in,
-    customers_kept, date_min and date_max. `facts`, if given, receives `order_unique`:
-    whether each kept line has its own order id.
-    """
-    rules = rules or CleaningRules()
-    conditions = _conditions(lines, mapping, rules)
-    first_hit = {}
-    earlier = ibis.literal(False)
-    for name, condition in conditions.items():
-        first_hit[name] = (~earlier & condition).sum()
-        earlier = earlier | condition
-    # One scan: the rule counts and what the summary needs of the kept lines. If the order
-    # (line) id is unique among the kept lines, no two kept lines are identical, so the
-    # distinct() over all columns, and holding its result in memory, can be skipped.
-    keep = ~earlier
-    stats = {"customers_kept": lines.customer.nunique(where=keep)}
-    if "date" in lines.columns:
-        stats |= {"date_min": lines.date.min(where=keep), "date_max": lines.date.max(where=keep)}
-    if "order" in lines.columns:
-        stats["distinct_orders"] = lines.order.nunique(where=keep)
-    counts = lines.aggregate(rows_in=lines.count(), customers_in=lines.customer.nunique(), **first_hit, **stats).execute().iloc[0]
-    kept = lines.filter(keep)
-    dropped = {name: int(counts[name] or 0) for name in conditions}
-    before = int(counts["rows_in"]) - sum(dropped.values())
-    order_unique = "order" in lines.columns and int(counts["distinct_orders"] or 0) == before
-    if rules.drop_duplicates:
-        if order_unique:
-            dropped["duplicate_line"] = 0
-        else:
-            kept = kept.distinct().cache()  # later stages read the kept lines several times
-            dropped["duplicate_line"] = before - int(kept.count().execute())
-    rows_in = int(counts["rows_in"])
-    rows_out = rows_in - sum(dropped.values())
+def _checks(source: str, mapping: ColumnMapping, rows_in: int, dropped: dict[str, int], rows_out: int) -> None:
     if rows_in == 0:
         raise DataError(f"{source}: no data rows (the file has a header only)")
     if dropped["missing_customer"] > rows_in * MAX_MISSING_CUSTOMER_SHARE:
@@ -96,17 +79,91 @@ def clean_lines(lines: ibis.Table, mapping: ColumnMapping, source: str, rules: C
     if rows_out == 0:
         reasons = ", ".join(f"{RULE_TEXT[k]}: {v:,}" for k, v in dropped.items() if v)
         raise DataError(f"{source}: all {rows_in:,} lines were filtered out ({reasons})")
-    summary_row = counts
+
+
+def clean_lines(lines: ibis.Table, mapping: ColumnMapping, source: str, rules: CleaningRules | None = None,
+                facts: dict | None = None) -> tuple[ibis.Table, dict]:
+    """Apply the rules to typed lines; return the kept lines and the cleaning summary.
+
+    The summary has rows_in, rows_out, dropped (rule -> count, in order), customers_in,
+    customers_kept, date_min, date_max, cancellations (the rule, and with "net" the
+    cancellations matched and unmatched and the revenue netted) and zero_price_lines.
+    `facts`, if given, receives `order_unique`: whether each kept line has its own order id.
+    """
+    rules = rules or CleaningRules()
+    if ROW_KEY not in lines.columns:
+        lines = lines.mutate(**{ROW_KEY: row_key(lines)})
+    net = mapping.cancellations == "net" and ("quantity" in lines.columns or "amount" in lines.columns)
+    conditions = _conditions(lines, mapping, rules)
+    first_hit = {}
+    earlier = ibis.literal(False)
+    for name, condition in conditions.items():
+        first_hit[name] = (~earlier & condition).sum()
+        earlier = earlier | condition
+    keep = ~earlier
+    stats = {"distinct_orders": lines.order.nunique(where=keep)} if "order" in lines.columns else {}
+    counts = lines.aggregate(rows_in=lines.count(), customers_in=lines.customer.nunique(), kept=keep.sum(),
+                             **first_hit, **stats).execute().iloc[0]
+    rows_in, before = int(counts["rows_in"]), int(counts["kept"] or 0)
+    dropped = {name: int(counts[name] or 0) for name in conditions}
+    _checks(source, mapping, rows_in, dropped, before)
+    # If the order (line) id is unique among the kept lines, no two kept lines are identical,
+    # so the distinct() over all columns, and holding its result in memory, can be skipped.
+    order_unique = "order" in lines.columns and int(counts["distinct_orders"] or 0) == before
+    kept = lines.filter(keep)
+    if rules.drop_duplicates and not order_unique:
+        kept = kept.distinct()  # on every column of the input: the typed ones and the row key of the rest
+    if net:
+        kept = mark_unmatched(kept, ROW_KEY)
+    final = _summary_counts(kept, net)
+    if rules.drop_duplicates:
+        dropped["duplicate_line"] = before - final["rows"]
+    if net:
+        unmatched_rule = "quantity_not_positive" if "quantity" in lines.columns else "unmatched_refund"
+        dropped[unmatched_rule] = dropped.get(unmatched_rule, 0) + final["cancellations_unmatched"]
+        kept = kept.filter(~kept[UNMATCHED]).drop(UNMATCHED)
+    rows_out = rows_in - sum(dropped.values())
+    _checks(source, mapping, rows_in, dropped, rows_out)
+    if net or (rules.drop_duplicates and not order_unique):
+        kept = kept.drop(ROW_KEY).cache()  # later stages read the kept lines several times
+    else:
+        kept = kept.drop(ROW_KEY)
+    cancellations = {"rule": "net" if net else "drop"}
+    if net:
+        cancellations |= {"matched": final["cancellations_matched"], "unmatched": final["cancellations_unmatched"],
+                          "revenue_netted": final["revenue_netted"]}
     summary = {
         "rows_in": rows_in,
         "rows_out": rows_out,
         "dropped": dropped,
         "rules": {name: RULE_TEXT[name] for name in dropped},
         "customers_in": int(counts["customers_in"]),
-        "customers_kept": int(summary_row["customers_kept"]),
-        "date_min": str(summary_row["date_min"].date()) if "date_min" in summary_row else None,
-        "date_max": str(summary_row["date_max"].date()) if "date_max" in summary_row else None,
+        "customers_kept": final["customers_kept"],
+        "date_min": final.get("date_min"),
+        "date_max": final.get("date_max"),
+        "cancellations": cancellations,
+        "zero_price_lines": {"kept": final.get("zero_price", 0), "dropped": dropped.get("zero_price", 0)},
     }
     if facts is not None:
         facts["order_unique"] = order_unique  # the features can count lines instead of distinct orders
     return kept, summary
+
+
+def _summary_counts(kept: ibis.Table, net: bool) -> dict:
+    """One scan of the kept lines (before unmatched cancellations are removed): what the summary needs."""
+    live = ~kept[UNMATCHED] if net else ibis.literal(True)
+    aggregates = {"rows": kept.count(), "customers_kept": kept.customer.nunique(where=live)}
+    if "date" in kept.columns:
+        aggregates |= {"date_min": kept.date.min(where=live), "date_max": kept.date.max(where=live)}
+    if "price" in kept.columns or "amount" in kept.columns:
+        aggregates["zero_price"] = (revenue(kept) == 0).sum(where=live)
+    if net:
+        aggregates |= netting_counts(kept)
+    row = kept.aggregate(**aggregates).execute().iloc[0]
+    out = {key: int(row[key] or 0) for key in aggregates if key not in ("date_min", "date_max", "revenue_netted")}
+    for key in ("date_min", "date_max"):
+        if key in aggregates:
+            out[key] = str(row[key].date()) if row[key] is not None and row[key] == row[key] else None
+    if net:
+        out["revenue_netted"] = float(row["revenue_netted"] or 0.0)
+    return out

@@ -9,24 +9,36 @@ import numpy as np
 import pandas as pd
 
 from .._errors import DataError, UsageError
+from ._ids import id_text
+from ._numbers import choose_readings, number_probes
+from ._parse import blank_to_null, salesforce_customers
+
+ID = "_custseg_id"
 
 ID_NAME = re.compile(r"(^id$|_id$|^id_|id$|number$|code$)", re.IGNORECASE)
 CATEGORICAL_MODES = ("ignore", "onehot")
 MAX_CATEGORIES = 20
 
 
-def _as_numbers(column: pd.Series, decimal: str) -> pd.Series | None:
-    """The column as floats, or None if some non-empty value is not a number."""
-    if pd.api.types.is_numeric_dtype(column):
-        return column.astype(float)
-    text = column.astype("string").str.strip().replace("", pd.NA)
-    comma = decimal == "," or (decimal == "auto" and text.str.contains(r"^-?\d+,\d+$", regex=True, na=False).any())
-    if comma:
-        text = text.str.replace(r"[ .\u00a0]", "", regex=True).str.replace(",", ".", regex=False)
-    numbers = pd.to_numeric(text, errors="coerce")
-    if (numbers.isna() & text.notna()).any():
-        return None
-    return numbers.astype(float)
+def _typed_columns(table: ibis.Table, names: list[str], decimal: str, delimiter: str | None, source: str,
+                   ids: ibis.Value) -> tuple[pd.DataFrame, dict[str, bool], dict]:
+    """One scan, then one frame: `customer` plus each column as numbers (by the shared parser) or as text.
+
+    Returns the frame, column -> whether it is numeric, and the number formats chosen.
+    """
+    schema = table.schema()
+    text = {name: blank_to_null(table[name].cast("string")) for name in names if schema[name].is_string()}
+    probes = number_probes(text) | {"_rows": table.count()}
+    row = table.aggregate(**probes).execute().iloc[0]
+    if not int(row["_rows"]):
+        raise DataError(f"{source}: no data rows (the file has a header only)")
+    counts = {key: int(row[key] or 0) for key in probes}
+    parsed, formats, failures = choose_readings(table, text, counts, decimal, delimiter, source)
+    numeric = {name: name not in text or not failures[name] for name in names}
+    values = {name: parsed[name] if name in text and numeric[name] else text.get(name, table[name].cast("float64"))
+              for name in names}
+    frame = table.select(customer=ids, **values).to_pandas()
+    return frame, numeric, {name: formats[name] for name in text if numeric[name]}
 
 
 def _looks_like_id(name: str, values: pd.Series) -> bool:
@@ -34,37 +46,40 @@ def _looks_like_id(name: str, values: pd.Series) -> bool:
 
 
 def customer_table(table: ibis.Table, source: str, id_column: str | None = None, columns: list[str] | None = None,
-                   categorical: str = "ignore", decimal: str = "auto",
-                   imputation: dict[str, float] | None = None) -> tuple[pd.DataFrame, list[str], dict]:
+                   categorical: str = "ignore", decimal: str = "auto", imputation: dict[str, float] | None = None,
+                   delimiter: str | None = None, salesforce_ids: bool = False) -> tuple[pd.DataFrame, list[str], dict]:
     """Return (frame with `customer` + feature columns, feature names, preparation notes).
 
-    Numeric columns are used (or `columns`); id-like numeric columns are excluded;
-    missing values are imputed with the column median (or the given `imputation` values,
-    e.g. the training medians when scoring); text columns are ignored or one-hot
-    encoded. The notes record every such decision.
+    Numeric columns are used (or `columns`); numbers are read by the same parser as sales
+    lines (`_numbers`); id-like numeric columns are excluded; missing values are imputed
+    with the column median (or the given `imputation` values, e.g. the training medians
+    when scoring); text columns are ignored or one-hot encoded. Ids are normalised as in
+    sales lines (`_ids`). The notes record every such decision.
     """
     if categorical not in CATEGORICAL_MODES:
         raise UsageError(f"categorical must be one of {', '.join(CATEGORICAL_MODES)}; got {categorical!r}")
-    frame = table.to_pandas()
-    if frame.empty:
-        raise DataError(f"{source}: no data rows (the file has a header only)")
-    if id_column is not None and id_column not in frame.columns:
-        raise DataError(f"{source}: missing id column {id_column!r}; the file has: {', '.join(map(str, frame.columns))}")
+    have = list(table.columns)
+    if id_column is not None and id_column not in have:
+        raise DataError(f"{source}: missing id column {id_column!r}; the file has: {', '.join(map(str, have))}")
     if columns:
-        missing = [c for c in columns if c not in frame.columns]
+        missing = [c for c in columns if c not in have]
         if missing:
-            raise DataError(f"{source}: missing column(s) {', '.join(missing)}; the file has: {', '.join(map(str, frame.columns))}")
-    ids = frame[id_column].astype("string").str.strip() if id_column else pd.Series(np.arange(1, len(frame) + 1)).astype(str)
-    if ids.isna().any() or (ids == "").any():
-        raise DataError(f"{source}: column {id_column!r} has {int((ids.isna() | (ids == '')).sum())} empty customer id(s)")
+            raise DataError(f"{source}: missing column(s) {', '.join(missing)}; the file has: {', '.join(map(str, have))}")
+    notes = {"excluded_id_like": [], "ignored_text": [], "one_hot": {}, "imputed": {}}
+    table = table.mutate(**{ID: id_text(table[id_column]) if id_column else (ibis.row_number() + 1).cast("string")})
+    if id_column and salesforce_ids:
+        table, notes["salesforce_ids"] = salesforce_customers(table, ID, id_column, source)
+    frame, numeric, notes["number_formats"] = _typed_columns(table, columns or [c for c in have if c != id_column], decimal,
+                                                             delimiter, source, table[ID])
+    ids = frame["customer"].astype("string")
+    if ids.isna().any():
+        raise DataError(f"{source}: column {id_column!r} has {int(ids.isna().sum())} empty customer id(s)")
     duplicated = ids[ids.duplicated()]
     if len(duplicated):
         raise DataError(f"{source}: column {id_column!r} is not one row per customer: {duplicated.iloc[0]!r} appears more than once")
-    notes = {"excluded_id_like": [], "ignored_text": [], "one_hot": {}, "imputed": {}}
     features: dict[str, pd.Series] = {}
-    for name in columns or [c for c in frame.columns if c != id_column]:
-        numbers = _as_numbers(frame[name], decimal)
-        if numbers is None:
+    for name in columns or [c for c in have if c != id_column]:
+        if not numeric[name]:
             if columns and categorical == "ignore":
                 bad = frame[name][pd.to_numeric(frame[name], errors="coerce").isna() & frame[name].notna()].iloc[0]
                 raise DataError(f"{source}: column {name!r} is not numeric (e.g. {bad!r}); use --categorical onehot to encode it")
@@ -75,6 +90,7 @@ def customer_table(table: ibis.Table, source: str, id_column: str | None = None,
             else:
                 notes["ignored_text"].append(name)
             continue
+        numbers = frame[name].astype(float)
         if not columns and _looks_like_id(name, numbers):
             notes["excluded_id_like"].append(name)
             continue

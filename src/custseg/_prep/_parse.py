@@ -1,56 +1,44 @@
-"""Give the mapped columns their types: numbers (decimal comma aware) and dates.
+"""Give the mapped columns their types: ids (`_ids`), numbers (`_numbers`) and dates (`_dates`).
 
 Every value that does not convert is an error naming the file, column, value and row.
 """
 
 from __future__ import annotations
 
-import datetime as dtm
-
 import ibis
 import ibis.expr.datatypes as dt
 
 from .._config._columns import ColumnMapping
-from .._engines._connect import parse_timestamp
+from .._engines._read import ROW_KEY  # a hash of the whole input row: duplicates are judged on every column
 from .._errors import DataError
+from .._config._dates import ISO_FORMATS, MIN_YEAR, date_formats, max_year
+from ._dates import implausible_year, parse_dates
+from ._ids import case_from_checksum, id_text, salesforce_ids
+from ._numbers import choose_readings, number_probes
 
 NUMERIC_ROLES = ("quantity", "price", "amount")
 DATE_ROLES = ("date", "end_date")
-TEXT_ROLES = ("customer", "order", "product", "product_label", "country")
-ISO_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S.%f")
-DOT_THOUSANDS = r"^[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$"
-SPACES = r"[ \x{00a0}\x{202f}']"
+ID_ROLES = ("customer", "order", "product")
+TEXT_ROLES = (*ID_ROLES, "product_label", "country")
 EXAMPLES = 3
 
 
-def _blank_to_null(column: ibis.Value) -> ibis.Value:
+def blank_to_null(column: ibis.Value) -> ibis.Value:
+    """Trimmed text, empty cells as NULL."""
     stripped = column.strip()
     return ibis.ifelse(stripped == "", ibis.null(dt.string), stripped)
 
 
-def _number_dot(text: ibis.Value) -> ibis.Value:
-    text = text.re_replace(SPACES, "")
-    return ibis.ifelse(text.re_search(DOT_THOUSANDS), text.replace(",", ""), text).try_cast(dt.float64)
-
-
-def _number_comma(text: ibis.Value) -> ibis.Value:
-    return text.re_replace(SPACES, "").replace(".", "").replace(",", ".").try_cast(dt.float64)
-
-
-EXCEL_SERIAL = r"^[1-9][0-9]{4}(\.[0-9]+)?$"  # 10000..99999: 1927-05-18 to 2173-10-14
-EXCEL_EPOCH = dtm.datetime(1899, 12, 30)
-
-
-def _excel_serial(text: ibis.Value) -> ibis.Value:
-    """An Excel serial day number written as text ('43831' is 2020-01-01), else NULL."""
-    seconds = (text.try_cast(dt.float64) * 86400).round().cast(dt.int64)
-    return ibis.ifelse(text.re_search(EXCEL_SERIAL), ibis.literal(EXCEL_EPOCH) + seconds.as_interval("s"),
-                       ibis.null(dt.timestamp))
+def row_key(table: ibis.Table) -> ibis.Value:
+    """The reader's hash of the whole row if it made one (it kept only some columns), else one over every column."""
+    if ROW_KEY in table.columns:
+        return table[ROW_KEY]
+    return ibis.struct({name: table[name] for name in table.columns}).hash()
 
 
 def require_columns(table: ibis.Table, mapping: ColumnMapping, source: str) -> None:
     """Stop with a message listing the expected and the available columns when one is missing."""
-    have = list(table.columns)
+    have = [c for c in table.columns if c != ROW_KEY]
     missing = [f"{column} ({role})" for role, column in mapping.roles().items() if column not in have]
     if missing:
         hint = ""
@@ -61,23 +49,35 @@ def require_columns(table: ibis.Table, mapping: ColumnMapping, source: str) -> N
         )
 
 
-def _failures(table: ibis.Table, checks: dict[str, tuple[ibis.Value, ibis.Value]]) -> dict[str, int]:
-    """Count, per check, rows where the raw value is present but did not convert."""
-    if not checks:
-        return {}
-    aggregates = {name: (raw.notnull() & value.isnull()).sum() for name, (raw, value) in checks.items()}
-    row = table.aggregate(**aggregates).execute().iloc[0]
-    return {name: int(row[name] or 0) for name in checks}
+def examples(table: ibis.Table, raw: ibis.Value, bad: ibis.Value, shown: ibis.Value | None = None) -> str:
+    """Up to three raw values where `bad` holds, with their data row (and how they were read)."""
+    numbered = table.mutate(_raw=raw, _bad=bad.fill_null(False), _row=ibis.row_number() + 1,
+                            _shown=shown.cast(dt.string) if shown is not None else ibis.null(dt.string))
+    found = numbered.filter(numbered._bad).select("_row", "_raw", "_shown").limit(EXAMPLES).execute()
+    return ", ".join(f"{value!r}" + (f" (read as {str(read)[:10]})" if shown is not None else "") + f" at data row {row}"
+                     for row, value, read in found.itertuples(index=False))
 
 
-def _examples(table: ibis.Table, raw: ibis.Value, value: ibis.Value) -> str:
-    numbered = table.mutate(_raw=raw, _value=value, _row=ibis.row_number() + 1)
-    bad = numbered.filter(numbered._raw.notnull() & numbered._value.isnull()).select("_row", "_raw").limit(EXAMPLES)
-    return ", ".join(f"{value!r} at data row {row}" for row, value in bad.execute().itertuples(index=False))
+def _check_dates(table, roles, raw_text, columns, counts, mapping, source) -> None:
+    for role in (r for r in DATE_ROLES if r in roles):
+        raw = raw_text.get(role, table[roles[role]].cast(dt.string))
+        if counts.get(f"{role}|fail"):
+            formats = " or ".join(f for f in date_formats(mapping.date_format) if f not in ISO_FORMATS) or "YYYY-MM-DD"
+            raise DataError(f"{source}: column {roles[role]!r} ({role}) has {counts[f'{role}|fail']:,} dates that do not "
+                            f"parse (expected {formats}), e.g. {examples(table, raw, raw.notnull() & columns[role].isnull())}")
+        if counts[f"{role}|year"]:
+            raise DataError(f"{source}: column {roles[role]!r} ({role}) has {counts[f'{role}|year']:,} date(s) outside the "
+                            f"years {MIN_YEAR} to {max_year()}, e.g. "
+                            f"{examples(table, raw, implausible_year(columns[role]), columns[role].date())}; "
+                            "is the date format right (%Y is a four-digit year, %y a two-digit one)?")
 
 
-def typed_lines(table: ibis.Table, mapping: ColumnMapping, source: str, decimal: str = "auto") -> tuple[ibis.Table, dict]:
-    """Select the mapped columns, renamed to their roles and typed; return it with notes on decimals."""
+def typed_lines(table: ibis.Table, mapping: ColumnMapping, source: str, decimal: str = "auto",
+                delimiter: str | None = None) -> tuple[ibis.Table, dict]:
+    """Select the mapped columns, renamed to their roles and typed; return it with notes on every decision.
+
+    `delimiter` is the file's (a semicolon file reads an ambiguous '1.250' as 1250, see `_numbers`).
+    """
     require_columns(table, mapping, source)
     roles = mapping.roles()
     schema = table.schema()
@@ -85,42 +85,51 @@ def typed_lines(table: ibis.Table, mapping: ColumnMapping, source: str, decimal:
     raw_text: dict[str, ibis.Value] = {}
     for role, name in roles.items():
         column = table[name]
-        if role in TEXT_ROLES:
-            columns[role] = _blank_to_null(column.cast(dt.string)) if not schema[name].is_string() else _blank_to_null(column)
+        if role in ID_ROLES:
+            columns[role] = id_text(column)
+        elif role in TEXT_ROLES:
+            columns[role] = blank_to_null(column.cast(dt.string))
         elif schema[name].is_string():
-            raw_text[role] = _blank_to_null(column)
+            raw_text[role] = blank_to_null(column)
         elif role in NUMERIC_ROLES:
             columns[role] = column.cast(dt.float64)
         else:
             columns[role] = column.cast(dt.timestamp)
-
-    numeric_text = {r: raw for r, raw in raw_text.items() if r in NUMERIC_ROLES}
-    modes = ("dot", "comma") if decimal == "auto" else ("comma",) if decimal == "," else ("dot",)
-    parsers = {"dot": _number_dot, "comma": _number_comma}
-    formats = [mapping.date_format, *ISO_FORMATS] if mapping.date_format else list(ISO_FORMATS)
+    formats = date_formats(mapping.date_format)
+    columns |= {role: parse_dates(raw, formats) for role, raw in raw_text.items() if role in DATE_ROLES}
+    probes = number_probes({roles[r]: raw for r, raw in raw_text.items() if r in NUMERIC_ROLES})
+    probes |= {f"{r}|fail": (raw.notnull() & columns[r].isnull()).sum() for r, raw in raw_text.items() if r in DATE_ROLES}
+    probes |= {f"{r}|year": implausible_year(columns[r]).fill_null(False).sum() for r in DATE_ROLES if r in roles}
+    row = table.aggregate(**probes).execute().iloc[0] if probes else {}
+    counts = {key: int(row[key] or 0) for key in probes}
+    labels = {roles[r]: f"{roles[r]!r} ({r})" for r in NUMERIC_ROLES if r in roles}
+    numeric_text = {roles[r]: raw for r, raw in raw_text.items() if r in NUMERIC_ROLES}
+    parsed, decisions, failures = choose_readings(table, numeric_text, counts, decimal, delimiter, source, labels)
     for role, raw in raw_text.items():
-        if role in DATE_ROLES:
-            columns[role] = parse_timestamp(raw, formats).coalesce(_excel_serial(raw))  # engine-specific: _engine
-    # One scan counts the failures of every candidate number parse and of the dates.
-    counts = _failures(
-        table,
-        {f"{r}|{mode}": (raw, parsers[mode](raw)) for r, raw in numeric_text.items() for mode in modes}
-        | {role: (raw, columns[role]) for role, raw in raw_text.items() if role in DATE_ROLES},
-    )
-    decimals, failures = {}, {}
-    for role, raw in numeric_text.items():
-        mode = modes[0] if len(modes) == 1 else "comma" if counts[f"{role}|comma"] < counts[f"{role}|dot"] else "dot"
-        decimals[roles[role]] = "," if mode == "comma" else "."
-        columns[role] = parsers[mode](raw)
-        failures[role] = counts[f"{role}|{mode}"]
-    failures |= {role: counts[role] for role in raw_text if role in DATE_ROLES}
-    failures = {role: failures[role] for role in raw_text}  # the mapping's order, as before
-    for role, count in failures.items():
-        if count:
-            what = "dates that do not parse" if role in DATE_ROLES else "non-numeric values"
-            expected = f" (expected {mapping.date_format or 'YYYY-MM-DD'})" if role in DATE_ROLES else ""
-            raise DataError(
-                f"{source}: column {roles[role]!r} ({role}) has {count:,} {what}{expected}, e.g. "
-                f"{_examples(table, raw_text[role], columns[role])}"
-            )
-    return table.select(**columns), {"decimal_marks": decimals}
+        if role in NUMERIC_ROLES:
+            columns[role] = parsed[roles[role]]
+            if failures[roles[role]]:
+                raise DataError(f"{source}: column {roles[role]!r} ({role}) has {failures[roles[role]]:,} non-numeric "
+                                f"values, e.g. {examples(table, raw, raw.notnull() & columns[role].isnull())}")
+    _check_dates(table, roles, raw_text, columns, counts, mapping, source)
+    notes = {"decimal_marks": {name: d["decimal"] for name, d in decisions.items()}, "number_formats": decisions}
+    columns[ROW_KEY] = row_key(table)
+    typed = table.select(**columns)
+    if mapping.salesforce_ids:
+        typed, notes["salesforce_ids"] = salesforce_customers(typed, "customer", roles["customer"], source)
+    return typed, notes
+
+
+def salesforce_customers(table: ibis.Table, column: str, name: str, source: str) -> tuple[ibis.Table, dict]:
+    """`table` with its Salesforce ids in `column` in 18-character form, and the counts; an error for a bad checksum."""
+    ids, probes, bad = salesforce_ids(table[column])
+    counts = {key: int(value or 0) for key, value in table.aggregate(**probes).execute().iloc[0].items()}
+    bad_count = counts.pop("bad_checksum")
+    if bad_count:
+        found = table.mutate(_bad=bad, _row=ibis.row_number() + 1).filter(lambda t: t._bad).limit(1).execute()
+        value, row = found[column].iloc[0], int(found["_row"].iloc[0])
+        raise DataError(f"{source}: column {name!r} (customer) has {bad_count:,} "
+                        f"Salesforce id(s) whose letter case does not match their checksum, e.g. {value!r} at data row "
+                        f"{row} (its checksum says {case_from_checksum(value)!r}); was the case changed by a spreadsheet? "
+                        "Export the ids again")
+    return table.mutate(**{column: ids}), {"column": name, **counts}

@@ -17,7 +17,8 @@ from .._engines import Source, connect, engine_errors, open_input
 from .._errors import DataError
 from ._clean import clean_lines
 from ._customers import MAX_CATEGORIES, customer_table
-from ._features import REVENUE_FEATURE, check_features, customer_features, default_as_of, product_revenue
+from ._features import (REVENUE_FEATURE, check_features, check_finite, customer_features, default_as_of,
+                        product_revenue)
 from ._parse import typed_lines
 
 
@@ -86,14 +87,14 @@ def check_enough_customers(n: int) -> None:
 
 
 def _line_features(source: Source, config: RunConfig, timer: Timer):
-    mapping = config.mapping
+    mapping = config.line_mapping
     with timer.stage("clean"):
-        lines, notes = typed_lines(source.table, mapping, source.name, config.read.decimal)
+        lines, notes = typed_lines(source.table, mapping, source.name, config.read.decimal, source.delimiter)
         if source.kind in ("csv", "xlsx"):  # text parsed again by every query (a CSV view: the file too): type once
             lines = lines.cache()
         facts: dict = {}
         kept, cleaning = clean_lines(lines, mapping, source.name, config.cleaning, facts)
-        cleaning |= notes
+        cleaning |= notes | {"file": source.notes}
     names = check_features(list(config.features), list(kept.columns))
     with timer.stage("features"):
         last = cleaning.get("date_max")  # the kept lines' last date (what default_as_of would query)
@@ -110,9 +111,13 @@ def _table_features(source: Source, config: RunConfig, timer: Timer, imputation:
     with timer.stage("features"):
         customers, names, notes = customer_table(source.table, source.name, config.id_column,
                                                  list(config.columns) if config.columns else None,
-                                                 config.categorical, config.read.decimal, imputation)
+                                                 config.categorical, config.read.decimal, imputation, source.delimiter,
+                                                 config.salesforce_ids)
     cleaning = {"rows_in": len(customers), "rows_out": len(customers), "dropped": {}, "customers_in": len(customers),
-                "customers_kept": len(customers), "date_min": None, "date_max": None, "preparation": notes}
+                "customers_kept": len(customers), "date_min": None, "date_max": None, "preparation": notes,
+                "number_formats": notes["number_formats"], "file": source.notes}
+    if "salesforce_ids" in notes:
+        cleaning["salesforce_ids"] = notes["salesforce_ids"]
     return None, customers, names, cleaning, None
 
 
@@ -133,4 +138,5 @@ def prepare(data, config: RunConfig, imputation: dict | None = None) -> Prepared
         parts = _line_features(source, config, timer)
     lines, customers, names, cleaning, per_product = parts
     check_enough_customers(len(customers))
+    check_finite(customers, names, source.name)
     return Prepared(source, lines, customers, names, cleaning, timer, per_product)

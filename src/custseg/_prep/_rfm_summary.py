@@ -18,7 +18,7 @@ import pandas as pd
 
 from .._config._options import RFM_FEATURES
 from .._errors import UsageError
-from ._features import feature_expression, line_revenue
+from ._features import feature_expression, revenue
 
 
 def rfm_summary_expression(lines: ibis.Table, as_of: dtm.date) -> ibis.Table:
@@ -29,7 +29,7 @@ def rfm_summary_expression(lines: ibis.Table, as_of: dtm.date) -> ibis.Table:
                          f"the lines have {', '.join(lines.columns)}")
     ours = feature_expression(lines, list(RFM_FEATURES), as_of)
     end = ibis.literal(as_of, type=dt.date)
-    days = lines.mutate(_day=lines.date.cast(dt.date), _revenue=line_revenue(lines))
+    days = lines.mutate(_day=lines.date.cast(dt.date), _revenue=revenue(lines))
     daily = days.group_by(["customer", "_day"]).aggregate(_day_revenue=days._revenue.sum())
     daily = daily.mutate(_first=daily._day.min().over(group_by="customer"))
     summary = daily.group_by("customer").aggregate(

@@ -235,13 +235,17 @@ TEXTS: dict[str, dict[str, str]] = {
 
 # Cleaning rules by key (cleaning.json "dropped"); English falls back to the run's own wording.
 RULES_FR: dict[str, str] = {
+    "total_row": "ni client ni numéro de commande (ligne de total ou de sous-total)",
     "missing_customer": "pas d'identifiant client",
+    "missing_order": "pas de numéro de commande",
     "cancellation": "annulation (la commande commence par le préfixe d'annulation)",
     "quantity_not_positive": "quantité <= 0",
     "missing_or_non_finite_price": "prix manquant, NaN ou infini",
     "negative_price": "prix négatif",
+    "zero_price": "prix nul (article gratuit)",
     "missing_date": "pas de date",
-    "duplicate_line": "doublon exact d'une autre ligne",
+    "duplicate_line": "doublon exact d'une autre ligne (toutes les colonnes du fichier)",
+    "unmatched_refund": "remboursement (montant négatif) sans achat antérieur à compenser",
 }
 
 STAGES_FR: dict[str, str] = {

@@ -16,6 +16,7 @@ from .._config import RunConfig, config_of_model
 from .._config._options import ReadOptions
 from .._errors import DataError
 from .._prep._prepare import Prepared, prepare
+from ._migration import customer_overlap
 from .._result import SegmentationResult
 from ._model import load_model
 from ._segment import build_result, fit_model, k_record
@@ -110,6 +111,9 @@ def refresh(data, previous: str | Path, progress: Callable | None = None, thresh
     old = _model_of(previous)
     config = config_of_model(old, **changes)
     prepared = _prepare_for_model(data, old, config)
+    old_assignments = Path(previous) / S.ASSIGNMENTS_PARQUET if not isinstance(previous, dict) else None
+    overlap = (customer_overlap(pd.read_parquet(old_assignments, columns=[S.CUSTOMER_ID])[S.CUSTOMER_ID], prepared.ids)
+               if old_assignments is not None and old_assignments.is_file() else None)
     scaler, Z, segmenter = fit_model(prepared, config, progress)
     _, Z_old, old_centers_own, old_labels = _assign(old, prepared)
     k_old = len(old_centers_own)
@@ -144,6 +148,7 @@ def refresh(data, previous: str | Path, progress: Callable | None = None, thresh
         "new_model_silhouette": float(segmenter.k_selection_.loc[segmenter.k_selection_["chosen"], "silhouette"].iloc[0]),
         "kept": sum(m["status"] == "kept" for m in matching), "new": sum(m["status"] == "new" for m in matching),
         "retired": sum(m["status"] == "retired" for m in matching),
+        "customer_overlap": overlap,
     }
     result = build_result(prepared, config, scaler, Z, segmenter.labels_, segmenter.cluster_centers_, new_ids, texts,
                           segmenter.k_selection_, segmenter.silhouette_samples_, k_record(segmenter), mode="refresh",

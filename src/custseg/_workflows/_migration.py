@@ -12,6 +12,25 @@ from .._result import SegmentationResult
 
 NEW = "new customer"
 LOST = "lost customer"
+MIN_SHARED_SHARE = 0.10  # below this share of shared customers, two periods' ids are probably written differently
+
+
+def customer_overlap(earlier_ids, later_ids) -> dict:
+    """How many customers two periods share; a `warning` when it is under 10% of the smaller period.
+
+    >>> customer_overlap(["1", "2"], ["2", "3"])["shared"]
+    1
+    """
+    earlier, later = set(map(str, earlier_ids)), set(map(str, later_ids))
+    shared = len(earlier & later)
+    smaller = min(len(earlier), len(later)) or 1
+    overlap = {"shared": shared, "earlier": len(earlier), "later": len(later), "shared_share": shared / smaller,
+               "warning": None}
+    if shared / smaller < MIN_SHARED_SHARE:
+        overlap["warning"] = (f"only {shared:,} of {smaller:,} customers ({shared / smaller:.0%}) appear in both periods; "
+                              "are the customer ids written the same way in both files (e.g. 10001 and 10001.0, or "
+                              "15- and 18-character Salesforce ids)?")
+    return overlap
 
 
 @dataclass
@@ -62,6 +81,7 @@ def migration(earlier: SegmentationResult, later: SegmentationResult, lang: str 
         "stayed_in_segment": int((both & (joined["segment_id_from"] == joined["segment_id_to"])).sum()),
         "changed_segment": int((both & (joined["segment_id_from"] != joined["segment_id_to"])).sum()),
         "earlier": earlier.run.get("input", {}).get("name"), "later": later.run.get("input", {}).get("name"),
+        "customer_overlap": customer_overlap(a.index, b.index),
     }
     return Migration(counts, revenue, movers, summary)
 
