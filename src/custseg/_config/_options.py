@@ -18,7 +18,10 @@ MIN_CUSTOMERS = 3  # two segments and a silhouette
 DEFAULT_FEATURES = ("TotalSales", "OrderCount", "AvgOrderValue")
 RFM_FEATURES = ("RecencyDays", "OrderCount", "TotalSales")
 """The RFM feature set for K-means: recency, frequency, monetary (`features = ["rfm"]`)."""
-SCALINGS = ("rank", "log", "robust", "standard", "none")
+SCALINGS = ("rank", "rank-first", "log", "robust", "standard", "none")
+"""`rank`: tied values share their average rank; `rank-first`: the study's ranks, ties by row order."""
+K_RULES = ("vote", "silhouette")
+"""How k is chosen: the panel of indices votes (default), or the highest silhouette (the previous rule)."""
 ENGINES = ("duckdb", "spark")
 DEFAULT_SPARK_MASTER = "local[*]"
 ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-8-sig": "utf-8", "latin-1": "latin-1", "latin1": "latin-1",
@@ -86,6 +89,13 @@ def check_scaling(name: str) -> str:
     """One of `SCALINGS`."""
     if name not in SCALINGS:
         raise UsageError(f"scaling must be one of {', '.join(SCALINGS)}; got {name!r}")
+    return name
+
+
+def check_k_rule(name: str) -> str:
+    """One of `K_RULES`."""
+    if name not in K_RULES:
+        raise UsageError(f"k rule must be one of {', '.join(K_RULES)}; got {name!r}")
     return name
 
 
