@@ -27,11 +27,13 @@ class SparkSegmenter(Segmenter):
     driver); Spark's squared-Euclidean silhouette is added as `silhouette_sqeuclidean_spark`.
     """
 
-    algorithm, n_boot, gap_refs, ward_max = "kmeans", 0, 0, 0  # Spark ML's K-means only
+    algorithm, n_boot, gap_refs, ward_max = "kmeans", 0, 0, 0  # Spark ML's K-means only; the vote runs without
+    # stability and gap (refits on Spark per subsample would cost more than the clustering itself)
 
-    def __init__(self, n_clusters: int | None = None, *, k_range: tuple[int, int] = (2, 10), n_init: int = 10,
-                 random_state: int = 0, min_share: float = 0.02, silhouette_exact_max: int = 20_000,
-                 silhouette_sample_size: int = 5_000, max_iter: int = 300, k=DEPRECATED, seed=DEPRECATED):
+    def __init__(self, n_clusters: int | None = None, *, k_range: tuple[int, int] = (3, 8), n_init: int = 10,
+                 random_state: int = 0, min_share: float | None = None, silhouette_exact_max: int = 20_000,
+                 silhouette_sample_size: int = 5_000, max_iter: int = 300, k_rule: str = "vote",
+                 k=DEPRECATED, seed=DEPRECATED):
         self.n_clusters = n_clusters
         self.k_range = k_range
         self.n_init = n_init
@@ -40,6 +42,7 @@ class SparkSegmenter(Segmenter):
         self.silhouette_exact_max = silhouette_exact_max
         self.silhouette_sample_size = silhouette_sample_size
         self.max_iter = max_iter
+        self.k_rule = k_rule
         self.k = k
         self.seed = seed
 

@@ -22,6 +22,8 @@ SCALINGS = ("rank", "rank-first", "log", "robust", "standard", "none")
 """`rank`: tied values share their average rank; `rank-first`: the study's ranks, ties by row order."""
 K_RULES = ("vote", "silhouette")
 """How k is chosen: the panel of indices votes (default), or the highest silhouette (the previous rule)."""
+K_RULE_MIN_SHARE = {"vote": 0.05, "silhouette": 0.02}
+"""Each rule's default smallest segment share for a k to be eligible."""
 ENGINES = ("duckdb", "spark")
 DEFAULT_SPARK_MASTER = "local[*]"
 ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-8-sig": "utf-8", "latin-1": "latin-1", "latin1": "latin-1",

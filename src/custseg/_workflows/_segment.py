@@ -41,7 +41,7 @@ def segmenter_for(config: RunConfig) -> Segmenter:
     """The unfitted segmenter a config describes (Spark ML's K-means on the Spark engine)."""
     common = {"n_clusters": config.k, "k_range": config.k_range, "n_init": config.n_init, "random_state": config.seed,
               "min_share": config.min_share, "silhouette_exact_max": config.silhouette_exact_max,
-              "silhouette_sample_size": config.silhouette_sample_size}
+              "silhouette_sample_size": config.silhouette_sample_size, "k_rule": config.k_rule}
     if config.engine == "spark":
         return SparkSegmenter(**common)
     return Segmenter(**common, algorithm=config.algorithm, n_boot=config.n_boot, gap_refs=config.gap_refs)
@@ -50,7 +50,8 @@ def segmenter_for(config: RunConfig) -> Segmenter:
 def k_record(segmenter: Segmenter) -> dict:
     """What run.json says about the choice of k."""
     return {"chosen": segmenter.k_, "reason_en": segmenter.reason_["en"], "reason_fr": segmenter.reason_["fr"],
-            "rule": segmenter.rule_, "knee": segmenter.knee_}
+            "rule": segmenter.rule_, "knee": segmenter.knee_, "hopkins": segmenter.hopkins_,
+            "warnings_en": [w["en"] for w in segmenter.warnings_], "warnings_fr": [w["fr"] for w in segmenter.warnings_]}
 
 
 def fit_model(prepared: Prepared, config: RunConfig, progress: Progress | None = None) -> tuple[Scaler, np.ndarray, Segmenter]:
