@@ -49,7 +49,8 @@ def build_run_config(config_file: str | Path | None = None, *, preset: str | Non
     file_config = load_toml(config_file) if config_file else {}
     merged = dict(file_config.get("run", {})) | {k: v for k, v in (settings or {}).items() if v is not None}
     mapping = None if customers else column_mapping(file_config, preset, roles or {})
-    return RunConfig(mapping=mapping, customers=customers, **_normalised(merged | fixed))
+    labels = {"labels": file_config["labels"]} if file_config.get("labels") else {}
+    return RunConfig(mapping=mapping, customers=customers, **_normalised(merged | labels | fixed))
 
 
 def config_from_options(config: RunConfig | None, options: dict) -> RunConfig:

@@ -118,6 +118,23 @@ def parse_spark_conf(items) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
+def parse_labels(labels) -> tuple[tuple[str, str, str], ...]:
+    """[labels] of custseg.toml ({column: "words"} or {column: {en, fr}}), or saved triples -> ((column, en, fr), ...).
+
+    >>> parse_labels({"PURCHASES_FREQUENCY": "purchase frequency", "TENURE": {"en": "tenure", "fr": "ancienneté"}})
+    (('PURCHASES_FREQUENCY', 'purchase frequency', 'purchase frequency'), ('TENURE', 'tenure', 'ancienneté'))
+    """
+    if isinstance(labels, dict):
+        labels = [(column, *((words.get("en"), words.get("fr") or words.get("en")) if isinstance(words, dict)
+                             else (words, words))) for column, words in labels.items()]
+    out = []
+    for item in labels or ():
+        if len(item) != 3 or not all(isinstance(part, str) and part for part in item):
+            raise UsageError(f"labels must map a column to words, or to {{en = ..., fr = ...}}; got {item!r}")
+        out.append(tuple(item))
+    return tuple(out)
+
+
 def check_memory_limit(text: str) -> str:
     """A DuckDB memory size such as '2GB' or '512MiB', validated.
 

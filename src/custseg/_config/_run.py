@@ -9,7 +9,7 @@ from .._errors import UsageError, check_param
 from .._i18n import check_lang
 from ._columns import ColumnMapping
 from ._options import (DEFAULT_FEATURES, DEFAULT_SEED, DEFAULT_SPARK_MASTER, K_RULE_MIN_SHARE, CleaningRules, ReadOptions, check_engine,
-                       check_k_rule, check_memory_limit, check_scaling, parse_spark_conf)
+                       check_k_rule, check_memory_limit, check_scaling, parse_labels, parse_spark_conf)
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,7 @@ class RunConfig:
     engine: str = "duckdb"  # or "spark" (docs/performance.md)
     spark_master: str = DEFAULT_SPARK_MASTER
     spark_conf: tuple[tuple[str, str], ...] = ()
+    labels: tuple[tuple[str, str, str], ...] = ()  # (column, English, French) words for names ([labels] in custseg.toml)
 
     def __post_init__(self) -> None:
         check_lang(self.lang)
@@ -61,11 +62,16 @@ class RunConfig:
         check_param("Segmenter", "seed", self.seed, int, 0, 2**32 - 1)
         check_engine(self.engine)
         object.__setattr__(self, "spark_conf", parse_spark_conf(self.spark_conf))
+        object.__setattr__(self, "labels", parse_labels(self.labels))
         if self.max_memory is not None:
             check_memory_limit(self.max_memory)
         if not self.customers and self.mapping is None:
             raise UsageError("sales lines need a column mapping: give --preset, a [columns] table in custseg.toml, "
                              "or --customer/--quantity/--price...; for one row per customer use --customers")
+
+    def label_table(self) -> dict:
+        """{column: {"en", "fr"}} of the labels."""
+        return {column: {"en": en, "fr": fr} for column, en, fr in self.labels}
 
     def to_dict(self) -> dict:
         """JSON-ready copy (dates as ISO text)."""

@@ -15,6 +15,7 @@ from .._cluster import Scaler, Segmenter
 from .._cluster._algorithms import dendrogram_data
 from .._cluster._spark_kmeans import SparkSegmenter
 from .._config import RunConfig, config_from_options
+from .._describe import separation
 from .._engines import engine_record
 from .._prep._features import TOP_PRODUCT
 from .._prep._prepare import Prepared, prepare
@@ -104,11 +105,12 @@ def build_result(prepared: Prepared, config: RunConfig, scaler: Scaler, Z: np.nd
     timer, customers, names = prepared.timer, prepared.customers, prepared.names
     with timer.stage("profile"):
         profiles, segment_texts = segment_profiles(customers, labels, centers, names, load_rules(config.rules_file),
-                                                   prepared.revenue_feature, segment_ids, texts)
+                                                   prepared.revenue_feature, segment_ids, texts, prepared.supplementary,
+                                                   config.label_table(), Z, prepared.ids)
         ids = np.asarray(segment_ids)
         frame = pd.DataFrame({S.CUSTOMER_ID: prepared.ids, S.SEGMENT_ID: ids[labels]})
         frame[S.SEGMENT_NAME] = profiles[f"name_{config.lang}"].to_numpy()[labels]
-        for name in names:
+        for name in (*names, *prepared.supplementary):
             frame[name] = customers[name].to_numpy()
         if TOP_PRODUCT in customers.columns:
             frame[TOP_PRODUCT] = customers[TOP_PRODUCT].to_numpy()
@@ -136,6 +138,8 @@ def build_result(prepared: Prepared, config: RunConfig, scaler: Scaler, Z: np.nd
         "timings": timer.timings,
         "k": k_info,
         "features": names,
+        "supplementary": prepared.supplementary,
+        "separation": dict(zip(names, separation(Z, labels).tolist())),
         "scaling": config.scaling,
         "lang": config.lang,
         "n_customers": int(len(frame)),
