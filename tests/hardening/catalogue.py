@@ -295,7 +295,7 @@ CASES: list[Case] = [
     Case("one-customer", "a single customer", csv_case("one.csv", [f"c1,i{i},1,{i + 1},01/01/2020" for i in range(20)]),
          message="Error: n_customers=1 is too few to segment; at least 3 are needed"),
     Case("identical-customers", "all customers identical (zero variance)",
-         csv_case("same.csv", [f"c{i % 9},i{i},1,5,01/01/2020" for i in range(90)]),
+         csv_case("same.csv", [f"c{i % 9},i{i},1,5,01/01/2020" for i in range(90)]), (*MAP, "--k-range", "2..10"),
          message="Error: n_customers=9 with 1 distinct feature value(s) is too few for k=2..10"),
     Case("k-above-customers", "--k 12 with 9 customers", csv_case("few.csv", G), (*MAP, "--k", "12"),
          message="Error: n_customers=9 should be > k=12"),
