@@ -59,11 +59,17 @@ def test_fallback_names_use_the_distinctive_features():
     z = ((frame - frame.mean()) / frame.std()).to_numpy()
     centers = np.array([z[labels == s].mean(axis=0) for s in (0, 1)])
     profiles, texts = segment_profiles(frame, labels, centers, ["BALANCE", "TENURE"], load_rules(), None)
-    assert texts[1]["description"]["en"] == "Customers with high BALANCE, very low TENURE."
+    # traits are listed by |v-test| (issue 13): TENURE's ties make its rank deviation the larger one
+    assert texts[1]["description"]["en"] == "Customers with very low TENURE, high BALANCE."
     # segment 1's medians: BALANCE 110 (75th percentile: high), TENURE 6 (17th: very low)
-    assert profiles.loc[1, "name_en"] == "High BALANCE, very low TENURE"
-    assert profiles.loc[1, "name_fr"] == "BALANCE élevé, TENURE très bas"
+    assert profiles.loc[1, "name_en"] == "Very low TENURE, high BALANCE"
+    assert profiles.loc[1, "name_fr"] == "TENURE très bas, BALANCE élevé"
     assert np.isnan(profiles.loc[0, "revenue_share"])
+    # the action comes from the trait rules keyed on the significant features, not the generic sentence
+    assert texts[1]["action"]["en"].startswith("New customers: an onboarding sequence")
+    assert profiles["action_en"].is_unique and "Review this segment" not in " ".join(profiles["action_en"])
+    assert profiles.loc[1, "features_by_vtest"] == "TENURE (-2.0); BALANCE (+2.0)"
+    assert profiles.loc[1, "pvalue_BALANCE"] < 0.05
 
 
 def test_a_user_rules_file_replaces_the_wording(tmp_path):
@@ -90,3 +96,29 @@ def test_top_products_revenue_share_and_lift():
     assert first.loc["x", "lift"] == pytest.approx((50 / 60) / (50 / 120))
     assert first.loc["x", "rank"] == 1 and first.loc["x", "label"] == "X"
     assert top[top.segment_id == 2]["product"].tolist() == ["z"]
+
+
+def test_labels_name_columns_and_insignificant_deviations_are_average():
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"PURCHASES_FREQUENCY": np.r_[rng.uniform(0.8, 1, 200), rng.uniform(0, 0.2, 200)],
+                          "NOISE": rng.normal(size=400)})
+    labels = np.repeat([0, 1], 200)
+    z = ((frame - frame.mean()) / frame.std()).to_numpy()
+    centers = np.array([z[labels == s].mean(axis=0) for s in (0, 1)])
+    given = {"PURCHASES_FREQUENCY": {"en": "purchase frequency", "fr": "fréquence d'achat"}}
+    profiles, _ = segment_profiles(frame, labels, centers, list(frame.columns), load_rules(), None,
+                                   feature_labels=given, model_values=z, ids=np.array([f"c{i:03d}" for i in range(400)]))
+    assert profiles["name_en"].tolist() == ["High purchase frequency", "Low purchase frequency"]  # medians at 75th, 25th
+    assert profiles.loc[0, "name_fr"] == "Fréquence d'achat élevé"
+    assert (profiles["level_NOISE"] == "average").all() and (profiles["pvalue_NOISE"] >= 0.05).all()
+    assert profiles["action_en"].is_unique and profiles["description_en"].is_unique
+    typical = profiles.loc[0, "paragons"].split()
+    assert len(typical) == 5 and all(int(c[1:]) < 200 for c in typical)
+    assert len(profiles.loc[1, "most_distinct"].split()) == 5
+
+
+def test_sibling_segments_get_distinct_descriptions_and_actions():
+    profiles = profiles_for([(80_000, 400, 200, 20), (300, 3, 100, 40), (900, 4, 225, 40)])
+    for column in ("name_en", "description_en", "action_en", "name_fr", "description_fr", "action_fr"):
+        assert profiles[column].is_unique, column
+    assert "Set apart from the other “Key accounts” segments by very high OrderCount" in profiles.loc[0, "description_en"]

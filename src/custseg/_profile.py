@@ -1,140 +1,95 @@
-"""Segment profiles in business terms: sizes, revenue, levels, names, descriptions, actions."""
+"""Segment profiles in business terms: sizes, revenue, v-tests, levels, paragons, names, descriptions, actions."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import ibis
 import numpy as np
 import pandas as pd
 
 from . import _schema as S
-from ._config import read_toml
-from ._errors import UsageError
-from ._i18n import format_percent
-from ._prep._features import revenue as revenue
+from ._describe import SIGNIFICANCE, paragons, vtests
+from ._i18n import format_number, format_percent
+from ._naming import level_of, load_rules, name_segments
+from ._prep._features import revenue
 
-LEVEL_CUTS = (0.2, 0.4, 0.6, 0.8)
-ORDINALS = {"en": ("highest", "2nd highest", "3rd highest"), "fr": ("le plus élevé", "2e plus élevé", "3e plus élevé")}
+__all__ = ["level_of", "load_rules", "segment_profiles", "top_products"]
+
 TOP_N = 5
-
-
-def load_rules(path: str | Path | None = None) -> dict:
-    """The naming rules table: the bundled one, or a user's TOML file."""
-    rules = read_toml(path, "rules file", "data/segment_rules.toml")
-    for rule in rules.get("rule", []):
-        bad = {lvl for levels in rule.get("when", {}).values() for lvl in levels} - set(S.LEVELS)
-        if bad or not all(lang in rule.get(key, {}) for key in ("name", "description", "action") for lang in S.LANGUAGES):
-            raise UsageError(f"rules file {path}: rule {rule.get('id', '?')!r} needs name/description/action in "
-                             f"{' and '.join(S.LANGUAGES)} and levels among {', '.join(S.LEVELS)}")
-    return rules
-
-
-def level_of(percentile: float) -> str:
-    """Level word of a 0..1 percentile.
-
-    >>> level_of(0.1), level_of(0.5), level_of(0.95)
-    ('very low', 'average', 'very high')
-    """
-    return S.LEVELS[int(np.searchsorted(LEVEL_CUTS, percentile, side="right"))]
+RECENCY = "RecencyDays"
 
 
 def _percentile(values: np.ndarray, point: float) -> float:
     return float(np.mean(values < point) + 0.5 * np.mean(values == point))
 
 
-def _traits(levels: dict[str, str], z: dict[str, float], rules: dict, lang: str, count: int = 2) -> str:
-    words = rules["levels"][lang]
-    top = sorted(z, key=lambda f: -abs(z[f]))[:count]
-    if lang == "fr":
-        return ", ".join(f"{f} {words[levels[f]]}" for f in top)
-    return ", ".join(f"{words[levels[f]]} {f}" for f in top)
-
-
-def _match(rule: dict, levels: dict[str, str]) -> bool:
-    when = rule.get("when", {})
-    return all(f in levels and levels[f] in allowed for f, allowed in when.items())
-
-
-def _name_segments(levels: list[dict], z: list[dict], rules: dict) -> list[dict]:
-    """Name, description and action (per language) for each segment; names are distinct."""
-    texts = []
-    for seg_levels, seg_z in zip(levels, z):
-        rule = next((r for r in rules.get("rule", []) if _match(r, seg_levels)), None)
-        if rule:
-            texts.append({key: dict(rule[key]) for key in ("name", "description", "action")})
-            continue
-        fallback = rules["fallback"]
-        entry = {"name": {}, "description": {}, "action": {}}
-        for lang in S.LANGUAGES:
-            traits = _traits(seg_levels, seg_z, rules, lang)
-            entry["name"][lang] = traits[0].upper() + traits[1:]
-            entry["description"][lang] = fallback["description"][lang].format(traits=traits)
-            entry["action"][lang] = fallback["action"][lang].format(traits=traits)
-        texts.append(entry)
-    _make_distinct(texts, levels, z, rules)
-    return texts
-
-
-def _make_distinct(texts: list[dict], levels: list[dict], z: list[dict], rules: dict) -> None:
-    """Qualify colliding names by the feature on which the colliding segments differ most."""
-    groups: dict[str, list[int]] = {}
-    for i, entry in enumerate(texts):
-        groups.setdefault(entry["name"]["en"], []).append(i)
-    for members in groups.values():
-        if len(members) < 2:
-            continue
-        features = list(z[members[0]])
-        spread = {f: np.ptp([z[i][f] for i in members]) for f in features}
-        feature = max(features, key=spread.get)
-        by_value = sorted(members, key=lambda i: -z[i][feature])
-        for lang in S.LANGUAGES:
-            words = rules["levels"][lang]
-            qualifiers = [words[levels[i][feature]] for i in by_value]
-            if len(set(qualifiers)) < len(qualifiers):
-                qualifiers = [ORDINALS[lang][j] if j < len(ORDINALS[lang]) else f"#{j + 1}" for j in range(len(by_value))]
-            for i, qualifier in zip(by_value, qualifiers):
-                suffix = f"{feature} {qualifier}" if lang == "fr" else f"{qualifier} {feature}"
-                texts[i]["name"][lang] = f"{texts[i]['name'][lang]} ({suffix})"
+def _facts(row: dict, lang: str) -> str:
+    facts = f"{format_percent(row['customer_share'], lang)} " + ("des clients" if lang == "fr" else "of customers")
+    if not np.isnan(row["revenue_share"]):
+        facts += f", {format_percent(row['revenue_share'], lang)} " + ("du chiffre d'affaires" if lang == "fr" else "of revenue")
+    days = row.get(f"median_{RECENCY}")
+    if days is not None and np.isfinite(days):
+        days_text = format_number(days, lang, 0)
+        facts += (f", dernier achat {days_text} jours avant la fin des données en médiane" if lang == "fr"
+                  else f", median last purchase {days_text} days before the end of the data")
+    return facts
 
 
 def segment_profiles(features: pd.DataFrame, labels: np.ndarray, centers: np.ndarray, names: list[str],
                      rules: dict, revenue_feature: str | None, segment_ids: list[int] | None = None,
-                     texts: list[dict | None] | None = None) -> tuple[pd.DataFrame, list[dict]]:
+                     texts: list[dict | None] | None = None, supplementary: list[str] | tuple = (),
+                     feature_labels: dict | None = None, model_values: np.ndarray | None = None,
+                     ids: np.ndarray | None = None) -> tuple[pd.DataFrame, list[dict]]:
     """One row per segment, in label order (columns as in docs/outputs.md), and the texts.
 
     The texts (name/description/action per language, descriptions without the facts)
     are what model.json stores.
 
+    For each feature, and each `supplementary` one (described, not clustered: recency),
+    the segment's mean, median, v-test and p-value (`_describe.vtests`), and its level: the
+    median's percentile word when the deviation is significant (p < 0.05), else "average".
+    `features_by_vtest` lists the features by |v-test|. With `model_values` (the customers
+    in model units) and `ids`, the five most typical and most distinct customers.
+
     `segment_ids` default to 1..k. `texts[i]` (name/description/action per language),
     where given, is kept instead of generating segment i's texts from the rules, as when
     scoring with a saved model or when a refreshed segment inherits its identity.
+    `feature_labels` ({feature: {"en", "fr"}}) are the words names use for columns.
     """
     k = len(centers)
     segment_ids = list(segment_ids) if segment_ids is not None else list(range(1, k + 1))
-    values = {f: features[f].to_numpy(dtype=float) for f in names}
-    overall_mean = {f: values[f].mean() for f in names}
+    described = list(names) + [f for f in supplementary if f not in names]
+    values = {f: features[f].to_numpy(dtype=float) for f in described}
+    overall_mean = {f: values[f].mean() for f in described}
+    v, p = vtests(np.column_stack([values[f] for f in described]), labels, k)
     revenue = values.get(revenue_feature) if revenue_feature else None
     total_revenue = revenue.sum() if revenue is not None else None
-    rows, seg_levels, seg_z = [], [], []
+    typical, distinct = paragons(model_values, labels, centers, ids) if model_values is not None else (None, None)
+    rows, seg_levels, seg_v, seg_z = [], [], [], []
     for s in range(k):
         mask = labels == s
         row = {S.SEGMENT_ID: segment_ids[s], "size": int(mask.sum()), "customer_share": float(mask.mean())}
         row["revenue"] = float(revenue[mask].sum()) if revenue is not None else np.nan
         row["revenue_share"] = float(row["revenue"] / total_revenue) if revenue is not None and total_revenue else np.nan
-        levels, zs = {}, {}
-        for j, f in enumerate(names):
+        levels, vs = {}, {}
+        for j, f in enumerate(described):
             median = float(np.median(values[f][mask])) if mask.any() else np.nan
             row[f"mean_{f}"] = float(values[f][mask].mean()) if mask.any() else np.nan
             row[f"median_{f}"] = median
-            row[f"z_{f}"] = float(centers[s, j])
-            row[f"lift_{f}"] = float(row[f"mean_{f}"] / overall_mean[f]) if overall_mean[f] else np.nan
-            levels[f] = row[f"level_{f}"] = level_of(_percentile(values[f], median)) if mask.any() else ""
-            zs[f] = float(centers[s, j])
+            if f in names:
+                row[f"z_{f}"] = float(centers[s, j])
+                row[f"lift_{f}"] = float(row[f"mean_{f}"] / overall_mean[f]) if overall_mean[f] else np.nan
+            row[f"vtest_{f}"], row[f"pvalue_{f}"] = float(v[s, j]), float(p[s, j])
+            level = level_of(_percentile(values[f], median)) if mask.any() else ""
+            levels[f] = row[f"level_{f}"] = level if p[s, j] < SIGNIFICANCE or not level else "average"
+            vs[f] = float(v[s, j])
+        row["features_by_vtest"] = "; ".join(f"{f} ({vs[f]:+.1f})" for f in sorted(vs, key=lambda f: -abs(vs[f])))
+        if typical is not None:
+            row["paragons"], row["most_distinct"] = " ".join(typical[s]), " ".join(distinct[s])
         rows.append(row)
         seg_levels.append(levels)
-        seg_z.append(zs)
-    generated = _name_segments(seg_levels, seg_z, rules)
+        seg_v.append(vs)
+        seg_z.append({f: float(centers[s, j]) for j, f in enumerate(names)})
+    generated = name_segments(seg_levels, seg_v, seg_z, rules, feature_labels)
     if texts is not None:
         kept = {t["name"]["en"] for t in texts if t}
         for i, given in enumerate(texts):
@@ -145,11 +100,8 @@ def segment_profiles(features: pd.DataFrame, labels: np.ndarray, centers: np.nda
                     generated[i]["name"][lang] += f" ({word})"
     for row, entry in zip(rows, generated):
         for lang in S.LANGUAGES:
-            facts = f"{format_percent(row['customer_share'], lang)} " + ("des clients" if lang == "fr" else "of customers")
-            if not np.isnan(row["revenue_share"]):
-                facts += f", {format_percent(row['revenue_share'], lang)} " + ("du chiffre d'affaires" if lang == "fr" else "of revenue")
             row[f"name_{lang}"] = entry["name"][lang]
-            row[f"description_{lang}"] = f"{entry['description'][lang].rstrip('.')} ({facts})."
+            row[f"description_{lang}"] = f"{entry['description'][lang].rstrip('.')} ({_facts(row, lang)})."
             row[f"action_{lang}"] = entry["action"][lang]
     text_cols = [f"{key}_{lang}" for key in ("name", "description", "action") for lang in S.LANGUAGES]
     frame = pd.DataFrame(rows)

@@ -45,6 +45,9 @@ def _print_summary(result, out_dir: Path, report: bool = True) -> None:
     for line in summary_lines(cleaning):
         console.print(line, markup=False, soft_wrap=True)
     console.print(result.run["k"][f"reason_{lang}"], markup=False)
+    _print_votes(result.k_selection)
+    for warning in result.run["k"].get(f"warnings_{lang}", []):
+        console.print(f"Warning: {warning}", markup=False, style="yellow")
     table = Table(title=f"{result.k} segments")
     for column in ("id", "name", "customers", "share", "revenue share"):
         table.add_column(column, justify="right" if column != "name" else "left")
@@ -80,15 +83,16 @@ def run(
     drop_zero_price: Annotated[bool, typer.Option("--drop-zero-price", help="Drop zero-price lines (default: kept, counted).")] = False,
     header_row: HeaderRow = None,
     features: Annotated[Optional[str], typer.Option(help="Comma-separated features (default TotalSales,OrderCount,AvgOrderValue).")] = None,
-    scaling: Annotated[Optional[str], typer.Option(help="rank (default), log, robust, standard or none.")] = None,
+    scaling: Annotated[Optional[str], typer.Option(help="rank (default: ties share their average rank), rank-first (the study's: ties by row order), log, robust, standard or none.")] = None,
     k: Annotated[Optional[int], typer.Option("--k", help="Force this number of segments.")] = None,
     algorithm: Annotated[Optional[str], typer.Option(help="kmeans (default), ward, gmm or minibatch.")] = None,
-    stability: Annotated[Optional[int], typer.Option(help="Subsamples per k for a stability (adjusted Rand) column; 0 = off.")] = None,
-    gap: Annotated[Optional[int], typer.Option(help="Reference data sets per k for the gap statistic; 0 = off.")] = None,
-    k_range: Annotated[Optional[str], typer.Option(help="Range of k to try, e.g. 2..10 (default).")] = None,
+    stability: Annotated[Optional[int], typer.Option(help="Subsamples per k for a stability (adjusted Rand) column (default 5 for the vote); 0 = off.")] = None,
+    gap: Annotated[Optional[int], typer.Option(help="Reference data sets per k for the gap statistic (default 5 for the vote); 0 = off.")] = None,
+    k_range: Annotated[Optional[str], typer.Option(help="Range of k to try, e.g. 2..10 (default 3..8).")] = None,
+    k_rule: Annotated[Optional[str], typer.Option(help="How k is chosen: vote (default: a panel of indices votes) or silhouette (the previous rule).")] = None,
     n_init: Annotated[Optional[int], typer.Option(help="K-means restarts per k (default 10).")] = None,
     seed: Annotated[Optional[int], typer.Option(help="Random seed (default 42; recorded in run.json).")] = None,
-    min_share: Annotated[Optional[float], typer.Option(help="Smallest segment share for a k to be eligible (default 0.02).")] = None,
+    min_share: Annotated[Optional[float], typer.Option(help="Smallest segment share for a k to be eligible (default 0.05 for the vote, 0.02 for silhouette).")] = None,
     as_of: Annotated[Optional[str], typer.Option(help="Reference date for recency, YYYY-MM-DD (default: day after the last line).")] = None,
     sheet: Sheet = None,
     delimiter: Delimiter = None,
@@ -109,7 +113,7 @@ def run(
         settings = {"features": split_list(features), "scaling": scaling, "k": k, "n_init": n_init, "seed": seed,
                     "algorithm": algorithm, "n_boot": stability, "gap_refs": gap, "categorical_weight": categorical_weight,
                     "min_share": min_share, "rules_file": str(rules) if rules else None,
-                    "k_range": parse_k_range(k_range) if k_range else None,
+                    "k_range": parse_k_range(k_range) if k_range else None, "k_rule": k_rule,
                     "as_of": as_of, "max_memory": max_memory, "engine": engine,
                     "salesforce_ids": salesforce_ids or None,
                     "cleaning": CleaningRules(drop_zero_price=True) if drop_zero_price else None,
@@ -130,6 +134,25 @@ def run(
             bar.update(task, description="writing outputs", completed=None, total=None)
             out_dir = custseg.write_run(result, output, overwrite=overwrite, report=report)
         _print_summary(result, out_dir, report)
+
+
+VOTE_COLUMNS = (("silhouette", "silhouette", 3), ("stability_ari", "stability", 2), ("min_share", "smallest", 1))
+"""The console's columns; every index is in k_selection.csv and the report."""
+
+
+def _print_votes(k_selection) -> None:
+    """The vote table: indices, votes and voters per k (only when the panel voted)."""
+    if "votes" not in k_selection.columns or len(k_selection) < 2:
+        return
+    columns = [c for c in VOTE_COLUMNS if c[0] in k_selection.columns]
+    table = Table(title="Choice of k")
+    for header in ("k", *(c[1] for c in columns), "votes", "voted by", ""):
+        table.add_column(header, justify="left" if header in ("voted by", "") else "right")
+    for row in k_selection.sort_values("k").to_dict("records"):
+        mark = "chosen" if row["chosen"] else "" if row["eligible"] else "not eligible"
+        table.add_row(str(row["k"]), *(f"{row[c]:.{d}%}" if c == "min_share" else f"{row[c]:,.{d}f}"
+                                       for c, _, d in columns), str(row["votes"]), row["voted_by"], mark)
+    console.print(table)
 
 
 @app.command()

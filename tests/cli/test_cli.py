@@ -40,6 +40,17 @@ def test_run_writes_outputs_and_prints_a_summary(tmp_path):
     assert again.exit_code == 2 and "already exists and is not empty (use --overwrite" in again.output
 
 
+def test_k_rules_on_the_console(tmp_path):
+    data = write(tmp_path, "sales.csv", "cust,inv,qty,price\n" + "".join(
+        f"c{i:03d},i{i}-{j},{1 + i % 3},{(5, 40, 300)[i % 3] * (1 + i % 7 / 10)}\n" for i in range(120) for j in range(1 + i % 4)))
+    voted = invoke("run", data, *MAP, "-o", tmp_path / "vote", "--no-report")
+    assert voted.exit_code == 0, voted.output
+    assert "has the most votes" in voted.output and "Choice of k" in voted.output and "voted by" in voted.output
+    old = invoke("run", data, *MAP, "--k-rule", "silhouette", "--k-range", "2..10", "-o", tmp_path / "old", "--no-report")
+    assert old.exit_code == 0, old.output
+    assert "has the highest silhouette" in old.output and "Choice of k" not in old.output
+
+
 def test_config_file_maps_columns_and_settings(tmp_path):
     data = write(tmp_path, "sales.csv", GOOD)
     config = write(tmp_path, "custseg.toml",
@@ -76,6 +87,8 @@ BAD_INPUTS = [
      "Error: k range must satisfy 2 <= low <= high; got 6..3"),
     ("unknown preset", ("p.csv", sales(["c1,1,2,5,01/01/2020"])), ["--preset", "sap"], 2,
      "Error: unknown preset 'sap'; presets are online-retail, salesforce-cpq"),
+    ("unknown k rule", ("q.csv", sales(["c1,1,2,5,01/01/2020"])), ["--k-rule", "elbow"], 2,
+     "Error: k rule must be one of vote, silhouette; got 'elbow'"),
 ]
 
 

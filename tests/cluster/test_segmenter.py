@@ -17,20 +17,25 @@ from custseg._config import parse_k_range
 @pytest.mark.parametrize(("true_k", "blob_seed"), [(2, 2), (3, 3), (5, 7)])
 def test_finds_the_number_of_well_separated_groups(true_k, blob_seed):
     X, truth = make_blobs(n_samples=600, centers=true_k, cluster_std=0.3, random_state=blob_seed, center_box=(-20, 20))
-    model = Segmenter(k_range=(2, 7), random_state=1).fit(X)
+    model = Segmenter(k_range=(2, 7), random_state=1, k_rule="silhouette").fit(X)
     assert model.k_ == true_k
     assert adjusted_rand_score(truth, model.labels_) > 0.99
     assert model.k_selection_["chosen"].sum() == 1
     assert f"k={true_k} has the highest silhouette" in model.reason_["en"]
+    voted = Segmenter(k_range=(2, 7), random_state=1).fit(X)
+    assert voted.k_ == true_k and f"k={true_k} has the most votes" in voted.reason_["en"]
+    assert voted.k_selection_.set_index("k").loc[true_k, "votes"] >= 4
 
 
 def test_small_segments_make_a_k_ineligible():
     rng = np.random.default_rng(0)
     X = np.r_[rng.normal(0, 0.3, (300, 2)), rng.normal(10, 0.3, (300, 2)), rng.normal(30, 0.1, (3, 2))]
-    model = Segmenter(k_range=(2, 4), random_state=0, min_share=0.02).fit(X)
+    model = Segmenter(k_range=(2, 4), random_state=0, min_share=0.02, k_rule="silhouette").fit(X)
     table = model.k_selection_.set_index("k")
     assert not table.loc[3, "eligible"]  # the 3-point group is 0.5% of customers
     assert model.k_ != 3 and "excluded for a segment under 2%: k=3" in model.reason_["en"]
+    voted = Segmenter(k_range=(2, 4), random_state=0).fit(X)
+    assert voted.k_ != 3 and "not eligible for a segment under 5%: k=3" in voted.reason_["en"]
 
 
 def test_forced_k_and_reproducibility():
@@ -80,7 +85,8 @@ def test_bad_k_ranges(text):
 @pytest.mark.parametrize("algorithm", ["ward", "gmm", "minibatch"])
 def test_other_algorithms_behind_the_same_interface(algorithm):
     X, truth = make_blobs(n_samples=400, centers=4, cluster_std=0.4, random_state=7, center_box=(-15, 15))
-    model = Segmenter(k_range=(2, 6), random_state=3, algorithm=algorithm).fit(X)
+    rule = "silhouette" if algorithm == "gmm" else "vote"  # the lowest BIC is the previous rule's, for gmm
+    model = Segmenter(k_range=(2, 6), random_state=3, algorithm=algorithm, k_rule=rule).fit(X)
     assert model.k_ == 4, model.k_selection_
     assert adjusted_rand_score(truth, model.labels_) > 0.98
     assert np.array_equal(model.predict(X), model.labels_) or algorithm == "gmm"
@@ -118,3 +124,56 @@ def test_works_in_a_pipeline_and_a_grid_search():
     search = GridSearchCV(Segmenter(random_state=0), {"n_clusters": [2, 3, 4]}, cv=3,
                           scoring=lambda model, data, _=None: silhouette_score(data, model.predict(data))).fit(X)
     assert search.best_params_["n_clusters"] == 4
+
+
+def test_the_vote_table_and_its_sentence():
+    X, _ = make_blobs(n_samples=900, centers=4, cluster_std=0.6, random_state=11, center_box=(-12, 12))
+    model = Segmenter(random_state=0).fit(X)
+    table = model.k_selection_.set_index("k")
+    assert table.index.tolist() == list(range(3, 9))  # the default range
+    assert {"stability_ari", "gap", "inertia_ratio", "votes", "voted_by", "stable", "eligible"} <= set(table.columns)
+    assert model.k_ == 4 and table["votes"].sum() <= 7 and table.loc[4, "votes"] == table["votes"].max()
+    voters = table.loc[4, "voted_by"].split(", ")
+    assert "silhouette" in voters and f"({len(voters)} of " in model.reason_["en"]
+    assert model.reason_["fr"].startswith("k=4 a le plus de votes")
+    assert model.warnings_ == [] and model.hopkins_ > 0.9
+
+
+def test_ties_go_to_the_larger_k():
+    from custseg._cluster._vote import vote_k
+    import pandas as pd
+
+    table = pd.DataFrame({"k": [3, 4, 5], "silhouette": [0.5, 0.4, 0.3], "calinski_harabasz": [1.0, 2.0, 3.0],
+                          "davies_bouldin": [0.5, 0.9, 0.9], "stability_ari": [0.9, 0.95, 0.7],
+                          "min_share": [0.2, 0.2, 0.2], "eligible": True})
+    k, reason, _ = vote_k(table, 0.05, knee=4)
+    # k=3: silhouette, Davies-Bouldin; k=4: Calinski-Harabasz (k=5 is unstable), stability, elbow
+    assert k == 4 and table.set_index("k").loc[4, "votes"] == 3 and not table.set_index("k").loc[5, "eligible"]
+    assert "not eligible as unstable: k=5" in reason["en"] and "silhouette (k=3)" in reason["en"]
+    table.loc[table.k == 4, "stability_ari"] = 0.85  # stability now votes for k=3, the gap for k=4: 3 votes each
+    table["gap_choice"] = [False, True, False]
+    k, reason, _ = vote_k(table, 0.05, knee=4)
+    assert k == 4 and "tied with k=3, the larger k is kept" in reason["en"]
+
+
+def test_warnings_in_words():
+    rng = np.random.default_rng(0)
+    continuum = rng.uniform(size=(1_500, 2))
+    model = Segmenter(k_range=(3, 5), random_state=0).fit(continuum)
+    texts = " ".join(w["en"] for w in model.warnings_)
+    assert "a partition of a continuum, not natural groups" in texts and "Hopkins statistic 0.5" in texts
+    assert "partition d'un continuum" not in texts and any("découpage d'un continuum" in w["fr"] for w in model.warnings_)
+    X, _ = make_blobs(n_samples=600, centers=8, cluster_std=0.3, random_state=2, center_box=(-30, 30))
+    edge = Segmenter(k_range=(3, 6), random_state=0).fit(X)
+    assert edge.k_ == 6 and "k=6 is the largest k tried" in edge.warnings_[0]["en"]
+
+
+def test_no_stable_k_is_warned_and_the_size_condition_still_holds():
+    from custseg._cluster._choice import choose_k
+    import pandas as pd
+
+    table = pd.DataFrame({"k": [3, 4], "silhouette": [0.3, 0.35], "calinski_harabasz": [1.0, 2.0],
+                          "davies_bouldin": [0.9, 0.8], "stability_ari": [0.5, 0.6], "min_share": [0.2, 0.1],
+                          "eligible": True})
+    choice = choose_k(table, 0.05, rule="vote")
+    assert choice.k == 4 and any("No k in 3..4 is stable" in w["en"] for w in choice.warnings)

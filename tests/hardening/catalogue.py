@@ -334,7 +334,7 @@ CASES: list[Case] = [
     Case("one-customer", "a single customer", csv_case("one.csv", [f"c1,i{i},1,{i + 1},01/01/2020" for i in range(20)]),
          message="Error: n_customers=1 is too few to segment; at least 3 are needed"),
     Case("identical-customers", "all customers identical (zero variance)",
-         csv_case("same.csv", [f"c{i % 9},i{i},1,5,01/01/2020" for i in range(90)]),
+         csv_case("same.csv", [f"c{i % 9},i{i},1,5,01/01/2020" for i in range(90)]), (*MAP, "--k-range", "2..10"),
          message="Error: n_customers=9 with 1 distinct feature value(s) is too few for k=2..10"),
     Case("k-above-customers", "--k 12 with 9 customers", csv_case("few.csv", G), (*MAP, "--k", "12"),
          message="Error: n_customers=9 should be > k=12"),
@@ -370,7 +370,7 @@ CASES: list[Case] = [
     Case("bad-encoding", "--encoding ebcdic", csv_case("r.csv", G), (*MAP, "--encoding", "ebcdic"), code=2,
          message="Error: encoding 'ebcdic' is not supported; use one of latin-1, utf-16, utf-8"),
     Case("bad-scaling", "--scaling magic", csv_case("r.csv", G), (*MAP, "--scaling", "magic"), code=2,
-         message="Error: scaling must be one of rank, log, robust, standard, none; got 'magic'"),
+         message="Error: scaling must be one of rank, rank-first, log, robust, standard, none; got 'magic'"),
     Case("bad-lang", "--lang de", csv_case("r.csv", G), (*MAP, "--lang", "de"), code=2,
          message="Error: language must be one of en, fr; got 'de'"),
     Case("bad-max-memory", "--max-memory lots", csv_case("r.csv", G), (*MAP, "--max-memory", "lots"), code=2,
@@ -422,7 +422,7 @@ CASES: list[Case] = [
          message="Error: {dir}/m.json: damaged model (missing 'center'); was it edited by hand?"),
     Case("model-bad-scaling", "an unknown scaling in the saved settings",
          model_case("m.json", deep_edit("config.scaling", "magic")), score_args("m.json"), command="score",
-         message="Error: {dir}/m.json: the model's settings are invalid (scaling must be one of rank, log, robust, "
+         message="Error: {dir}/m.json: the model's settings are invalid (scaling must be one of rank, rank-first, log, robust, "
                  "standard, none; got 'magic')"),
     Case("model-other-columns", "new data without the model's customer column",
          model_case("m.json", deep_edit("config.mapping.customer", "AccountId")), score_args("m.json"), command="score",

@@ -83,9 +83,9 @@ NOTES = """
 - **All customers identical**: a feature that has the same value for every customer carries
   no information; with rank scaling it is no longer ordered by customer id (which made up
   segments out of nothing).
-- **k above the number of distinct profiles** is reported for `standard`, `robust`, `log`
-  and `none` scaling. Rank scaling (the study's) ranks ties by customer id, so with it every
-  customer is a distinct point.
+- **k above the number of distinct profiles** is reported for `rank` (tied values share
+  their average rank), `standard`, `robust`, `log` and `none` scaling. `rank-first` (the
+  study's) ranks ties by customer id, so with it every customer is a distinct point.
 - **A pickle named model.json** is rejected as invalid JSON: custseg never unpickles anything.
 """
 

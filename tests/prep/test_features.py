@@ -47,7 +47,7 @@ def test_unknown_or_unavailable_features_are_usage_errors():
 def test_seed_features_equal_the_study_code(seed_shaped_csv, reference_pipeline):
     """On a seed-shaped export the three features equal the study's pandas code to 1e-9."""
     expected = reference_pipeline.customer_features(pd.read_csv(seed_shaped_csv, dtype={"SBQQ__Account__c": str}))
-    result = segment(seed_shaped_csv, preset="salesforce-cpq", k_range=(4, 8))
+    result = segment(seed_shaped_csv, preset="salesforce-cpq", scaling="rank-first", k_range=(4, 8))  # the study's
     got = result.assignments.set_index("customer_id").loc[expected.index]
     assert len(got) == len(expected) == result.cleaning["customers_kept"]
     for name in reference_pipeline.FEATURES:

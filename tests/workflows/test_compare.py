@@ -64,7 +64,7 @@ def test_customer_table_with_a_category_one_hot_and_kprototypes():
 def test_rfm_is_skipped_on_customer_tables_with_a_note():
     frame = blob_customers().drop(columns="group")
     result = compare_methods(frame, customers=True, id_column="CustomerRef", k=3, n_boot=2, n_refs=2,
-                             methods=["kmeans", "rfm"])
+                             methods=["kmeans", "rfm"], k_range=(2, 10))  # the range before issue 13
     assert result.table.method.tolist() == ["kmeans"]
     assert result.info["notes"] == ["rfm skipped: RFM needs sales lines with dates"]
     assert result.info["k_reason_en"] == "k=3 was set by the user (K-means' rule would choose k=3)."

@@ -142,3 +142,22 @@ def test_cli_cycle_and_run_history(two_years, tmp_path):
     assert shown.exit_code == 0 and "2 run(s)" in shown.output
     missing = runner.invoke(app, ["score", str(y2), "--model", str(tmp_path / "nope.json")])
     assert missing.exit_code == 1 and "model file not found" in missing.output
+
+
+def test_an_old_rank_model_scores_and_refreshes_with_its_tie_rule(two_years, tmp_path):
+    """A model.json saved before the tie rule ("rank", no "ties") ranked ties by row order: it still scores so."""
+    folder, y1, y2, _ = two_years
+    trained = segment(y1, preset="salesforce-cpq", scaling="rank-first", k_rule="silhouette", k_range=(3, 6))
+    old = trained.model | {"config": trained.model["config"] | {"scaling": "rank"}}
+    old["scaler"] = {key: value for key, value in trained.model["scaler"].items() if key != "ties"} | {"kind": "rank"}
+    del old["config"]["k_rule"]
+    path = tmp_path / "old_model.json"
+    path.write_text(json.dumps(old), encoding="utf-8")
+    scored = score(y1, load_model(path))
+    pd.testing.assert_series_equal(scored.assignments["segment_id"], trained.assignments["segment_id"])
+    refreshed = refresh(y2, path)
+    assert refreshed.run["config"]["scaling"] == "rank-first" and refreshed.run["config"]["k_rule"] == "silhouette"
+    # the new default ties: identical customers of the new year share a segment under the tie-aware rank
+    new = score(y2, folder / "run_2020")
+    frame = new.assignments
+    assert (frame.groupby(["TotalSales", "OrderCount"])["segment_id"].nunique() == 1).all()

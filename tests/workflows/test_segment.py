@@ -13,7 +13,7 @@ from custseg import ColumnMapping, SegmentationResult, segment, write_run
 def retail_result(request):
     from shared_data import shared_file
 
-    return segment(shared_file("online_retail.csv"), preset="online-retail", k_range=(2, 6))
+    return segment(shared_file("online_retail.csv"), preset="online-retail", k_range=(2, 6), k_rule="silhouette")
 
 
 def test_online_retail_end_to_end(retail_result):

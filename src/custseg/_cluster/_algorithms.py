@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 
 import numpy as np
-from scipy.cluster.hierarchy import dendrogram, fcluster, linkage
+from scipy.cluster.hierarchy import cut_tree as scipy_cut_tree, dendrogram, fcluster, linkage
 from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.mixture import GaussianMixture
 
@@ -132,8 +132,15 @@ def ward_linkage(X: np.ndarray) -> np.ndarray:
 
 
 def cut_tree(tree: np.ndarray, k: int) -> np.ndarray:
-    """Labels 0..k-1 from cutting a linkage matrix into k clusters."""
-    return fcluster(tree, t=k, criterion="maxclust") - 1
+    """Labels 0..k-1 from cutting a linkage matrix into k clusters.
+
+    fcluster cuts at a height; when merges tie in height (identical customers, now that
+    tied ranks are equal) no height gives k clusters, and the tree is cut by merge order.
+    """
+    labels = fcluster(tree, t=k, criterion="maxclust") - 1
+    if labels.max() + 1 < k <= len(tree) + 1:
+        labels = scipy_cut_tree(tree, n_clusters=k).ravel().astype(np.int64)
+    return labels
 
 
 class WardClustering(_Model):

@@ -1,8 +1,26 @@
-"""The choice of k from the table of indices per k, with its reason in words (English and French)."""
+"""The choice of k from the table of indices per k, with its reason and warnings in words (English and French).
+
+Two rules: `vote` (default; `_vote`), where a panel of indices votes as in R's NbClust,
+and `silhouette`, the previous rule (highest silhouette among the k whose smallest
+segment is large enough; lowest BIC for Gaussian mixtures).
+"""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import pandas as pd
+
+from ._vote import largest_smallest_segment, vote_k, warnings_for
+
+
+class KChoice(NamedTuple):
+    """The chosen k, its reason {"en", "fr"}, the rule as run.json records it, and warnings [{"en", "fr"}]."""
+
+    k: int
+    reason: dict
+    rule: str
+    warnings: list
 
 
 def rule_text(min_share: float, by_bic: bool) -> str:
@@ -14,29 +32,36 @@ def rule_text(min_share: float, by_bic: bool) -> str:
     return f"{'lowest BIC' if by_bic else 'highest silhouette'} with min segment share >= {min_share}"
 
 
-def choose_k(table: pd.DataFrame, min_share: float, knee: int | None = None,
-             given: int | None = None) -> tuple[int, dict, str]:
-    """(chosen k, reason {"en", "fr"}, rule) from a k table with columns k, silhouette, min_share, eligible (and bic)."""
+def choose_k(table: pd.DataFrame, min_share: float, knee: int | None = None, given: int | None = None,
+             rule: str = "silhouette", hopkins: float | None = None) -> KChoice:
+    """The choice from a k table with columns k, silhouette, min_share, eligible (and bic, stability_ari, gap...).
+
+    `rule` is "vote" (the panel of indices; it sets the table's votes columns) or
+    "silhouette". Warnings (edge of the range, no stable k, no cluster structure) come with
+    either rule, from the table and the `hopkins` statistic.
+    """
     if given is not None:
         row = table.iloc[0]
-        return given, {
+        return KChoice(given, {
             "en": f"k={given} was set by the user (silhouette {row.silhouette:.3f}).",
             "fr": f"k={given} a été imposé par l'utilisateur (silhouette {row.silhouette:.3f}).",
-        }, "given"
+        }, "given", warnings_for(table, given, hopkins, edges=False))
+    if rule == "vote":
+        k, reason, text = vote_k(table, min_share, knee)
+    else:
+        k, reason, text = _by_silhouette(table, min_share, knee)
+    return KChoice(k, reason, text, warnings_for(table, k, hopkins))
+
+
+def _by_silhouette(table: pd.DataFrame, min_share: float, knee: int | None) -> tuple[int, dict, str]:
+    """The previous rule: highest silhouette (lowest BIC for gmm) among the k whose smallest segment is large enough."""
     by_bic = "bic" in table.columns
     rule = rule_text(min_share, by_bic)
     eligible = table[table["eligible"]]
     pct = f"{min_share:.0%}"
     low, high = table.k.min(), table.k.max()
     if eligible.empty:
-        best = table.loc[table["min_share"].idxmax()]
-        k = int(best.k)
-        return k, {
-            "en": f"k={k}: no k in {low}..{high} keeps every segment at {pct} of customers or more; "
-                  f"k={k} has the largest smallest segment ({best.min_share:.1%}).",
-            "fr": f"k={k} : aucun k de {low} à {high} ne garde chaque segment à {pct} des clients ou plus ; "
-                  f"k={k} a le plus grand plus petit segment ({best.min_share:.1%}).",
-        }, rule
+        return *largest_smallest_segment(table, min_share), rule
     if by_bic:
         best = eligible.loc[eligible["bic"].idxmin()]
         k = int(best.k)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
+from sklearn.neighbors import NearestNeighbors
 
 from ._silhouette import silhouette
 
@@ -61,3 +62,28 @@ def evaluate(X: np.ndarray, labels: np.ndarray, k: int | None = None, *, exact_m
             "calinski_harabasz": float(calinski_harabasz_score(X, labels)),
             "davies_bouldin": float(davies_bouldin_score(X, labels))}
     return row, sil.samples
+
+
+def hopkins(X: np.ndarray, seed: int = 0, sample_size: int = 5_000, probe_share: float = 0.1, max_probes: int = 500) -> float:
+    """Hopkins statistic of clustering tendency: about 0.5 for data without groups, near 1 for clustered data.
+
+    H = sum(u) / (sum(u) + sum(w)), with u the distances from uniform points in the data's
+    bounding box to their nearest customer, w those from sampled customers to their nearest
+    other customer. Distinct rows only (duplicates would make w zero), a seeded sample of at
+    most `sample_size` of them, and 10% of it (at most `max_probes`) as probes.
+
+    >>> rng = np.random.default_rng(0)
+    >>> round(hopkins(rng.uniform(size=(2_000, 2)), seed=1), 1)
+    0.5
+    """
+    rng = np.random.default_rng([seed, 1])  # not the stream of data drawn with the same seed
+    X = np.unique(np.asarray(X, dtype=np.float64), axis=0)
+    if len(X) > sample_size:
+        X = X[np.sort(rng.choice(len(X), size=sample_size, replace=False))]
+    if len(X) < 3:
+        return float("nan")
+    m = max(1, min(int(probe_share * len(X)), max_probes))
+    neighbours = NearestNeighbors(n_neighbors=2).fit(X)
+    w = neighbours.kneighbors(X[rng.choice(len(X), size=m, replace=False)])[0][:, 1]
+    u = neighbours.kneighbors(rng.uniform(X.min(axis=0), X.max(axis=0), size=(m, X.shape[1])), n_neighbors=1)[0][:, 0]
+    return float(u.sum() / (u.sum() + w.sum()))

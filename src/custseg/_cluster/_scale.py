@@ -1,17 +1,23 @@
 """Feature scaling, fitted once and stored so new customers are scaled the same way.
 
-`rank` is the study's method: rank (ties by order of appearance) then z-score.
+`rank` (default): rank with tied values sharing their average rank, then z-score, so
+identical customers get identical model values. `rank-first` is the study's exact method:
+rank with ties broken by order of appearance (pandas' `rank(method='first')`), then z-score.
+model.json records the tie rule (`ties`); a saved `rank` scaler without it (written before
+the tie rule existed) is a `rank-first` one and scores as it was trained.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from scipy.stats import rankdata
 from sklearn.preprocessing import RobustScaler, StandardScaler
 
 from .._config._options import check_scaling
 from .._errors import DataError, NotFittedError
 
 RANK_DIGITS = 12
+RANK_KINDS = {"rank": "average", "rank-first": "first"}  # scaling -> tie rule recorded in model.json
 
 
 def _round_significant(values: np.ndarray, digits: int = RANK_DIGITS) -> np.ndarray:
@@ -30,6 +36,15 @@ def _first_ranks(column: np.ndarray) -> np.ndarray:
     ranks = np.empty(len(column), dtype=np.float64)
     ranks[np.argsort(_round_significant(column), kind="stable")] = np.arange(1, len(column) + 1)
     return ranks
+
+
+def _average_ranks(column: np.ndarray) -> np.ndarray:
+    """1-based ranks, equal values (at 12 significant digits) sharing their average rank.
+
+    >>> _average_ranks(np.array([5.0, 1.0, 5.0])).tolist()
+    [2.5, 1.0, 2.5]
+    """
+    return rankdata(_round_significant(column), method="average")
 
 
 def _ranks_against(ref_values: np.ndarray, ref_ids: np.ndarray, values: np.ndarray, ids: np.ndarray) -> np.ndarray:
@@ -60,11 +75,13 @@ def _signed_log(values: np.ndarray) -> np.ndarray:
 
 
 class Scaler:
-    """Scale a feature matrix; `kind` is one of rank, log, robust, standard, none.
+    """Scale a feature matrix; `kind` is one of rank, rank-first, log, robust, standard, none.
 
     >>> import numpy as np
     >>> Scaler("rank").fit_transform(np.array([[3.0], [1.0], [2.0]])).ravel().tolist()
     [1.0, -1.0, 0.0]
+    >>> Scaler("rank").fit_transform(np.array([[1.0], [1.0], [2.0]])).ravel().round(3).tolist()
+    [-0.577, -0.577, 1.155]
     """
 
     def __init__(self, kind: str = "rank", indicators: tuple[int, ...] = (), indicator_weight: float = 1.0):
@@ -88,7 +105,9 @@ class Scaler:
     def _pre_numeric(self, X: np.ndarray, ids: np.ndarray | None, fitting: bool) -> np.ndarray:
         if self.kind == "log":
             return _signed_log(X)
-        if self.kind == "rank":
+        if self.kind == "rank":  # a training customer's mid-rank is its average rank: no ids needed
+            ranks = np.column_stack([(_average_ranks(col) if fitting else self._midranks(col, j)) for j, col in enumerate(X.T)])
+        elif self.kind == "rank-first":
             if fitting:
                 ranks = np.column_stack([_first_ranks(col) for col in X.T])
             elif ids is None:
@@ -96,9 +115,10 @@ class Scaler:
             else:
                 ranks = np.column_stack([_ranks_against(self.reference_[:, j], self.reference_ids_, X[:, j], np.asarray(ids))
                                          for j in range(X.shape[1])])
-            ranks[:, self.min_ == self.max_] = (len(self.reference_) + 1) / 2  # a constant feature: no order by id
-            return ranks
-        return X
+        else:
+            return X
+        ranks[:, self.min_ == self.max_] = (len(self.reference_) + 1) / 2  # a constant feature: no order by id
+        return ranks
 
     def _midranks(self, values: np.ndarray, j: int) -> np.ndarray:
         reference = np.sort(_round_significant(self.reference_[:, j]))
@@ -115,7 +135,7 @@ class Scaler:
     def fit_transform(self, X: np.ndarray, ids: np.ndarray | None = None) -> np.ndarray:
         """Fit, then return X in model units.
 
-        For `rank`, ties are broken by row order; `ids` (the customer ids, in that order)
+        For `rank-first`, ties are broken by row order; `ids` (the customer ids, in that order)
         are kept so that `transform` can rank a training customer exactly as here.
         """
         check_scaling(self.kind)
@@ -124,12 +144,13 @@ class Scaler:
             raise DataError("features contain missing or infinite values; cannot scale them")
         self.n_features_in_ = X.shape[1]
         self.min_, self.max_ = X.min(axis=0), X.max(axis=0)
-        if self.kind == "rank":
+        if self.kind in RANK_KINDS:
             self.reference_ = X.copy()
+        if self.kind == "rank-first":
             self.reference_ids_ = np.asarray(ids if ids is not None else np.arange(len(X)).astype(str)).astype(str)
         pre = self._pre(X, None, fitting=True)
-        if self.kind in ("rank", "log"):
-            center, scale = pre.mean(axis=0), pre.std(axis=0, ddof=1 if self.kind == "rank" else 0)
+        if self.kind in (*RANK_KINDS, "log"):
+            center, scale = pre.mean(axis=0), pre.std(axis=0, ddof=1 if self.kind in RANK_KINDS else 0)
         elif self.kind == "robust":
             fitted = RobustScaler().fit(pre)
             center, scale = fitted.center_, fitted.scale_
@@ -148,7 +169,8 @@ class Scaler:
     def transform(self, X: np.ndarray, ids: np.ndarray | None = None) -> np.ndarray:
         """Scale new rows with the fitted parameters.
 
-        rank: with `ids`, each customer is placed among the training customers by
+        rank: the mid-rank among the training values (a training customer's own rank).
+        rank-first: with `ids`, each customer is placed among the training customers by
         (value, id), so training customers get their training ranks exactly; without
         ids, the mid-rank among equal training values.
         """
@@ -170,18 +192,23 @@ class Scaler:
         out = {"kind": self.kind, "indicators": list(self.indicators), "indicator_weight": self.indicator_weight,
                "center": self.center_.tolist(), "scale": self.scale_.tolist(),
                "min": self.min_.tolist(), "max": self.max_.tolist()}
-        if self.kind == "rank":
-            out["reference"] = {"ids": self.reference_ids_.tolist(), "values": self.reference_.T.tolist()}
+        if self.kind in RANK_KINDS:
+            out["ties"] = RANK_KINDS[self.kind]
+            out["reference"] = {"values": self.reference_.T.tolist()}
+        if self.kind == "rank-first":
+            out["reference"]["ids"] = self.reference_ids_.tolist()
         return out
 
     @classmethod
     def from_dict(cls, data: dict) -> "Scaler":
-        """Rebuild a fitted scaler from `to_dict` output."""
-        scaler = cls(data["kind"], tuple(data.get("indicators", ())), data.get("indicator_weight", 1.0))
+        """Rebuild a fitted scaler from `to_dict` output (a `rank` one without `ties` is `rank-first`)."""
+        kind = "rank-first" if data["kind"] == "rank" and data.get("ties", "first") == "first" else data["kind"]
+        scaler = cls(kind, tuple(data.get("indicators", ())), data.get("indicator_weight", 1.0))
         scaler.center_, scaler.scale_ = np.asarray(data["center"], float), np.asarray(data["scale"], float)
         scaler.min_, scaler.max_ = np.asarray(data["min"], float), np.asarray(data["max"], float)
         scaler.n_features_in_ = len(scaler.center_)
-        if scaler.kind == "rank":
+        if scaler.kind in RANK_KINDS:
             scaler.reference_ = np.asarray(data["reference"]["values"], float).T
+        if scaler.kind == "rank-first":
             scaler.reference_ids_ = np.asarray(data["reference"]["ids"]).astype(str)
         return scaler

@@ -20,12 +20,18 @@ from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 from sklearn.utils.validation import validate_data
 from threadpoolctl import threadpool_limits
 
-from .._config._options import MIN_CUSTOMERS
+from .._config._options import K_RULE_MIN_SHARE, K_RULES, MIN_CUSTOMERS
 from .._errors import DataError, NotFittedError, UsageError, check_param
 from ._algorithms import ALGORITHMS, WARD_MAX, fit_path, fitting_threads
 from ._choice import choose_k
-from ._metrics import evaluate, nearest_center
+from ._metrics import evaluate, hopkins, nearest_center
 from ._stability import gap_statistic, stability_table
+from ._vote import inertia_ratios
+
+VOTE_N_BOOT = 5  # subsamples per k for the vote's stability
+VOTE_GAP_REFS = 5  # reference sets per k for the vote's gap statistic
+VOTE_MAX_SAMPLE = 3_000  # customers per stability subsample
+VOTE_GAP_SAMPLE = 2_000  # customers for the gap statistic
 
 Progress = Callable[[str, int, int], None]
 
@@ -59,24 +65,31 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
     """Segmentation that chooses its number of segments, scikit-learn style.
 
     With `n_clusters` set, that k is used; otherwise every k in `k_range` is fitted and the
-    k is chosen by `choose_k` (highest silhouette among the k whose smallest segment holds
-    at least `min_share` of the customers; lowest BIC for `algorithm="gmm"`). `k` and
-    `seed` are deprecated aliases of `n_clusters` and `random_state`.
+    k is chosen by `choose_k` with `k_rule`: "vote" (default: a panel of indices votes among
+    the k whose smallest segment holds at least `min_share` of the customers, default 5%, and
+    whose bootstrap stability is at least 0.8; ties to the larger k) or "silhouette" (the
+    previous rule: highest silhouette among the k whose smallest segment holds at least
+    `min_share`, default 2%; lowest BIC for `algorithm="gmm"`). `n_boot` and `gap_refs`
+    default to 5 for the vote (seeded subsamples of at most 3,000 and 2,000 customers), 0
+    otherwise. `k` and `seed` are deprecated aliases of `n_clusters` and `random_state`.
 
     Fitted attributes: `labels_`, `cluster_centers_`, `inertia_`, `k_`, `k_selection_`
-    (one row of indices per k), `reason_` ({"en", "fr"}), `rule_`, `knee_`, `model_`,
-    `silhouette_samples_`, `n_features_in_`.
+    (one row of indices per k, with the votes), `reason_` ({"en", "fr"}), `warnings_`
+    ([{"en", "fr"}]), `hopkins_`, `rule_`, `knee_`, `model_`, `silhouette_samples_`,
+    `n_features_in_`.
 
     >>> import numpy as np
     >>> X = np.r_[np.zeros((20, 2)), np.ones((20, 2)) * 5] + np.random.default_rng(0).normal(size=(40, 2)) * 0.1
     >>> Segmenter(k_range=(2, 4), random_state=0).fit(X).k_
     2
+    >>> Segmenter(k_range=(2, 4), random_state=0, k_rule="silhouette").fit(X).k_
+    2
     """
 
-    def __init__(self, n_clusters: int | None = None, *, k_range: tuple[int, int] = (2, 10), n_init: int = 10,
-                 random_state: int = 0, min_share: float = 0.02, silhouette_exact_max: int = 20_000,
-                 silhouette_sample_size: int = 5_000, algorithm: str = "kmeans", n_boot: int = 0, gap_refs: int = 0,
-                 ward_max: int = WARD_MAX, k=DEPRECATED, seed=DEPRECATED):
+    def __init__(self, n_clusters: int | None = None, *, k_range: tuple[int, int] = (3, 8), n_init: int = 10,
+                 random_state: int = 0, min_share: float | None = None, silhouette_exact_max: int = 20_000,
+                 silhouette_sample_size: int = 5_000, algorithm: str = "kmeans", n_boot: int | None = None,
+                 gap_refs: int | None = None, ward_max: int = WARD_MAX, k_rule: str = "vote", k=DEPRECATED, seed=DEPRECATED):
         self.n_clusters = n_clusters
         self.k_range = k_range
         self.n_init = n_init
@@ -88,6 +101,7 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         self.n_boot = n_boot
         self.gap_refs = gap_refs
         self.ward_max = ward_max
+        self.k_rule = k_rule
         self.k = k
         self.seed = seed
 
@@ -103,12 +117,23 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
     def _check(self, name: str, value, kind: type, low: float, high: float = float("inf")) -> None:
         check_param(type(self).__name__, name, value, kind, low, high)
 
+    def _settings(self, n_clusters: int | None) -> tuple[float, int, int]:
+        """(min_share, n_boot, gap_refs), defaults resolved for the rule; the vote needs stability and gap unless k is given."""
+        if self.k_rule not in K_RULES:
+            raise UsageError(f"The 'k_rule' parameter of {type(self).__name__} must be one of "
+                             f"{', '.join(K_RULES)}; got {self.k_rule!r} instead.")
+        voting = self.k_rule == "vote" and n_clusters is None
+        min_share = K_RULE_MIN_SHARE[self.k_rule] if self.min_share is None else self.min_share
+        n_boot = (VOTE_N_BOOT if voting else 0) if self.n_boot is None else self.n_boot
+        gap_refs = (VOTE_GAP_REFS if voting else 0) if self.gap_refs is None else self.gap_refs
+        self._check("min_share", min_share, float, 0.0, 0.5)
+        self._check("n_boot", n_boot, int, 0)
+        self._check("gap_refs", gap_refs, int, 0)
+        return min_share, n_boot, gap_refs
+
     def _candidate_ks(self, X: np.ndarray, n_clusters: int | None, seed: int) -> list[int]:
         self._check("n_init", self.n_init, int, 1)
         self._check("random_state", seed, int, 0, 2**32 - 1)
-        self._check("min_share", self.min_share, float, 0.0, 0.5)
-        self._check("n_boot", self.n_boot, int, 0)
-        self._check("gap_refs", self.gap_refs, int, 0)
         if self.algorithm not in ALGORITHMS:
             raise UsageError(f"The 'algorithm' parameter of {type(self).__name__} must be one of "
                              f"{', '.join(ALGORITHMS)}; got {self.algorithm!r} instead.")
@@ -157,6 +182,7 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         """Fit the algorithm for each candidate k and keep the chosen model (`y` is ignored)."""
         X = validate_data(self, X, dtype=np.float64)
         n_clusters, seed = self._resolved("n_clusters"), self._resolved("random_state")
+        min_share, n_boot, gap_refs = self._settings(n_clusters)
         ks = self._candidate_ks(X, n_clusters, seed)
         fits, rows, samples = {}, [], {}
         for i, (k, model) in enumerate(self._fit_models(X, ks, seed)):
@@ -167,19 +193,24 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
                 progress(self.algorithm, i + 1, len(ks))
         table = pd.DataFrame(rows)
         table = table[["k", "inertia", *[c for c in table.columns if c not in ("k", "inertia")]]]
-        if self.n_boot:
-            table = table.merge(stability_table(X, ks, self.algorithm, self.n_boot, seed=seed,
+        if n_boot:
+            table = table.merge(stability_table(X, ks, self.algorithm, n_boot, seed=seed, max_sample=VOTE_MAX_SAMPLE,
                                                 references={k: fits[k].labels_ for k in ks}, **self._options()), on="k")
-        if self.gap_refs:
-            table = table.merge(gap_statistic(X, ks, n_refs=self.gap_refs, seed=seed), on="k")
-        table["eligible"] = table["min_share"] >= self.min_share
+        if gap_refs:
+            table = table.merge(gap_statistic(X, ks, n_refs=gap_refs, seed=seed, sample_size=VOTE_GAP_SAMPLE), on="k")
+        voting = self.k_rule == "vote" and n_clusters is None
+        if voting:
+            table["inertia_ratio"] = inertia_ratios(table["inertia"], self._inertia_below(X, ks[0], seed))
+        table["eligible"] = table["min_share"] >= min_share
         table["knee"] = False
         knee = None
         if len(ks) >= 3:
             knee = KneeLocator(table["k"], table["inertia"], curve="convex", direction="decreasing").knee
             table.loc[table["k"] == knee, "knee"] = True
         self.knee_ = None if knee is None else int(knee)
-        chosen, self.reason_, self.rule_ = choose_k(table, self.min_share, self.knee_, given=n_clusters)
+        self.hopkins_ = hopkins(X, seed=seed)
+        choice = choose_k(table, min_share, self.knee_, given=n_clusters, rule=self.k_rule, hopkins=self.hopkins_)
+        chosen, self.reason_, self.rule_, self.warnings_ = choice
         table["chosen"] = table["k"] == chosen
         self.k_selection_ = table
         self.k_ = chosen
@@ -189,6 +220,12 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         self.inertia_ = float(self.model_.inertia_)
         self.silhouette_samples_ = samples[chosen]
         return self
+
+    def _inertia_below(self, X: np.ndarray, k: int, seed: int) -> float:
+        """W(k - 1), for HCPC's ratio at the first k: the total sum of squares at 1, else one more fit."""
+        if k - 1 <= 1:
+            return float(((X - X.mean(axis=0)) ** 2).sum())
+        return float(next(self._fit_models(X, [k - 1], seed))[1].inertia_)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "cluster_centers_"):

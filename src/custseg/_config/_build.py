@@ -53,7 +53,8 @@ def build_run_config(config_file: str | Path | None = None, *, preset: str | Non
     file_config = load_toml(config_file) if config_file else {}
     merged = dict(file_config.get("run", {})) | {k: v for k, v in (settings or {}).items() if v is not None}
     mapping = None if customers else column_mapping(file_config, preset, roles or {})
-    return RunConfig(customers=customers, **_normalised(merged | fixed | {"mapping": mapping}))
+    labels = {"labels": file_config["labels"]} if file_config.get("labels") else {}
+    return RunConfig(customers=customers, **_normalised(merged | labels | fixed | {"mapping": mapping}))
 
 
 def config_from_options(config: RunConfig | None, options: dict) -> RunConfig:
@@ -77,5 +78,8 @@ def config_of_model(model: dict, **changes) -> RunConfig:
     saved["read"] = ReadOptions(**saved["read"])
     saved["cleaning"] = CleaningRules(**saved["cleaning"])
     saved["as_of"] = None  # recency is measured from the new data's own end
+    saved.setdefault("k_rule", "silhouette")  # saved before the vote existed: refresh chooses k as it was chosen
+    if saved.get("scaling") == "rank" and "ties" not in (model.get("scaler") or {}):
+        saved["scaling"] = "rank-first"  # saved before the tie rule existed: ties were by row order
     saved.update({key: value for key, value in changes.items() if value is not None})
     return RunConfig(**_normalised(saved))

@@ -20,7 +20,12 @@ MIN_CUSTOMERS = 3  # two segments and a silhouette
 DEFAULT_FEATURES = ("TotalSales", "OrderCount", "AvgOrderValue")
 RFM_FEATURES = ("RecencyDays", "OrderCount", "TotalSales")
 """The RFM feature set for K-means: recency, frequency, monetary (`features = ["rfm"]`)."""
-SCALINGS = ("rank", "log", "robust", "standard", "none")
+SCALINGS = ("rank", "rank-first", "log", "robust", "standard", "none")
+"""`rank`: tied values share their average rank; `rank-first`: the study's ranks, ties by row order."""
+K_RULES = ("vote", "silhouette")
+"""How k is chosen: the panel of indices votes (default), or the highest silhouette (the previous rule)."""
+K_RULE_MIN_SHARE = {"vote": 0.05, "silhouette": 0.02}
+"""Each rule's default smallest segment share for a k to be eligible."""
 ENGINES = ("duckdb", "spark")
 DEFAULT_SPARK_MASTER = "local[*]"
 ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-8-sig": "utf-8", "latin-1": "latin-1", "latin1": "latin-1",
@@ -115,6 +120,13 @@ def check_scaling(name: str) -> str:
     return name
 
 
+def check_k_rule(name: str) -> str:
+    """One of `K_RULES`."""
+    if name not in K_RULES:
+        raise UsageError(f"k rule must be one of {', '.join(K_RULES)}; got {name!r}")
+    return name
+
+
 def parse_spark_conf(items) -> tuple[tuple[str, str], ...]:
     """KEY=VALUE texts (or pairs) -> ((key, value), ...), checked.
 
@@ -130,6 +142,23 @@ def parse_spark_conf(items) -> tuple[tuple[str, str], ...]:
             item = (key.strip(), value.strip())
         pairs.append((str(item[0]), str(item[1])))
     return tuple(pairs)
+
+
+def parse_labels(labels) -> tuple[tuple[str, str, str], ...]:
+    """[labels] of custseg.toml ({column: "words"} or {column: {en, fr}}), or saved triples -> ((column, en, fr), ...).
+
+    >>> parse_labels({"PURCHASES_FREQUENCY": "purchase frequency", "TENURE": {"en": "tenure", "fr": "ancienneté"}})
+    (('PURCHASES_FREQUENCY', 'purchase frequency', 'purchase frequency'), ('TENURE', 'tenure', 'ancienneté'))
+    """
+    if isinstance(labels, dict):
+        labels = [(column, *((words.get("en"), words.get("fr") or words.get("en")) if isinstance(words, dict)
+                             else (words, words))) for column, words in labels.items()]
+    out = []
+    for item in labels or ():
+        if len(item) != 3 or not all(isinstance(part, str) and part for part in item):
+            raise UsageError(f"labels must map a column to words, or to {{en = ..., fr = ...}}; got {item!r}")
+        out.append(tuple(item))
+    return tuple(out)
 
 
 def check_memory_limit(text: str) -> str:

@@ -8,8 +8,8 @@ from dataclasses import asdict, dataclass, field
 from .._errors import UsageError, check_param
 from .._i18n import check_lang
 from ._columns import ColumnMapping
-from ._options import (DEFAULT_FEATURES, DEFAULT_SEED, DEFAULT_SPARK_MASTER, CleaningRules, ReadOptions, check_engine,
-                       check_memory_limit, check_scaling, parse_spark_conf)
+from ._options import (DEFAULT_FEATURES, DEFAULT_SEED, DEFAULT_SPARK_MASTER, K_RULE_MIN_SHARE, CleaningRules, ReadOptions, check_engine,
+                       check_k_rule, check_memory_limit, check_scaling, parse_labels, parse_spark_conf)
 
 
 @dataclass(frozen=True)
@@ -24,10 +24,11 @@ class RunConfig:
     features: tuple[str, ...] = DEFAULT_FEATURES
     scaling: str = "rank"
     k: int | None = None
-    k_range: tuple[int, int] = (2, 10)
+    k_range: tuple[int, int] = (3, 8)
+    k_rule: str = "vote"  # or "silhouette", the previous rule (docs/methods.md)
     n_init: int = 10
     seed: int = DEFAULT_SEED
-    min_share: float = 0.02
+    min_share: float | None = None  # the rule's default: 0.05 for the vote, 0.02 for the silhouette
     as_of: dtm.date | None = None
     read: ReadOptions = field(default_factory=ReadOptions)
     cleaning: CleaningRules = field(default_factory=CleaningRules)
@@ -38,13 +39,14 @@ class RunConfig:
     max_memory: str | None = None  # DuckDB memory_limit, e.g. "2GB" (docs/errors.md)
     temp_directory: str | None = None  # where DuckDB spills when over max_memory
     algorithm: str = "kmeans"  # or ward, gmm, minibatch (docs/methods.md)
-    n_boot: int = 0  # subsamples per k for the stability column (0: not computed)
-    gap_refs: int = 0  # reference data sets per k for the gap statistic (0: not computed)
+    n_boot: int | None = None  # subsamples per k for the stability column (default 5 for the vote, else 0: not computed)
+    gap_refs: int | None = None  # reference data sets per k for the gap statistic (default as n_boot)
     categorical_weight: float = 1.0  # model units of a one-hot indicator (--categorical onehot)
     engine: str = "duckdb"  # or "spark" (docs/performance.md)
     spark_master: str = DEFAULT_SPARK_MASTER
     spark_conf: tuple[tuple[str, str], ...] = ()
     salesforce_ids: bool = False  # customer ids are Salesforce ids (15 -> 18 characters); on with the salesforce-cpq preset
+    labels: tuple[tuple[str, str, str], ...] = ()  # (column, English, French) words for names ([labels] in custseg.toml)
 
     def __post_init__(self) -> None:
         check_lang(self.lang)
@@ -53,11 +55,15 @@ class RunConfig:
         if not self.categorical_weight > 0:
             raise UsageError(f"categorical weight must be > 0; got {self.categorical_weight!r}")
         check_scaling(self.scaling)
+        check_k_rule(self.k_rule)
+        if self.min_share is None:
+            object.__setattr__(self, "min_share", K_RULE_MIN_SHARE[self.k_rule])
         if self.k is not None:  # the Segmenter checks them too; here before any data is read, in the option's name
             check_param("Segmenter", "k", self.k, int, 2)
         check_param("Segmenter", "seed", self.seed, int, 0, 2**32 - 1)
         check_engine(self.engine)
         object.__setattr__(self, "spark_conf", parse_spark_conf(self.spark_conf))
+        object.__setattr__(self, "labels", parse_labels(self.labels))
         if self.max_memory is not None:
             check_memory_limit(self.max_memory)
         if not self.customers and self.mapping is None:
@@ -68,6 +74,10 @@ class RunConfig:
     def line_mapping(self) -> ColumnMapping:
         """The mapping of sales lines, with `salesforce_ids` switched on when the run asks for it."""
         return self.mapping.with_overrides(salesforce_ids=True) if self.salesforce_ids else self.mapping
+
+    def label_table(self) -> dict:
+        """{column: {"en", "fr"}} of the labels."""
+        return {column: {"en": en, "fr": fr} for column, en, fr in self.labels}
 
     def to_dict(self) -> dict:
         """JSON-ready copy (dates as ISO text)."""

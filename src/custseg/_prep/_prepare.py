@@ -21,6 +21,8 @@ from ._features import (REVENUE_FEATURE, check_features, check_finite, customer_
                         product_revenue)
 from ._parse import typed_lines
 
+SUPPLEMENTARY = {"RecencyDays": "date"}  # described in the profiles (not clustered) when its line role is mapped
+
 
 class Timer:
     """Seconds spent in each named stage."""
@@ -54,6 +56,11 @@ class Prepared:
     @property
     def ids(self) -> np.ndarray:
         return self.customers["customer"].astype(str).to_numpy()
+
+    @property
+    def supplementary(self) -> list[str]:
+        """Features described in the profiles but not clustered on (recency, when the data have dates)."""
+        return [f for f in SUPPLEMENTARY if f in self.customers.columns and f not in self.names]
 
     @property
     def revenue_feature(self) -> str | None:
@@ -102,7 +109,8 @@ def _line_features(source: Source, config: RunConfig, timer: Timer):
         # per (customer, product) revenue, computed once for the top product here and the
         # segments' top products later; held in memory (fewer rows than the lines)
         per_product = product_revenue(kept).cache() if "product" in kept.columns else None
-        customers = customer_features(kept, names, as_of, facts["order_unique"], per_product)
+        described = names + [f for f, role in SUPPLEMENTARY.items() if f not in names and role in kept.columns]
+        customers = customer_features(kept, described, as_of, facts["order_unique"], per_product)
     cleaning["as_of"] = as_of.isoformat() if as_of else None
     return kept, customers, names, cleaning, per_product
 

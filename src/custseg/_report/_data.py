@@ -16,6 +16,8 @@ import pandas as pd
 from .. import _schema as S
 from .._atomic import restore_frame
 from .._prep._features import FEATURES, REVENUE_FEATURE
+from .._cluster._vote import INDEX_NAMES
+from .._describe import separation
 from .._i18n import format_number, format_percent
 from ._figures import segment_colors
 from ._texts import RULES_FR, STAGES_FR, texts
@@ -109,6 +111,7 @@ def _header(result, lang: str) -> dict:
         "scaling": run.get("scaling", ""),
         "k": result.k,
         "reason": run["k"].get(f"reason_{lang}") or run["k"].get("reason_en", ""),
+        "warnings": run["k"].get(f"warnings_{lang}") or run["k"].get("warnings_en") or [],
         "cleaning_rules": rules,
         "lines_cleaned": bool(rules),
         "imputed": imputed,
@@ -116,7 +119,7 @@ def _header(result, lang: str) -> dict:
     }
 
 
-OPTIONAL_K_COLUMNS = (("stability_ari", 3), ("gap", 3), ("bic", 0))  # present when computed
+OPTIONAL_K_COLUMNS = (("stability_ari", 3), ("gap", 3), ("inertia_ratio", 3), ("bic", 0))  # present when computed
 
 
 def _k_selection(result, lang: str) -> dict:
@@ -134,11 +137,27 @@ def _k_selection(result, lang: str) -> dict:
             "davies_bouldin_text": format_number(row.davies_bouldin, lang, 3),
             "min_share_text": format_percent(row.min_share, lang),
             "extra_texts": [format_number(getattr(row, column), lang, decimals) for column, decimals in extras],
+            "votes": int(getattr(row, "votes", 0) or 0), "voted_by": _voters(getattr(row, "voted_by", ""), lang),
         })
     chosen = next((r for r in rows if r["chosen"]), rows[0])
     return {"rows": rows, "chosen": result.k, "knee": result.run["k"].get("knee"), "extras": [c for c, _ in extras],
+            "voted": "votes" in table.columns,
             "given": result.run["k"].get("rule") == "given" or len(rows) == 1,
             "chosen_silhouette": chosen["silhouette"], "chosen_silhouette_text": chosen["silhouette_text"]}
+
+
+def _voters(voted_by, lang: str) -> str:
+    """'silhouette, davies_bouldin' -> the indices' names in `lang`."""
+    keys = [key.strip() for key in str(voted_by or "").split(",") if key.strip() in INDEX_NAMES]
+    return ", ".join(INDEX_NAMES[key][lang == "fr"] for key in keys)
+
+
+def separating_features(result, n: int = SCATTER_DIMENSIONS) -> list[str]:
+    """The `n` features with the largest between / within variance ratio (run.json, else from the assignments)."""
+    ratios = result.run.get("separation") or dict(zip(result.features, separation(
+        result.assignments[[S.z_column(f) for f in result.features]].to_numpy(dtype=float),
+        result.assignments[S.SEGMENT_ID].to_numpy())))
+    return sorted(result.features, key=lambda f: -(ratios.get(f) if ratios.get(f) is not None else -np.inf))[:n]
 
 
 def _silhouette(result, segment_ids: list[int], max_points: int, seed: int, lang: str) -> dict:
@@ -164,13 +183,19 @@ def _segments(result, profiles: pd.DataFrame, lang: str, colors: list[str]) -> l
     actions = _segment_text(profiles, "action", lang)
     has_revenue = "revenue_share" in profiles.columns and profiles["revenue_share"].notna().any()
     segments = []
+    described = [*result.features, *result.run.get("supplementary", [])]
     for i, row in enumerate(profiles.to_dict("records")):
         features = []
-        for f in result.features:
+        for f in described:
             level = row.get(f"level_{f}")
+            vtest, pvalue = row.get(f"vtest_{f}", np.nan), row.get(f"pvalue_{f}", np.nan)
             features.append({"name": f, "median": float(row[f"median_{f}"]), "median_text": format_value(row[f"median_{f}"], lang),
-                             "z": float(row[S.z_column(f)]), "z_text": format_number(row[S.z_column(f)], lang, 2),
+                             "z": float(row.get(S.z_column(f), np.nan)), "z_text": format_number(row.get(S.z_column(f), np.nan), lang, 2),
+                             "vtest": float(vtest), "vtest_text": format_number(vtest, lang, 1),
+                             "pvalue_text": _p_text(pvalue, lang), "supplementary": f not in result.features,
                              "level": level, "level_text": t.get(f"level_{level}", level or "")})
+        if not any(math.isnan(f["vtest"]) for f in features):
+            features.sort(key=lambda f: -abs(f["vtest"]))
         segments.append({
             "id": int(row[S.SEGMENT_ID]), "name": names[i], "description": descriptions[i], "action": actions[i],
             "color": colors[i],
@@ -181,8 +206,16 @@ def _segments(result, profiles: pd.DataFrame, lang: str, colors: list[str]) -> l
             "revenue_share": float(row["revenue_share"]) if has_revenue else None,
             "revenue_share_text": format_percent(row["revenue_share"], lang) if has_revenue else "–",
             "features": features,
+            "paragons": str(row.get("paragons") or "").split(), "most_distinct": str(row.get("most_distinct") or "").split(),
         })
     return segments
+
+
+def _p_text(pvalue: float, lang: str) -> str:
+    """p-values as FactoMineR prints them: tiny ones as '< 0.001'."""
+    if pvalue is None or not math.isfinite(pvalue):
+        return "–"
+    return f"< {format_number(0.001, lang, 3)}" if pvalue < 0.001 else format_number(pvalue, lang, 3)
 
 
 def _points(result, rows: np.ndarray, features: list[str]) -> dict:
@@ -265,7 +298,7 @@ def report_data(result, lang: str = "en", max_points: int = 20_000, map_method: 
     colors = segment_colors(len(profiles))
     segments = _segments(result, profiles, lang, colors)
     features = result.features
-    shown = list(scatter_features or features[:SCATTER_DIMENSIONS])
+    shown = list(scatter_features or separating_features(result))
     assignments = result.assignments
     total = len(assignments)
     rows = sample_per_segment(assignments[S.SEGMENT_ID].to_numpy(), max_points, seed)

@@ -26,7 +26,7 @@ from .._cluster import Scaler, Segmenter
 from .._cluster._algorithms import WARD_MAX, dendrogram_data, fit_path, fitting_threads, make_model
 from .._cluster._choice import choose_k
 from .._cluster._metrics import evaluate
-from .._cluster._stability import bootstrap_ari, gap_statistic, stability_table
+from .._cluster._stability import bootstrap_ari
 from .._config import RunConfig, config_from_options
 from .._errors import UsageError
 from .._prep._prepare import prepare
@@ -206,21 +206,19 @@ def _compare(prep: ScaledCustomers, methods: list[str], k, n_boot, sample_frac, 
     if prep.categorical is not None:
         methods.append("kprototypes")
 
-    say("k-means over the k range")
+    say("k-means over the k range, with stability and gap statistic of each k")
     start = time.perf_counter()
     segmenter = Segmenter(k_range=config.k_range, n_init=config.n_init, random_state=config.seed,
                           min_share=config.min_share, silhouette_exact_max=config.silhouette_exact_max,
-                          silhouette_sample_size=config.silhouette_sample_size).fit(Z)
+                          silhouette_sample_size=config.silhouette_sample_size, k_rule=config.k_rule,
+                          n_boot=n_boot, gap_refs=n_refs).fit(Z)
     range_seconds = time.perf_counter() - start
     chosen = k or config.k or segmenter.k_
     reason = segmenter.reason_ if chosen == segmenter.k_ and not (k or config.k) else {
         "en": f"k={chosen} was set by the user (K-means' rule would choose k={segmenter.k_}).",
         "fr": f"k={chosen} a été imposé par l'utilisateur (la règle des K-means choisirait k={segmenter.k_})."}
     ks = segmenter.k_selection_["k"].tolist()
-    say("stability and gap statistic of each k")
-    k_selection = segmenter.k_selection_.merge(
-        stability_table(Z, ks, "kmeans", n_boot, sample_frac, config.seed, n_init=config.n_init), on="k")
-    k_selection = k_selection.merge(gap_statistic(Z, ks, n_refs=n_refs, seed=config.seed), on="k")
+    k_selection = segmenter.k_selection_  # with stability and gap statistic of each k
 
     rows, labels, dendro = [], {}, None
     for method in methods:

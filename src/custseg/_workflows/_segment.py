@@ -15,6 +15,7 @@ from .._cluster import Scaler, Segmenter
 from .._cluster._algorithms import dendrogram_data
 from .._cluster._spark_kmeans import SparkSegmenter
 from .._config import RunConfig, config_from_options
+from .._describe import separation
 from .._engines import engine_record
 from .._prep._features import TOP_PRODUCT
 from .._prep._prepare import Prepared, prepare
@@ -41,7 +42,7 @@ def segmenter_for(config: RunConfig) -> Segmenter:
     """The unfitted segmenter a config describes (Spark ML's K-means on the Spark engine)."""
     common = {"n_clusters": config.k, "k_range": config.k_range, "n_init": config.n_init, "random_state": config.seed,
               "min_share": config.min_share, "silhouette_exact_max": config.silhouette_exact_max,
-              "silhouette_sample_size": config.silhouette_sample_size}
+              "silhouette_sample_size": config.silhouette_sample_size, "k_rule": config.k_rule}
     if config.engine == "spark":
         return SparkSegmenter(**common)
     return Segmenter(**common, algorithm=config.algorithm, n_boot=config.n_boot, gap_refs=config.gap_refs)
@@ -50,7 +51,8 @@ def segmenter_for(config: RunConfig) -> Segmenter:
 def k_record(segmenter: Segmenter) -> dict:
     """What run.json says about the choice of k."""
     return {"chosen": segmenter.k_, "reason_en": segmenter.reason_["en"], "reason_fr": segmenter.reason_["fr"],
-            "rule": segmenter.rule_, "knee": segmenter.knee_}
+            "rule": segmenter.rule_, "knee": segmenter.knee_, "hopkins": segmenter.hopkins_,
+            "warnings_en": [w["en"] for w in segmenter.warnings_], "warnings_fr": [w["fr"] for w in segmenter.warnings_]}
 
 
 def fit_model(prepared: Prepared, config: RunConfig, progress: Progress | None = None) -> tuple[Scaler, np.ndarray, Segmenter]:
@@ -103,11 +105,12 @@ def build_result(prepared: Prepared, config: RunConfig, scaler: Scaler, Z: np.nd
     timer, customers, names = prepared.timer, prepared.customers, prepared.names
     with timer.stage("profile"):
         profiles, segment_texts = segment_profiles(customers, labels, centers, names, load_rules(config.rules_file),
-                                                   prepared.revenue_feature, segment_ids, texts)
+                                                   prepared.revenue_feature, segment_ids, texts, prepared.supplementary,
+                                                   config.label_table(), Z, prepared.ids)
         ids = np.asarray(segment_ids)
         frame = pd.DataFrame({S.CUSTOMER_ID: prepared.ids, S.SEGMENT_ID: ids[labels]})
         frame[S.SEGMENT_NAME] = profiles[f"name_{config.lang}"].to_numpy()[labels]
-        for name in names:
+        for name in (*names, *prepared.supplementary):
             frame[name] = customers[name].to_numpy()
         if TOP_PRODUCT in customers.columns:
             frame[TOP_PRODUCT] = customers[TOP_PRODUCT].to_numpy()
@@ -135,6 +138,8 @@ def build_result(prepared: Prepared, config: RunConfig, scaler: Scaler, Z: np.nd
         "timings": timer.timings,
         "k": k_info,
         "features": names,
+        "supplementary": prepared.supplementary,
+        "separation": dict(zip(names, separation(Z, labels).tolist())),
         "scaling": config.scaling,
         "lang": config.lang,
         "n_customers": int(len(frame)),

@@ -1,0 +1,171 @@
+"""The panel of indices that votes for k (as R's NbClust), and the warnings in words that come with a choice.
+
+Each index votes for one k among the eligible ones (smallest segment >= the minimum share,
+stability >= `MIN_STABILITY` when measured): silhouette (highest), Calinski-Harabasz
+(highest), Davies-Bouldin (lowest), bootstrap stability (highest), HCPC's inertia-gain
+ratio W(k)/W(k-1) (lowest, as FactoMineR's HCPC suggests its cut), the inertia elbow
+(its knee) and the gap statistic (Tibshirani's rule); the last two abstain when their k
+is not eligible or there is none. The k with most votes wins, ties to the larger k.
+
+>>> table = pd.DataFrame({"k": [3, 4], "silhouette": [0.4, 0.5], "calinski_harabasz": [10.0, 9.0],
+...                       "davies_bouldin": [0.9, 0.8], "min_share": [0.2, 0.1], "eligible": [True, True]})
+>>> vote_k(table, 0.05, knee=None)[0], table["votes"].tolist()
+(4, [1, 2])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+MIN_STABILITY = 0.8
+NO_STRUCTURE_HOPKINS = 0.7  # at or under: "near 0.5", data without groups
+NO_STRUCTURE_SILHOUETTE = 0.25
+INDEX_NAMES = {  # index -> (English, French)
+    "silhouette": ("silhouette", "silhouette"),
+    "calinski_harabasz": ("Calinski-Harabasz", "Calinski-Harabasz"),
+    "davies_bouldin": ("Davies-Bouldin", "Davies-Bouldin"),
+    "elbow": ("inertia elbow", "coude de l'inertie"),
+    "gap": ("gap statistic", "statistique du gap"),
+    "stability": ("stability", "stabilité"),
+    "inertia_gain": ("inertia-gain ratio (HCPC)", "ratio des gains d'inertie (HCPC)"),
+}
+_BEST = {"silhouette": ("silhouette", "max"), "calinski_harabasz": ("calinski_harabasz", "max"),
+         "davies_bouldin": ("davies_bouldin", "min"), "stability": ("stability_ari", "max"),
+         "inertia_gain": ("inertia_ratio", "min")}
+
+
+def inertia_ratios(inertias: pd.Series, previous: float) -> np.ndarray:
+    """W(k) / W(k-1) for consecutive k, `previous` being W(k_min - 1) (HCPC's criterion, lower is a sharper cut).
+
+    >>> inertia_ratios(pd.Series([60.0, 30.0, 25.0]), 100.0).round(2).tolist()
+    [0.6, 0.5, 0.83]
+    """
+    values = np.r_[previous, inertias.to_numpy(dtype=float)]
+    return values[1:] / np.where(values[:-1] > 0, values[:-1], np.nan)
+
+
+def _index_votes(table: pd.DataFrame, eligible: pd.DataFrame, knee: int | None) -> dict[str, int | None]:
+    """The k each index votes for among the eligible rows (None: it abstains)."""
+    votes: dict[str, int | None] = {}
+    for index, (column, best) in _BEST.items():
+        values = eligible[column] if column in eligible.columns else pd.Series(dtype=float)
+        if values.notna().any():
+            votes[index] = int(eligible.loc[values.idxmax() if best == "max" else values.idxmin(), "k"])
+    votes["elbow"] = knee if knee in set(eligible.k) else None
+    gap = table.loc[table["gap_choice"].astype(bool), "k"] if "gap_choice" in table.columns else pd.Series(dtype=int)
+    if "gap_choice" in table.columns:
+        votes["gap"] = int(gap.iloc[0]) if len(gap) and int(gap.iloc[0]) in set(eligible.k) else None
+    return {index: votes[index] for index in INDEX_NAMES if index in votes}
+
+
+def _names(indices, lang: str) -> str:
+    return ", ".join(INDEX_NAMES[i][lang == "fr"] for i in indices)
+
+
+def largest_smallest_segment(table: pd.DataFrame, min_share: float) -> tuple[int, dict]:
+    """When no k keeps every segment at `min_share`: the k with the largest smallest segment."""
+    best = table.loc[table["min_share"].idxmax()]
+    k, pct, low, high = int(best.k), f"{min_share:.0%}", table.k.min(), table.k.max()
+    return k, {
+        "en": f"k={k}: no k in {low}..{high} keeps every segment at {pct} of customers or more; "
+              f"k={k} has the largest smallest segment ({best.min_share:.1%}).",
+        "fr": f"k={k} : aucun k de {low} à {high} ne garde chaque segment à {pct} des clients ou plus ; "
+              f"k={k} a le plus grand plus petit segment ({best.min_share:.1%}).",
+    }
+
+
+def vote_k(table: pd.DataFrame, min_share: float, knee: int | None) -> tuple[int, dict, str]:
+    """(chosen k, reason {"en", "fr"}, rule text); sets the table's `stable`, `eligible`, `votes` and `voted_by` columns."""
+    measured = "stability_ari" in table.columns
+    rule = f"most votes of {len(INDEX_NAMES)} indices with min segment share >= {min_share}" + (
+        f" and stability >= {MIN_STABILITY}" if measured else "") + ", ties to the larger k"
+    big_enough = table["min_share"] >= min_share
+    table["stable"] = table["stability_ari"] >= MIN_STABILITY if measured else True
+    table["eligible"] = big_enough & table["stable"]
+    if not table["eligible"].any():
+        table["eligible"] = big_enough  # no stable k: warned about by `warnings_for`
+    table["votes"], table["voted_by"] = 0, ""
+    if not table["eligible"].any():
+        k, reason = largest_smallest_segment(table, min_share)
+        return k, reason, rule
+    eligible = table[table["eligible"]]
+    votes = _index_votes(table, eligible, knee)
+    for index, k in votes.items():
+        if k is not None:
+            row = table.index[table.k == k][0]
+            table.loc[row, "votes"] += 1
+            table.loc[row, "voted_by"] = ", ".join(filter(None, [table.loc[row, "voted_by"], index]))
+    counts = table[table["eligible"]]
+    top = counts["votes"].max()
+    k = int(counts.loc[counts["votes"] == top, "k"].max())
+    return k, _reason(table, k, votes, min_share, measured), rule
+
+
+def _reason(table: pd.DataFrame, k: int, votes: dict, min_share: float, measured: bool) -> dict:
+    low, high, pct = table.k.min(), table.k.max(), f"{min_share:.0%}"
+    voters = [i for i, v in votes.items() if v == k]
+    others = {i: v for i, v in votes.items() if v is not None and v != k}
+    silent = [i for i, v in votes.items() if v is None]
+    tied = table[table["eligible"] & (table["votes"] == len(voters)) & (table.k != k)].k.tolist()
+    en = [f"k={k} has the most votes ({len(voters)} of {len(votes)}: {_names(voters, 'en')}) among k={low}..{high} "
+          f"whose smallest segment holds at least {pct} of customers" + (
+              f" and whose stability (adjusted Rand under resampling) is at least {MIN_STABILITY}" if measured else "")]
+    fr = [f"k={k} a le plus de votes ({len(voters)} sur {len(votes)} : {_names(voters, 'fr')}) parmi k={low} à {high} "
+          f"dont le plus petit segment regroupe au moins {pct} des clients" + (
+              f" et dont la stabilité (Rand ajusté sous rééchantillonnage) est d'au moins {MIN_STABILITY}" if measured else "")]
+    if tied:
+        en.append(f"; tied with k={', '.join(map(str, tied))}, the larger k is kept")
+        fr.append(f" ; à égalité avec k={', '.join(map(str, tied))}, le plus grand k est retenu")
+    if others:
+        en.append("; disagreed: " + ", ".join(f"{INDEX_NAMES[i][0]} (k={v})" for i, v in others.items()))
+        fr.append(" ; en désaccord : " + ", ".join(f"{INDEX_NAMES[i][1]} (k={v})" for i, v in others.items()))
+    if silent:
+        en.append(f"; no vote (no eligible k by their rule): {_names(silent, 'en')}")
+        fr.append(f" ; sans vote (aucun k éligible selon leur règle) : {_names(silent, 'fr')}")
+    small = table[table["min_share"] < min_share].k.tolist()
+    unstable = table[(table["min_share"] >= min_share) & ~table["stable"].astype(bool)].k.tolist()
+    if small:
+        en.append(f"; not eligible for a segment under {pct}: k={', '.join(map(str, small))}")
+        fr.append(f" ; non éligibles car un segment fait moins de {pct} : k={', '.join(map(str, small))}")
+    if unstable and table["stable"].any():
+        en.append(f"; not eligible as unstable: k={', '.join(map(str, unstable))}")
+        fr.append(f" ; non éligibles car instables : k={', '.join(map(str, unstable))}")
+    return {"en": "".join(en) + ".", "fr": "".join(fr) + "."}
+
+
+def warnings_for(table: pd.DataFrame, k: int, hopkins: float | None, edges: bool = True) -> list[dict]:
+    """Warnings in words: k at the edge of the range, no stable k, no cluster structure."""
+    out = []
+    low, high = int(table.k.min()), int(table.k.max())
+    if edges and high > low and k == high:
+        out.append({"en": f"k={k} is the largest k tried: more segments might fit the data better; "
+                          f"try a wider range (e.g. {low}..{high + 4}).",
+                    "fr": f"k={k} est le plus grand k essayé : davantage de segments conviendraient peut-être mieux ; "
+                          f"essayez une plage plus large (par ex. {low}..{high + 4})."})
+    if edges and high > low and k == low > 2:
+        out.append({"en": f"k={k} is the smallest k tried: fewer segments might fit the data better; "
+                          f"try a range that starts lower (e.g. 2..{high}).",
+                    "fr": f"k={k} est le plus petit k essayé : moins de segments conviendraient peut-être mieux ; "
+                          f"essayez une plage qui commence plus bas (par ex. 2..{high})."})
+    if "stability_ari" in table.columns and not (table["stability_ari"] >= MIN_STABILITY).any():
+        best = table["stability_ari"].max()
+        out.append({"en": f"No k in {low}..{high} is stable (best adjusted Rand under resampling {best:.2f}, under "
+                          f"{MIN_STABILITY}): the segments may change from one run or one year to the next.",
+                    "fr": f"Aucun k de {low} à {high} n'est stable (meilleur Rand ajusté sous rééchantillonnage "
+                          f"{best:.2f}, sous {MIN_STABILITY}) : les segments peuvent changer d'une exécution "
+                          f"ou d'une année à l'autre."})
+    silhouette = float(table.loc[table.k == k, "silhouette"].iloc[0]) if (table.k == k).any() else np.nan
+    weak_hopkins = hopkins is not None and np.isfinite(hopkins) and hopkins <= NO_STRUCTURE_HOPKINS
+    if weak_hopkins or silhouette < NO_STRUCTURE_SILHOUETTE:
+        facts_en = [f"Hopkins statistic {hopkins:.2f}, near 0.5 for data without groups"] if weak_hopkins else []
+        facts_fr = [f"statistique de Hopkins {hopkins:.2f}, proche de 0,5 pour des données sans groupes"] if weak_hopkins else []
+        if silhouette < NO_STRUCTURE_SILHOUETTE:
+            facts_en.append(f"silhouette {silhouette:.2f}, under {NO_STRUCTURE_SILHOUETTE}")
+            facts_fr.append(f"silhouette {silhouette:.2f}, sous {NO_STRUCTURE_SILHOUETTE}")
+        out.append({"en": f"The data show no clear cluster structure ({'; '.join(facts_en)}): these segments are a "
+                          f"partition of a continuum, not natural groups; their borders are a convention.",
+                    "fr": f"Les données ne montrent pas de structure en groupes nette ({' ; '.join(facts_fr)}) : ces "
+                          f"segments sont un découpage d'un continuum, pas des groupes naturels ; leurs frontières "
+                          f"sont une convention."})
+    return out
