@@ -11,6 +11,8 @@ Linux only.
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.util
 import json
 import sys
 import time
@@ -82,35 +84,63 @@ def _reference(path: str, ks: range, elbow: bool) -> dict:
     return {"stages": stages.seconds, "peak_mb": stages.peak_mb, "cpu": stages.cpu, "n_customers": len(X), "silhouettes": silhouettes}
 
 
+class _PatchOnImport(importlib.abc.MetaPathFinder):
+    """Run `patch(module)` right after `name` is first imported (the CLI imports its modules lazily)."""
+
+    def __init__(self, name: str, patch) -> None:
+        self.name, self.patch = name, patch
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname != self.name:
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(fullname)
+        run_module = spec.loader.exec_module
+
+        def exec_module(module):
+            run_module(module)
+            self.patch(module)
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
 def _custseg(path: str, out_dir: str, options: list[str]) -> dict:
+    """`custseg run` as the command line runs it: heavy libraries load when the command needs them
+    (a workbook is parsed meanwhile), so "imports" is the time until the first stage starts."""
     stages = Stages()
-    from custseg import _outputs, _pipeline
+    first_stage: list[float] = []
+
+    def patch_timer(module) -> None:
+        class Timer(module.Timer):
+            @contextmanager
+            def stage(self, name):
+                first_stage.append(first_stage[0] if first_stage else time.perf_counter())
+                with stages.stage(name), super().stage(name):
+                    yield
+
+        module.Timer = Timer
+
+    def patch_write(module) -> None:
+        write_run = module.write_run
+
+        def timed_write_run(*args, **kwargs):
+            with stages.stage("write"):
+                return write_run(*args, **kwargs)
+
+        module.write_run = timed_write_run
+
+    sys.meta_path.insert(0, _PatchOnImport("custseg._prep._prepare", patch_timer))
+    sys.meta_path.insert(0, _PatchOnImport("custseg._outputs", patch_write))
     from custseg.cli import app
 
-    stages.seconds["imports"] = round(time.perf_counter() - STARTED, 4)
-
-    class Timer(_pipeline._Timer):
-        @contextmanager
-        def stage(self, name):
-            with stages.stage(name), super().stage(name):
-                yield
-
-    _pipeline._Timer = Timer
-    write_run = _outputs.write_run
-
-    def timed_write_run(*args, **kwargs):
-        with stages.stage("write"):
-            return write_run(*args, **kwargs)
-
-    _outputs.write_run = timed_write_run
-    try:
-        app(["run", path, "-o", out_dir, "--overwrite", *options], standalone_mode=False)
-    finally:
-        _outputs.write_run = write_run
+    app(["run", path, "-o", out_dir, "--overwrite", *options], standalone_mode=False)
+    stages.seconds = {"imports": round(first_stage[0] - STARTED, 4), **stages.seconds}
     run = json.loads((Path(out_dir) / "run.json").read_text())
     k_selection = (Path(out_dir) / "k_selection.csv").read_text()
     return {"stages": stages.seconds, "peak_mb": stages.peak_mb, "cpu": stages.cpu, "n_customers": run["n_customers"],
-            "k": run["k"]["chosen"], "engine": run.get("engine", "duckdb"), "k_selection": k_selection}
+            "k": run["k"]["chosen"], "k_record": run["k"], "engine": run.get("engine", "duckdb"),
+            "k_selection": k_selection}
 
 
 def main(argv: list[str]) -> None:

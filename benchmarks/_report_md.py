@@ -21,6 +21,14 @@ def span(runs: list[dict]) -> str:
     return text
 
 
+def loads(runs: list[dict]) -> str:
+    """The 1-minute load averages before the runs: 'a-b', or 'a'."""
+    values = sorted(r["load_before"] for r in runs if "load_before" in r)
+    if not values:
+        return "-"
+    return f"{values[0]:.1f}" if values[0] == values[-1] else f"{values[0]:.1f}-{values[-1]:.1f}"
+
+
 def gb(mb: float) -> str:
     return f"{mb / 1024:.2f} GB"
 
@@ -39,6 +47,9 @@ def write_markdown(results: dict, path: Path, notes: str | None = None) -> None:
         source = Path(__file__).with_name("notes.md")
         notes = source.read_text() if source.exists() else ""
     m = results["machine"]
+    stamps = sorted(r["at"] for entry in results["cases"].values() for runs in entry.values()
+                    if isinstance(runs, list) for r in runs if "at" in r)
+    first_run, last_run = (stamps[0], stamps[-1]) if stamps else (results["started"], results.get("finished", "?"))
     lines = [
         "# Benchmark results: the study's pipeline vs custseg",
         "",
@@ -52,11 +63,13 @@ def write_markdown(results: dict, path: Path, notes: str | None = None) -> None:
         "",
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB RAM, Python {m['python']}, {m['os']}.",
         "Versions: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()) + ".",
-        f"Run {results['started']} to {results.get('finished', '?')}; 1-minute load average at the start "
-        f"{results['load_start'][0]:.1f} (per-run load in results.json).",
+        f"Runs {first_run} to {last_run}; 1-minute load average at the start of the last invocation "
+        f"{results['load_start'][0]:.1f} (per-run load in results.json). Both sides pinned to cores "
+        f"{results.get('pinned_to', 'none')} (`taskset -c`), taking turns; the load column gives the 1-minute load "
+        "average before the runs (reference / custseg).",
         "",
-        "| size | input | reference wall | reference peak | custseg wall | custseg peak | ratio | custseg + report | ratio with report |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| size | input | reference wall | reference peak | custseg wall | custseg peak | ratio | custseg + report | ratio with report | load |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     details = []
     for case, entry in results["cases"].items():
@@ -75,8 +88,17 @@ def write_markdown(results: dict, path: Path, notes: str | None = None) -> None:
         rep = best(rep_runs) if rep_runs else None
         rep_text = f"{span(rep_runs)} / {gb(rep['process_peak_mb'])}" if rep else "-"
         rep_ratio = f"{ref['wall'] / rep['wall']:.1f}x" if rep and ref else "-"
+        ref_load = "extrapolated" if ref and ref.get("extrapolated") else loads(ref_runs or [])
+        if ref_runs and not ref.get("extrapolated") and "at" not in ref:
+            ref_load += " (earlier run)"
         lines.append(f"| {size} ({entry['lines']:,} lines, {entry['accounts']:,} accounts) | .{fmt} ({entry['file_mb']} MB) | "
-                     f"{ref_wall} s | {ref_peak} | {span(cs_runs)} s | {gb(cs['process_peak_mb'])} | {ratio} | {rep_text} | {rep_ratio} |")
+                     f"{ref_wall} s | {ref_peak} | {span(cs_runs)} s | {gb(cs['process_peak_mb'])} | {ratio} | {rep_text} | "
+                     f"{rep_ratio} | {ref_load} / {loads(cs_runs + (rep_runs or []))} |")
+        for key, runs in entry.items():
+            if key.endswith("-allcores"):
+                run = best(runs)
+                lines.append(f"| {size} on {run.get('cores', 'all')} cores | .{fmt} | - | - | {span(runs)} s | "
+                             f"{gb(run['process_peak_mb'])} | - | - | - | - / {loads(runs)} |")
         details.append(f"### {case}")
         details.append("")
         if ref:
@@ -88,6 +110,10 @@ def write_markdown(results: dict, path: Path, notes: str | None = None) -> None:
             if key.startswith("custseg-") and key not in ("custseg-duckdb", "custseg-duckdb-report"):
                 details.append(f"- {key}: wall {span(runs)} s, Python peak {gb(best(runs)['process_peak_mb'])}; {stages(best(runs))}")
         details.append("")
+    if results.get("help"):
+        walls, help_loads = results["help"]["walls"], results["help"]["load_before"]
+        lines += ["", f"`custseg --help` (pinned likewise, {len(walls)} runs): fastest {min(walls):.2f} s, slowest "
+                      f"{max(walls):.2f} s; load {min(help_loads):.1f}-{max(help_loads):.1f}."]
     lines += ["", notes.strip(), "", "## Stage details (fastest run: seconds / peak resident memory)", "", *details]
     path.write_text("\n".join(line for line in lines) .replace("\n\n\n", "\n\n") + "\n")
 

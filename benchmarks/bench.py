@@ -2,7 +2,7 @@
 
     python benchmarks/bench.py                      # S, M and L; writes benchmarks/results.md
     python benchmarks/bench.py --sizes S,M --repeat 3
-    python benchmarks/bench.py --reuse-reference    # keep the reference numbers of results.json
+    python benchmarks/bench.py --reuse-reference M  # keep M's reference runs from results.json
     python benchmarks/bench.py --sizes M --engines duckdb,spark
 
 Data are seed-shaped CPQ exports made by `custseg._workflows._demo_data.write_cpq_export` (seed 42) in
@@ -12,8 +12,11 @@ Data are seed-shaped CPQ exports made by `custseg._workflows._demo_data.write_cp
 Each run is a fresh process (imports included) timed from the outside; the process
 reports its stage times and per-stage peak memory (`_child.py`). Both sides use the same
 settings: rank scaling, k = 2..10, K-means with n_init = 10, a silhouette for every k.
-The reference is not run at L: its time there is extrapolated from its stages at M
-(linear stages x10, the exact silhouette x100).
+Both sides run pinned to the same cores (`taskset -c 0,1`, --pin) and take turns
+(reference, custseg, custseg with the report, then again), so a change in the machine's
+load hits both; each run records the load average before and after. L runs once pinned
+and once on all the machine's cores. The reference is not run at L: its time there is
+extrapolated from its stages at M (linear stages x10, the exact silhouette x100).
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ import datetime as dtm
 import json
 import os
 import platform
+import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -54,15 +59,16 @@ def data_file(data_dir: Path, size: str, fmt: str) -> Path:
     return path
 
 
-def load() -> float:
-    return os.getloadavg()[0]
+def load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
 
 
-def run_child(args: list[str]) -> dict:
-    """Run `_child.py args` in a fresh process; its JSON plus outside wall time and load."""
-    before = load()
+def run_child(args: list[str], pin: str | None) -> dict:
+    """Run `_child.py args` in a fresh process (on cores `pin`, via taskset); its JSON plus outside wall time and load."""
+    before, used = load(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    prefix = ["taskset", "-c", pin] if pin else []
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, str(HERE / "_child.py"), *args], stdout=subprocess.PIPE,
+    proc = subprocess.Popen([*prefix, sys.executable, str(HERE / "_child.py"), *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     out, err = proc.communicate()
     wall = time.perf_counter() - start
@@ -70,8 +76,23 @@ def run_child(args: list[str]) -> dict:
         raise RuntimeError(f"{args[:2]} failed ({proc.returncode}):\n{err[-3000:]}")
     line = next(line for line in out.splitlines() if line.startswith("BENCH-JSON "))
     result = json.loads(line.removeprefix("BENCH-JSON "))
-    result |= {"wall": round(wall, 2), "load_before": round(before, 2), "load_after": round(load(), 2)}
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # one child at a time: the difference is this one's
+    cpu = after.ru_utime + after.ru_stime - used.ru_utime - used.ru_stime
+    result |= {"wall": round(wall, 2), "cpu_total": round(cpu, 2), "at": dtm.datetime.now().isoformat(timespec="seconds"), "load_before": before[0], "load_after": load()[0], "loadavg_before": before,
+               "cores": pin or f"all ({os.cpu_count()})"}
     return result
+
+
+def time_help(pin: str | None, repeat: int = 5) -> dict:
+    """Wall seconds of `custseg --help` (the start-up target: < 0.6 s), `repeat` fresh processes."""
+    command = [*(["taskset", "-c", pin] if pin else []), str(Path(sys.executable).with_name("custseg")), "--help"]
+    walls, loads = [], []
+    for _ in range(repeat):
+        loads.append(load()[0])
+        start = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True)
+        walls.append(round(time.perf_counter() - start, 3))
+    return {"walls": walls, "load_before": loads}
 
 
 def machine() -> dict:
@@ -103,52 +124,71 @@ def extrapolate_reference(m_run: dict) -> dict:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="S,M,L")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each S and M case (L runs once)")
-    parser.add_argument("--reference-repeat", type=int, default=1, help="runs of the reference at S and M")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each side at S and M, taking turns (L runs once)")
+    parser.add_argument("--reference-repeat", type=int, default=None, help="runs of the reference at S and M (default --repeat)")
     parser.add_argument("--engines", default="duckdb", help="custseg engines to time: duckdb and/or spark")
     parser.add_argument("--data-dir", type=Path, default=Path("/tmp/custseg-bench"))
     parser.add_argument("--results", type=Path, default=HERE / "results.json")
-    parser.add_argument("--reuse-reference", action="store_true", help="take the reference runs from --results")
-    parser.add_argument("--reference-only", action="store_true", help="run only the reference (keeps custseg runs of --results)")
+    parser.add_argument("--reuse-reference", default="", help="sizes whose reference runs are kept from --results, e.g. M")
+    parser.add_argument("--report-sizes", default="S,M", help="sizes also timed with the HTML report")
+    parser.add_argument("--formats", default="xlsx,csv,parquet", help="input formats to time (M has csv and parquet)")
+    parser.add_argument("--pin", default="0,1", help="cores both sides run on (taskset -c); empty: no pinning")
     args = parser.parse_args(argv)
+    pin = args.pin if args.pin and shutil.which("taskset") else None
+    reference_repeat = args.repeat if args.reference_repeat is None else args.reference_repeat
 
     previous = json.loads(args.results.read_text()) if args.results.exists() else {}
     results = {"machine": machine(), "started": dtm.datetime.now().isoformat(timespec="seconds"),
-               "load_start": os.getloadavg(),
-               "cases": previous.get("cases", {}) if args.reuse_reference or args.reference_only else {}}
+               "load_start": os.getloadavg(), "pinned_to": pin or "none",
+               "cases": dict(previous.get("cases", {}))}  # cases not timed now are kept
     out_root = Path(tempfile.mkdtemp(prefix="custseg-bench-out-"))
+    reuse = set(filter(None, args.reuse_reference.split(",")))
+    results["help"] = time_help(pin)
+    print(f"custseg --help: {results['help']['walls']} s", flush=True)
+
+    def timed(case: str, key: str, child_args: list[str], cores: str | None) -> dict:
+        print(f"{case}: {key} ...", flush=True)
+        run = run_child(child_args, cores)
+        print(f"  {run['wall']} s (load {run['load_before']})", flush=True)
+        return run
+
     for size in args.sizes.split(","):
-        for fmt in SIZES[size]["formats"]:
+        for fmt in [f for f in SIZES[size]["formats"] if f in args.formats.split(",")]:
             path = data_file(args.data_dir, size, fmt)
             case = f"{size}-{fmt}"
-            entry = results["cases"].setdefault(case, {})
-            entry |= {"lines": SIZES[size]["lines"], "accounts": SIZES[size]["accounts"], "file_mb": round(path.stat().st_size / 2**20, 1)}
-            repeat = 1 if size == "L" else args.repeat
+            old = previous.get("cases", {}).get(case, {})
+            entry = results["cases"][case] = {"lines": SIZES[size]["lines"], "accounts": SIZES[size]["accounts"],
+                                              "file_mb": round(path.stat().st_size / 2**20, 1)}
             if size == "L":
                 m_ref = results["cases"].get("M-parquet", {}).get("reference")
                 if m_ref:
                     entry["reference"] = [extrapolate_reference(min(m_ref, key=lambda r: r["wall"]))]
-            elif not (args.reuse_reference and entry.get("reference")):
+            elif size in reuse and old.get("reference"):
+                entry["reference"] = old["reference"]
+            else:
                 entry["reference"] = []
-                for _ in range(args.reference_repeat):
-                    print(f"{case}: reference ...", flush=True)
-                    entry["reference"].append(run_child(["reference", str(path)]))
-                    print(f"  {entry['reference'][-1]['wall']} s", flush=True)
-            for engine in [] if args.reference_only else args.engines.split(","):
-                for report in (False, True):
-                    key = f"custseg-{engine}" + ("-report" if report else "")
-                    if engine != "duckdb" and report:
-                        continue
-                    entry[key] = []
-                    for _ in range(repeat if not report or size == "S" else 1):
-                        print(f"{case}: {key} ...", flush=True)
+            runs_reference = size != "L" and size not in reuse
+            for round_ in range(1 if size == "L" else max(args.repeat, reference_repeat if runs_reference else 0)):
+                if runs_reference and round_ < reference_repeat:
+                    entry["reference"].append(timed(case, "reference", ["reference", str(path)], pin))
+                for engine in args.engines.split(","):
+                    for report in (False, True):
+                        key = f"custseg-{engine}" + ("-report" if report else "")
+                        if report and (engine != "duckdb" or size not in args.report_sizes.split(",")
+                                       or (size != "S" and round_ > 0)):
+                            continue
+                        if round_ >= args.repeat:
+                            continue
                         options = [*SETTINGS, "--report" if report else "--no-report"]
                         if engine != "duckdb":
                             options += ["--engine", engine]
-                        entry[key].append(run_child(["custseg", str(path), str(out_root / f"{case}-{key}"), *options]))
-                        print(f"  {entry[key][-1]['wall']} s", flush=True)
-            args.results.write_text(json.dumps(results, indent=1))
+                        child = ["custseg", str(path), str(out_root / f"{case}-{key}"), *options]
+                        entry.setdefault(key, []).append(timed(case, key, child, pin))
+                        if size == "L" and engine == "duckdb" and not report:  # and on all the machine's cores
+                            entry.setdefault(key + "-allcores", []).append(timed(case, key + "-allcores", child, None))
+                args.results.write_text(json.dumps(results, indent=1))
     results["finished"] = dtm.datetime.now().isoformat(timespec="seconds")
+    results["load_end"] = os.getloadavg()
     args.results.write_text(json.dumps(results, indent=1))
     from _report_md import write_markdown
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from . import _schema as S
-from ._atomic import neutralise_frame, staged_directory
+from ._atomic import FORMULA_TRIGGERS, NEUTRAL_PREFIX, neutralise_frame, staged_directory
 from ._report import dendrogram_figure, render_report, sankey_figure
 from ._result import RFMResult, SegmentationResult
 
@@ -27,21 +29,62 @@ def _finite(value):
     """NaN and infinities become null (JSON has no such numbers)."""
     if isinstance(value, dict):
         return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
+    if isinstance(value, list | tuple):  # model.json's lists hold millions of numbers or ids
+        try:
+            if all(map(math.isfinite, value)):  # numbers only, all finite: a C loop
+                return value
+        except TypeError:  # not numbers only
+            if all(type(v) is str for v in value):
+                return value
         return [_finite(v) for v in value]
     if isinstance(value, float | np.floating) and not math.isfinite(value):
         return None
     return value
 
 
+def _encode(value, depth: int) -> str:
+    """Indented JSON; a list of plain values on one line, by the C encoder (fast for millions of numbers)."""
+    pad, inner = "  " * depth, "  " * (depth + 1)
+    if isinstance(value, dict) and value:
+        items = (f"{inner}{json.dumps(k if isinstance(k, str) else json.dumps(k), ensure_ascii=False)}: "
+                 f"{_encode(v, depth + 1)}" for k, v in value.items())
+        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
+    if isinstance(value, list | tuple) and any(isinstance(v, dict | list | tuple) for v in value):
+        return "[\n" + ",\n".join(inner + _encode(v, depth + 1) for v in value) + "\n" + pad + "]"
+    return json.dumps(value, ensure_ascii=False, default=_json_default, allow_nan=False)
+
+
 def dump_json(data: dict) -> str:
     """Readable JSON, NaN written as null (key order is kept: it is meaningful)."""
-    return json.dumps(_finite(data), indent=2, ensure_ascii=False, default=_json_default, allow_nan=False) + "\n"
+    return _encode(_finite(data), 0) + "\n"
 
 
 def write_csv(frame, path: Path) -> None:
     """CSV with spreadsheet formulas neutralised."""
     neutralise_frame(frame).to_csv(path, index=False, lineterminator="\n")
+
+
+def write_large_csv(frame: pd.DataFrame, path: Path) -> None:
+    """CSV of a large table through Arrow's writer (800k customers: ~1 s instead of ~15 s with pandas).
+
+    The same cells as `write_csv`: text neutralised, missing values empty, booleans True/False;
+    Arrow quotes every text cell and may spell a number differently (0.00001 for 1e-05).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pa_csv
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)  # NaN becomes missing
+    columns = []
+    for column in table.columns:
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            live = functools.reduce(pc.or_, (pc.starts_with(column, trigger) for trigger in FORMULA_TRIGGERS))
+            prefix, nothing = pa.scalar(NEUTRAL_PREFIX, column.type), pa.scalar("", column.type)
+            column = pc.if_else(live, pc.binary_join_element_wise(prefix, column, nothing), column)
+        elif pa.types.is_boolean(column.type):
+            column = pc.if_else(column, "True", "False")
+        columns.append(column)
+    pa_csv.write_csv(pa.table(columns, names=table.column_names), path)
 
 
 def write_run(result: SegmentationResult, out_dir: str | Path, overwrite: bool = False, report: bool = True) -> Path:
@@ -52,7 +95,7 @@ def write_run(result: SegmentationResult, out_dir: str | Path, overwrite: bool =
     out_dir = Path(out_dir)
     start = time.perf_counter()
     with staged_directory(out_dir, overwrite) as staging:
-        write_csv(result.assignments, staging / S.ASSIGNMENTS_CSV)
+        write_large_csv(result.assignments, staging / S.ASSIGNMENTS_CSV)
         result.assignments.to_parquet(staging / S.ASSIGNMENTS_PARQUET, index=False)
         write_csv(result.profiles, staging / S.PROFILES_CSV)
         write_csv(result.k_selection, staging / S.K_SELECTION_CSV)

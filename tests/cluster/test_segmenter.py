@@ -177,3 +177,27 @@ def test_no_stable_k_is_warned_and_the_size_condition_still_holds():
                           "eligible": True})
     choice = choose_k(table, 0.05, rule="vote")
     assert choice.k == 4 and any("No k in 3..4 is stable" in w["en"] for w in choice.warnings)
+
+
+def test_k_chosen_on_a_sample_then_fitted_on_everyone():
+    X, _ = make_blobs(n_samples=3_000, centers=4, cluster_std=1.0, random_state=3, center_box=(-20, 20))
+    full = Segmenter(k_range=(2, 6), random_state=0, k_sample_size=None, k_rule="silhouette").fit(X)
+    sampled = Segmenter(k_range=(2, 6), random_state=0, k_sample_size=800, k_rule="silhouette").fit(X)
+    assert full.k_sample_ is None and "n_scored" not in full.k_selection_.columns
+    assert sampled.k_ == full.k_ == 4
+    assert len(sampled.labels_) == 3_000 and np.isfinite(sampled.silhouette_samples_).any()
+    assert adjusted_rand_score(full.labels_, sampled.labels_) >= 0.95
+    assert (sampled.k_selection_["n_scored"] == 800).all()
+    record = sampled.k_sample_
+    assert (record["size"], record["of"], record["seed"]) == (800, 3_000, 0)
+    assert record["adjusted_rand_on_sample"] >= 0.95 and record["final"]["inertia"] == pytest.approx(sampled.inertia_)
+    assert "random sample (seed 0) of 800 of the 3,000 customers" in sampled.reason_["en"]
+    assert "échantillon" in sampled.reason_["fr"]
+
+
+def test_no_sample_with_a_given_k_or_below_the_sample_size():
+    X, _ = make_blobs(n_samples=500, centers=3, random_state=1)
+    assert Segmenter(n_clusters=3, k_sample_size=100).fit(X).k_sample_ is None
+    assert Segmenter(k_range=(2, 4), k_sample_size=500).fit(X).k_sample_ is None
+    with pytest.raises(UsageError, match="'k_sample_size' parameter of Segmenter"):
+        Segmenter(k_range=(2, 4), k_sample_size=1).fit(X)

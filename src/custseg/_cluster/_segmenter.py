@@ -6,7 +6,6 @@ It is a scikit-learn estimator (`BaseEstimator`, `ClusterMixin`, `TransformerMix
 
 from __future__ import annotations
 
-import os
 import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -17,10 +16,12 @@ from kneed import KneeLocator
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.cluster import KMeans
 from sklearn.exceptions import NotFittedError as SklearnNotFittedError
+from sklearn.metrics import adjusted_rand_score
 from sklearn.utils.validation import validate_data
 from threadpoolctl import threadpool_limits
 
 from .._config._options import K_RULE_MIN_SHARE, K_RULES, MIN_CUSTOMERS
+from .._config._resources import cpu_count
 from .._errors import DataError, NotFittedError, UsageError, check_param
 from ._algorithms import ALGORITHMS, WARD_MAX, fit_path, fitting_threads
 from ._choice import choose_k
@@ -40,14 +41,13 @@ class SegmenterNotFittedError(NotFittedError, SklearnNotFittedError):
     """Raised by `predict`/`transform` before `fit`: custseg's error (one line in the CLI) and scikit-learn's."""
 
 DEPRECATED = "deprecated"
+_SAMPLE_NOTE = {
+    "en": "The indices are those of a random sample (seed {seed}) of {m:,} of the {n:,} customers; k={k} was then "
+          "fitted on all customers, starting from the sample's centres.",
+    "fr": "Les indices sont ceux d'un échantillon aléatoire (graine {seed}) de {m:,} des {n:,} clients ; k={k} a ensuite "
+          "été ajusté sur tous les clients, à partir des centres de l'échantillon.",
+}
 _RENAMED = {"k": "n_clusters", "seed": "random_state"}
-
-
-def _cpu_count() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def _fit_kmeans(X: np.ndarray, k: int, n_init: int, seed: int) -> KMeans:
@@ -59,6 +59,12 @@ def _fit_kmeans(X: np.ndarray, k: int, n_init: int, seed: int) -> KMeans:
     """
     with threadpool_limits(limits=1, user_api="openmp"):  # this thread only
         return KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(X)
+
+
+def _refit_kmeans(X: np.ndarray, centres: np.ndarray, seed: int) -> KMeans:
+    """K-means on all rows started from `centres` (one run), on the OpenMP threads the CPU quota allows."""
+    with threadpool_limits(limits=cpu_count(), user_api="openmp"):
+        return KMeans(n_clusters=len(centres), init=centres, n_init=1, random_state=seed).fit(X)
 
 
 class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
@@ -73,10 +79,15 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
     default to 5 for the vote (seeded subsamples of at most 3,000 and 2,000 customers), 0
     otherwise. `k` and `seed` are deprecated aliases of `n_clusters` and `random_state`.
 
+    Above `k_sample_size` customers (None: never), K-means chooses k on a seeded uniform
+    sample of that many customers (the k table's indices are the sample's; its column
+    `n_scored` says so), then fits the chosen k on all customers, started from the
+    sample's best centres; `k_sample_` records the sample and the final fit.
+
     Fitted attributes: `labels_`, `cluster_centers_`, `inertia_`, `k_`, `k_selection_`
     (one row of indices per k, with the votes), `reason_` ({"en", "fr"}), `warnings_`
     ([{"en", "fr"}]), `hopkins_`, `rule_`, `knee_`, `model_`, `silhouette_samples_`,
-    `n_features_in_`.
+    `k_sample_` (None without sampling), `n_features_in_`.
 
     >>> import numpy as np
     >>> X = np.r_[np.zeros((20, 2)), np.ones((20, 2)) * 5] + np.random.default_rng(0).normal(size=(40, 2)) * 0.1
@@ -89,7 +100,8 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
     def __init__(self, n_clusters: int | None = None, *, k_range: tuple[int, int] = (3, 8), n_init: int = 10,
                  random_state: int = 0, min_share: float | None = None, silhouette_exact_max: int = 20_000,
                  silhouette_sample_size: int = 5_000, algorithm: str = "kmeans", n_boot: int | None = None,
-                 gap_refs: int | None = None, ward_max: int = WARD_MAX, k_rule: str = "vote", k=DEPRECATED, seed=DEPRECATED):
+                 gap_refs: int | None = None, ward_max: int = WARD_MAX, k_rule: str = "vote",
+                 k_sample_size: int | None = 100_000, k=DEPRECATED, seed=DEPRECATED):
         self.n_clusters = n_clusters
         self.k_range = k_range
         self.n_init = n_init
@@ -102,6 +114,7 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         self.gap_refs = gap_refs
         self.ward_max = ward_max
         self.k_rule = k_rule
+        self.k_sample_size = k_sample_size
         self.k = k
         self.seed = seed
 
@@ -175,14 +188,43 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
             with fitting_threads(len(X)):
                 yield from fit_path(self.algorithm, X, ks, seed, **self._options()).items()
             return
-        with ThreadPoolExecutor(max_workers=max(1, min(len(ks), _cpu_count()))) as pool:
+        with ThreadPoolExecutor(max_workers=max(1, min(len(ks), cpu_count()))) as pool:
             yield from zip(ks, pool.map(lambda k: _fit_kmeans(X, k, self.n_init, seed), ks))
+
+    def _k_sample(self, n: int, n_clusters: int | None, seed: int) -> np.ndarray | None:
+        """Sorted indices of the seeded sample of rows k is chosen on; None: all rows."""
+        size = self.k_sample_size
+        if size is not None:
+            self._check("k_sample_size", size, int, 2)
+        if size is None or n <= size or n_clusters is not None or self.algorithm != "kmeans":
+            return None
+        return np.sort(np.random.default_rng(seed).choice(n, size=size, replace=False))
+
+    def _fit_everyone(self, X: np.ndarray, sample: np.ndarray, sample_model: KMeans, seed: int):
+        """(model, silhouettes, record): the chosen k fitted on all rows from the sample's centres.
+
+        Its indices are computed on the sample's rows, as the k table's (a silhouette against
+        all 800k customers would cost 6 s more); `inertia` is over all rows.
+        """
+        model = _refit_kmeans(X, sample_model.cluster_centers_, seed)
+        row, sample_silhouettes = evaluate(X[sample], model.labels_[sample], model.n_clusters,
+                                           exact_max=self.silhouette_exact_max, sample_size=self.silhouette_sample_size,
+                                           seed=seed, single_precision=True)
+        samples = np.full(len(X), np.nan)
+        samples[sample] = sample_silhouettes
+        final = {"inertia": float(model.inertia_)} | {
+            key: row[key] for key in ("silhouette", "silhouette_se", "silhouette_method", "min_share")}
+        return model, samples, {"size": len(sample), "of": len(X), "seed": seed, "final": final,
+                                "adjusted_rand_on_sample": float(adjusted_rand_score(sample_model.labels_,
+                                                                                     model.labels_[sample]))}
 
     def fit(self, X, y=None, progress: Progress | None = None) -> "Segmenter":
         """Fit the algorithm for each candidate k and keep the chosen model (`y` is ignored)."""
-        X = validate_data(self, X, dtype=np.float64)
+        everyone = validate_data(self, X, dtype=np.float64)
         n_clusters, seed = self._resolved("n_clusters"), self._resolved("random_state")
         min_share, n_boot, gap_refs = self._settings(n_clusters)
+        sample = self._k_sample(len(everyone), n_clusters, seed)
+        X = everyone if sample is None else everyone[sample]
         ks = self._candidate_ks(X, n_clusters, seed)
         fits, rows, samples = {}, [], {}
         for i, (k, model) in enumerate(self._fit_models(X, ks, seed)):
@@ -212,6 +254,12 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         choice = choose_k(table, min_share, self.knee_, given=n_clusters, rule=self.k_rule, hopkins=self.hopkins_)
         chosen, self.reason_, self.rule_, self.warnings_ = choice
         table["chosen"] = table["k"] == chosen
+        self.k_sample_ = None
+        if sample is not None:
+            table["n_scored"] = len(X)
+            fits[chosen], samples[chosen], self.k_sample_ = self._fit_everyone(everyone, sample, fits[chosen], seed)
+            self.reason_ = {lang: f"{text} {_SAMPLE_NOTE[lang].format(m=len(X), n=len(everyone), k=chosen, seed=seed)}"
+                            for lang, text in self.reason_.items()}
         self.k_selection_ = table
         self.k_ = chosen
         self.model_ = fits[chosen]

@@ -12,13 +12,13 @@ O(n k) squared-Euclidean index: it is a different number (docs/engines.md).
 
 from __future__ import annotations
 
-import os
 import queue
 import threading
 from dataclasses import dataclass
 
 import numpy as np
 
+from .._config._resources import cpu_count
 from .._errors import DataError, UsageError
 
 # Width (columns) and size (elements) of one distance tile: small enough that the
@@ -137,13 +137,10 @@ def _check_rows(rows, n: int) -> np.ndarray:
 
 
 def _thread_count(pairs: int) -> int:
-    """Threads to use: the CPUs we may run on, capped by the BLAS thread limit the user set."""
+    """Threads to use: the CPUs we may run on (affinity and cgroup quota), capped by the BLAS thread limit the user set."""
     if pairs < _THREADED_PAIRS:
         return 1
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cpus = os.cpu_count() or 1
+    cpus = cpu_count()
     from threadpoolctl import threadpool_info
 
     blas = [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]

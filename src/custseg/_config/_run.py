@@ -38,6 +38,7 @@ class RunConfig:
     silhouette_sample_size: int = 5_000
     max_memory: str | None = None  # DuckDB memory_limit, e.g. "2GB" (docs/errors.md)
     temp_directory: str | None = None  # where DuckDB spills when over max_memory
+    k_sample_size: int | None = 100_000  # above this many customers, K-means chooses k on a seeded sample (None: never)
     algorithm: str = "kmeans"  # or ward, gmm, minibatch (docs/methods.md)
     n_boot: int | None = None  # subsamples per k for the stability column (default 5 for the vote, else 0: not computed)
     gap_refs: int | None = None  # reference data sets per k for the gap statistic (default as n_boot)

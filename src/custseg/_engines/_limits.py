@@ -1,4 +1,4 @@
-"""Resource limits and engine failures: DuckDB's memory cap and spill folder; engine errors as one line.
+"""Resource limits and engine failures: DuckDB's threads, memory cap and spill folder; engine errors as one line.
 """
 
 from __future__ import annotations
@@ -9,10 +9,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .._config._options import check_memory_limit
+from .._config._resources import cpu_count, memory_limit_bytes
 from .._errors import DataError
 
 MEMORY_ENV = "CUSTSEG_MAX_MEMORY"
 TEMP_ENV = "CUSTSEG_TEMP_DIR"
+CGROUP_MEMORY_SHARE = 0.6  # of a cgroup memory limit for DuckDB; the rest for Python (customer table, K-means)
 
 
 def _sql_text(value: str) -> str:
@@ -20,12 +22,18 @@ def _sql_text(value: str) -> str:
 
 
 def configure_engine(con, config) -> None:
-    """Apply `config.max_memory` (or $CUSTSEG_MAX_MEMORY) and a spill folder to a DuckDB connection.
+    """Threads, memory cap and spill folder of a DuckDB connection.
 
-    DuckDB spills to `config.temp_directory` (or $CUSTSEG_TEMP_DIR, default: its own
-    `.tmp` beside the database, i.e. the system temp folder for in-memory connections).
+    Threads: the CPUs this process may use (affinity and cgroup quota, `_resources`), not
+    the host's. Memory: `config.max_memory`, else $CUSTSEG_MAX_MEMORY, else 60% of the
+    cgroup's memory limit when there is one (else DuckDB's default, 80% of the machine).
+    DuckDB spills to `config.temp_directory` (or $CUSTSEG_TEMP_DIR, default: a folder in
+    the system temp folder) when a limit is set.
     """
+    con.raw_sql(f"SET threads = {cpu_count()}")
     limit = getattr(config, "max_memory", None) or os.environ.get(MEMORY_ENV)
+    if not limit and (cgroup := memory_limit_bytes()):
+        limit = f"{int(cgroup * CGROUP_MEMORY_SHARE) // 2**20}MiB"
     if limit:
         con.raw_sql(f"SET memory_limit = {_sql_text(check_memory_limit(limit))}")
     temp = getattr(config, "temp_directory", None) or os.environ.get(TEMP_ENV)

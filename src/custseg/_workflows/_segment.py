@@ -44,15 +44,19 @@ def segmenter_for(config: RunConfig) -> Segmenter:
               "min_share": config.min_share, "silhouette_exact_max": config.silhouette_exact_max,
               "silhouette_sample_size": config.silhouette_sample_size, "k_rule": config.k_rule}
     if config.engine == "spark":
-        return SparkSegmenter(**common)
-    return Segmenter(**common, algorithm=config.algorithm, n_boot=config.n_boot, gap_refs=config.gap_refs)
+        return SparkSegmenter(**common, k_sample_size=None)  # k on all customers: Spark scales out instead
+    return Segmenter(**common, algorithm=config.algorithm, n_boot=config.n_boot, gap_refs=config.gap_refs,
+                     k_sample_size=config.k_sample_size)
 
 
 def k_record(segmenter: Segmenter) -> dict:
-    """What run.json says about the choice of k."""
-    return {"chosen": segmenter.k_, "reason_en": segmenter.reason_["en"], "reason_fr": segmenter.reason_["fr"],
-            "rule": segmenter.rule_, "knee": segmenter.knee_, "hopkins": segmenter.hopkins_,
-            "warnings_en": [w["en"] for w in segmenter.warnings_], "warnings_fr": [w["fr"] for w in segmenter.warnings_]}
+    """What run.json says about the choice of k (and, when k was chosen on a sample of customers, that sample)."""
+    record = {"chosen": segmenter.k_, "reason_en": segmenter.reason_["en"], "reason_fr": segmenter.reason_["fr"],
+              "rule": segmenter.rule_, "knee": segmenter.knee_, "hopkins": segmenter.hopkins_,
+              "warnings_en": [w["en"] for w in segmenter.warnings_], "warnings_fr": [w["fr"] for w in segmenter.warnings_]}
+    if segmenter.k_sample_:
+        record["sample"] = segmenter.k_sample_
+    return record
 
 
 def fit_model(prepared: Prepared, config: RunConfig, progress: Progress | None = None) -> tuple[Scaler, np.ndarray, Segmenter]:
