@@ -9,13 +9,13 @@ from pathlib import Path
 import ibis
 import pytest
 from hardening_data import MAP
+from shared_data import shared_file
 from typer.testing import CliRunner
 
 from custseg._config._run import RunConfig
 from custseg._engines._limits import configure_engine
 from custseg.cli import app
 
-from shared_data import shared_file
 
 runner = CliRunner()
 
@@ -72,8 +72,6 @@ def test_a_tiny_cap_streams_or_stops_in_one_line(tmp_path):
 PEAK_SCRIPT = """
 import resource, sys
 from custseg.cli import app
-
-from shared_data import shared_file
 sys.argv = ["custseg", *sys.argv[1:]]
 try:
     app()
