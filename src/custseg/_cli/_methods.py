@@ -123,7 +123,7 @@ def compare_methods(
 ) -> None:
     """Compare K-means, Ward, Gaussian mixture and RFM rules on the same customers and features."""
     with reported_errors(debug):
-        settings = {"features": tuple(f.strip() for f in features.split(",")) if features else None, "scaling": scaling,
+        settings = {"features": split_list(features), "scaling": scaling,
                     "k_range": k_range, "seed": seed, "as_of": as_of,
                     "max_memory": max_memory}
         run_config = _run_config(preset=preset, config=config, customers=customers, id_column=id_column, columns=columns,
@@ -131,7 +131,7 @@ def compare_methods(
                                  roles={"customer": customer, "order": order, "quantity": quantity, "price": price,
                                         "amount": amount, "date": date, "date_format": date_format})
         with console.status("comparing methods") as status:
-            result = custseg.compare_methods(input, run_config, methods=[m.strip() for m in methods.split(",") if m.strip()], k=k,
+            result = custseg.compare_methods(input, run_config, methods=list(split_list(methods) or ()), k=k,
                              n_boot=n_boot, categorical=categorical, categorical_weight=categorical_weight,
                              progress=lambda message: status.update(message))
         custseg.write_comparison(result, output, lang, overwrite)
