@@ -13,7 +13,7 @@ import custseg
 
 from ._cli._methods import compare_methods, rfm
 from ._cli._salesforce import app as salesforce_app
-from ._cli._support import console, reported_errors, split_list, summary_lines
+from ._cli._support import console, prefetch_input, reported_errors, split_list, summary_lines
 from ._config import CleaningRules, ReadOptions, build_run_config, parse_k_range
 from ._locks import reserved_output
 from ._schema import REPORT_HTML
@@ -124,6 +124,7 @@ def run(
         run_config = build_run_config(config, preset=preset, customers=customers, roles=roles, settings=settings,
                                       id_column=id_column, columns=split_list(columns), categorical=categorical,
                                       lang=lang, read=_read_options(sheet, delimiter, encoding, decimal, header_row))
+        prefetch_input(input, run_config)  # parsed while the libraries load
         with reserved_output(output, overwrite), _progress() as bar:
             task = bar.add_task("reading, cleaning, computing features", total=None)
 

@@ -17,7 +17,7 @@ import custseg
 
 from .._config import build_run_config
 from .._errors import UsageError
-from ._support import console, reported_errors, split_list
+from ._support import console, prefetch_input, reported_errors, split_list
 
 app = typer.Typer(help="RFM segments and method comparison.", no_args_is_help=True, add_completion=False,
                   pretty_exceptions_enable=False)
@@ -82,6 +82,7 @@ def rfm(
                                         "amount": amount, "date": date, "date_format": date_format})
         cuts = {key: value for key, value in (("R", _numbers(r_cuts, "--r-cuts")), ("F", _numbers(f_cuts, "--f-cuts")),
                                               ("M", _numbers(m_cuts, "--m-cuts"))) if value}
+        prefetch_input(input, run_config)
         with console.status("reading, cleaning, scoring"):
             result = custseg.rfm(input, run_config, bins=bins, cuts=cuts or None, rules_file=rules)
         custseg.write_rfm(result, output, overwrite)
@@ -130,6 +131,7 @@ def compare_methods(
                                  lang=lang, settings=settings,
                                  roles={"customer": customer, "order": order, "quantity": quantity, "price": price,
                                         "amount": amount, "date": date, "date_format": date_format})
+        prefetch_input(input, run_config)
         with console.status("comparing methods") as status:
             result = custseg.compare_methods(input, run_config, methods=list(split_list(methods) or ()), k=k,
                              n_boot=n_boot, categorical=categorical, categorical_weight=categorical_weight,

@@ -8,10 +8,17 @@ from contextlib import contextmanager
 import typer
 from rich.console import Console
 
+from .._engines._xlsx import prefetch_workbook
 from .._errors import CustsegError
 
 console = Console(highlight=False)
 error_console = Console(stderr=True, highlight=False)
+
+
+def prefetch_input(path, config) -> None:
+    """Start parsing a workbook of sales lines while the command's libraries load (see `_engines._xlsx`)."""
+    if config.mapping and not config.customers and config.engine == "duckdb":
+        prefetch_workbook(path, config.read.sheet, config.read.header_row, config.mapping.column_kinds())
 
 
 @contextmanager

@@ -8,6 +8,8 @@ from .._errors import UsageError
 
 CANCELLATION_RULES = ("net", "drop")
 ROLES = ("customer", "order", "product", "product_label", "quantity", "price", "amount", "date", "end_date", "country")
+NUMERIC_ROLES = ("quantity", "price", "amount")
+DATE_ROLES = ("date", "end_date")
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,18 @@ class ColumnMapping:
     def roles(self) -> dict[str, str]:
         """Role -> column name, for the roles that are mapped."""
         return {role: getattr(self, role) for role in ROLES if getattr(self, role)}
+
+    def column_kinds(self) -> dict[str, str]:
+        """Mapped column -> "number", "date" or "text": the type its role takes (text for a column in two kinds of role).
+
+        >>> ColumnMapping(customer="Account", price="Net", date="Day").column_kinds()
+        {'Account': 'text', 'Net': 'number', 'Day': 'date'}
+        """
+        kinds: dict[str, str] = {}
+        for role, name in self.roles().items():
+            kind = "number" if role in NUMERIC_ROLES else "date" if role in DATE_ROLES else "text"
+            kinds[name] = kind if kinds.get(name, kind) == kind else "text"
+        return kinds
 
     def with_overrides(self, **overrides: str | None) -> "ColumnMapping":
         """Copy with the given roles/options replaced (None values are ignored)."""

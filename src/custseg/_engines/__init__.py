@@ -1,8 +1,22 @@
-"""Engines: the only place that imports DuckDB or PySpark. Connect, read, memory limits, engine errors."""
+"""Engines: the only place that imports DuckDB or PySpark. Connect, read, memory limits, engine errors.
 
-from ._connect import backend_name, connect, engine_record, open_input, parse_timestamp
-from ._limits import describe_engine_error, engine_errors
-from ._read import Source, file_sha256, input_kind
+Names load on first use, so that the command line can start parsing a workbook (`_xlsx`)
+before DuckDB and ibis are imported.
+"""
 
-__all__ = ["Source", "backend_name", "connect", "describe_engine_error", "engine_errors", "engine_record",
-           "file_sha256", "input_kind", "open_input", "parse_timestamp"]
+from .._lazy import lazy_names
+
+_LAZY = {
+    "backend_name": "._connect",
+    "connect": "._connect",
+    "engine_record": "._connect",
+    "open_input": "._connect",
+    "parse_timestamp": "._connect",
+    "describe_engine_error": "._limits",
+    "engine_errors": "._limits",
+    "Source": "._read",
+    "file_sha256": "._read",
+    "input_kind": "._read",
+}
+__all__ = sorted(_LAZY)
+__getattr__, __dir__ = lazy_names(__name__, _LAZY)

@@ -77,10 +77,13 @@ def connect(config) -> ibis.BaseBackend:
     return con
 
 
-def open_input(data, con: ibis.BaseBackend, config, columns: list[str] | None):
-    """Open `data` as an ibis table on `con` (see `_read.open_source`, `_spark.open_spark_source`)."""
+def open_input(data, con: ibis.BaseBackend, config, columns: dict[str, str] | None):
+    """Open `data` as an ibis table on `con` (see `_read.open_source`, `_spark.open_spark_source`).
+
+    `columns`: the mapped columns and their kinds (`ColumnMapping.column_kinds`).
+    """
     if con.name == "pyspark":
-        return open_spark_source(data, con, config.read, columns)
+        return open_spark_source(data, con, config.read, list(columns) if columns else None)
     return open_source(data, con, config.read, columns)
 
 

@@ -1,7 +1,8 @@
 """Read an input (csv, xlsx, parquet, DataFrame or ibis table) into an ibis table on DuckDB.
 
-Text files are read as text columns; typing happens in `_clean`, so a bad value is
-reported with its column and row instead of failing inside the reader.
+Text files are read as text columns (workbooks too, unless every cell of a column has
+its type, `_xlsx`); typing happens in `_prep._parse`, so a bad value is reported with
+its column and row instead of failing inside the reader.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pandas as pd
 from .._config._options import ENCODINGS, ReadOptions
 from .._errors import DataError, UsageError
 from ._limits import describe_engine_error
+from ._xlsx import prefetched, sheet_key, typed_sheet
 
 SUFFIX_KINDS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xlsx", ".parquet": "parquet", ".pq": "parquet"}
 SNIFF_BYTES = 1 << 20
@@ -140,33 +142,30 @@ def _header_hint(reader, sheet, columns: list[str]) -> str:
     return ""
 
 
-def _with_row_key(arrow, wanted: list[str]):
-    """The wanted columns plus a hash of each whole row (duplicates are judged on every column)."""
-    import pyarrow as pa
-
-    hashed = pd.util.hash_pandas_object(arrow.to_pandas(), index=False).to_numpy().view("int64")
-    return arrow.select(wanted).append_column(ROW_KEY, pa.array(hashed))
-
-
-def _read_xlsx(con: ibis.BaseBackend, path: Path, options: ReadOptions, columns: list[str] | None) -> ibis.Table:
+def _read_xlsx(con: ibis.BaseBackend, path: Path, options: ReadOptions, kinds: dict[str, str]) -> ibis.Table:
+    """The sheet, typed (`_xlsx.typed_sheet`) or, when its cells refuse that, as text: every column, so that
+    duplicates are judged on whole rows."""
     import fastexcel
 
     try:
         reader = fastexcel.read_excel(str(path))
     except Exception as exc:  # fastexcel raises its own error types for corrupt/encrypted files
         raise DataError(f"{path}: cannot read as an Excel workbook ({str(exc).splitlines()[0]})") from None
-    sheet = options.sheet if options.sheet is not None else 0
-    if isinstance(sheet, str) and sheet.isdigit():
-        sheet = int(sheet)
+    sheet = sheet_key(options.sheet)
     if isinstance(sheet, str) and sheet not in reader.sheet_names:
         raise DataError(f"{path}: no sheet named {sheet!r}; sheets are {', '.join(map(repr, reader.sheet_names))}")
     if isinstance(sheet, int) and not 0 <= sheet < len(reader.sheet_names):
         raise DataError(f"{path}: sheet index {sheet} out of range; the workbook has {len(reader.sheet_names)} sheet(s)")
     try:
-        # one parse: every load_sheet call parses the whole sheet (1.5 s at 288k lines), even with n_rows=0
+        # every load_sheet call parses the whole sheet (1.5-4.5 s at 288k lines), even with n_rows=0
         header_row = (options.header_row or 1) - 1
-        arrow = reader.load_sheet(sheet, header_row=header_row, dtypes="string").to_arrow()
+        arrow = prefetched(path, sheet, header_row, kinds) if kinds else None
+        if arrow is None:
+            arrow = typed_sheet(reader, sheet, header_row, kinds) if kinds else None
+        if arrow is None:
+            arrow = reader.load_sheet(sheet, header_row=header_row, dtypes="string").to_arrow()
         header = arrow.column_names
+        columns = list(kinds) or None
         wanted = [c for c in columns if c in header] if columns else None
         if columns and len(wanted) < len(columns):
             name = sheet if isinstance(sheet, str) else reader.sheet_names[sheet]
@@ -176,8 +175,6 @@ def _read_xlsx(con: ibis.BaseBackend, path: Path, options: ReadOptions, columns:
                          if not hint else hint)
                 raise DataError(f"{path}: sheet {name!r} has no column(s) "
                                 f"{', '.join(c for c in columns if c not in header)}{where}")
-        if wanted:
-            arrow = _with_row_key(arrow, wanted) if len(wanted) < len(header) else arrow.select(wanted)
         if any(_DEDUPLICATED.match(c) for c in header):
             top = reader.load_sheet(sheet, header_row=None, n_rows=header_row + 1, dtypes="string").to_arrow()
             _refuse_duplicate_names(path, [str(v[header_row]) for v in top.to_pydict().values()], columns)
@@ -192,11 +189,13 @@ def open_source(
     data: str | Path | pd.DataFrame | ibis.Table,
     con: ibis.BaseBackend,
     options: ReadOptions | None = None,
-    columns: list[str] | None = None,
+    columns: dict[str, str] | list[str] | None = None,
 ) -> Source:
     """Open `data` as an ibis table on `con` (a DuckDB backend).
 
-    `columns` lists the columns that will be used, so wide workbooks load only those.
+    `columns`: the columns the run uses, each with its kind ("text", "number" or "date";
+    a list means text): a workbook's number and date columns are then read in their own
+    types (`_xlsx.typed_sheet`), and a missing one is named with a hint.
 
     >>> con = ibis.duckdb.connect()
     >>> open_source(pd.DataFrame({"id": ["a"]}), con).table.count().execute()
@@ -220,9 +219,9 @@ def open_source(
     try:
         notes: dict = {"header_row": options.header_row} if options.header_row else {}
         if kind == "csv":
-            table = _read_csv(con, path, options, notes, columns)
+            table = _read_csv(con, path, options, notes, list(columns) if columns else None)
         elif kind == "xlsx":
-            table = _read_xlsx(con, path, options, columns)
+            table = _read_xlsx(con, path, options, columns if isinstance(columns, dict) else dict.fromkeys(columns or (), "text"))
         else:
             table = con.read_parquet(path)
         table.schema()

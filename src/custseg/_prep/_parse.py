@@ -8,7 +8,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.datatypes as dt
 
-from .._config._columns import ColumnMapping
+from .._config._columns import DATE_ROLES, NUMERIC_ROLES, ColumnMapping
 from .._engines._read import ROW_KEY  # a hash of the whole input row: duplicates are judged on every column
 from .._errors import DataError
 from .._config._dates import ISO_FORMATS, MIN_YEAR, date_formats, max_year
@@ -16,8 +16,6 @@ from ._dates import implausible_year, parse_dates
 from ._ids import case_from_checksum, id_text, salesforce_ids
 from ._numbers import choose_readings, number_probes
 
-NUMERIC_ROLES = ("quantity", "price", "amount")
-DATE_ROLES = ("date", "end_date")
 ID_ROLES = ("customer", "order", "product")
 TEXT_ROLES = (*ID_ROLES, "product_label", "country")
 EXAMPLES = 3

@@ -139,7 +139,7 @@ def prepare(data, config: RunConfig, imputation: dict | None = None) -> Prepared
     con = connect(config)
     mapping = config.mapping
     with timer.stage("read"):
-        source = open_input(data, con, config, list(mapping.roles().values()) if mapping and not config.customers else None)
+        source = open_input(data, con, config, mapping.column_kinds() if mapping and not config.customers else None)
     if config.customers:
         parts = _table_features(source, config, timer, imputation)
     else:
