@@ -7,8 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from custseg import ColumnMapping, UsageError, segment
-from custseg._prep._features import check_features, customer_features
+from custseg import ColumnMapping, UsageError, preset, segment
+from custseg._prep._clean import clean_lines
+from custseg._prep._features import FEATURES, _rolls_up, check_features, customer_features, product_revenue
 from custseg._prep._parse import typed_lines
 
 MAPPING = ColumnMapping(customer="Client", order="Ligne", product="Article", quantity="Qte", price="PU", date="Jour",
@@ -35,6 +36,41 @@ def test_hand_computed_features():
     assert got.loc["a", "ProductCount"] == 2 and got.loc["a", "LineCount"] == 3 and got.loc["a", "Units"] == 6
     assert got.loc["a", "TopProduct"] == "x" and got.loc["b", "TopProduct"] == "x"
     assert got.loc["b", "RecencyDays"] == 8 and got.loc["b", "AvgOrderValue"] == 100
+
+
+def _rolled_and_direct(lines, names, as_of, order_unique):
+    per_product = product_revenue(lines, names).cache()
+    aggregated = [n for n in names if FEATURES[n].aggregate]
+    assert _rolls_up(aggregated, lines, order_unique, per_product)  # else the comparison is vacuous
+    direct = customer_features(lines, names, as_of, order_unique).set_index("customer")
+    return customer_features(lines, names, as_of, order_unique, per_product).set_index("customer"), direct
+
+
+@pytest.mark.parametrize("order_unique", [True, False])
+def test_features_rolled_up_from_the_product_table_equal_those_from_the_lines(order_unique):
+    rng = np.random.default_rng(3)
+    n = 400
+    frame = pd.DataFrame({
+        "Client": rng.choice(list("abcdefg"), n), "Ligne": [str(i if order_unique else i % 150) for i in range(n)],
+        "Article": rng.choice(["p", "q", "r", None], n), "Qte": rng.integers(1, 5, n).astype(float),
+        "PU": rng.uniform(1, 50, n).round(2), "Jour": [f"{1 + i % 28:02d}/0{1 + i % 9}/2021" for i in range(n)],
+    })
+    lines, _ = typed_lines(ibis.duckdb.connect().create_table("t", frame), MAPPING, "t")
+    names = list(FEATURES) if order_unique else [n for n in FEATURES if n not in ("OrderCount", "AvgOrderValue")]
+    rolled, direct = _rolled_and_direct(lines, names, dtm.date(2021, 12, 31), order_unique)
+    pd.testing.assert_frame_equal(rolled, direct, rtol=1e-12)
+
+
+def test_rolled_up_features_of_the_netted_online_retail_lines_equal_those_from_the_lines(retail_csv):
+    """Real lines, cancellations netted: purchases counted apart from the cancellations that stay."""
+    mapping = preset("online-retail")
+    lines, _ = typed_lines(ibis.duckdb.connect().read_csv(retail_csv, all_varchar=True), mapping, "retail")
+    kept, summary = clean_lines(lines.cache(), mapping, "retail")
+    assert summary["cancellations"]["matched"] > 0
+    names = [n for n in FEATURES if n not in ("OrderCount", "AvgOrderValue")]  # invoices repeat: no roll-up for those
+    rolled, direct = _rolled_and_direct(kept, names, dtm.date(2011, 12, 10), False)
+    pd.testing.assert_frame_equal(rolled, direct, rtol=1e-9)
+    assert len(direct) == summary["customers_kept"]
 
 
 def test_unknown_or_unavailable_features_are_usage_errors():

@@ -109,9 +109,9 @@ def _line_features(source: Source, config: RunConfig, timer: Timer):
         as_of = config.as_of or (dtm.date.fromisoformat(last) + dtm.timedelta(days=1) if last else default_as_of(kept))
         # per (customer, product) revenue, computed once for the top product here and the
         # segments' top products later; held in memory (fewer rows than the lines)
-        per_product = product_revenue(kept).cache() if "product" in kept.columns else None
-        labels = product_labels(kept)
         described = names + [f for f, role in SUPPLEMENTARY.items() if f not in names and role in kept.columns]
+        per_product = product_revenue(kept, described).cache() if "product" in kept.columns else None
+        labels = product_labels(kept)
         customers = customer_features(kept, described, as_of, facts["order_unique"], per_product)
     cleaning["as_of"] = as_of.isoformat() if as_of else None
     return kept, customers, names, cleaning, per_product, labels.cache() if labels is not None else None
