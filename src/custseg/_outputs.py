@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import math
 import time
@@ -34,7 +35,7 @@ def _finite(value):
             if all(map(math.isfinite, value)):  # numbers only, all finite: a C loop
                 return value
         except TypeError:  # not numbers only
-            if all(type(v) is str for v in value):
+            if all(map(isinstance, value, itertools.repeat(str))):
                 return value
         return [_finite(v) for v in value]
     if isinstance(value, float | np.floating) and not math.isfinite(value):
@@ -49,7 +50,7 @@ def _encode(value, depth: int) -> str:
         items = (f"{inner}{json.dumps(k if isinstance(k, str) else json.dumps(k), ensure_ascii=False)}: "
                  f"{_encode(v, depth + 1)}" for k, v in value.items())
         return "{\n" + ",\n".join(items) + "\n" + pad + "}"
-    if isinstance(value, list | tuple) and any(isinstance(v, dict | list | tuple) for v in value):
+    if isinstance(value, list | tuple) and any(map(isinstance, value, itertools.repeat((dict, list, tuple)))):
         return "[\n" + ",\n".join(inner + _encode(v, depth + 1) for v in value) + "\n" + pad + "]"
     return json.dumps(value, ensure_ascii=False, default=_json_default, allow_nan=False)
 

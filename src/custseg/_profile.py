@@ -122,7 +122,8 @@ def top_products(lines: ibis.Table, segments: pd.DataFrame, n: int = TOP_N, labe
         return pd.DataFrame(columns=columns)
     labels = product_labels(lines) if labels is None else labels
     keyed = lines.mutate(_revenue=revenue(lines)).inner_join(ibis.memtable(segments), "customer")
-    per = keyed.group_by([S.SEGMENT_ID, "product"]).aggregate(revenue=keyed._revenue.sum())
+    # one row per (segment, product): held, so that the join with the segments runs once
+    per = keyed.group_by([S.SEGMENT_ID, "product"]).aggregate(revenue=keyed._revenue.sum()).cache()
     if labels is None:
         per = per.mutate(label=ibis.literal(None, type="string"))
     else:
