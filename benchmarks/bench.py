@@ -14,8 +14,8 @@ reports its stage times and per-stage peak memory (`_child.py`). Both sides use 
 settings: rank scaling, k = 2..10, K-means with n_init = 10, a silhouette for every k.
 Both sides run pinned to the same cores (`taskset -c 0,1`, --pin) and take turns
 (reference, custseg, custseg with the report, then again), so a change in the machine's
-load hits both; each run records the load average before and after. L runs once pinned
-and once on all the machine's cores. The reference is not run at L: its time there is
+load hits both; each run records the load average before and after. L runs pinned
+and on all the machine's cores, taking turns (--l-repeat rounds). The reference is not run at L: its time there is
 extrapolated from its stages at M (linear stages x10, the exact silhouette x100).
 """
 
@@ -124,7 +124,8 @@ def extrapolate_reference(m_run: dict) -> dict:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="S,M,L")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each side at S and M, taking turns (L runs once)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each side at S and M, taking turns (L: --l-repeat)")
+    parser.add_argument("--l-repeat", type=int, default=3, help="runs of custseg at L (pinned, then on all cores, taking turns)")
     parser.add_argument("--reference-repeat", type=int, default=None, help="runs of the reference at S and M (default --repeat)")
     parser.add_argument("--engines", default="duckdb", help="custseg engines to time: duckdb and/or spark")
     parser.add_argument("--data-dir", type=Path, default=Path("/tmp/custseg-bench"))
@@ -168,7 +169,7 @@ def main(argv: list[str] | None = None) -> None:
             else:
                 entry["reference"] = []
             runs_reference = size != "L" and size not in reuse
-            for round_ in range(1 if size == "L" else max(args.repeat, reference_repeat if runs_reference else 0)):
+            for round_ in range(args.l_repeat if size == "L" else max(args.repeat, reference_repeat if runs_reference else 0)):
                 if runs_reference and round_ < reference_repeat:
                     entry["reference"].append(timed(case, "reference", ["reference", str(path)], pin))
                 for engine in args.engines.split(","):
@@ -177,7 +178,7 @@ def main(argv: list[str] | None = None) -> None:
                         if report and (engine != "duckdb" or size not in args.report_sizes.split(",")
                                        or (size != "S" and round_ > 0)):
                             continue
-                        if round_ >= args.repeat:
+                        if round_ >= (args.l_repeat if size == "L" else args.repeat):
                             continue
                         options = [*SETTINGS, "--report" if report else "--no-report"]
                         if engine != "duckdb":
