@@ -41,21 +41,16 @@ def test_clean_columns_keep_their_types_and_ids_stay_text(tmp_path):
     assert types["Note"] == "string"  # kept: duplicates are judged on whole rows
 
 
-def test_a_text_cell_in_a_number_column_is_reported_with_its_row(tmp_path):
+@pytest.mark.parametrize(("row", "column", "cell", "role", "shown"), [
+    (5, "Price", "n/a", "price", "'n/a'"),  # read again as text, not emptied (fastexcel empties "n/a")
+    (7, "Qty", True, "quantity", "'true'"),  # TRUE among numbers: not taken for 1
+])
+def test_a_cell_of_another_kind_in_a_number_column_is_reported_with_its_row(tmp_path, row, column, cell, role, shown):
     rows = _rows()
-    rows[5][3] = "n/a"
+    rows[row][HEADER.index(column)] = cell
     path = write_xlsx(tmp_path / "s.xlsx", {"Sales": [HEADER, *rows]})
-    assert _types(path)["Price"] == "string"  # read again as text, the cell not emptied (fastexcel empties "n/a")
-    with pytest.raises(DataError, match=r"'Price' \(price\) has 1 non-numeric values.*'n/a' at data row 6"):
-        segment(path, mapping=MAPPING, k=2, seed=0)
-
-
-def test_true_or_false_among_numbers_is_not_taken_for_one_or_zero(tmp_path):
-    rows = _rows()
-    rows[7][2] = True
-    path = write_xlsx(tmp_path / "s.xlsx", {"Sales": [HEADER, *rows]})
-    assert _types(path)["Qty"] == "string"
-    with pytest.raises(DataError, match=r"'Qty' \(quantity\) has 1 non-numeric values.*at data row 8"):
+    assert _types(path)[column] == "string"
+    with pytest.raises(DataError, match=rf"'{column}' \({role}\) has 1 non-numeric values.*{shown} at data row {row + 1}"):
         segment(path, mapping=MAPPING, k=2, seed=0)
 
 
