@@ -122,17 +122,12 @@ def top_products(lines: ibis.Table, segments: pd.DataFrame, n: int = TOP_N, labe
         return pd.DataFrame(columns=columns)
     labels = product_labels(lines) if labels is None else labels
     keyed = lines.mutate(_revenue=revenue(lines)).inner_join(ibis.memtable(segments), "customer")
-    # one row per (segment, product): held, so that the join with the segments runs once
-    per = keyed.group_by([S.SEGMENT_ID, "product"]).aggregate(revenue=keyed._revenue.sum()).cache()
-    if labels is None:
-        per = per.mutate(label=ibis.literal(None, type="string"))
-    else:
-        per = per.left_join(labels.select("product", label=labels.product_label), "product").drop("product_right")
-    seg_total = per.group_by(S.SEGMENT_ID).aggregate(_seg=per.revenue.sum())
-    prod_total = per.group_by("product").aggregate(_prod=per.revenue.sum())
-    grand = per.revenue.sum().execute()
-    joined = per.inner_join(seg_total, S.SEGMENT_ID).inner_join(prod_total, "product")
-    joined = joined.mutate(share=joined.revenue / joined._seg, lift=(joined.revenue / joined._seg) / (joined._prod / grand))
-    ranked = joined.mutate(rank=ibis.row_number().over(group_by=S.SEGMENT_ID, order_by=[ibis.desc("revenue"), "product"]) + 1)
-    result = ranked.filter(ranked["rank"] <= n).select(*columns).to_pandas()
-    return result.sort_values([S.SEGMENT_ID, "rank"]).reset_index(drop=True)
+    # one row per (segment, product): a small table, so the join with the segments runs once and the rest in pandas
+    per = keyed.group_by([S.SEGMENT_ID, "product"]).aggregate(revenue=keyed._revenue.sum()).to_pandas()
+    names = labels.to_pandas().set_index("product")["product_label"] if labels is not None else None
+    per["label"] = per["product"].map(names) if names is not None else None
+    per["share"] = per["revenue"] / per.groupby(S.SEGMENT_ID)["revenue"].transform("sum")
+    per["lift"] = per["share"] / (per.groupby("product", dropna=False)["revenue"].transform("sum") / per["revenue"].sum())
+    per = per.sort_values([S.SEGMENT_ID, "revenue", "product"], ascending=[True, False, True], kind="stable")
+    per["rank"] = per.groupby(S.SEGMENT_ID).cumcount() + 1
+    return per.loc[per["rank"] <= n, columns].reset_index(drop=True)
