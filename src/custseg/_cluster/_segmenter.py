@@ -25,7 +25,7 @@ from .._config._resources import cpu_count
 from .._errors import DataError, NotFittedError, UsageError, check_param
 from ._algorithms import ALGORITHMS, WARD_MAX, fit_path, fitting_threads
 from ._choice import choose_k
-from ._metrics import evaluate, hopkins, nearest_center
+from ._metrics import evaluate, evaluate_path, hopkins, nearest_center
 from ._stability import gap_statistic, stability_table
 from ._vote import inertia_ratios
 
@@ -174,13 +174,17 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         """Algorithm-specific options for `_algorithms`."""
         return {"kmeans": {"n_init": self.n_init}, "ward": {"ward_max": self.ward_max}}.get(self.algorithm, {})
 
-    def _evaluate(self, X: np.ndarray, k: int, model, seed: int) -> tuple[dict, np.ndarray]:
-        row, samples = evaluate(X, model.labels_, k, exact_max=self.silhouette_exact_max,
-                                sample_size=self.silhouette_sample_size, seed=seed, single_precision=True)
-        row["inertia"] = float(model.inertia_)
-        if hasattr(model, "bic_"):
-            row["bic"] = float(model.bic_)
-        return row, samples
+    def _evaluate(self, X: np.ndarray, fits: dict, seed: int) -> tuple[list[dict], dict[int, np.ndarray]]:
+        """One k-table row per fitted k, in order, and each k's per-customer silhouettes (one pass over the distances)."""
+        scored = evaluate_path(X, [(model.labels_, k) for k, model in fits.items()], exact_max=self.silhouette_exact_max,
+                               sample_size=self.silhouette_sample_size, seed=seed, single_precision=True)
+        rows, samples = [], {}
+        for (k, model), (row, samples[k]) in zip(fits.items(), scored):
+            row["inertia"] = float(model.inertia_)
+            if hasattr(model, "bic_"):
+                row["bic"] = float(model.bic_)
+            rows.append(row)
+        return rows, samples
 
     def _fit_models(self, X: np.ndarray, ks: list[int], seed: int):
         """(k, fitted model) for each k, in order; K-means fits run side by side, one per core."""
@@ -226,13 +230,12 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         sample = self._k_sample(len(everyone), n_clusters, seed)
         X = everyone if sample is None else everyone[sample]
         ks = self._candidate_ks(X, n_clusters, seed)
-        fits, rows, samples = {}, [], {}
+        fits = {}
         for i, (k, model) in enumerate(self._fit_models(X, ks, seed)):
             fits[k] = model
-            row, samples[k] = self._evaluate(X, k, model, seed)
-            rows.append(row)
             if progress:
                 progress(self.algorithm, i + 1, len(ks))
+        rows, samples = self._evaluate(X, fits, seed)
         table = pd.DataFrame(rows)
         table = table[["k", "inertia", *[c for c in table.columns if c not in ("k", "inertia")]]]
         if n_boot:
