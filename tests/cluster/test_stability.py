@@ -5,11 +5,7 @@ import pandas as pd
 import pytest
 from sklearn.datasets import make_blobs
 
-from sklearn.cluster import KMeans
-from sklearn.metrics import adjusted_rand_score
-
-from custseg._cluster import _algorithms
-from custseg._cluster._algorithms import fit_path, fitting_threads, make_model
+from custseg._cluster._algorithms import make_model
 from custseg._errors import UsageError
 from custseg._cluster._stability import bootstrap_ari, gap_choice, gap_statistic, stability_table, subsamples
 from custseg._workflows._rfm import load_rfm_rules, rfm_bootstrap_ari, rfm_scores, rfm_segments
@@ -49,51 +45,6 @@ def test_subsamples_are_seeded_and_bounded():
     first = subsamples(1000, 3, 0.8, seed=4, max_sample=500)
     assert [len(rows) for rows in first] == [500] * 3 and all(len(np.unique(r)) == 500 for r in first)
     assert all(np.array_equal(a, b) for a, b in zip(first, subsamples(1000, 3, 0.8, seed=4, max_sample=500)))
-
-
-def serial_stability(X, ks, algorithm, n_boot, seed, max_sample, **options):
-    """The stability table as computed before the fits ran side by side: one loop, one thread."""
-    with fitting_threads(len(X)):
-        references = {k: model.labels_ for k, model in fit_path(algorithm, X, ks, seed, **options).items()}
-        scores = {k: [] for k in ks}
-        for b, rows in enumerate(subsamples(len(X), n_boot, 0.8, seed, max_sample)):
-            for k, model in fit_path(algorithm, X[rows], ks, seed + 1 + b, **options).items():
-                scores[k].append(adjusted_rand_score(references[k][rows], model.labels_))
-    return pd.DataFrame({"k": ks, "stability_ari": [float(np.mean(scores[k])) for k in ks],
-                         "stability_ari_sd": [float(np.std(scores[k], ddof=1)) for k in ks]})
-
-
-def serial_gap(X, ks, n_refs, seed, sample_size, n_init=3):
-    """(gap, gap_se) per k as computed before the fits ran side by side."""
-    rng = np.random.default_rng(seed)
-    if len(X) > sample_size:
-        X = X[np.sort(rng.choice(len(X), size=sample_size, replace=False))]
-    references = [rng.uniform(X.min(axis=0), X.max(axis=0), size=X.shape) for _ in range(n_refs)]
-    log_wk = lambda data, k: np.log(KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(data).inertia_)
-    with fitting_threads(len(X)):
-        gaps = [(k, log_wk(X, k), np.array([log_wk(R, k) for R in references])) for k in ks]
-    return [(k, expected.mean() - observed, expected.std() * np.sqrt(1 + 1 / n_refs)) for k, observed, expected in gaps]
-
-
-CPUS = [1, 2, 3]  # threads the CPU quota allows (custseg._config._resources.cpu_count)
-
-
-@pytest.mark.parametrize("cpus", CPUS)
-@pytest.mark.parametrize(("algorithm", "options"), [("kmeans", {"n_init": 4}), ("ward", {})])
-def test_stability_fits_side_by_side_give_the_serial_table(three_blobs, monkeypatch, cpus, algorithm, options):
-    monkeypatch.setattr(_algorithms, "cpu_count", lambda: cpus)
-    X, _ = three_blobs
-    table = stability_table(X, [2, 3, 4, 5], algorithm, n_boot=3, seed=11, max_sample=300, **options)
-    pd.testing.assert_frame_equal(table, serial_stability(X, [2, 3, 4, 5], algorithm, 3, 11, 300, **options),
-                                  check_exact=True)
-
-
-@pytest.mark.parametrize("cpus", CPUS)
-def test_gap_fits_side_by_side_give_the_serial_numbers(three_blobs, monkeypatch, cpus):
-    monkeypatch.setattr(_algorithms, "cpu_count", lambda: cpus)
-    X, _ = three_blobs
-    gap = gap_statistic(X, [2, 3, 4, 5], n_refs=3, seed=11, sample_size=400)
-    assert list(gap[["k", "gap", "gap_se"]].itertuples(index=False, name=None)) == serial_gap(X, [2, 3, 4, 5], 3, 11, 400)
 
 
 def test_gap_statistic_chooses_the_true_k(three_blobs):

@@ -15,16 +15,12 @@ random step is seeded.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
 
 import numpy as np
 from scipy.cluster.hierarchy import cut_tree as scipy_cut_tree, dendrogram, fcluster, linkage
 from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.mixture import GaussianMixture
 
-from .._config._resources import cpu_count
 from .._errors import DataError, NotFittedError, UsageError, check_param
 from ._metrics import nearest_center
 
@@ -45,33 +41,6 @@ def fitting_threads(n: int):
     from threadpoolctl import threadpool_limits
 
     return threadpool_limits(1) if n <= SINGLE_THREAD_MAX else contextlib.nullcontext()
-
-
-Job = TypeVar("Job")
-Fitted = TypeVar("Fitted")
-
-
-def fit_side_by_side(fit: Callable[[Job], Fitted], jobs: Sequence[Job], n: int) -> list[Fitted]:
-    """`[fit(job) for job in jobs]` under `fitting_threads(n)`, the same results, sooner.
-
-    Up to `SINGLE_THREAD_MAX` rows each fit runs on one OpenMP and one BLAS thread, as
-    there, and the fits run side by side on `cpu_count()` threads (the CPU quota's; the
-    Cython loops of scikit-learn release the GIL); a thread's OpenMP setting is its own,
-    so each worker sets it. Above, one after the other, as `fitting_threads` leaves them.
-    """
-    if n > SINGLE_THREAD_MAX or len(jobs) < 2:
-        with fitting_threads(n):
-            return [fit(job) for job in jobs]
-    from threadpoolctl import ThreadpoolController
-
-    controller = ThreadpoolController()  # found once: a threadpool_limits per fit costs ~4 ms
-
-    def one_openmp_thread() -> None:  # left set: the worker thread ends with the pool
-        controller.limit(limits=1, user_api="openmp")
-
-    with controller.limit(limits=1), ThreadPoolExecutor(max_workers=min(len(jobs), cpu_count()),
-                                                        initializer=one_openmp_thread) as pool:
-        return list(pool.map(fit, jobs))
 
 
 def _check_X(X, k: int) -> np.ndarray:

@@ -25,7 +25,7 @@ import pandas as pd
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 
-from ._algorithms import fit_path, fit_side_by_side, fitting_threads
+from ._algorithms import fit_path, fitting_threads
 from .._errors import UsageError
 
 DEFAULT_N_BOOT = 10
@@ -72,29 +72,19 @@ def stability_table(X, ks: list[int], algorithm: str = "kmeans", n_boot: int = D
     """
     check_subsampling(n_boot, sample_frac)
     X = np.asarray(X, dtype=np.float64)
-    if references is None:
-        with fitting_threads(len(X)):
-            references = {k: model.labels_ for k, model in fit_path(algorithm, X, ks, seed, **options).items()}
-    samples = subsamples(len(X), n_boot, sample_frac, seed, max_sample)
-    # One job per subsample and k (Ward: per subsample, one tree cut at every k), in the order of the serial loops.
-    jobs = [(b, group) for b, rows in enumerate(samples)
-            for group in _groups([k for k in ks if k <= len(rows)], algorithm)]
-    fitted = fit_side_by_side(lambda job: fit_path(algorithm, X[samples[job[0]]], job[1], seed + 1 + job[0], **options),
-                              jobs, len(X))
     scores: dict[int, list[float]] = {k: [] for k in ks}
-    for (b, _), models in zip(jobs, fitted):
-        for k, model in models.items():
-            scores[k].append(adjusted_rand_score(references[k][samples[b]], model.labels_))
+    with fitting_threads(len(X)):
+        if references is None:
+            references = {k: model.labels_ for k, model in fit_path(algorithm, X, ks, seed, **options).items()}
+        for b, rows in enumerate(subsamples(len(X), n_boot, sample_frac, seed, max_sample)):
+            usable = [k for k in ks if k <= len(rows)]
+            for k, model in fit_path(algorithm, X[rows], usable, seed + 1 + b, **options).items():
+                scores[k].append(adjusted_rand_score(references[k][rows], model.labels_))
     return pd.DataFrame({
         "k": ks,
         "stability_ari": [float(np.mean(scores[k])) if scores[k] else np.nan for k in ks],
         "stability_ari_sd": [float(np.std(scores[k], ddof=1)) if len(scores[k]) > 1 else 0.0 for k in ks],
     })
-
-
-def _groups(ks: list[int], algorithm: str) -> list[list[int]]:
-    """The ks fitted together: all for Ward (one tree), else one by one; none when ks is empty."""
-    return ([ks] if ks else []) if algorithm == "ward" else [[k] for k in ks]
 
 
 def _log_wk(X: np.ndarray, k: int, seed: int, n_init: int) -> float:
@@ -115,14 +105,13 @@ def gap_statistic(X, ks: list[int], n_refs: int = 5, seed: int = 0, sample_size:
         X = X[np.sort(rng.choice(len(X), size=sample_size, replace=False))]
     low, high = X.min(axis=0), X.max(axis=0)
     references = [rng.uniform(low, high, size=X.shape) for _ in range(n_refs)]
-    jobs = [(data, k) for k in ks for data in (X, *references)]
-    log_wk = iter(fit_side_by_side(lambda job: _log_wk(*job, seed, n_init), jobs, len(X)))
     rows = []
-    for k in ks:
-        observed = next(log_wk)
-        expected = np.array([next(log_wk) for _ in references])
-        sd = float(expected.std()) if n_refs > 1 else 0.0
-        rows.append({"k": k, "gap": float(expected.mean() - observed), "gap_se": sd * np.sqrt(1 + 1 / n_refs)})
+    with fitting_threads(len(X)):
+        for k in ks:
+            observed = _log_wk(X, k, seed, n_init)
+            expected = np.array([_log_wk(R, k, seed, n_init) for R in references])
+            sd = float(expected.std()) if n_refs > 1 else 0.0
+            rows.append({"k": k, "gap": float(expected.mean() - observed), "gap_se": sd * np.sqrt(1 + 1 / n_refs)})
     table = pd.DataFrame(rows)
     choice = gap_choice(table)
     table["gap_choice"] = table["k"] == choice
