@@ -1,12 +1,15 @@
 """custseg._cluster._silhouette against scikit-learn, a hand-worked example, and the sampled estimate."""
 
 import numpy as np
+import pandas as pd
 import pytest
+from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs
 from sklearn.metrics import silhouette_samples, silhouette_score
 
 from custseg._errors import CustsegError, DataError, UsageError
-from custseg._cluster._silhouette import SilhouetteEstimate, silhouette, silhouette_values
+from custseg._cluster._silhouette import SilhouetteEstimate, silhouette, silhouette_values, silhouettes
+from shared_data import shared_file
 
 STYLES = ["contiguous", "non-contiguous", "singleton"]
 CASES = [  # (n, d, k, label style); the largest case once, as it runs scikit-learn's O(n^2)
@@ -181,3 +184,59 @@ def test_invalid_sampling_options(kwargs):
 
 def test_errors_are_custseg_errors():
     assert issubclass(UsageError, CustsegError) and issubclass(DataError, CustsegError)
+
+
+REAL = {  # file, reader options, numeric columns (log1p: amounts are skewed)
+    "wholesale": ("wholesale_customers.csv", {"sep": ";"}, ["Fresh", "Milk", "Grocery"]),
+    "cc_general": ("cc_general.csv", {}, ["BALANCE", "PURCHASES", "CREDIT_LIMIT"]),  # ~8,900 customers: 3 tiles, 2 threads
+}
+
+
+def k_path(X, ks=range(2, 11)):
+    return [KMeans(n_clusters=k, n_init=1, random_state=0).fit(X).labels_ for k in ks]
+
+
+@pytest.mark.parametrize("name", REAL)
+def test_silhouettes_of_a_k_path_equal_one_at_a_time_on_real_data(name):
+    """The k table's silhouettes (each distance once for k = 2..10) are those of the single-k path, and scikit-learn's."""
+    file, options, columns = REAL[name]
+    X = np.log1p(pd.read_csv(shared_file(file), **options)[columns].dropna().to_numpy(np.float64))
+    labelings = k_path(X)
+    estimates = silhouettes(X, labelings)
+    assert [e.method for e in estimates] == ["exact"] * 9
+    for labels, estimate in zip(labelings, estimates):
+        one = silhouette_values(X, labels)
+        np.testing.assert_allclose(estimate.samples, one, rtol=0, atol=1e-13)
+        assert estimate.value == pytest.approx(one.mean(), rel=1e-12)
+    if len(X) <= 1_000:  # scikit-learn's O(n^2) only where it is cheap
+        for labels, estimate in zip(labelings, estimates):
+            np.testing.assert_allclose(estimate.samples, silhouette_samples(X, labels), rtol=0, atol=1e-12)
+
+
+def test_silhouettes_with_duplicates_singletons_and_other_label_values():
+    rng = np.random.default_rng(5)
+    X = rng.normal(10.0, 3.0, size=(27, 3))[rng.integers(0, 27, size=2_000)]  # each point ~75 times: clipped distances
+    labelings = [relabel(labels, style) for labels, style in zip(k_path(X, [2, 4, 6]), STYLES)]
+    for labels, estimate in zip(labelings, silhouettes(X, labelings)):
+        np.testing.assert_allclose(estimate.samples, silhouette_samples(X, labels), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("single_precision", [False, True])
+def test_sampled_silhouettes_equal_one_at_a_time(large, single_precision):
+    X, labels, _ = large
+    labelings = [labels, relabel(labels, "non-contiguous+singleton"), k_path(X, [3])[0]]
+    options = {"sample_size": 2_000, "seed": 7, "single_precision": single_precision}
+    for labels, estimate in zip(labelings, silhouettes(X, labelings, **options)):
+        one = silhouette(X, labels, **options)
+        assert estimate.method == one.method == "sampled" and estimate.n_evaluated == 2_000
+        if single_precision:  # float32 distances: one labelling at a time, as before
+            assert (estimate.value, estimate.stderr) == (one.value, one.stderr)
+        np.testing.assert_allclose(estimate.samples, one.samples, rtol=0, atol=1e-13)
+        assert estimate.value == pytest.approx(one.value, rel=1e-12)
+
+
+def test_silhouettes_checks_each_labelling():
+    X, labels = blobs(50, 3, 2)
+    assert silhouettes(X, []) == []
+    with pytest.raises(UsageError, match="got 1 segment for 50 customers"):
+        silhouettes(X, [labels, np.zeros(50, dtype=int)])

@@ -13,7 +13,7 @@ import numpy as np
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
 from sklearn.neighbors import NearestNeighbors
 
-from ._silhouette import silhouette
+from ._silhouette import silhouettes
 
 ASSIGN_BLOCK = 65_536
 
@@ -49,19 +49,38 @@ def evaluate(X: np.ndarray, labels: np.ndarray, k: int | None = None, *, exact_m
     `k`: the number of segments the model has (an empty one counts, with share 0); default the
     number of labels present. Indices that need two non-empty segments are NaN otherwise.
     """
-    labels = np.asarray(labels)
-    k = len(np.unique(labels)) if k is None else int(k)
-    counts = np.bincount(labels, minlength=k)
-    row = {"k": k, "silhouette": np.nan, "silhouette_se": np.nan, "silhouette_method": "",
-           "calinski_harabasz": np.nan, "davies_bouldin": np.nan, "min_share": float(counts.min() / len(labels))}
-    if not 2 <= int((counts > 0).sum()) < len(X):
-        return row, np.full(len(X), np.nan)
-    sil = silhouette(X, labels, exact_max=exact_max, sample_size=sample_size, seed=seed,
-                     single_precision=single_precision)
-    row |= {"silhouette": sil.value, "silhouette_se": sil.stderr, "silhouette_method": sil.method,
-            "calinski_harabasz": float(calinski_harabasz_score(X, labels)),
-            "davies_bouldin": float(davies_bouldin_score(X, labels))}
-    return row, sil.samples
+    return evaluate_path(X, [(labels, k)], exact_max=exact_max, sample_size=sample_size, seed=seed,
+                         single_precision=single_precision)[0]
+
+
+def evaluate_path(X: np.ndarray, labelings: list[tuple[np.ndarray, int | None]], *, exact_max: int = 20_000,
+                  sample_size: int = 5_000, seed: int = 0, single_precision: bool = False) -> list[tuple[dict, np.ndarray]]:
+    """`evaluate(X, labels, k, ...)` for each (labels, k) of the same customers (the fits of a range of k),
+    the silhouettes from one pass over the distances (`silhouettes`).
+
+    >>> X = np.array([[0.0], [0.1], [5.0], [5.1]])
+    >>> [row["k"] for row, _ in evaluate_path(X, [(np.array([0, 0, 1, 1]), 2), (np.array([0, 1, 2, 2]), None)])]
+    [2, 3]
+    """
+    rows, scored = [], []
+    for i, (labels, k) in enumerate(labelings):
+        labels = np.asarray(labels)
+        k = len(np.unique(labels)) if k is None else int(k)
+        counts = np.bincount(labels, minlength=k)
+        rows.append({"k": k, "silhouette": np.nan, "silhouette_se": np.nan, "silhouette_method": "",
+                     "calinski_harabasz": np.nan, "davies_bouldin": np.nan, "min_share": float(counts.min() / len(labels))})
+        if 2 <= int((counts > 0).sum()) < len(X):
+            scored.append(i)
+    samples = [np.full(len(X), np.nan) for _ in labelings]
+    estimates = silhouettes(X, [labelings[i][0] for i in scored], exact_max=exact_max, sample_size=sample_size, seed=seed,
+                            single_precision=single_precision)
+    for i, sil in zip(scored, estimates):
+        labels = labelings[i][0]
+        rows[i] |= {"silhouette": sil.value, "silhouette_se": sil.stderr, "silhouette_method": sil.method,
+                    "calinski_harabasz": float(calinski_harabasz_score(X, labels)),
+                    "davies_bouldin": float(davies_bouldin_score(X, labels))}
+        samples[i] = sil.samples
+    return list(zip(rows, samples))
 
 
 def hopkins(X: np.ndarray, seed: int = 0, sample_size: int = 5_000, probe_share: float = 0.1, max_probes: int = 500) -> float:

@@ -25,7 +25,7 @@ from .._config._resources import cpu_count
 from .._errors import DataError, NotFittedError, UsageError, check_param
 from ._algorithms import ALGORITHMS, WARD_MAX, fit_path, fitting_threads
 from ._choice import choose_k
-from ._metrics import evaluate, hopkins, nearest_center
+from ._metrics import evaluate, evaluate_path, hopkins, nearest_center
 from ._stability import gap_statistic, stability_table
 from ._vote import inertia_ratios
 
@@ -174,13 +174,49 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         """Algorithm-specific options for `_algorithms`."""
         return {"kmeans": {"n_init": self.n_init}, "ward": {"ward_max": self.ward_max}}.get(self.algorithm, {})
 
-    def _evaluate(self, X: np.ndarray, k: int, model, seed: int) -> tuple[dict, np.ndarray]:
-        row, samples = evaluate(X, model.labels_, k, exact_max=self.silhouette_exact_max,
-                                sample_size=self.silhouette_sample_size, seed=seed, single_precision=True)
-        row["inertia"] = float(model.inertia_)
-        if hasattr(model, "bic_"):
-            row["bic"] = float(model.bic_)
-        return row, samples
+    def _evaluate(self, X: np.ndarray, fits: dict, seed: int) -> tuple[list[dict], dict[int, np.ndarray]]:
+        """One k-table row per fitted k, in order, and each k's per-customer silhouettes (one pass over the distances)."""
+        scored = evaluate_path(X, [(model.labels_, k) for k, model in fits.items()], exact_max=self.silhouette_exact_max,
+                               sample_size=self.silhouette_sample_size, seed=seed, single_precision=True)
+        rows, samples = [], {}
+        for (k, model), (row, samples[k]) in zip(fits.items(), scored):
+            row["inertia"] = float(model.inertia_)
+            if hasattr(model, "bic_"):
+                row["bic"] = float(model.bic_)
+            rows.append(row)
+        return rows, samples
+
+    def _k_table(self, X: np.ndarray, fits: dict, seed: int, n_boot: int,
+                 gap_refs: int) -> tuple[pd.DataFrame, dict[int, np.ndarray]]:
+        """The k table (indices, then stability and gap columns when asked) and each k's silhouettes.
+
+        With stability or gap to compute, the silhouettes run on a thread of their own (their
+        BLAS products release the GIL; BLAS on one thread) beside those many small fits,
+        which are mostly Python and hold it: the silhouettes cost no wall time.
+        """
+        if n_boot or gap_refs:
+            with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(max_workers=1) as background:
+                scoring = background.submit(self._evaluate, X, fits, seed)
+                checks = self._checks(X, fits, seed, n_boot, gap_refs)
+                rows, samples = scoring.result()
+        else:
+            (rows, samples), checks = self._evaluate(X, fits, seed), []
+        table = pd.DataFrame(rows)
+        table = table[["k", "inertia", *[c for c in table.columns if c not in ("k", "inertia")]]]
+        for check in checks:
+            table = table.merge(check, on="k")
+        return table, samples
+
+    def _checks(self, X: np.ndarray, fits: dict, seed: int, n_boot: int, gap_refs: int) -> list[pd.DataFrame]:
+        """The stability table (`n_boot` subsamples) and the gap statistic table (`gap_refs` references), when asked."""
+        ks = list(fits)
+        checks = []
+        if n_boot:
+            checks.append(stability_table(X, ks, self.algorithm, n_boot, seed=seed, max_sample=VOTE_MAX_SAMPLE,
+                                          references={k: fits[k].labels_ for k in ks}, **self._options()))
+        if gap_refs:
+            checks.append(gap_statistic(X, ks, n_refs=gap_refs, seed=seed, sample_size=VOTE_GAP_SAMPLE))
+        return checks
 
     def _fit_models(self, X: np.ndarray, ks: list[int], seed: int):
         """(k, fitted model) for each k, in order; K-means fits run side by side, one per core."""
@@ -188,7 +224,10 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
             with fitting_threads(len(X)):
                 yield from fit_path(self.algorithm, X, ks, seed, **self._options()).items()
             return
-        with ThreadPoolExecutor(max_workers=max(1, min(len(ks), cpu_count()))) as pool:
+        # BLAS on one thread here, as scikit-learn sets it around each Lloyd loop: its fits, side by side, each
+        # restored the count another had just lowered, and left BLAS on one thread for the silhouettes after.
+        with threadpool_limits(limits=1, user_api="blas"), \
+                ThreadPoolExecutor(max_workers=max(1, min(len(ks), cpu_count()))) as pool:
             yield from zip(ks, pool.map(lambda k: _fit_kmeans(X, k, self.n_init, seed), ks))
 
     def _k_sample(self, n: int, n_clusters: int | None, seed: int) -> np.ndarray | None:
@@ -226,20 +265,12 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         sample = self._k_sample(len(everyone), n_clusters, seed)
         X = everyone if sample is None else everyone[sample]
         ks = self._candidate_ks(X, n_clusters, seed)
-        fits, rows, samples = {}, [], {}
+        fits = {}
         for i, (k, model) in enumerate(self._fit_models(X, ks, seed)):
             fits[k] = model
-            row, samples[k] = self._evaluate(X, k, model, seed)
-            rows.append(row)
             if progress:
                 progress(self.algorithm, i + 1, len(ks))
-        table = pd.DataFrame(rows)
-        table = table[["k", "inertia", *[c for c in table.columns if c not in ("k", "inertia")]]]
-        if n_boot:
-            table = table.merge(stability_table(X, ks, self.algorithm, n_boot, seed=seed, max_sample=VOTE_MAX_SAMPLE,
-                                                references={k: fits[k].labels_ for k in ks}, **self._options()), on="k")
-        if gap_refs:
-            table = table.merge(gap_statistic(X, ks, n_refs=gap_refs, seed=seed, sample_size=VOTE_GAP_SAMPLE), on="k")
+        table, samples = self._k_table(X, fits, seed, n_boot, gap_refs)
         voting = self.k_rule == "vote" and n_clusters is None
         if voting:
             table["inertia_ratio"] = inertia_ratios(table["inertia"], self._inertia_below(X, ks[0], seed))

@@ -3,7 +3,9 @@
 Gives the number scikit-learn's `silhouette_score` gives (Euclidean metric), computed in
 tiles of the distance matrix so that no n x n matrix ever exists, on all cores; above
 `exact_max` points it evaluates a seeded uniform sample of points exactly (each against
-all n points) and reports the sample mean with its standard error.
+all n points) and reports the sample mean with its standard error. `silhouettes` scores
+several labelings of the same points (the k = 2..10 of a k table) from one pass over the
+distances.
 
 Why not `sklearn.metrics.silhouette_score`: at 80k points it takes ~40 s and 1.2 GB
 (docs/performance.md); this module takes a fraction of that in ~100 MB. Why not the
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,11 +60,12 @@ def silhouette_values(X, labels, rows=None, *, block_bytes: int = _DEFAULT_BLOCK
     >>> silhouette_values(X, [3, 3, 7, 7]).round(4).tolist()
     [0.8, 0.75, 0.4286, 0.6364]
     """
-    X, codes, n_segments = _check_X_labels(X, labels)
+    X = _check_X(X)
+    coding = _check_labels(labels, X.shape[0])
     rows = _check_rows(rows, X.shape[0])
     if not isinstance(block_bytes, (int, np.integer)) or block_bytes < 8:
         raise UsageError(f"block_bytes must be an integer >= 8; got {block_bytes!r}")
-    return _silhouette_rows(X, codes, n_segments, rows, int(block_bytes))
+    return _silhouette_rows(X, [coding], rows, int(block_bytes))[0]
 
 
 def silhouette(X, labels, *, exact_max: int = 20_000, sample_size: int = 5_000, seed=0,
@@ -76,26 +80,40 @@ def silhouette(X, labels, *, exact_max: int = 20_000, sample_size: int = 5_000, 
     >>> est.method, round(est.value, 4), est.stderr
     ('exact', 0.6537, 0.0)
     """
-    X, codes, n_segments = _check_X_labels(X, labels)
+    return silhouettes(X, [labels], exact_max=exact_max, sample_size=sample_size, seed=seed,
+                       single_precision=single_precision)[0]
+
+
+def silhouettes(X, labelings, *, exact_max: int = 20_000, sample_size: int = 5_000, seed=0,
+                single_precision: bool = False) -> list[SilhouetteEstimate]:
+    """`silhouette(X, labels, ...)` for each labels in `labelings`, the same numbers (to ~1e-15), each
+    distance computed once for all of them (in float64; `single_precision` scores one labelling at a time).
+
+    >>> [round(est.value, 4) for est in silhouettes([[0.0], [1.0], [4.0], [6.0]], [[3, 3, 7, 7], [0, 0, 0, 1]])]
+    [0.6537, 0.1887]
+    """
+    X = _check_X(X)
+    codings = [_check_labels(labels, X.shape[0]) for labels in labelings]
     n = X.shape[0]
     for name, value, low in (("exact_max", exact_max, 0), ("sample_size", sample_size, 2)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
             raise UsageError(f"silhouette {name} must be an integer >= {low}; got {value!r}")
     if n <= exact_max or sample_size >= n:
-        values = _silhouette_rows(X, codes, n_segments, np.arange(n), _DEFAULT_BLOCK_BYTES)
-        return SilhouetteEstimate(float(values.mean()), 0.0, "exact", n, values)
+        return [SilhouetteEstimate(float(values.mean()), 0.0, "exact", n, values)
+                for values in _silhouette_rows(X, codings, np.arange(n), _DEFAULT_BLOCK_BYTES)]
     m = int(sample_size)
     rows = np.sort(np.random.default_rng(seed).choice(n, size=m, replace=False))
-    values = _silhouette_rows(X, codes, n_segments, rows, _DEFAULT_BLOCK_BYTES,
-                              np.float32 if single_precision else np.float64)
-    samples = np.full(n, np.nan)
-    samples[rows] = values
-    stderr = float(values.std(ddof=1) / np.sqrt(m) * np.sqrt(1.0 - m / n))
-    return SilhouetteEstimate(float(values.mean()), stderr, "sampled", m, samples)
+    estimates = []
+    for values in _silhouette_rows(X, codings, rows, _DEFAULT_BLOCK_BYTES, np.float32 if single_precision else np.float64):
+        samples = np.full(n, np.nan)
+        samples[rows] = values
+        stderr = float(values.std(ddof=1) / np.sqrt(m) * np.sqrt(1.0 - m / n))
+        estimates.append(SilhouetteEstimate(float(values.mean()), stderr, "sampled", m, samples))
+    return estimates
 
 
-def _check_X_labels(X, labels) -> tuple[np.ndarray, np.ndarray, int]:
-    """Validated float64 X (n x d), labels as codes 0..k-1, and k."""
+def _check_X(X) -> np.ndarray:
+    """Validated float64 X (n x d)."""
     try:
         X = np.asarray(X, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -105,18 +123,23 @@ def _check_X_labels(X, labels) -> tuple[np.ndarray, np.ndarray, int]:
     if not np.isfinite(X).all():
         bad = int(np.count_nonzero(~np.isfinite(X).all(axis=1)))
         raise DataError(f"silhouette needs finite features; {bad} of {X.shape[0]} customers have NaN or infinite values")
+    return X
+
+
+def _check_labels(labels, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Validated labels of n points as (codes 0..k-1, size of each segment)."""
     labels = np.asarray(labels)
-    if labels.ndim != 1 or labels.shape[0] != X.shape[0]:
-        raise UsageError(f"silhouette needs one label per customer; got labels of shape {labels.shape} for {X.shape[0]} customers")
+    if labels.ndim != 1 or labels.shape[0] != n:
+        raise UsageError(f"silhouette needs one label per customer; got labels of shape {labels.shape} for {n} customers")
     _, codes = np.unique(labels, return_inverse=True)
     codes = codes.reshape(-1).astype(np.intp, copy=False)
-    n, n_segments = X.shape[0], int(codes.max(initial=-1)) + 1
+    n_segments = int(codes.max(initial=-1)) + 1
     if not 2 <= n_segments <= n - 1:
         raise UsageError(
             "silhouette needs 2 <= number of segments <= n_samples - 1; "
             f"got {n_segments} segment{'s' if n_segments != 1 else ''} for {n} customers"
         )
-    return X, codes, n_segments
+    return codes, np.bincount(codes, minlength=n_segments)
 
 
 def _check_rows(rows, n: int) -> np.ndarray:
@@ -147,14 +170,23 @@ def _thread_count(pairs: int) -> int:
     return max(1, min([cpus, *blas]))
 
 
-def _silhouette_rows(X: np.ndarray, codes: np.ndarray, n_segments: int, rows: np.ndarray, block_bytes: int,
-                     dtype=np.float64) -> np.ndarray:
-    """Silhouette of points `rows` against all points; inputs already validated."""
-    n, d = X.shape
-    sizes = np.bincount(codes, minlength=n_segments)
-    sums = _segment_distance_sums(X, codes, sizes, rows, block_bytes, dtype)  # len(rows) x k
-    own = codes[rows]
-    idx = np.arange(rows.size)
+def _silhouette_rows(X: np.ndarray, codings: list[tuple[np.ndarray, np.ndarray]], rows: np.ndarray,
+                     block_bytes: int, dtype=np.float64) -> list[np.ndarray]:
+    """Silhouettes of points `rows` against all points under each (codes, sizes) coding; inputs already validated.
+
+    One coding, or float32 distances: tiles of segment-sorted columns, one coding at a time
+    (faster for one); several in float64: each distance once for all of them.
+    """
+    if len(codings) > 1 and dtype == np.float64:
+        sums = _segment_distance_sums(X, codings, rows, block_bytes)
+    else:
+        sums = [_sorted_segment_distance_sums(X, codes, sizes, rows, block_bytes, dtype) for codes, sizes in codings]
+    return [_values(part, codes[rows], sizes) for part, (codes, sizes) in zip(sums, codings)]
+
+
+def _values(sums: np.ndarray, own: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Per-point silhouettes from the sums of distances to each segment (len(own) x k; overwritten)."""
+    idx = np.arange(own.size)
     intra = sums[idx, own]
     sums[idx, own] = np.inf
     inter = (sums / sizes).min(axis=1)
@@ -166,22 +198,65 @@ def _silhouette_rows(X: np.ndarray, codes: np.ndarray, n_segments: int, rows: np
     return np.nan_to_num(values)  # NaN: segment of one (0 / 0), or all distances 0
 
 
-def _segment_distance_sums(X, codes, sizes, rows, block_bytes, dtype=np.float64) -> np.ndarray:
-    """For each point in `rows`, the sum of its Euclidean distances to each segment's points.
+def _segment_distance_sums(X, codings, rows, block_bytes) -> list[np.ndarray]:
+    """For each (codes, sizes) coding, each point in `rows`' sums of Euclidean distances to each segment's points (float64).
+
+    Each distance is computed once for all codings, as in `_sorted_segment_distance_sums`
+    (clipped at 0 before the square root); a tile's per-segment sums under every coding are
+    then one BLAS product of the tile with the 0/1 matrix of its columns' segments (a
+    column per segment of each coding), so that k = 2..10 cost little more than one k.
+    """
+    n = X.shape[0]
+    widths = [sizes.size for _, sizes in codings]
+    offsets = np.cumsum([0, *widths[:-1]])
+    columns = np.stack([codes + offset for (codes, _), offset in zip(codings, offsets)], axis=1)  # n x codings
+    left, right = _augmented(X, rows, np.arange(n), np.float64)
+    threads, height, width = _layout(rows.size, n, block_bytes, np.float64)
+    sums = np.zeros((rows.size, sum(widths)))
+
+    def worker():
+        buffer, indicator = np.empty(height * width), np.empty((width, sums.shape[1]))
+        return lambda block: _indicator_block_sums(left[block], right, rows[block], columns, width, buffer, indicator,
+                                                   sums[block])
+
+    _over_row_blocks(rows.size, height, threads, worker)
+    return np.split(sums, np.cumsum(widths)[:-1], axis=1)
+
+
+def _sorted_segment_distance_sums(X, codes, sizes, rows, block_bytes, dtype) -> np.ndarray:
+    """For each point in `rows`, the sum of its Euclidean distances to each segment's points (one coding).
 
     Columns (all points) are sorted by segment so that a tile's columns split into a few
     runs of one segment each, summed with np.add.reduceat. Distances use the formula of
     sklearn's euclidean_distances, |x|^2 + |y|^2 - 2 x.y, clipped at 0, square-rooted,
-    with each point's distance to itself set to 0; the three terms come out of a single
-    BLAS product of [x, |x|^2, 1] and [-2y, 1, |y|^2].
+    with each point's distance to itself set to 0 (`_augmented`). Used for float32
+    distances, where summing in `dtype` by runs is the number the sampled estimate has
+    always given, and for a single coding in float64, where it is faster.
     """
-    n, d = X.shape
-    k = sizes.size
+    n = X.shape[0]
     order = np.argsort(codes, kind="stable")
     position = np.empty(n, dtype=np.intp)  # column of each point in the sorted order
     position[order] = np.arange(n)
+    left, right = _augmented(X, rows, order, dtype)  # float32 for sampled estimates: half the time (docs/performance.md)
+    self_column = position[rows]
+    threads, height, width = _layout(rows.size, n, block_bytes, dtype)
+    tiles = _column_tiles(sizes, width)
+    sums = np.zeros((rows.size, sizes.size))
+
+    def worker():
+        buffer = np.empty(height * width, dtype=dtype)
+        return lambda block: _block_sums(left[block], right, self_column[block], tiles, buffer, sums[block])
+
+    _over_row_blocks(rows.size, height, threads, worker)
+    return sums
+
+
+def _augmented(X: np.ndarray, rows: np.ndarray, order: np.ndarray, dtype) -> tuple[np.ndarray, np.ndarray]:
+    """[x, |x|^2, 1] for the points `rows` and [-2y, 1, |y|^2] for all points in `order`: one BLAS
+    product of the two gives every |x|^2 + |y|^2 - 2 x.y."""
+    n, d = X.shape
     squared_norms = np.einsum("ij,ij->i", X, X)
-    right = np.empty((n, d + 2), dtype=dtype)  # float32 for sampled estimates: half the time (docs/performance.md)
+    right = np.empty((n, d + 2), dtype=dtype)
     right[:, :d] = -2.0 * X[order]
     right[:, d] = 1.0
     right[:, d + 1] = squared_norms[order]
@@ -189,29 +264,33 @@ def _segment_distance_sums(X, codes, sizes, rows, block_bytes, dtype=np.float64)
     left[:, :d] = X[rows]
     left[:, d] = squared_norms[rows]
     left[:, d + 1] = 1.0
-    self_column = position[rows]
+    return left, right
 
-    threads = min(_thread_count(rows.size * n), -(-rows.size // 64)) or 1
+
+def _layout(n_rows: int, n: int, block_bytes: int, dtype) -> tuple[int, int, int]:
+    """(threads, tile height, tile width) for `n_rows` points against n columns within `block_bytes`."""
+    threads = min(_thread_count(n_rows * n), -(-n_rows // 64)) or 1
     tile_elements = max(1, min(_TILE_ELEMENTS, block_bytes // (np.dtype(dtype).itemsize * threads)))
     width = min(n, _TILE_COLUMNS, tile_elements)
-    height = max(1, min(rows.size, tile_elements // width))
-    tiles = _column_tiles(sizes, width)
+    return threads, max(1, min(n_rows, tile_elements // width)), width
 
-    sums = np.zeros((rows.size, k))
+
+def _over_row_blocks(n_rows: int, height: int, threads: int, worker: Callable[[], Callable[[slice], None]]) -> None:
+    """Call a worker (made by `worker()` in each thread) on every block of `height` rows, on `threads` threads."""
     blocks: queue.SimpleQueue = queue.SimpleQueue()
-    for start in range(0, rows.size, height):
-        blocks.put(slice(start, min(rows.size, start + height)))
+    for start in range(0, n_rows, height):
+        blocks.put(slice(start, min(n_rows, start + height)))
     errors: list[BaseException] = []
 
     def work() -> None:
-        buffer = np.empty(height * width, dtype=dtype)
         try:
+            do = worker()
             while True:
                 try:
                     block = blocks.get_nowait()
                 except queue.Empty:
                     return
-                _block_sums(left[block], right, self_column[block], tiles, buffer, sums[block])
+                do(block)
         except BaseException as exc:  # re-raised in the calling thread
             errors.append(exc)
 
@@ -222,13 +301,35 @@ def _segment_distance_sums(X, codes, sizes, rows, block_bytes, dtype=np.float64)
 
         with threadpool_limits(limits=1, user_api="blas"):  # our threads, not BLAS's
             workers = [threading.Thread(target=work, daemon=True) for _ in range(threads)]
-            for worker in workers:
-                worker.start()
-            for worker in workers:
-                worker.join()
+            for thread in workers:
+                thread.start()
+            for thread in workers:
+                thread.join()
     if errors:
         raise errors[0]
-    return sums
+
+
+def _squared_distance_tile(left, right, start, stop, self_column, buffer) -> np.ndarray:
+    """The b x (stop - start) squared distances of the points in `left` to columns start..stop, self-distances 0."""
+    tile = buffer[: left.shape[0] * (stop - start)].reshape(left.shape[0], stop - start)
+    np.matmul(left, right[start:stop].T, out=tile)
+    inside = np.flatnonzero((self_column >= start) & (self_column < stop))
+    tile[inside, self_column[inside] - start] = 0.0
+    return tile
+
+
+def _indicator_block_sums(left, right, self_column, columns, width, buffer, indicator, out) -> None:
+    """Add to `out` the per-segment distance sums, under every coding, of the points in `left`."""
+    n = right.shape[0]
+    for start in range(0, n, width):
+        stop = min(n, start + width)
+        tile = _squared_distance_tile(left, right, start, stop, self_column, buffer)
+        np.maximum(tile, 0.0, out=tile)  # rounding can make the squared distance of (near-)identical points < 0
+        np.sqrt(tile, out=tile)
+        segments = indicator[: stop - start]
+        segments.fill(0.0)
+        np.put_along_axis(segments, columns[start:stop], 1.0, axis=1)
+        out += tile @ segments
 
 
 def _column_tiles(sizes: np.ndarray, width: int) -> list[tuple[int, int, np.ndarray, np.ndarray]]:
@@ -259,10 +360,7 @@ def _block_sums(left, right, self_column, tiles, buffer, out) -> None:
     clip_first = False
     with np.errstate(invalid="ignore"):
         for start, stop, offsets, segments in tiles:
-            tile = buffer[: b * (stop - start)].reshape(b, stop - start)
-            np.matmul(left, right[start:stop].T, out=tile)
-            inside = np.flatnonzero((self_column >= start) & (self_column < stop))
-            tile[inside, self_column[inside] - start] = 0.0
+            tile = _squared_distance_tile(left, right, start, stop, self_column, buffer)
             if clip_first:
                 bits = tile.view(np.int64 if tile.dtype == np.float64 else np.int32)
                 np.maximum(bits, 0, out=bits)

@@ -57,7 +57,8 @@ class SparkSegmenter(Segmenter):
         finally:
             points.unpersist()
 
-    def _evaluate(self, X, k, model, seed):
-        row, samples = super()._evaluate(X, k, model, seed)
-        row[SPARK_SILHOUETTE] = model.spark_silhouette
-        return row, samples
+    def _evaluate(self, X, fits, seed):
+        rows, samples = super()._evaluate(X, fits, seed)
+        for row, model in zip(rows, fits.values()):
+            row[SPARK_SILHOUETTE] = model.spark_silhouette
+        return rows, samples
