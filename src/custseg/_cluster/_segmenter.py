@@ -61,10 +61,10 @@ def _fit_kmeans(X: np.ndarray, k: int, n_init: int, seed: int) -> KMeans:
         return KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(X)
 
 
-def _refit_kmeans(X: np.ndarray, centres: np.ndarray, seed: int) -> KMeans:
-    """K-means on all rows started from `centres` (one run), on the OpenMP threads the CPU quota allows."""
+def _refit_kmeans(X: np.ndarray, centers: np.ndarray, seed: int) -> KMeans:
+    """K-means on all rows started from `centers` (one run), on the OpenMP threads the CPU quota allows."""
     with threadpool_limits(limits=cpu_count(), user_api="openmp"):
-        return KMeans(n_clusters=len(centres), init=centres, n_init=1, random_state=seed).fit(X)
+        return KMeans(n_clusters=len(centers), init=centers, n_init=1, random_state=seed).fit(X)
 
 
 class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
@@ -82,7 +82,7 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
     Above `k_sample_size` customers (None: never), K-means chooses k on a seeded uniform
     sample of that many customers (the k table's indices are the sample's; its column
     `n_scored` says so), then fits the chosen k on all customers, started from the
-    sample's best centres; `k_sample_` records the sample and the final fit.
+    sample's best centers; `k_sample_` records the sample and the final fit.
 
     Fitted attributes: `labels_`, `cluster_centers_`, `inertia_`, `k_`, `k_selection_`
     (one row of indices per k, with the votes), `reason_` ({"en", "fr"}), `warnings_`
@@ -240,7 +240,7 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         return np.sort(np.random.default_rng(seed).choice(n, size=size, replace=False))
 
     def _fit_everyone(self, X: np.ndarray, sample: np.ndarray, sample_model: KMeans, seed: int):
-        """(model, silhouettes, record): the chosen k fitted on all rows from the sample's centres.
+        """(model, silhouettes, record): the chosen k fitted on all rows from the sample's centers.
 
         Its indices are computed on the sample's rows, as the k table's (a silhouette against
         all 800k customers would cost 6 s more); `inertia` is over all rows.

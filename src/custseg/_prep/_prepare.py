@@ -18,7 +18,7 @@ from .._errors import DataError
 from ._clean import clean_lines
 from ._customers import MAX_CATEGORIES, customer_table
 from ._features import (REVENUE_FEATURE, check_features, check_finite, customer_features, default_as_of,
-                        product_labels, product_revenue)
+                        product_revenue)
 from ._parse import typed_lines
 
 SUPPLEMENTARY = {"RecencyDays": "date"}  # described in the profiles (not clustered) when its line role is mapped
@@ -48,7 +48,6 @@ class Prepared:
     cleaning: dict
     timer: Timer
     product_lines: ibis.Table | None = None  # revenue per (customer, product): enough for the top products
-    product_labels: ibis.Table | None = None  # each product's label (`_features.product_labels`)
 
     @property
     def X(self) -> np.ndarray:
@@ -111,10 +110,9 @@ def _line_features(source: Source, config: RunConfig, timer: Timer):
         # segments' top products later; held in memory (fewer rows than the lines)
         described = names + [f for f, role in SUPPLEMENTARY.items() if f not in names and role in kept.columns]
         per_product = product_revenue(kept, described).cache() if "product" in kept.columns else None
-        labels = product_labels(kept)
         customers = customer_features(kept, described, as_of, facts["order_unique"], per_product)
     cleaning["as_of"] = as_of.isoformat() if as_of else None
-    return kept, customers, names, cleaning, per_product, labels.cache() if labels is not None else None
+    return kept, customers, names, cleaning, per_product
 
 
 def _table_features(source: Source, config: RunConfig, timer: Timer, imputation: dict | None = None):
@@ -128,7 +126,7 @@ def _table_features(source: Source, config: RunConfig, timer: Timer, imputation:
                 "number_formats": notes["number_formats"], "file": source.notes}
     if "salesforce_ids" in notes:
         cleaning["salesforce_ids"] = notes["salesforce_ids"]
-    return None, customers, names, cleaning, None, None
+    return None, customers, names, cleaning, None
 
 
 @engine_errors
@@ -146,7 +144,7 @@ def prepare(data, config: RunConfig, imputation: dict | None = None) -> Prepared
         parts = _table_features(source, config, timer, imputation)
     else:
         parts = _line_features(source, config, timer)
-    lines, customers, names, cleaning, per_product, labels = parts
+    lines, customers, names, cleaning, per_product = parts
     check_enough_customers(len(customers))
     check_finite(customers, names, source.name)
-    return Prepared(source, lines, customers, names, cleaning, timer, per_product, labels)
+    return Prepared(source, lines, customers, names, cleaning, timer, per_product)

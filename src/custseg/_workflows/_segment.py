@@ -17,7 +17,7 @@ from .._cluster._spark_kmeans import SparkSegmenter
 from .._config import RunConfig, config_from_options
 from .._describe import separation
 from .._engines import engine_record
-from .._prep._features import TOP_PRODUCT
+from .._prep._features import TOP_PRODUCT, product_labels
 from .._prep._prepare import Prepared, prepare
 from .._profile import load_rules, segment_profiles, top_products
 from .._result import SegmentationResult
@@ -127,7 +127,7 @@ def build_result(prepared: Prepared, config: RunConfig, scaler: Scaler, Z: np.nd
         if prepared.lines is not None:
             keyed = frame[[S.CUSTOMER_ID, S.SEGMENT_ID]].rename(columns={S.CUSTOMER_ID: "customer"})
             products = top_products(prepared.lines if prepared.product_lines is None else prepared.product_lines, keyed,
-                                    labels=prepared.product_labels)
+                                    labels=product_labels(prepared.lines))  # lazy: read once, by top_products
         else:
             products = pd.DataFrame(columns=["segment_id", "rank", "product", "label", "revenue", "share", "lift"])
     source, cleaning = prepared.source, prepared.cleaning
