@@ -106,7 +106,7 @@ class _PatchOnImport(importlib.abc.MetaPathFinder):
 
 
 def _custseg(path: str, out_dir: str, options: list[str]) -> dict:
-    """`custseg run` as the command line runs it: heavy libraries load when the command needs them
+    """`custseg run` as the console script runs it: heavy libraries load when the command needs them
     (a workbook is parsed meanwhile), so "imports" is the time until the first stage starts."""
     stages = Stages()
     first_stage: list[float] = []
@@ -132,9 +132,14 @@ def _custseg(path: str, out_dir: str, options: list[str]) -> dict:
 
     sys.meta_path.insert(0, _PatchOnImport("custseg._prep._prepare", patch_timer))
     sys.meta_path.insert(0, _PatchOnImport("custseg._outputs", patch_write))
-    from custseg.cli import app
+    from custseg.cli import main
 
-    app(["run", path, "-o", out_dir, "--overwrite", *options], standalone_mode=False)
+    sys.argv = ["custseg", "run", path, "-o", out_dir, "--overwrite", *options]
+    try:
+        main()  # what the `custseg` console script runs, its exit included
+    except SystemExit as ended:
+        if ended.code:
+            raise
     stages.seconds = {"imports": round(first_stage[0] - STARTED, 4), **stages.seconds}
     run = json.loads((Path(out_dir) / "run.json").read_text())
     k_selection = (Path(out_dir) / "k_selection.csv").read_text()

@@ -5,14 +5,16 @@ from __future__ import annotations
 import datetime as dtm
 
 import ibis
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from custseg import ColumnMapping, DataError, preset
 from custseg._config._columns import mapping_from_config
 from custseg._prep._clean import clean_lines
 from custseg._prep._features import customer_features
-from custseg._prep._ids import case_from_checksum, salesforce_id18
+from custseg._prep._ids import case_from_checksum, checksum_letters, salesforce_forms, salesforce_id18
 from custseg._prep._parse import typed_lines
 
 AMOUNTS = ColumnMapping(customer="acct", order="inv", amount="amount", date="day", date_format="%d/%m/%Y")
@@ -165,3 +167,16 @@ def test_generated_cpq_account_ids_carry_the_same_checksum():
 
     ids = generate_cpq_export(n_lines=200, n_accounts=20, seed=1)[preset("salesforce-cpq").customer].unique()
     assert all(salesforce_id18(i[:15]) == i for i in ids)
+
+
+def test_salesforce_forms_agree_with_the_one_id_functions_on_every_kind_of_value():
+    ids = ["0011r00002M4hxD", "0011r00002M4hxDAAR", "0011R00002M4HXDAAR", "0011r00002M4hxDaar", "001Dn00000AbCdE",
+           "001Dn00000AbCdEIAV", "short", "0011r00002M4hx-", "", None, "0011r00002M4hxDAARX"]
+    flags, id18 = salesforce_forms(pa.array(ids))
+    assert flags["converted_15_to_18"].tolist() == [True, False, False, False, True, False, False, False, False, False, False]
+    assert flags["already_18"].tolist() == [False, True, True, True, False, True, False, False, False, False, False]
+    assert flags["bad_checksum"].tolist() == [False, False, True, True, False, False, False, False, False, False, False]
+    assert id18.to_pylist() == [salesforce_id18("0011r00002M4hxD"), salesforce_id18("001Dn00000AbCdE")] == \
+        ["0011r00002M4hxDAAR", "001Dn00000AbCdEIAV"]
+    assert case_from_checksum("0011R00002M4HXDAAR") == "0011r00002M4hxDAAR"
+    assert bytes(checksum_letters(np.frombuffer(b"0011r00002M4hxD", np.uint8).reshape(1, 15))[0]) == b"AAR"

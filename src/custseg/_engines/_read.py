@@ -216,6 +216,7 @@ def open_source(
     kind = input_kind(path)
     if path.stat().st_size == 0:
         raise DataError(f"{path}: the file is empty")
+    digest = file_sha256(path)  # first: a workbook parsed ahead (`_xlsx.prefetch_workbook`) is still being parsed
     try:
         notes: dict = {"header_row": options.header_row} if options.header_row else {}
         if kind == "csv":
@@ -230,4 +231,4 @@ def open_source(
     except Exception as exc:  # DuckDB's reader errors: report the first line only
         message = describe_engine_error(exc)
         raise DataError(f"{path}: cannot read as {kind} ({message})") from None
-    return Source(table, str(path), kind, file_sha256(path), path, notes)
+    return Source(table, str(path), kind, digest, path, notes)

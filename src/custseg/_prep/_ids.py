@@ -17,9 +17,13 @@ from __future__ import annotations
 
 import ibis
 import ibis.expr.datatypes as dt
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 INTEGRAL = r"^[+-]?[0-9]+\.0+$"
 SF_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+CHECKSUM_LETTERS = np.frombuffer(SF_ALPHABET.encode(), np.uint8)
 SF15 = r"^[a-zA-Z0-9]{15}$"
 SF18 = r"^[a-zA-Z0-9]{18}$"
 
@@ -47,23 +51,39 @@ def id_text(column: ibis.Value) -> ibis.Value:
     return ibis.ifelse(integral, text.re_extract(r"^([+-]?[0-9]+)\.", 1), text)
 
 
-def _checksum(head: ibis.Value) -> ibis.Value:
-    letters = []
-    for chunk in range(3):
-        index = ibis.literal(0)
-        for i in range(5):
-            char = head.substr(chunk * 5 + i, 1)
-            index = index + ibis.ifelse(char != char.lower(), 2**i, 0)
-        letters.append(ibis.literal(SF_ALPHABET).substr(index, 1))
-    return letters[0].concat(letters[1], letters[2])
+def checksum_letters(body: np.ndarray) -> np.ndarray:
+    """The 3-character suffix (uint8, n x 3) of 18-character ids from their first 15 characters (uint8, n x 15):
+    one bit per uppercase letter in each block of 5."""
+    upper = ((body >= ord("A")) & (body <= ord("Z"))).reshape(len(body), 3, 5).astype(np.uint8)
+    return CHECKSUM_LETTERS[(upper << np.arange(5, dtype=np.uint8)).sum(axis=2)]
 
 
-def salesforce_ids(text: ibis.Value) -> tuple[ibis.Value, dict[str, ibis.Value]]:
-    """(18-character ids, flags: converted_15_to_18, already_18 and bad_checksum, each a boolean per value)."""
-    expected = text.substr(0, 15).concat(_checksum(text.substr(0, 15)))
-    is15, is18 = text.re_search(SF15).fill_null(False), text.re_search(SF18).fill_null(False)
-    flags = {"converted_15_to_18": is15, "already_18": is18, "bad_checksum": is18 & (text != expected)}
-    return ibis.ifelse(is15, expected, text), flags
+def _ascii_rows(strings: pa.Array, width: int) -> np.ndarray:
+    """Strings of `width` ASCII characters each as a uint8 matrix (n x width)."""
+    fixed = strings.cast(pa.binary(width))
+    return np.frombuffer(fixed.buffers()[1], np.uint8)[fixed.offset * width:(fixed.offset + len(fixed)) * width].reshape(-1, width)
+
+
+def salesforce_forms(ids: pa.Array) -> tuple[dict[str, np.ndarray], pa.Array]:
+    """Flags for each text value of `ids` (converted_15_to_18, already_18, bad_checksum: numpy booleans) and the
+    18-character forms of the values flagged converted_15_to_18, in order.
+
+    Computed on the values themselves (one per distinct id): as SQL, the checksum is a
+    76 KB expression that took DuckDB and ibis 0.3 s to compile at any size.
+
+    >>> flags, id18 = salesforce_forms(pa.array(["001Dn00000AbCdE", "001DN00000ABCDEIAV", None, "x"]))
+    >>> {key: flag.tolist() for key, flag in flags.items()}, id18.to_pylist()
+    ({'converted_15_to_18': [True, False, False, False], 'already_18': [False, True, False, False], \
+'bad_checksum': [False, True, False, False]}, ['001Dn00000AbCdEIAV'])
+    """
+    is15, is18 = (pc.match_substring_regex(ids, pattern).fill_null(False).to_numpy(zero_copy_only=False)
+                  for pattern in (SF15, SF18))
+    body = _ascii_rows(ids.filter(is15), 15)
+    id18 = pa.array(np.ascontiguousarray(np.hstack([body, checksum_letters(body)])).view("S18").ravel(), pa.binary())
+    chars = _ascii_rows(ids.filter(is18), 18)
+    bad = np.zeros(len(ids), dtype=bool)
+    bad[is18] = (chars[:, 15:] != checksum_letters(chars[:, :15])).any(axis=1)
+    return {"converted_15_to_18": is15, "already_18": is18, "bad_checksum": bad}, id18.cast(pa.string())
 
 
 def salesforce_id18(id15: str) -> str:

@@ -13,7 +13,7 @@ from .._engines._read import ROW_KEY  # a hash of the whole input row: duplicate
 from .._errors import DataError
 from .._config._dates import ISO_FORMATS, MIN_YEAR, date_formats, max_year
 from ._dates import implausible_year, parse_dates
-from ._ids import blank_to_null, case_from_checksum, id_text, salesforce_ids
+from ._ids import blank_to_null, case_from_checksum, id_text, salesforce_forms
 from ._numbers import choose_readings, number_probes
 
 ID_ROLES = ("customer", "order", "product")
@@ -137,24 +137,25 @@ def typed_lines(table: ibis.Table, mapping: ColumnMapping, source: str, decimal:
 def salesforce_customers(table: ibis.Table, column: str, name: str, source: str) -> tuple[ibis.Table, dict]:
     """`table` with its Salesforce ids in `column` in 18-character form, and the counts (of lines); an error for a bad checksum.
 
-    Checksums are computed once per distinct id (30M lines: 800k ids); the lines are joined
-    to the converted ids only when some id had 15 characters.
+    Checksums are computed once per distinct id (30M lines: 800k ids), in `_ids.salesforce_forms`;
+    the lines are joined to the converted ids only when some id had 15 characters.
     """
-    values = table.group_by(column).aggregate(_lines=table.count())
-    ids, flags = salesforce_ids(values[column])
-    probes = {key: flag.ifelse(values._lines, 0).sum() for key, flag in flags.items()}
-    counts = {key: int(value or 0) for key, value in values.aggregate(**probes).execute().iloc[0].items()}
+    values = table.group_by(column).aggregate(_lines=table.count()).to_pyarrow()
+    flags, id18 = salesforce_forms(values[column].combine_chunks())
+    lines = values["_lines"].to_numpy()
+    counts = {key: int(lines[flag].sum()) for key, flag in flags.items()}
     bad_count = counts.pop("bad_checksum")
     if bad_count:
-        bad = salesforce_ids(table[column])[1]["bad_checksum"]
-        found = table.mutate(_bad=bad, _row=ibis.row_number() + 1).filter(lambda t: t._bad).limit(1).execute()
+        bad = ibis.memtable({"_bad": values[column].filter(flags["bad_checksum"])})
+        numbered = table.mutate(_row=ibis.row_number() + 1)
+        found = numbered.semi_join(bad, numbered[column] == bad._bad).order_by("_row").limit(1).execute()
         value, row = found[column].iloc[0], int(found["_row"].iloc[0])
         raise DataError(f"{source}: column {name!r} (customer) has {bad_count:,} "
                         f"Salesforce id(s) whose letter case does not match their checksum, e.g. {value!r} at data row "
                         f"{row} (its checksum says {case_from_checksum(value)!r}); was the case changed by a spreadsheet? "
                         "Export the ids again")
     if counts["converted_15_to_18"]:
-        converted = values.filter(flags["converted_15_to_18"]).select(_id15=values[column], _id18=ids).cache()
+        converted = ibis.memtable({"_id15": values[column].filter(flags["converted_15_to_18"]), "_id18": id18})
         joined = table.left_join(converted, table[column] == converted._id15)
         table = joined.mutate(**{column: joined._id18.coalesce(joined[column])}).drop("_id15", "_id18")
     return table, {"column": name, **counts}

@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 
 from .._config._columns import PRESETS, SALESFORCE_CPQ_FIELDS
 from .._errors import UsageError
+from .._prep._ids import checksum_letters
 
 CPQ = PRESETS["salesforce-cpq"]
 # The three export fields that play no role, in export order.
@@ -92,7 +93,6 @@ GRADES = ("42,5", "52,5 N", "32,5 R", "CEM II/A 42,5 R", "CEM I 52,5 N", "PLUS",
 PACKS = ("SAC 25KG", "SAC 35KG", "SAC 5KG", "VRAC", "BIG BAG 1,5T", "SILO", "PALETTE")
 PALLETS = ("P 1,470T", "P 1,575T", "P 1,050T", "", "", "")
 BASE62 = np.frombuffer(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", np.uint8)
-CHECKSUM_ALPHABET = np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345", np.uint8)
 ACCOUNT_ID_PREFIX = "0011r0"  # key prefix 001 (Account), pod 1r, reserved 0
 CONTRACT_ID_PREFIX = "800690"  # key prefix 800 (Contract)
 ACCOUNT_ID_BASE = (2 * 62 + 22) * 62**4  # "0002M0000" in base 62, like 0011r00002M4hxDAAR
@@ -481,19 +481,10 @@ def _base62(values: np.ndarray, width: int) -> np.ndarray:
     return out
 
 
-def _salesforce_checksum(body: np.ndarray) -> np.ndarray:
-    """The 3-character suffix of 18-character ids: one bit per uppercase letter in each 5-char block."""
-    upper = ((body >= ord("A")) & (body <= ord("Z"))).reshape(len(body), 3, 5).view(np.uint8)
-    bits = np.zeros((len(body), 3), dtype=np.uint8)
-    for position in range(5):
-        bits |= upper[:, :, position] << position
-    return CHECKSUM_ALPHABET[bits]
-
-
 def _salesforce_ids(prefix: str, numbers: np.ndarray) -> pa.Array:
     """18-character Salesforce ids: 6-char prefix, 9 base-62 digits of `numbers`, checksum."""
     body = np.hstack([_ascii(prefix, len(numbers)), _base62(numbers, 15 - len(prefix))])
-    return _fixed_width_strings(np.hstack([body, _salesforce_checksum(body)]))
+    return _fixed_width_strings(np.hstack([body, checksum_letters(body)]))
 
 
 def _fixed_width_strings(chars: np.ndarray) -> pa.Array:
