@@ -11,9 +11,11 @@ Data are seed-shaped CPQ exports made by `custseg._workflows._demo_data.write_cp
 
 Each run is a fresh process (imports included) timed from the outside; the process
 reports its stage times and per-stage peak memory (`_child.py`). Both sides use the same
-settings: rank scaling, k = 2..10, K-means with n_init = 10, a silhouette for every k.
+settings: rank scaling, k = 2..10, K-means with n_init = 10, a silhouette for every k; custseg
+chooses k by its default vote (stability and gap-statistic refits on top of that), and at S
+also like for like (`--k-rule silhouette`, the study's rule; --like-sizes).
 Both sides run pinned to the same cores (`taskset -c 0,1`, --pin) and take turns
-(reference, custseg, custseg with the report, then again), so a change in the machine's
+(reference, custseg, custseg with the report, custseg like for like, then again), so a change in the machine's
 load hits both; each run records the load average before and after. L runs pinned
 and on all the machine's cores, taking turns (--l-repeat rounds). The reference is not run at L: its time there is
 extrapolated from its stages at M (linear stages x10, the exact silhouette x100).
@@ -42,6 +44,9 @@ SIZES = {
     "L": {"lines": 30_000_000, "accounts": 800_000, "formats": ("parquet",)},
 }
 SETTINGS = ["--preset", "salesforce-cpq", "--scaling", "rank", "--k-range", "2..10", "--n-init", "10", "--seed", "42"]
+# Like for like: the study chooses k by the silhouette alone; custseg's default vote adds 45 stability refits and
+# 54 gap-statistic fits, timed apart so the table shows both.
+LIKE_FOR_LIKE = ["--k-rule", "silhouette"]
 L_FACTOR = 10  # L has 10x the lines and customers of M
 
 
@@ -132,6 +137,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--results", type=Path, default=HERE / "results.json")
     parser.add_argument("--reuse-reference", default="", help="sizes whose reference runs are kept from --results, e.g. M")
     parser.add_argument("--report-sizes", default="S,M", help="sizes also timed with the HTML report")
+    parser.add_argument("--like-sizes", default="S", help="sizes also timed like for like (k by silhouette alone, as the study)")
     parser.add_argument("--formats", default="xlsx,csv,parquet", help="input formats to time (M has csv and parquet)")
     parser.add_argument("--pin", default="0,1", help="cores both sides run on (taskset -c); empty: no pinning")
     args = parser.parse_args(argv)
@@ -173,14 +179,16 @@ def main(argv: list[str] | None = None) -> None:
                 if runs_reference and round_ < reference_repeat:
                     entry["reference"].append(timed(case, "reference", ["reference", str(path)], pin))
                 for engine in args.engines.split(","):
-                    for report in (False, True):
-                        key = f"custseg-{engine}" + ("-report" if report else "")
+                    for report, like in ((False, False), (True, False), (False, True)):
+                        key = f"custseg-{engine}" + ("-report" if report else "") + ("-silhouette" if like else "")
                         if report and (engine != "duckdb" or size not in args.report_sizes.split(",")
                                        or (size != "S" and round_ > 0)):
                             continue
+                        if like and (engine != "duckdb" or size not in args.like_sizes.split(",")):
+                            continue
                         if round_ >= (args.l_repeat if size == "L" else args.repeat):
                             continue
-                        options = [*SETTINGS, "--report" if report else "--no-report"]
+                        options = [*SETTINGS, "--report" if report else "--no-report", *(LIKE_FOR_LIKE if like else [])]
                         if engine != "duckdb":
                             options += ["--engine", engine]
                         child = ["custseg", str(path), str(out_root / f"{case}-{key}"), *options]
