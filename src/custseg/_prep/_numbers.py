@@ -46,14 +46,23 @@ def reading_of(decimal: str) -> str | None:
     return {".": DOT_READING, ",": COMMA_READING}.get(decimal)
 
 
-def number_probes(raw: dict[str, ibis.Value]) -> dict[str, ibis.Value]:
-    """Aggregates, per column, counting the values each reading fails on and those they read differently."""
+def weighted_count(condition: ibis.Value, weight: ibis.Value) -> ibis.Value:
+    """The sum of `weight` where `condition` holds (a count of lines, over a table of distinct values)."""
+    return condition.fill_null(False).ifelse(weight, 0).sum()
+
+
+def number_probes(raw: dict[str, ibis.Value], weight: ibis.Value | None = None) -> dict[str, ibis.Value]:
+    """Aggregates, per column, counting the values each reading fails on and those they read differently
+    (each value counting `weight`, e.g. its number of lines, when given)."""
+    def count(condition: ibis.Value) -> ibis.Value:
+        return condition.sum() if weight is None else weighted_count(condition, weight)
+
     probes = {}
     for name, text in raw.items():
         dot, comma = _dot(text), _comma(text)
-        probes[f"{name}|{DOT_READING}"] = (text.notnull() & dot.isnull()).sum()
-        probes[f"{name}|{COMMA_READING}"] = (text.notnull() & comma.isnull()).sum()
-        probes[f"{name}|differ"] = (dot.notnull() & comma.notnull() & (dot != comma)).sum()
+        probes[f"{name}|{DOT_READING}"] = count(text.notnull() & dot.isnull())
+        probes[f"{name}|{COMMA_READING}"] = count(text.notnull() & comma.isnull())
+        probes[f"{name}|differ"] = count(dot.notnull() & comma.notnull() & (dot != comma))
     return probes
 
 
