@@ -6,7 +6,6 @@ Every value that does not convert is an error naming the file, column, value and
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 
 import ibis
 import ibis.expr.datatypes as dt
@@ -42,23 +41,15 @@ def _one_row(aggregates: list[ibis.Table]) -> dict[str, int]:
     return {key: int(value or 0) for key, value in found.items()}
 
 
-def _changed_values(table: ibis.Table, columns: dict[str, tuple[str, Callable]]) -> list[ibis.Table]:
-    """For each key, how many distinct values of its column typing changes: each value typed once (800k
-    customer ids rather than 30M lines; the order id, about one a line, is probed line by line).
-
-    `columns` maps a key to (column name, typing); one one-row aggregate per column (for `_one_row`).
-    """
-    aggregates = []
-    for key, (name, typing) in columns.items():
-        values = table.select(_value=table[name]).distinct()
-        aggregates.append(values.aggregate(**{key: _changed(values._value, typing(values._value))}))
-    return aggregates
-
-
 def _raw_values(table: ibis.Table, raw_text: dict[str, ibis.Value]) -> ibis.Table:
-    """The distinct values of the number and date columns read as text, with their line counts
-    (`_role`, `_raw`, `_n`), held in memory: each is typed once and joined back to the lines
-    (3M CSV lines: 366 start dates, 119k prices; typing them line by line took 17 s a query)."""
+    """The distinct values of columns read as text, with their line counts (`_role`, `_raw`, `_n`), held in
+    memory, from one scan of the input.
+
+    Numbers and dates are typed once per distinct value and joined back to the lines (3M CSV
+    lines: 366 start dates, 119k prices; typing them line by line took 17 s a query); text
+    columns are probed once per distinct value (800k customer ids rather than 30M lines; the
+    order id, about one a line, is probed line by line).
+    """
     base = table.select(**{f"_{role}": raw for role, raw in raw_text.items()})
     parts = [base.group_by(_raw=base[f"_{role}"]).aggregate(_n=base.count()).mutate(_role=ibis.literal(role))
              for role in raw_text]
@@ -132,8 +123,10 @@ def typed_lines(table: ibis.Table, mapping: ColumnMapping, source: str, decimal:
     formats = date_formats(mapping.date_format)
     # numbers and dates read as text are typed per distinct value (`_raw_values`); the per-line
     # expressions below only name bad values in messages
-    values = _raw_values(table, raw_text) if raw_text else None
-    text = {role: values.filter(values._role == role) for role in raw_text}
+    as_read = [r for r in TEXT_ROLES if r in roles and schema[roles[r]].is_string()]
+    distinct = raw_text | {r: table[roles[r]] for r in as_read if r != "order"}
+    values = _raw_values(table, distinct) if distinct else None
+    text = {role: values.filter(values._role == role) for role in distinct}
     value_dates = {role: parse_dates(text[role]._raw, formats) for role in raw_text if role in DATE_ROLES}
     line_dates = {role: parse_dates(raw, formats) for role, raw in raw_text.items() if role in DATE_ROLES}
     aggregates = [text[r].aggregate(**number_probes({roles[r]: text[r]._raw}, weight=text[r]._n))
@@ -141,13 +134,13 @@ def typed_lines(table: ibis.Table, mapping: ColumnMapping, source: str, decimal:
     aggregates += [text[r].aggregate(**{f"{r}|fail": weighted_count(text[r]._raw.notnull() & value_dates[r].isnull(), text[r]._n),
                                         f"{r}|year": weighted_count(implausible_year(value_dates[r]), text[r]._n)})
                    for r in value_dates]
+    aggregates += [text[r].aggregate(**{f"{r}|changed": _changed(text[r]._raw, _text_type(r)(text[r]._raw))})
+                   for r in as_read if r != "order"]
     probes = {f"{r}|year": implausible_year(columns[r]).fill_null(False).sum() for r in DATE_ROLES if r in columns}
-    as_read = [r for r in TEXT_ROLES if r in roles and schema[roles[r]].is_string()]
     probes |= {f"{r}|changed": _changed(table[roles[r]], columns[r]) for r in as_read if r == "order"}
     if probes:
         aggregates.append(table.aggregate(**probes))
-    counts = _one_row(aggregates + _changed_values(table, {f"{r}|changed": (roles[r], _text_type(r))
-                                                           for r in as_read if r != "order"}))
+    counts = _one_row(aggregates)
     # A text column that typing leaves unchanged (no surrounding spaces, no blanks, no '10001.0':
     # the usual export) is used as read, so that later queries do not type it again (30M lines:
     # ~8 s a query for one id column).
