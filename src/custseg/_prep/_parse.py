@@ -51,8 +51,8 @@ def _raw_values(table: ibis.Table, raw_text: dict[str, ibis.Value]) -> ibis.Tabl
     order id, about one a line, is probed line by line).
     """
     base = table.select(**{f"_{role}": raw for role, raw in raw_text.items()})
-    parts = [base.group_by(_raw=base[f"_{role}"]).aggregate(_n=base.count()).mutate(_role=ibis.literal(role))
-             for role in raw_text]
+    parts = [base.group_by(_raw=base[f"_{role}"].cast(dt.string))  # one type for the union (a workbook's is NOT NULL)
+             .aggregate(_n=base.count()).mutate(_role=ibis.literal(role)) for role in raw_text]
     return functools.reduce(lambda left, right: left.union(right), parts).cache()
 
 
