@@ -158,16 +158,15 @@ def typed_lines(table: ibis.Table, mapping: ColumnMapping, source: str, decimal:
     typed_values = {role: value_dates[role] if role in value_dates
                     else READINGS[reading_of(decisions[roles[role]]["decimal"])](text[role]._raw) for role in raw_text}
     typed = table.select(**columns, **{f"_raw_{role}": raw for role, raw in raw_text.items()})
+    if mapping.salesforce_ids:  # before the joins: its data rows are the file's, and its count needs no join
+        typed, notes["salesforce_ids"] = salesforce_customers(typed, "customer", roles["customer"], source)
     for role in raw_text:
         key = f"_raw_{role}"
         lookup = text[role].select(**{key: text[role]._raw, role: typed_values[role]})
         typed = typed.left_join(lookup, key).drop(key)
     order = [*(c for c in columns if c != ROW_KEY), *(r for r in raw_text if r in DATE_ROLES),
              *(r for r in raw_text if r in NUMERIC_ROLES), ROW_KEY]  # the columns' order before typing by value
-    typed = typed.select(*order)
-    if mapping.salesforce_ids:
-        typed, notes["salesforce_ids"] = salesforce_customers(typed, "customer", roles["customer"], source)
-    return typed, notes
+    return typed.select(*order), notes
 
 
 def salesforce_customers(table: ibis.Table, column: str, name: str, source: str) -> tuple[ibis.Table, dict]:
