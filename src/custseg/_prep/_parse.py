@@ -56,6 +56,30 @@ def _raw_values(table: ibis.Table, raw_text: dict[str, ibis.Value]) -> ibis.Tabl
     return functools.reduce(lambda left, right: left.union(right), parts).cache()
 
 
+def _value_probes(text: dict[str, ibis.Table], roles: dict[str, str], value_dates: dict[str, ibis.Value],
+                  text_roles: list[str]) -> list[ibis.Table]:
+    """One-row aggregates over the distinct values (`_raw_values`, filtered per role in `text`): the
+    number readings' and the dates' failures counted in lines, and how many distinct values of the
+    text columns `text_roles` typing changes."""
+    aggregates = [text[r].aggregate(**number_probes({roles[r]: text[r]._raw}, weight=text[r]._n))
+                  for r in text if r in NUMERIC_ROLES]
+    aggregates += [text[r].aggregate(**{f"{r}|fail": weighted_count(text[r]._raw.notnull() & parsed.isnull(), text[r]._n),
+                                        f"{r}|year": weighted_count(implausible_year(parsed), text[r]._n)})
+                   for r, parsed in value_dates.items()]
+    aggregates += [text[r].aggregate(**{f"{r}|changed": _changed(text[r]._raw, _text_type(r)(text[r]._raw))})
+                   for r in text_roles]
+    return aggregates
+
+
+def _typed_by_value(typed: ibis.Table, text: dict[str, ibis.Table], typed_values: dict[str, ibis.Value]) -> ibis.Table:
+    """`typed` with each `_raw_<role>` column replaced by `role`, its value typed once per distinct value (a join)."""
+    for role, value in typed_values.items():
+        key = f"_raw_{role}"
+        lookup = text[role].select(**{key: text[role]._raw, role: value})
+        typed = typed.left_join(lookup, key).drop(key)
+    return typed
+
+
 def row_key(table: ibis.Table) -> ibis.Value:
     """The reader's hash of the whole row if it made one (it kept only some columns), else one over every column."""
     if ROW_KEY in table.columns:
@@ -129,13 +153,7 @@ def typed_lines(table: ibis.Table, mapping: ColumnMapping, source: str, decimal:
     text = {role: values.filter(values._role == role) for role in distinct}
     value_dates = {role: parse_dates(text[role]._raw, formats) for role in raw_text if role in DATE_ROLES}
     line_dates = {role: parse_dates(raw, formats) for role, raw in raw_text.items() if role in DATE_ROLES}
-    aggregates = [text[r].aggregate(**number_probes({roles[r]: text[r]._raw}, weight=text[r]._n))
-                  for r in raw_text if r in NUMERIC_ROLES]
-    aggregates += [text[r].aggregate(**{f"{r}|fail": weighted_count(text[r]._raw.notnull() & value_dates[r].isnull(), text[r]._n),
-                                        f"{r}|year": weighted_count(implausible_year(value_dates[r]), text[r]._n)})
-                   for r in value_dates]
-    aggregates += [text[r].aggregate(**{f"{r}|changed": _changed(text[r]._raw, _text_type(r)(text[r]._raw))})
-                   for r in as_read if r != "order"]
+    aggregates = _value_probes(text, roles, value_dates, [r for r in as_read if r != "order"])
     probes = {f"{r}|year": implausible_year(columns[r]).fill_null(False).sum() for r in DATE_ROLES if r in columns}
     probes |= {f"{r}|changed": _changed(table[roles[r]], columns[r]) for r in as_read if r == "order"}
     if probes:
@@ -160,10 +178,7 @@ def typed_lines(table: ibis.Table, mapping: ColumnMapping, source: str, decimal:
     typed = table.select(**columns, **{f"_raw_{role}": raw for role, raw in raw_text.items()})
     if mapping.salesforce_ids:  # before the joins: its data rows are the file's, and its count needs no join
         typed, notes["salesforce_ids"] = salesforce_customers(typed, "customer", roles["customer"], source)
-    for role in raw_text:
-        key = f"_raw_{role}"
-        lookup = text[role].select(**{key: text[role]._raw, role: typed_values[role]})
-        typed = typed.left_join(lookup, key).drop(key)
+    typed = _typed_by_value(typed, text, typed_values)
     order = [*(c for c in columns if c != ROW_KEY), *(r for r in raw_text if r in DATE_ROLES),
              *(r for r in raw_text if r in NUMERIC_ROLES), ROW_KEY]  # the columns' order before typing by value
     return typed.select(*order), notes
