@@ -108,6 +108,13 @@ def test_salesforce_ids_15_and_18_characters_are_one_account():
     assert preset("salesforce-cpq").salesforce_ids and not preset("online-retail").salesforce_ids
 
 
+def test_salesforce_ids_are_counted_after_typing_when_typing_changes_them():
+    frame = amounts(["200", "250", "300", "5"], [" 001Dn00000AbCdE", "001Dn00000AbCdE ", "001Dn00000AbCdEIAV", " "])
+    customers, summary = totals(frame, AMOUNTS.with_overrides(salesforce_ids=True))
+    assert customers["TotalSales"].to_dict() == {"001Dn00000AbCdEIAV": 750.0}
+    assert summary["salesforce_ids"] == {"column": "acct", "converted_15_to_18": 2, "already_18": 1}
+
+
 def test_salesforce_id_with_changed_case_says_so():
     frame = amounts(["1", "2"], ["001Dn00000AbCdEIAV", "001DN00000ABCDEIAV"])
     with pytest.raises(DataError) as err:

@@ -80,6 +80,13 @@ def _typed_by_value(typed: ibis.Table, text: dict[str, ibis.Table], typed_values
     return typed
 
 
+def _counted_ids(values: ibis.Table, typed: bool) -> ibis.Table:
+    """The distinct customer ids with their line counts (`customer`, `_lines`) from the customer column's
+    distinct values (`_raw_values`), typed by `id_text` first when `typed` (some value changes)."""
+    ids = _text_type("customer")(values._raw) if typed else values._raw
+    return values.group_by(customer=ids).aggregate(_lines=values._n.sum())
+
+
 def row_key(table: ibis.Table) -> ibis.Value:
     """The reader's hash of the whole row if it made one (it kept only some columns), else one over every column."""
     if ROW_KEY in table.columns:
@@ -177,20 +184,25 @@ def typed_lines(table: ibis.Table, mapping: ColumnMapping, source: str, decimal:
                     else READINGS[reading_of(decisions[roles[role]]["decimal"])](text[role]._raw) for role in raw_text}
     typed = table.select(**columns, **{f"_raw_{role}": raw for role, raw in raw_text.items()})
     if mapping.salesforce_ids:  # before the joins: its data rows are the file's, and its count needs no join
-        typed, notes["salesforce_ids"] = salesforce_customers(typed, "customer", roles["customer"], source)
+        counted = _counted_ids(text["customer"], bool(counts["customer|changed"])) if "customer" in text else None
+        typed, notes["salesforce_ids"] = salesforce_customers(typed, "customer", roles["customer"], source, counted)
     typed = _typed_by_value(typed, text, typed_values)
     order = [*(c for c in columns if c != ROW_KEY), *(r for r in raw_text if r in DATE_ROLES),
              *(r for r in raw_text if r in NUMERIC_ROLES), ROW_KEY]  # the columns' order before typing by value
     return typed.select(*order), notes
 
 
-def salesforce_customers(table: ibis.Table, column: str, name: str, source: str) -> tuple[ibis.Table, dict]:
+def salesforce_customers(table: ibis.Table, column: str, name: str, source: str,
+                         counted: ibis.Table | None = None) -> tuple[ibis.Table, dict]:
     """`table` with its Salesforce ids in `column` in 18-character form, and the counts (of lines); an error for a bad checksum.
 
     Checksums are computed once per distinct id (30M lines: 800k ids), in `_ids.salesforce_forms`;
-    the lines are joined to the converted ids only when some id had 15 characters.
+    the lines are joined to the converted ids only when some id had 15 characters. `counted`: the
+    distinct ids and their line counts (`column`, `_lines`) when already at hand, else counted here.
     """
-    values = table.group_by(column).aggregate(_lines=table.count()).to_pyarrow()
+    if counted is None:
+        counted = table.group_by(column).aggregate(_lines=table.count())
+    values = counted.to_pyarrow()
     flags, id18 = salesforce_forms(values[column].combine_chunks())
     lines = values["_lines"].to_numpy()
     counts = {key: int(lines[flag].sum()) for key, flag in flags.items()}
