@@ -99,8 +99,11 @@ def test_no_import_circle():
     ("custseg._config", {"custseg._engines", "custseg._prep", "custseg._cluster", "custseg._workflows", "custseg._report",
                          "custseg._outputs", "custseg._salesforce", "custseg.cli", "custseg._cli"}),
     ("custseg._engines", {"custseg._prep", "custseg._cluster", "custseg._workflows", "custseg._report", "custseg._outputs"}),
-    ("custseg._prep", {"custseg._cluster", "custseg._workflows", "custseg._report", "custseg._outputs"}),
-    ("custseg._cluster", {"custseg._engines", "custseg._prep", "custseg._workflows", "custseg._report", "custseg._outputs"}),
+    ("custseg._prep", {"custseg._cluster", "custseg._profile", "custseg._workflows", "custseg._report", "custseg._outputs"}),
+    ("custseg._cluster", {"custseg._engines", "custseg._prep", "custseg._profile", "custseg._workflows", "custseg._report",
+                          "custseg._outputs"}),
+    ("custseg._profile", {"custseg._engines", "custseg._cluster", "custseg._workflows", "custseg._report", "custseg._outputs",
+                          "custseg._salesforce", "custseg.cli", "custseg._cli"}),
     ("custseg._outputs", {"custseg._workflows"}),
     ("custseg._report", {"custseg._workflows", "custseg._outputs"}),
     ("custseg._salesforce", {"custseg._workflows", "custseg._outputs", "custseg._report"}),
@@ -118,6 +121,13 @@ def test_layers_only_import_downwards(layer, forbidden):
 def test_layers_do_not_reach_libraries_of_other_stages(layer, libraries):
     reached = set(_layer(layer)) | {t for m in _layer(layer) for t in _reach(m)}
     assert _third_party(reached) & libraries == set()
+
+
+def test_no_stage_module_floats_at_the_package_root():
+    """The pipeline's stages live in their folders; the root holds only the shared modules."""
+    shared = {"custseg", "custseg.cli", "custseg._atomic", "custseg._errors", "custseg._i18n", "custseg._lazy",
+              "custseg._locks", "custseg._outputs", "custseg._result", "custseg._schema"}
+    assert sorted(m for m in MODULES if m.count(".") == 1 and not (PACKAGE / m.split(".")[1]).is_dir()) == sorted(shared - {"custseg"})
 
 
 def test_only_the_engines_import_duckdb_or_pyspark():

@@ -17,7 +17,7 @@ from .. import _schema as S
 from .._atomic import restore_frame
 from .._prep._features import FEATURES, REVENUE_FEATURE
 from .._cluster._vote import INDEX_NAMES
-from .._describe import separation
+from .._profile import separation
 from .._i18n import format_number, format_percent
 from ._figures import segment_colors
 from ._texts import RULES_FR, STAGES_FR, texts

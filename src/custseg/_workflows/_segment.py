@@ -15,7 +15,7 @@ from .._cluster import Scaler, Segmenter
 from .._cluster._algorithms import dendrogram_data
 from .._cluster._spark_kmeans import SparkSegmenter
 from .._config import RunConfig, config_from_options
-from .._describe import separation
+from .._profile import separation
 from .._engines import engine_record
 from .._prep._features import TOP_PRODUCT, product_labels
 from .._prep._prepare import Prepared, prepare

@@ -24,7 +24,6 @@ import numpy as np
 from scipy.stats import norm, rankdata
 
 N_PARAGONS = 5
-SIGNIFICANCE = 0.05  # p-value under which a deviation names a segment
 
 
 def vtests(values: np.ndarray, labels: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

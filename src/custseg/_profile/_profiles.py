@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import ibis
 import numpy as np
 import pandas as pd
 
-from . import _schema as S
-from ._describe import SIGNIFICANCE, paragons, vtests
-from ._i18n import format_number, format_percent
-from ._naming import level_of, load_rules, name_segments
-from ._prep._features import product_labels, revenue
+from .. import _schema as S
+from .._i18n import format_number, format_percent
+from ._levels import segment_level
+from ._naming import name_segments
+from ._vtests import paragons, vtests
 
-__all__ = ["level_of", "load_rules", "segment_profiles", "top_products"]
-
-TOP_N = 5
 RECENCY = "RecencyDays"
-
-
-def _percentile(values: np.ndarray, point: float) -> float:
-    return float(np.mean(values < point) + 0.5 * np.mean(values == point))
 
 
 def _facts(row: dict, lang: str) -> str:
@@ -79,8 +71,7 @@ def segment_profiles(features: pd.DataFrame, labels: np.ndarray, centers: np.nda
                 row[f"z_{f}"] = float(centers[s, j])
                 row[f"lift_{f}"] = float(row[f"mean_{f}"] / overall_mean[f]) if overall_mean[f] else np.nan
             row[f"vtest_{f}"], row[f"pvalue_{f}"] = float(v[s, j]), float(p[s, j])
-            level = level_of(_percentile(values[f], median)) if mask.any() else ""
-            levels[f] = row[f"level_{f}"] = level if p[s, j] < SIGNIFICANCE or not level else "average"
+            levels[f] = row[f"level_{f}"] = segment_level(values[f], median, float(p[s, j])) if mask.any() else ""
             vs[f] = float(v[s, j])
         row["features_by_vtest"] = "; ".join(f"{f} ({vs[f]:+.1f})" for f in sorted(vs, key=lambda f: -abs(vs[f])))
         if typical is not None:
@@ -107,27 +98,3 @@ def segment_profiles(features: pd.DataFrame, labels: np.ndarray, centers: np.nda
     frame = pd.DataFrame(rows)
     head = [S.SEGMENT_ID, *text_cols, "size", "customer_share", "revenue", "revenue_share"]
     return frame[head + [c for c in frame.columns if c not in head]], generated
-
-
-def top_products(lines: ibis.Table, segments: pd.DataFrame, n: int = TOP_N, labels: ibis.Table | None = None) -> pd.DataFrame:
-    """Top `n` products per segment by revenue, with share of the segment's revenue and lift vs the base.
-
-    `lines`: sales lines, or their revenue per (customer, product) (`product_revenue`);
-    `segments` has columns `customer` and `segment_id`; `labels`: `product_labels` of the
-    lines (made from `lines` when they have labels). A product's label is the largest of its
-    labels, the same in every segment.
-    """
-    columns = ["segment_id", "rank", "product", "label", "revenue", "share", "lift"]
-    if "product" not in lines.columns:
-        return pd.DataFrame(columns=columns)
-    labels = product_labels(lines) if labels is None else labels
-    keyed = lines.mutate(_revenue=revenue(lines)).inner_join(ibis.memtable(segments), "customer")
-    # one row per (segment, product): a small table, so the join with the segments runs once and the rest in pandas
-    per = keyed.group_by([S.SEGMENT_ID, "product"]).aggregate(revenue=keyed._revenue.sum()).to_pandas()
-    names = labels.to_pandas().set_index("product")["product_label"] if labels is not None else None
-    per["label"] = per["product"].map(names) if names is not None else None
-    per["share"] = per["revenue"] / per.groupby(S.SEGMENT_ID)["revenue"].transform("sum")
-    per["lift"] = per["share"] / (per.groupby("product", dropna=False)["revenue"].transform("sum") / per["revenue"].sum())
-    per = per.sort_values([S.SEGMENT_ID, "revenue", "product"], ascending=[True, False, True], kind="stable")
-    per["rank"] = per.groupby(S.SEGMENT_ID).cumcount() + 1
-    return per.loc[per["rank"] <= n, columns].reset_index(drop=True)

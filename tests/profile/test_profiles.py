@@ -48,9 +48,9 @@ def test_names_are_always_distinct():
     # feature on which they differ most, with its level word
     profiles = profiles_for([(80_000, 400, 200, 20), (300, 3, 100, 40), (900, 4, 225, 40)])
     assert profiles["name_en"].tolist() == [
-        "Key accounts (very high OrderCount)", "Small occasional customers", "Key accounts (high OrderCount)"]
+        "Key accounts (very high orders)", "Small occasional customers", "Key accounts (high orders)"]
     assert profiles["name_fr"].tolist() == [
-        "Comptes clés (OrderCount très élevé)", "Petits clients occasionnels", "Comptes clés (OrderCount élevé)"]
+        "Comptes clés (commandes très élevé)", "Petits clients occasionnels", "Comptes clés (commandes élevé)"]
 
 
 def test_fallback_names_use_the_distinctive_features():
@@ -60,10 +60,10 @@ def test_fallback_names_use_the_distinctive_features():
     centers = np.array([z[labels == s].mean(axis=0) for s in (0, 1)])
     profiles, texts = segment_profiles(frame, labels, centers, ["BALANCE", "TENURE"], load_rules(), None)
     # traits are listed by |v-test| (issue 13): TENURE's ties make its rank deviation the larger one
-    assert texts[1]["description"]["en"] == "Customers with very low TENURE, high BALANCE."
+    assert texts[1]["description"]["en"] == "Customers with very low tenure, high balance."
     # segment 1's medians: BALANCE 110 (75th percentile: high), TENURE 6 (17th: very low)
-    assert profiles.loc[1, "name_en"] == "Very low TENURE, high BALANCE"
-    assert profiles.loc[1, "name_fr"] == "TENURE très bas, BALANCE élevé"
+    assert profiles.loc[1, "name_en"] == "Very low tenure, high balance"
+    assert profiles.loc[1, "name_fr"] == "Tenure très bas, balance élevé"
     assert np.isnan(profiles.loc[0, "revenue_share"])
     # the action comes from the trait rules keyed on the significant features, not the generic sentence
     assert texts[1]["action"]["en"].startswith("New customers: an onboarding sequence")
@@ -121,4 +121,4 @@ def test_sibling_segments_get_distinct_descriptions_and_actions():
     profiles = profiles_for([(80_000, 400, 200, 20), (300, 3, 100, 40), (900, 4, 225, 40)])
     for column in ("name_en", "description_en", "action_en", "name_fr", "description_fr", "action_fr"):
         assert profiles[column].is_unique, column
-    assert "Set apart from the other “Key accounts” segments by very high OrderCount" in profiles.loc[0, "description_en"]
+    assert "Set apart from the other “Key accounts” segments by very high orders" in profiles.loc[0, "description_en"]

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
-from . import _schema as S
-from ._config import read_toml
-from ._errors import UsageError
+from .. import _schema as S
+from .._config import read_toml
+from .._errors import UsageError
+from ._labels import label_of
 
-LEVEL_CUTS = (0.2, 0.4, 0.6, 0.8)
 ORDINALS = {"en": ("highest", "2nd highest", "3rd highest"), "fr": ("le plus élevé", "2e plus élevé", "3e plus élevé")}
 DIRECTIONS = {"very low": "low", "low": "low", "high": "high", "very high": "high"}
 SIBLING = {
@@ -49,25 +49,6 @@ def load_rules(path: str | Path | None = None) -> dict:
         except re.error as exc:
             raise UsageError(f"rules file {path}: trait match {trait.get('match')!r} is not a regular expression ({exc})") from None
     return rules
-
-
-def level_of(percentile: float) -> str:
-    """Level word of a 0..1 percentile.
-
-    >>> level_of(0.1), level_of(0.5), level_of(0.95)
-    ('very low', 'average', 'very high')
-    """
-    return S.LEVELS[int(np.searchsorted(LEVEL_CUTS, percentile, side="right"))]
-
-
-def label_of(feature: str, labels: dict, lang: str) -> str:
-    """The feature's label in `lang` ([labels] of custseg.toml), else its column name.
-
-    >>> label_of("PURCHASES_FREQUENCY", {"PURCHASES_FREQUENCY": {"en": "purchase frequency"}}, "fr")
-    'purchase frequency'
-    """
-    given = labels.get(feature) or {}
-    return given.get(lang) or given.get("en") or feature
 
 
 def _trait(feature: str, level: str, rules: dict, labels: dict, lang: str) -> str:
