@@ -194,7 +194,7 @@ def report(
     max_points: Annotated[int, typer.Option(help="Most customers drawn in each scatter plot (sampled per segment).")] = 20_000,
     map_method: Annotated[str, typer.Option("--map", help="Map of all features: pca or tsne (small data).")] = "pca",
     features: Annotated[Optional[str], typer.Option(help="Three comma-separated features for the 3D view.")] = None,
-    units: Annotated[str, typer.Option(help="Units the scatters open in: z or original.")] = "z",
+    units: Annotated[str, typer.Option(help="Units the scatters open in: original (log axes for money) or z (model units).")] = "original",
     debug: Debug = False,
 ) -> None:
     """Re-render report.html from a finished run (another language, PNG charts)."""

@@ -11,7 +11,8 @@ from ._levels import level_of, segment_level
 from ._naming import load_rules, name_segments
 from ._products import TOP_N, top_products
 from ._profiles import segment_profiles
+from ._table import feature_table, matrix
 from ._vtests import paragons, separation, vtests
 
-__all__ = ["BUSINESS_WORDS", "TOP_N", "humanise", "label_of", "level_of", "load_rules", "name_segments", "paragons",
-           "segment_level", "segment_profiles", "separation", "top_products", "vtests"]
+__all__ = ["BUSINESS_WORDS", "TOP_N", "feature_table", "humanise", "label_of", "level_of", "load_rules", "matrix",
+           "name_segments", "paragons", "segment_level", "segment_profiles", "separation", "top_products", "vtests"]

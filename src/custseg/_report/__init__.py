@@ -65,14 +65,15 @@ def _check_options(max_points: int, map_method: str) -> None:
 
 
 def render_report(result, path, lang: str = "en", max_points: int = 20_000, map_method: str = "pca",
-                  png_dir=None, scatter_features: list[str] | None = None, units: str = "z") -> Path:
+                  png_dir=None, scatter_features: list[str] | None = None, units: str = "original") -> Path:
     """Write the HTML report of `result` to `path` (atomically); PNG charts too if `png_dir`.
 
     `max_points` caps the customers drawn in each scatter (sampled per segment, seeded by
     the run's seed); `map_method` is "pca" or "tsne" for the map of all features;
     `scatter_features` picks the three features of the 3D view (default: the three with the
     largest between / within variance ratio, which separate the segments best);
-    `units` is the units the scatters open in: "z" (model units) or "original".
+    `units` is the units the scatters open in: "original" (what people know, log axes for
+    money and counts) or "z" (model units, what K-means saw); a button switches.
     """
     check_lang(lang)
     _check_options(max_points, map_method)
@@ -101,7 +102,7 @@ def render_report(result, path, lang: str = "en", max_points: int = 20_000, map_
 
 
 def write_report(run_dir, lang: str | None = None, png: bool = False, max_points: int = 20_000, map_method: str = "pca",
-                 output=None, scatter_features: list[str] | None = None, units: str = "z") -> Path:
+                 output=None, scatter_features: list[str] | None = None, units: str = "original") -> Path:
     """Re-render the report of a finished run directory (what `custseg report` calls).
 
     Writes `output` (default RUN_DIR/report.html) and, with `png`, RUN_DIR/png/*.png.

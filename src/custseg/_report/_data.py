@@ -15,30 +15,18 @@ import pandas as pd
 
 from .. import _schema as S
 from .._atomic import restore_frame
+from .._cluster._vote import INDEX_NAMES, MIN_STABILITY, NO_STRUCTURE_HOPKINS, NO_STRUCTURE_SILHOUETTE
+from .._config._options import parse_labels
+from .._i18n import format_number, format_percent, format_value
 from .._prep._features import FEATURES, REVENUE_FEATURE
-from .._cluster._vote import INDEX_NAMES
-from .._profile import separation
-from .._i18n import format_number, format_percent
+from .._profile import feature_table, label_of, separation
 from ._figures import segment_colors
 from ._texts import RULES_FR, STAGES_FR, texts
 
 MAP_METHODS = ("pca", "tsne")
-UNIT_CHOICES = ("z", "original")
+UNIT_CHOICES = ("original", "z")
 TSNE_MAX_POINTS = 5_000  # t-SNE is quadratic-ish: it only runs on a sample this large
 SCATTER_DIMENSIONS = 3
-
-
-def format_value(value: float, lang: str) -> str:
-    """A feature value with as many decimals as its size deserves.
-
-    >>> format_value(1234.567, "en"), format_value(0.4567, "fr"), format_value(12.34, "en")
-    ('1,235', '0,457', '12.3')
-    """
-    if value is None or not math.isfinite(value):
-        return "–"
-    size = abs(value)
-    decimals = 0 if size >= 1000 or value == int(value) and size >= 1 else 1 if size >= 10 else 2 if size >= 1 else 3
-    return format_number(value, lang, decimals)
 
 
 def sample_per_segment(segment_ids: np.ndarray, max_points: int, seed: int) -> np.ndarray:
@@ -146,6 +134,35 @@ def _k_selection(result, lang: str) -> dict:
             "chosen_silhouette": chosen["silhouette"], "chosen_silhouette_text": chosen["silhouette_text"]}
 
 
+STRONG_SILHOUETTE = 0.5  # Kaufman and Rousseeuw: 0.51-0.70 a reasonable structure, 0.26-0.50 a weak one
+
+
+def _confidence(result, lang: str) -> dict:
+    """How sure the choice of segments is, in plain sentences: who chose k, stability, natural groups or not."""
+    t = texts(lang)
+    table, info, k = result.k_selection, result.run["k"], result.k
+    row = table[table.k == k].iloc[0]
+    sentences = []
+    if info.get("rule") == "given" or len(table) == 1:
+        sentences.append(t["conf_given"].format(k=k))
+    elif "votes" in table.columns:
+        sentences.append(t["conf_votes"].format(k=k, votes=int(row["votes"]), cast=int(table["votes"].sum())))
+    else:
+        sentences.append(t["conf_best_silhouette"].format(k=k))
+    stability = float(row["stability_ari"]) if "stability_ari" in table.columns and pd.notna(row["stability_ari"]) else None
+    if stability is not None:
+        key = "conf_stable" if stability >= MIN_STABILITY else "conf_unstable"
+        sentences.append(t[key].format(ari=format_number(stability, lang, 2), min=format_number(MIN_STABILITY, lang, 1)))
+    silhouette, hopkins = float(row["silhouette"]), info.get("hopkins")
+    no_groups = silhouette < NO_STRUCTURE_SILHOUETTE or (hopkins is not None and math.isfinite(hopkins)
+                                                         and hopkins <= NO_STRUCTURE_HOPKINS)
+    key = "conf_no_groups" if no_groups else "conf_clear" if silhouette >= STRONG_SILHOUETTE else "conf_weak"
+    sentences.append(t[key].format(s=format_number(silhouette, lang, 2), limit=format_number(NO_STRUCTURE_SILHOUETTE, lang, 2),
+                                   strong=format_number(STRONG_SILHOUETTE, lang, 1)))
+    solid = not no_groups and (stability is None or stability >= MIN_STABILITY)
+    return {"sentences": sentences, "solid": solid, "no_groups": no_groups}
+
+
 def _voters(voted_by, lang: str) -> str:
     """'silhouette, davies_bouldin' -> the indices' names in `lang`."""
     keys = [key.strip() for key in str(voted_by or "").split(",") if key.strip() in INDEX_NAMES]
@@ -176,36 +193,53 @@ def _silhouette(result, segment_ids: list[int], max_points: int, seed: int, lang
     return {"values": values, "n_values": int(len(frame)), "notes": notes}
 
 
-def _segments(result, profiles: pd.DataFrame, lang: str, colors: list[str]) -> list[dict]:
+def run_labels(result) -> dict:
+    """The run's [labels] ({column: {"en", "fr"}}), as saved in run.json."""
+    return {column: {"en": en, "fr": fr} for column, en, fr in parse_labels(result.run.get("config", {}).get("labels") or ())}
+
+
+def _feature_rows(table: pd.DataFrame, segment_id: int, lang: str) -> list[dict]:
+    """A segment's rows of the feature table, by |v-test| (the card's order), with their texts."""
+    t = texts(lang)
+    rows = table[table[S.SEGMENT_ID] == segment_id]
+    if rows["vtest"].notna().all():
+        rows = rows.iloc[np.argsort(-rows["vtest"].abs().to_numpy(), kind="stable")]
+    return [{"feature": r["feature"], "label": r[f"label_{lang}"], "median": r["median"],
+             "median_text": format_value(r["median"], lang), "z": r["z"], "z_text": format_number(r["z"], lang, 2),
+             "vtest": r["vtest"], "vtest_text": format_number(r["vtest"], lang, 1), "pvalue_text": _p_text(r["pvalue"], lang),
+             "supplementary": not r["clustered"], "level": r["level"], "level_text": t.get(f"level_{r['level']}", r["level"])}
+            for r in rows.to_dict("records")]
+
+
+def _table_rows(table: pd.DataFrame, lang: str) -> list[dict]:
+    """The feature table as the appendix shows it: every (segment, feature) cell, formatted for `lang`."""
+    t = texts(lang)
+    return [{S.SEGMENT_ID: r[S.SEGMENT_ID], "feature": r["feature"], "label": r[f"label_{lang}"],
+             "median_text": format_value(r["median"], lang), "mean_text": format_value(r["mean"], lang),
+             "z_text": format_number(r["z"], lang, 2), "vtest_text": format_number(r["vtest"], lang, 1),
+             "pvalue_text": _p_text(r["pvalue"], lang), "level_text": t.get(f"level_{r['level']}", r["level"])}
+            for r in table.to_dict("records")]
+
+
+def _segments(profiles: pd.DataFrame, table: pd.DataFrame, lang: str, colors: list[str]) -> list[dict]:
     t = texts(lang)
     names = _segment_text(profiles, "name", lang)
     descriptions = _segment_text(profiles, "description", lang)
     actions = _segment_text(profiles, "action", lang)
+    summaries = _segment_text(profiles, "summary" if "summary_en" in profiles.columns else "description", lang)
     has_revenue = "revenue_share" in profiles.columns and profiles["revenue_share"].notna().any()
     segments = []
-    described = [*result.features, *result.run.get("supplementary", [])]
     for i, row in enumerate(profiles.to_dict("records")):
-        features = []
-        for f in described:
-            level = row.get(f"level_{f}")
-            vtest, pvalue = row.get(f"vtest_{f}", np.nan), row.get(f"pvalue_{f}", np.nan)
-            features.append({"name": f, "median": float(row[f"median_{f}"]), "median_text": format_value(row[f"median_{f}"], lang),
-                             "z": float(row.get(S.z_column(f), np.nan)), "z_text": format_number(row.get(S.z_column(f), np.nan), lang, 2),
-                             "vtest": float(vtest), "vtest_text": format_number(vtest, lang, 1),
-                             "pvalue_text": _p_text(pvalue, lang), "supplementary": f not in result.features,
-                             "level": level, "level_text": t.get(f"level_{level}", level or "")})
-        if not any(math.isnan(f["vtest"]) for f in features):
-            features.sort(key=lambda f: -abs(f["vtest"]))
         segments.append({
             "id": int(row[S.SEGMENT_ID]), "name": names[i], "description": descriptions[i], "action": actions[i],
-            "color": colors[i],
+            "summary": summaries[i], "color": colors[i],
             "size": int(row["size"]), "size_text": format_number(row["size"], lang),
             "customer_share": float(row["customer_share"]), "customer_share_text": format_percent(row["customer_share"], lang),
             "revenue": float(row["revenue"]) if has_revenue else None,
             "revenue_text": format_number(row["revenue"], lang) if has_revenue else t["no_revenue"],
             "revenue_share": float(row["revenue_share"]) if has_revenue else None,
             "revenue_share_text": format_percent(row["revenue_share"], lang) if has_revenue else "–",
-            "features": features,
+            "features": _feature_rows(table, int(row[S.SEGMENT_ID]), lang),
             "paragons": str(row.get("paragons") or "").split(), "most_distinct": str(row.get("most_distinct") or "").split(),
         })
     return segments
@@ -285,7 +319,7 @@ def _metadata(result, lang: str) -> dict:
 
 
 def report_data(result, lang: str = "en", max_points: int = 20_000, map_method: str = "pca",
-                scatter_features: list[str] | None = None, units: str = "z") -> dict:
+                scatter_features: list[str] | None = None, units: str = "original") -> dict:
     """The plain dict of everything the report shows (arrays stay numpy arrays).
 
     >>> data = report_data(SegmentationResult.load("out/"), lang="fr")  # doctest: +SKIP
@@ -296,7 +330,9 @@ def report_data(result, lang: str = "en", max_points: int = 20_000, map_method: 
     profiles = restore_frame(result.profiles).sort_values(S.SEGMENT_ID).reset_index(drop=True)
     top = restore_frame(result.top_products) if result.top_products is not None else None
     colors = segment_colors(len(profiles))
-    segments = _segments(result, profiles, lang, colors)
+    labels = run_labels(result)
+    table = feature_table(profiles, result.features, result.run.get("supplementary", []), labels)
+    segments = _segments(profiles, table, lang, colors)
     features = result.features
     shown = list(scatter_features or separating_features(result))
     assignments = result.assignments
@@ -313,7 +349,11 @@ def report_data(result, lang: str = "en", max_points: int = 20_000, map_method: 
         "k_selection": _k_selection(result, lang),
         "silhouette": _silhouette(result, [s["id"] for s in segments], max_points, seed, lang),
         "segments": segments,
+        "confidence": _confidence(result, lang),
+        "table": table,
+        "table_rows": _table_rows(table, lang),
         "features": features,
+        "labels": {f: label_of(f, labels, lang) for f in table["feature"].unique()},
         "scatter": {"features": shown, "units": units, "points": _points(result, rows, shown), "log_axes": log_axes,
                     "caption": caption, "n_shown": int(len(rows)), "n_total": int(total),
                     "has_3d": len(shown) >= SCATTER_DIMENSIONS, "any_log": any(log_axes.values()), "log_note": log_note},

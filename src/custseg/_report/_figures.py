@@ -14,6 +14,8 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
+from .._i18n import format_number, format_value
+from .._profile import matrix
 from ._texts import texts
 
 FONT = "system-ui, -apple-system, Segoe UI, Roboto, Helvetica, Arial, sans-serif"
@@ -111,21 +113,21 @@ def silhouette_figure(data: dict) -> go.Figure:
     return fig
 
 
-def _axis_title(feature: str, log: bool) -> str:
-    return html.escape(feature) + (" (log)" if log else "")
+def _axis_title(label: str, log: bool) -> str:
+    return html.escape(label) + (" (log)" if log else "")
 
 
 UNITS = ("z", "original")
 
 
-def _unit_scene(features: list[str], logs: dict[str, bool], units: str, three_d: bool) -> dict:
+def _unit_scene(features: list[str], labels: dict[str, str], logs: dict[str, bool], units: str, three_d: bool) -> dict:
     """Axis types and titles for `units`, as flat relayout keys."""
     axes = ("scene.xaxis", "scene.yaxis", "scene.zaxis") if three_d else ("xaxis", "yaxis")
     out = {}
     for axis, f in zip(axes, features):
         log = units == "original" and logs[f]
         out[f"{axis}.type"] = "log" if log else "linear"
-        out[f"{axis}.title.text"] = _axis_title(f, log) + (" (z)" if units == "z" else "")
+        out[f"{axis}.title.text"] = _axis_title(labels[f], log) + (" (z)" if units == "z" else "")
         out[f"{axis}.autorange"] = True
     return out
 
@@ -139,7 +141,8 @@ def _units_scatter(data: dict, features: list[str], default_units: str) -> go.Fi
     lang = data["lang"]
     t = texts(lang)
     points = data["scatter"]["points"]
-    logs = data["scatter"]["log_axes"]
+    logs, labels = data["scatter"]["log_axes"], data["labels"]
+    ids = [segment["id"] for segment in data["segments"]]
     three_d = len(features) == 3
     Trace = go.Scatter3d if three_d else go.Scattergl
     keys = ("x", "y", "z")[: len(features)]
@@ -148,16 +151,15 @@ def _units_scatter(data: dict, features: list[str], default_units: str) -> go.Fi
         for segment in data["segments"]:
             mask = points["segment_id"] == segment["id"]
             coords = {key: points[units][f][mask] for key, f in zip(keys, features)}
-            hover = "<br>".join(f"{html.escape(f)}=%{{{key}}}" for key, f in zip(keys, features))
+            hover = "<br>".join(f"{html.escape(labels[f])}=%{{{key}}}" for key, f in zip(keys, features))
             fig.add_trace(Trace(**coords, mode="markers",
                                 marker=dict(size=2.5 if three_d else 4, color=segment["color"], opacity=0.7),
                                 name=_label(segment), legendgroup=f"segment-{segment['id']}", visible=units == default_units,
                                 meta=f"segment-{segment['id']}", text=[html.escape(c) for c in points["customer_id"][mask]],
                                 hovertemplate="%{text}<br>" + hover + f"<extra>{_label(segment)}</extra>"))
-        key_of = "median" if units == "original" else "z"
-        centers = [{x["name"]: x[key_of] for x in s["features"]} for s in data["segments"]]
+        centers = matrix(data["table"], "median" if units == "original" else "z", ids, features)
         center_type = go.Scatter3d if three_d else go.Scatter
-        fig.add_trace(center_type(**{key: [c[f] for c in centers] for key, f in zip(keys, features)}, mode="markers",
+        fig.add_trace(center_type(**{key: centers[:, j] for j, key in enumerate(keys)}, mode="markers",
                                   marker=dict(**{**CENTRE_MARKER, "size": 9 if three_d else 13},
                                               color=[s["color"] for s in data["segments"]]),
                                   name=t["centers"], meta="centers", visible=units == default_units,
@@ -165,12 +167,12 @@ def _units_scatter(data: dict, features: list[str], default_units: str) -> go.Fi
     n = len(data["segments"]) + 1
     visible = {"z": [True] * n + [False] * n, "original": [False] * n + [True] * n}
     buttons = [dict(label=t[f"units_{units}"], method="update",
-                    args=[{"visible": visible[units]}, _unit_scene(features, logs, units, three_d)])
+                    args=[{"visible": visible[units]}, _unit_scene(features, labels, logs, units, three_d)])
                for units in ("original", "z")]
     fig.update_layout(updatemenus=[dict(type="buttons", direction="right", buttons=buttons, x=0, y=1.02,
                                         xanchor="left", yanchor="bottom", showactive=True,
                                         active=0 if default_units == "original" else 1)])
-    fig.update_layout(_nested(_unit_scene(features, logs, default_units, three_d)))
+    fig.update_layout(_nested(_unit_scene(features, labels, logs, default_units, three_d)))
     return fig
 
 
@@ -178,7 +180,7 @@ def scatter_3d_figure(data: dict) -> go.Figure:
     """Customers on three features, coloured by segment, with centers; buttons switch units."""
     features = data["scatter"]["features"][:3]
     fig = _units_scatter(data, features, data["scatter"]["units"])
-    _layout(fig, data["lang"], " × ".join(features), height=700)
+    _layout(fig, data["lang"], " × ".join(data["labels"][f] for f in features), height=700)
     fig.update_layout(title=dict(x=0.5, xanchor="center"))
     fig.update_layout(scene=dict(aspectmode="cube", camera=dict(eye=dict(x=1.55, y=1.55, z=1.0))), margin=dict(l=0, r=0, t=60, b=0))
     return fig
@@ -201,7 +203,7 @@ def pair_scatter_figures(data: dict) -> list[go.Figure]:
     figures = []
     for fx, fy in data["pairs"]:
         fig = _units_scatter(data, [fx, fy], data["scatter"]["units"])
-        _layout(fig, data["lang"], f"{fy} × {fx}", height=500)
+        _layout(fig, data["lang"], f"{data['labels'][fy]} × {data['labels'][fx]}", height=500)
         fig.update_layout(margin=dict(t=90), title=dict(y=0.97))
         figures.append(fig)
     return figures
@@ -224,21 +226,25 @@ def feature_map_figure(data: dict) -> go.Figure:
 
 
 def centroid_heatmap_figure(data: dict) -> go.Figure:
-    """Segment centers in model units: segments down, features across, 0 = average customer."""
+    """Segment centres in model units: segments down, features across (both from the feature table), 0 = average customer."""
     lang = data["lang"]
     t = texts(lang)
-    segments = data["segments"]
-    z = np.array([[f["z"] for f in s["features"]] for s in segments], dtype=float)
-    limit = float(np.nanmax(np.abs(z))) if z.size else 1.0
+    segments, features = data["segments"], data["features"]
+    ids = [s["id"] for s in segments]
+    z = matrix(data["table"], "z", ids, features)
+    medians = matrix(data["table"], "median", ids, features)
+    limit = float(np.nanmax(np.abs(z))) if z.size and np.isfinite(z).any() else 1.0
+    labels = [html.escape(data["labels"][f]) for f in features]
     fig = go.Figure(go.Heatmap(
-        z=z, x=[html.escape(f) for f in data["features"]], y=[_label(s) for s in segments],
-        text=[[f["z_text"] for f in s["features"]] for s in segments],
+        z=z, x=labels, y=[_label(s) for s in segments],
+        text=[[format_number(v, lang, 2) for v in row] for row in z],
+        customdata=[[format_value(v, lang) for v in row] for row in medians],
         texttemplate="%{text}" if z.size <= 400 else None, colorscale="RdBu", reversescale=True,
         zmid=0, zmin=-limit, zmax=limit, colorbar=dict(title=dict(text="z")),
-        hovertemplate="%{y}<br>%{x}: %{text}<extra></extra>"))
+        hovertemplate="%{y}<br>%{x}: z %{text}, " + html.escape(t["median"].lower()) + " %{customdata}<extra></extra>"))
     fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(tickangle=-35 if len(data["features"]) > 4 else 0)
-    height = max(380, 120 + 45 * len(segments)) + (8 * max(len(f) for f in data["features"]) if len(data["features"]) > 4 else 0)
+    fig.update_xaxes(tickangle=-35 if len(features) > 4 else 0)
+    height = max(380, 120 + 45 * len(segments)) + (8 * max(len(label) for label in labels) if len(features) > 4 else 0)
     return _layout(fig, lang, t["heatmap_title"], height=height)
 
 
