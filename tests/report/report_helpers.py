@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -32,8 +34,6 @@ def shared(name: str) -> Path:
 
 def sales_lines(n_customers: int = 60, seed: int = 3, hostile: bool = True) -> pd.DataFrame:
     """Generated sales lines; with `hostile`, a product and a customer id are HTML/JS injections."""
-    import numpy as np
-
     rng = np.random.default_rng(seed)
     rows = []
     for c in range(n_customers):
@@ -138,3 +138,49 @@ def external_requests(urls: list[str], report: Path) -> list[str]:
     return [u for u in urls if u != own and not u.startswith(("data:", "blob:"))]
 
 
+
+
+def embedded_figures(html: str) -> dict[str, dict]:
+    """Each chart of a report, as the browser gets it: {"heatmap": figure JSON, "pairs": [...], ...}, by section."""
+    found: dict[str, list[dict]] = {}
+    for target, text in re.findall(r'<script type="application/json" class="plotly-figure" data-target="fig-([a-z0-9-]+)-\d+">'
+                                    r'(.*?)</script>', html, re.S):
+        found.setdefault(target, []).append(json.loads(text))
+    return found
+
+
+def drawn(value):
+    """Plotly's JSON value as a plain list: typed arrays ({"dtype", "bdata", "shape"}) decoded."""
+    if isinstance(value, dict) and "bdata" in value:
+        array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+        if "shape" in value:
+            array = array.reshape([int(n) for n in str(value["shape"]).split(",")])
+        return array.tolist()
+    return value
+
+
+def shown_number(text: str, lang: str = "en") -> tuple[float, float]:
+    """(value, tolerance) of a number as a report prints it ('12,345.6', '12 345,6 %', '< 0.001'): the
+    tolerance is half a unit of its last printed decimal, so a cell can be checked against the data."""
+    text = text.strip().replace("\u202f", "").replace("\xa0", "").replace("−", "-")
+    percent = text.endswith("%")
+    text = text.rstrip("%").strip()
+    if lang == "fr":
+        text = text.replace(" ", "").replace(",", ".")
+    else:
+        text = text.replace(",", "")
+    assert re.fullmatch(r"-?\d+(\.\d+)?", text), f"not a number as printed: {text!r}"
+    decimals = len(text.split(".")[1]) if "." in text else 0
+    scale = 0.01 if percent else 1.0
+    return float(text) * scale, 0.5 * 10 ** -decimals * scale + 1e-12
+
+
+def segment_of(label: str) -> int:
+    """The segment id of a chart label such as '3. Key accounts'."""
+    return int(re.match(r"(\d+)\. ", label).group(1))
+
+
+def run_files(directory: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(profiles.csv, assignments.parquet) read straight from a run folder: the truth the report must show."""
+    return (pd.read_csv(directory / "profiles.csv", keep_default_na=False, na_values=[""]).set_index("segment_id"),
+            pd.read_parquet(directory / "assignments.parquet"))
