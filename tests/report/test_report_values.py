@@ -55,7 +55,9 @@ def test_heatmap_cells_are_the_profiles_centres(run):
     profiles, _ = run_files(run.directory)
     trace = embedded_figures(_html(run))["heatmap"][0]["data"][0]
     by_label = _features_by_label(run)
-    z, text, medians = drawn(trace["z"]), trace["text"], trace["customdata"]
+    z, medians, z_texts = drawn(trace["z"]), trace["text"], trace["customdata"]
+    menu = embedded_figures(_html(run))["heatmap"][0]["layout"]["updatemenus"][0]["buttons"]
+    assert [b["args"][0]["text"][0] for b in menu] == [medians, z_texts]  # the units button swaps the same cells
     assert sorted(segment_of(htmllib.unescape(y)) for y in trace["y"]) == sorted(profiles.index)
     assert sorted(by_label[x] for x in trace["x"]) == sorted(run.result.features)
     for i, y in enumerate(trace["y"]):
@@ -63,7 +65,7 @@ def test_heatmap_cells_are_the_profiles_centres(run):
         for j, x in enumerate(trace["x"]):
             feature = by_label[x]
             assert z[i][j] == pytest.approx(profiles.loc[segment, f"z_{feature}"], abs=1e-12), (segment, feature)
-            _close(text[i][j], profiles.loc[segment, f"z_{feature}"])
+            _close(z_texts[i][j], profiles.loc[segment, f"z_{feature}"])
             _close(medians[i][j], profiles.loc[segment, f"median_{feature}"])
 
 

@@ -40,7 +40,7 @@ def test_online_retail_default_run(tmp_path):
     owners = result.assignments.set_index("customer_id").loc[first["paragons"].split(), "segment_id"]
     assert (owners == first["segment_id"]).all()
     html = (write_run(result, tmp_path / "run") / "report.html").read_text(encoding="utf-8")
-    assert html.count('class="vtest-row"') == result.k * 4 and html.count('class="paragons"') == 2 * result.k
+    assert html.count('class="vtest-row"') == result.k * 4 and html.count('class="paragons"') == result.k
     assert "Voted by" in html
 
 

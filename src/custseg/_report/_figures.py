@@ -226,26 +226,35 @@ def feature_map_figure(data: dict) -> go.Figure:
 
 
 def centroid_heatmap_figure(data: dict) -> go.Figure:
-    """Segment centres in model units: segments down, features across (both from the feature table), 0 = average customer."""
+    """Segment centres: segments down, features across (both looked up in the feature table).
+
+    Colour is the centre in model units (z: red above the average customer, blue below);
+    the cells print the segment's median in original units, or z after the units button.
+    """
     lang = data["lang"]
     t = texts(lang)
     segments, features = data["segments"], data["features"]
     ids = [s["id"] for s in segments]
     z = matrix(data["table"], "z", ids, features)
-    medians = matrix(data["table"], "median", ids, features)
+    medians = [[format_value(v, lang) for v in row] for row in matrix(data["table"], "median", ids, features)]
+    z_texts = [[format_number(v, lang, 2) for v in row] for row in z]
     limit = float(np.nanmax(np.abs(z))) if z.size and np.isfinite(z).any() else 1.0
     labels = [html.escape(data["labels"][f]) for f in features]
     fig = go.Figure(go.Heatmap(
-        z=z, x=labels, y=[_label(s) for s in segments],
-        text=[[format_number(v, lang, 2) for v in row] for row in z],
-        customdata=[[format_value(v, lang) for v in row] for row in medians],
+        z=z, x=labels, y=[_label(s) for s in segments], text=medians, customdata=z_texts,
         texttemplate="%{text}" if z.size <= 400 else None, colorscale="RdBu", reversescale=True,
         zmid=0, zmin=-limit, zmax=limit, colorbar=dict(title=dict(text="z")),
-        hovertemplate="%{y}<br>%{x}: z %{text}, " + html.escape(t["median"].lower()) + " %{customdata}<extra></extra>"))
+        hovertemplate="%{y}<br>%{x}: " + html.escape(t["median"].lower()) + " %{text}, z %{customdata}<extra></extra>"))
+    buttons = [dict(label=t["heatmap_medians"], method="restyle", args=[{"text": [medians]}]),
+               dict(label=t["units_z"], method="restyle", args=[{"text": [z_texts]}])]
+    fig.update_layout(updatemenus=[dict(type="buttons", direction="right", buttons=buttons, x=0, y=1.02,
+                                        xanchor="left", yanchor="bottom", showactive=True, active=0)])
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(tickangle=-35 if len(features) > 4 else 0)
     height = max(380, 120 + 45 * len(segments)) + (8 * max(len(label) for label in labels) if len(features) > 4 else 0)
-    return _layout(fig, lang, t["heatmap_title"], height=height)
+    _layout(fig, lang, t["heatmap_title"], height=height)
+    fig.update_layout(margin=dict(t=100), title=dict(y=0.98))
+    return fig
 
 
 def share_bars_figure(data: dict) -> go.Figure:
