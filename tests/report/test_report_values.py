@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import custseg
 from custseg import _schema as S
 from custseg._profile import label_of
 from custseg._report import render_report
@@ -263,3 +264,35 @@ def test_top_products_tables_are_the_csv(run):
             _close(cells[3], float(truth["revenue"]))
             _close(cells[4], float(truth["share"]))
             _close(cells[5], float(truth["lift"]))
+
+
+def test_confidence_sentences_are_the_k_table(run):
+    """The approver's 'how sure we are' quotes the vote, the stability and the silhouette of the chosen k."""
+    table = pd.read_csv(run.directory / S.K_SELECTION_CSV).set_index("k")
+    k = run.result.k
+    page = lxml.html.fromstring(_html(run))
+    sentences = [li.text_content() for li in page.cssselect("#confidence li:not(.warning)")]
+    given = run.result.run["k"]["rule"] == "given" or len(table) == 1
+    if given:
+        assert sentences[0] == f"{k} segments: the analyst set this number; the checks did not choose it."
+    else:
+        assert sentences[0] == (f"{k} segments: {int(table.loc[k, 'votes'])} of the {int(table['votes'].sum())} checks "
+                                f"of the number of segments agree on {k}.")
+    if "stability_ari" in table.columns and pd.notna(table.loc[k, "stability_ari"]):
+        stability = next(s for s in sentences if "adjusted Rand" in s)
+        _close(stability.split("agreement ")[1].split(" ")[0], table.loc[k, "stability_ari"])
+        assert ("come back" in stability) == (table.loc[k, "stability_ari"] >= 0.8)
+    silhouette = sentences[-1].split("average silhouette ")[1].split(" ")[0]
+    _close(silhouette, table.loc[k, "silhouette"])
+
+
+def test_data_without_groups_are_said_to_have_none(tmp_path):
+    """Uniform noise has no natural groups: the first screen says so in plain words, not as an index value."""
+    rng = np.random.default_rng(4)
+    noise = pd.DataFrame({"id": [f"c{i}" for i in range(600)], **{c: rng.uniform(size=600) for c in ("a", "b", "c")}})
+    result = custseg.segment(noise, customers=True, id_column="id", k_range=(3, 5))
+    page = lxml.html.fromstring(render_report(result, tmp_path / "r.html").read_text(encoding="utf-8"))
+    box = page.cssselect("#confidence")[0]
+    assert "tentative" in box.get("class")
+    assert "The data have no natural groups" in box.text_content()
+    assert "the segments cut a continuum into useful parts" in box.text_content()
