@@ -72,6 +72,8 @@ class Runs:
             result = custseg.segment(shared("online_retail.csv"), preset="online-retail", k=int(name.rsplit("k", 1)[1]))
         elif name == "cc_general":
             result = custseg.segment(shared("cc_general.csv"), customers=True, id_column="CUST_ID")
+        elif name == "wholesale":  # no id column: the row number is the customer
+            result = custseg.segment(shared("wholesale_customers.csv"), customers=True)
         elif name == "mall_customers":
             result = custseg.segment(shared("mall_customers.csv"), customers=True, id_column="CustomerID")
         elif name == "cpq":

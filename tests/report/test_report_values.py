@@ -25,7 +25,7 @@ from custseg._report._texts import texts
 from report_helpers import drawn, embedded_figures, run_files, segment_of, shown_number
 
 SLOW = pytest.mark.slow
-RUNS = ("hostile", "lines_k2", "lines_k9", "lines_many", "mall_customers", "cpq", "online_retail",
+RUNS = ("hostile", "lines_k2", "lines_k9", "lines_many", "mall_customers", "wholesale", "cpq", "online_retail",
         pytest.param("cc_general", marks=SLOW))
 
 
