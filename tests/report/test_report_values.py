@@ -10,6 +10,7 @@ labels fails here.
 from __future__ import annotations
 
 import html as htmllib
+import json
 
 import lxml.html
 import numpy as np
@@ -19,8 +20,9 @@ import pytest
 import custseg
 from custseg import _schema as S
 from custseg._profile import label_of
-from custseg._report import render_report
+from custseg._report import render_report, report_data, report_figures
 from custseg._report._data import run_labels
+from custseg._report._png import png_names
 from custseg._report._texts import texts
 from report_helpers import drawn, embedded_figures, run_files, segment_of, shown_number
 
@@ -52,13 +54,11 @@ def _close(shown: str, truth: float, lang: str = "en") -> None:
     assert abs(value - truth) <= tolerance + 1e-9 * abs(truth), f"{shown!r} shown for {truth!r}"
 
 
-def test_heatmap_cells_are_the_profiles_centres(run):
+def _check_heatmap(figure: dict, run) -> None:
     profiles, _ = run_files(run.directory)
-    trace = embedded_figures(_html(run))["heatmap"][0]["data"][0]
+    trace = figure["data"][0]
     by_label = _features_by_label(run)
     z, medians, z_texts = drawn(trace["z"]), trace["text"], trace["customdata"]
-    menu = embedded_figures(_html(run))["heatmap"][0]["layout"]["updatemenus"][0]["buttons"]
-    assert [b["args"][0]["text"][0] for b in menu] == [medians, z_texts]  # the units button swaps the same cells
     assert sorted(segment_of(htmllib.unescape(y)) for y in trace["y"]) == sorted(profiles.index)
     assert sorted(by_label[x] for x in trace["x"]) == sorted(run.result.features)
     for i, y in enumerate(trace["y"]):
@@ -68,6 +68,21 @@ def test_heatmap_cells_are_the_profiles_centres(run):
             assert z[i][j] == pytest.approx(profiles.loc[segment, f"z_{feature}"], abs=1e-12), (segment, feature)
             _close(z_texts[i][j], profiles.loc[segment, f"z_{feature}"])
             _close(medians[i][j], profiles.loc[segment, f"median_{feature}"])
+
+
+def test_heatmap_cells_are_the_profiles_centres(run):
+    figure = embedded_figures(_html(run))["heatmap"][0]
+    _check_heatmap(figure, run)
+    menu = figure["layout"]["updatemenus"][0]["buttons"]
+    trace = figure["data"][0]
+    assert [b["args"][0]["text"][0] for b in menu] == [trace["text"], trace["customdata"]]  # the button swaps the same cells
+
+
+def test_png_slides_draw_the_same_cells(runs):
+    run = runs.get("cpq")
+    slides = png_names(report_figures(report_data(run.result)))
+    heatmap = next(fig for name, fig in slides.items() if name.endswith("_heatmap.png"))
+    _check_heatmap(json.loads(heatmap.to_json()), run)
 
 
 def _axis_features(layout: dict, by_label: dict, three_d: bool) -> list[str]:
