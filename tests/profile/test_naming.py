@@ -7,7 +7,7 @@ import pytest
 
 from custseg import UsageError
 from custseg._profile import load_rules, name_segments
-from custseg._profile._naming import parse_condition, rule_holds
+from custseg._profile._rules import parse_condition, rule_holds
 
 RULES = load_rules()
 BASE = {"TotalSales": "average", "OrderCount": "average", "AvgOrderValue": "average", "RecencyDays": "average"}
@@ -136,3 +136,12 @@ def test_a_bad_rules_file_is_refused_in_one_line(tmp_path, text, message):
     with pytest.raises(UsageError, match=re.escape(message)) as error:
         load_rules(path)
     assert "\n" not in str(error.value)
+
+
+def test_three_siblings_with_the_same_levels_are_ranked_in_words():
+    key = BASE | {"TotalSales": "very high", "OrderCount": "high", "RecencyDays": "low"}
+    v = [{"TotalSales": t, "OrderCount": 4.0, "AvgOrderValue": 0.5, "RecencyDays": -3.0} for t in (5.0, 9.0, 7.0)]
+    texts = name_segments([key] * 3, v, [shares(0.05, 4.0)] * 3, RULES)
+    assert [t["name"]["en"] for t in texts] == ["Key accounts – lowest spend", "Key accounts – highest spend",
+                                                "Key accounts – 2nd highest spend"]
+    assert texts[2]["name"]["fr"] == "Comptes clés – chiffre d'affaires 2e plus élevé"

@@ -20,23 +20,15 @@ Every text is given only when its conditions hold for the segment; `name_rule` a
 from __future__ import annotations
 
 import itertools
-import operator
-import re
-from pathlib import Path
 
 import numpy as np
 
 from .. import _schema as S
-from .._config import read_toml
-from .._errors import UsageError
 from ._labels import level_phrase
+from ._rules import DIRECTIONS, rule_holds, trait_holds
 
-SHARES = ("customer_share", "revenue_share", "revenue_lift")
-OPERATORS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
-DIRECTIONS = {"very low": "low", "low": "low", "high": "high", "very high": "high"}
 RANK_WORDS = {"en": ("higher", "lower", "highest", "lowest", "{n} highest"),
               "fr": ("plus élevé", "plus bas", "le plus élevé", "le plus bas", "{n} plus élevé")}
-ORDINAL_SUFFIX = {"en": {1: "st", 2: "nd", 3: "rd"}, "fr": {}}
 SIBLING = {
     "en": ("Set apart from the other “{base}” segments by {trait}.", "Start with what sets them apart: {trait}."),
     "fr": ("Se distingue des autres segments « {base} » par : {trait}.", "Commencer par ce qui les distingue : {trait}."),
@@ -44,85 +36,7 @@ SIBLING = {
 AVERAGE = {"name": {"en": "Average profile", "fr": "Profil moyen"},
            "description": {"en": "Customers close to the average on every feature.",
                            "fr": "Clients proches de la moyenne sur toutes les variables."}}
-_CONDITION = re.compile(r"^\s*(>=|<=|>|<)\s*(\d+(?:\.\d+)?)\s*$")
 _SEPARATING = 6  # features tried, by spread, to tell siblings apart
-
-
-def parse_condition(text: str) -> tuple[str, float]:
-    """A share condition such as ">= 1.5" as (operator, number).
-
-    >>> parse_condition(">= 1.5"), parse_condition("<0.2")
-    (('>=', 1.5), ('<', 0.2))
-    """
-    found = _CONDITION.match(str(text))
-    if not found:
-        raise ValueError(f"{text!r} is not '<op> <number>' with <op> one of {', '.join(OPERATORS)}")
-    return found[1], float(found[2])
-
-
-def rule_holds(rule: dict, levels: dict[str, str], shares: dict[str, float]) -> bool:
-    """Whether every `when` level and `when_share` condition of `rule` holds (a missing feature or share fails).
-
-    >>> rule = {"when": {"TotalSales": ["high", "very high"]}, "when_share": {"revenue_lift": ">= 1.5"}}
-    >>> rule_holds(rule, {"TotalSales": "high"}, {"revenue_lift": 2.0}), rule_holds(rule, {"TotalSales": "high"}, {})
-    (True, False)
-    """
-    levels_hold = all(levels.get(f) in allowed for f, allowed in rule.get("when", {}).items())
-    return levels_hold and all(_share_holds(shares.get(key, np.nan), condition)
-                               for key, condition in rule.get("when_share", {}).items())
-
-
-def _share_holds(value: float, condition: str) -> bool:
-    op, number = parse_condition(condition)
-    return bool(np.isfinite(value) and OPERATORS[op](value, number))
-
-
-def trait_holds(trait: dict, feature: str, levels: dict[str, str]) -> bool:
-    """Whether `trait` matches `feature`'s column name and the segment's own level is on its direction's side.
-
-    >>> trait_holds({"match": "avg", "direction": "high"}, "AvgOrderValue", {"AvgOrderValue": "average"})
-    False
-    """
-    return (DIRECTIONS.get(levels.get(feature, "")) == trait["direction"]
-            and re.search(trait["match"], feature, re.IGNORECASE) is not None)
-
-
-def load_rules(path: str | Path | None = None) -> dict:
-    """The naming rules table: the bundled one, or a user's TOML file, checked (one-line UsageErrors)."""
-    rules = read_toml(path, "rules file", "data/segment_rules.toml")
-    where = f"rules file {path or 'data/segment_rules.toml'}"
-    for kind in ("rule", "trait"):
-        ids = [entry.get("id") for entry in rules.get(kind, [])]
-        for entry in rules.get(kind, []):
-            problem = _problem(kind, entry) or ("needs a unique id" if not entry.get("id") or ids.count(entry["id"]) > 1 else "")
-            if problem:
-                raise UsageError(f"{where}: {kind} {entry.get('id', '?')!r} {problem}")
-    if any(set(S.LEVELS) - set(rules.get("levels", {}).get(lang, {})) for lang in S.LANGUAGES):
-        raise UsageError(f"{where}: [levels] needs a word for each of {', '.join(S.LEVELS)} in {' and '.join(S.LANGUAGES)}")
-    return rules
-
-
-def _problem(kind: str, entry: dict) -> str:
-    """What is wrong with a rule or trait, or ''."""
-    keys = ("name", "description", "action") if kind == "rule" else ("action",)
-    if not all(lang in entry.get(key, {}) for key in keys for lang in S.LANGUAGES):
-        return f"needs {'/'.join(keys)} in {' and '.join(S.LANGUAGES)}"
-    if kind == "trait":
-        try:
-            re.compile(entry.get("match", ""))
-        except re.error as exc:
-            return f"has a match {entry.get('match')!r} that is not a regular expression ({exc})"
-        return "" if entry.get("direction") in ("high", "low") else "needs direction high or low"
-    if {lvl for levels in entry.get("when", {}).values() for lvl in levels} - set(S.LEVELS):
-        return f"needs levels among {', '.join(S.LEVELS)}"
-    for key, condition in entry.get("when_share", {}).items():
-        if key not in SHARES:
-            return f"has when_share {key!r}: the shares are {', '.join(SHARES)}"
-        try:
-            parse_condition(condition)
-        except ValueError as exc:
-            return f"has when_share {key}: {exc}"
-    return ""
 
 
 def name_segments(levels: list[dict], v: list[dict], shares: list[dict], rules: dict,
@@ -158,8 +72,9 @@ def _trait_for(features: list[str], levels: dict[str, str], rules: dict, taken: 
                  if trait_holds(trait, f, levels) and trait["action"]["en"] not in taken), None)
 
 
-def _phrases(features: list[str], words: dict[str, str], rules: dict, labels: dict, lang: str) -> str:
-    return ", ".join(level_phrase(f, rules["levels"][lang].get(words[f], words[f]), labels, lang) for f in features)
+def _phrases(words: dict[str, str], labels: dict, lang: str) -> str:
+    """Level phrases ({feature: word in `lang`}) joined: "very high spend, low number of orders"."""
+    return ", ".join(level_phrase(f, word, labels, lang) for f, word in words.items())
 
 
 def _from_traits(levels: dict[str, str], v: dict[str, float], rules: dict, labels: dict, taken: set[str]) -> dict:
@@ -171,34 +86,38 @@ def _from_traits(levels: dict[str, str], v: dict[str, float], rules: dict, label
     entry: dict = {"name": {}, "description": {}, "action": {}, "name_rule": "levels:" + ";".join(features[:2]),
                    "action_rule": f"trait:{found[0]['id']}@{found[1]}" if found else "fallback"}
     for lang in S.LANGUAGES:
-        traits = _phrases(features[:2], levels, rules, labels, lang)
+        traits = _phrases({f: rules["levels"][lang][levels[f]] for f in features[:2]}, labels, lang)
         entry["name"][lang] = traits[0].upper() + traits[1:]
         entry["description"][lang] = rules["fallback"]["description"][lang].format(traits=traits)
         entry["action"][lang] = found[0]["action"][lang] if found else rules["fallback"]["action"][lang].format(traits=traits)
     return entry
 
 
-def _separators(members: list[int], levels: list[dict], v: list[dict]) -> tuple[list[str], dict[int, dict[str, str]], str]:
-    """(features, {segment: {feature: word key}}, kind) that tell siblings apart: level words when they all differ
-    on one feature or a pair (most spread first), else ranks on the most spread feature."""
+def _separators(members: list[int], levels: list[dict], v: list[dict]) -> tuple[list[str], dict[int, int] | None]:
+    """(features, None) whose level words all differ among siblings: one feature or a pair, most spread (v-tests)
+    first; else ([the most spread feature], {segment: its rank on it, 0 the highest})."""
     spread = sorted(levels[members[0]], key=lambda f: -np.ptp([v[i][f] for i in members]))
     for size in (1, 2):
         for combo in itertools.combinations(spread[:_SEPARATING], size):
             if len({tuple(levels[i][f] for f in combo) for i in members}) == len(members):
-                return list(combo), {i: {f: levels[i][f] for f in combo} for i in members}, "level"
-    feature, n = spread[0], len(members)
-    ranked = sorted(members, key=lambda i: -v[i][feature])
-    keys = ["rank_higher", "rank_lower"] if n == 2 else ["rank_highest", *[f"rank_{j}" for j in range(2, n)], "rank_lowest"]
-    return [feature], {i: {feature: key} for i, key in zip(ranked, keys)}, "rank"
+                return list(combo), None
+    ranked = sorted(members, key=lambda i: -v[i][spread[0]])
+    return [spread[0]], {i: j for j, i in enumerate(ranked)}
 
 
-def _rank_word(key: str, lang: str) -> str:
+def _rank_word(rank: int, n: int, lang: str) -> str:
+    """'higher'/'lower' between two, else 'highest', '2nd highest', ..., 'lowest' (French alike).
+
+    >>> [_rank_word(r, 4, "en") for r in range(4)], _rank_word(1, 3, "fr")
+    (['highest', '2nd highest', '3rd highest', 'lowest'], '2e plus élevé')
+    """
     higher, lower, highest, lowest, nth = RANK_WORDS[lang]
-    named = {"rank_higher": higher, "rank_lower": lower, "rank_highest": highest, "rank_lowest": lowest}
-    if key in named:
-        return named[key]
-    n = int(key.split("_")[1])
-    return nth.format(n=f"{n}{ORDINAL_SUFFIX[lang].get(n if n < 20 else n % 10, 'th' if lang == 'en' else 'e')}")
+    if n == 2:
+        return (higher, lower)[rank]
+    if rank in (0, n - 1):
+        return highest if rank == 0 else lowest
+    suffix = "e" if lang == "fr" else {2: "nd", 3: "rd"}.get(rank + 1, "th")  # ranks 2 to n - 1 (a few segments)
+    return nth.format(n=f"{rank + 1}{suffix}")
 
 
 def _separate_siblings(texts: list[dict], levels: list[dict], v: list[dict], rules: dict, labels: dict) -> None:
@@ -207,14 +126,15 @@ def _separate_siblings(texts: list[dict], levels: list[dict], v: list[dict], rul
     for i, entry in enumerate(texts):
         groups.setdefault(entry["name"]["en"], []).append(i)
     for members in (m for m in groups.values() if len(m) > 1):
-        features, words, kind = _separators(members, levels, v)
+        features, ranks = _separators(members, levels, v)
         for i in members:
             own = _trait_for(features, levels[i], rules, {texts[i]["action"]["en"]})
-            texts[i]["name_rule"] += " + " + " + ".join(f"{kind}:{f}" for f in features)
+            texts[i]["name_rule"] += "".join(f" + {'rank' if ranks else 'level'}:{f}" for f in features)
             texts[i]["action_rule"] += f" + trait:{own[0]['id']}@{own[1]}" if own else f" + sibling:{';'.join(features)}"
             for lang in S.LANGUAGES:
-                said = {f: _rank_word(w, lang) if kind == "rank" else w for f, w in words[i].items()}
-                trait, base = _phrases(features, said, rules, labels, lang), texts[i]["name"][lang]
+                words = {f: _rank_word(ranks[i], len(members), lang) if ranks else rules["levels"][lang][levels[i][f]]
+                         for f in features}
+                trait, base = _phrases(words, labels, lang), texts[i]["name"][lang]
                 described, acted = SIBLING[lang]
                 texts[i]["name"][lang] = f"{base} – {trait}"
                 texts[i]["description"][lang] += f" {described.format(base=base, trait=trait)}"
