@@ -7,8 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from custseg import UsageError
-from custseg._profile import level_of, load_rules, segment_profiles, top_products
+from custseg._profile import load_rules, segment_profiles, top_products
 
 
 def profiles_for(groups: list[tuple[float, float, float, int]]):
@@ -26,31 +25,45 @@ def profiles_for(groups: list[tuple[float, float, float, int]]):
     return segment_profiles(frame, labels, centers, names, load_rules(), "TotalSales")[0]
 
 
-def test_levels_cover_the_percentiles():
-    assert [level_of(p) for p in (0.0, 0.19, 0.2, 0.5, 0.79, 0.8, 1.0)] == [
-        "very low", "very low", "low", "average", "high", "very high", "very high"]
-
-
 def test_rules_name_the_study_segments_in_both_languages():
-    profiles = profiles_for([(50_000, 200, 250, 30), (500, 5, 100, 60), (20_000, 300, 60, 10)])
+    profiles = profiles_for([(50_000, 200, 250, 15), (500, 5, 100, 75), (5_000, 300, 60, 10)])
     by_id = profiles.set_index("segment_id")
     assert by_id.loc[1, "name_en"] == "Key accounts" and by_id.loc[1, "name_fr"] == "Comptes clés"
+    # revenue (sales x (size + size(size - 1) / 2000)) 755,250 + 38,887.5 + 50,225: segment 1 brings 89.4% with 15%
+    # of the customers
+    assert by_id.loc[1, "revenue_lift"] == pytest.approx(by_id.loc[1, "revenue_share"] / 0.15)
+    assert by_id.loc[1, "revenue_share"] == pytest.approx(755_250 / 844_362.5)
+    assert by_id.loc[1, "name_rule"] == "rule:key_accounts_no_recency"  # no dates: no recency
     assert by_id.loc[2, "name_en"] == "Small occasional customers"
-    assert by_id.loc[1, "size"] == 30 and by_id.loc[1, "customer_share"] == pytest.approx(30 / 100)
+    # segment 3's median spend is at the 80th percentile ("very high") but it brings 6% of the revenue
+    # with 10% of the customers: not a key account, not a loyal high spender; its baskets are the smallest
+    assert by_id.loc[3, "percentile_TotalSales"] == pytest.approx(0.8) and by_id.loc[3, "level_TotalSales"] == "very high"
+    assert by_id.loc[3, "name_rule"] == "rule:frequent_small_baskets"
+    assert by_id.loc[1, "size"] == 15 and by_id.loc[1, "customer_share"] == pytest.approx(15 / 100)
     assert by_id["revenue_share"].sum() == pytest.approx(1.0)
-    assert by_id.loc[2, "level_TotalSales"] in ("very low", "low")
+    assert by_id.loc[2, "level_TotalSales"] == "low"  # 75 of 100 customers: its median at the 37.5th percentile
     assert "de clients" not in by_id.loc[1, "description_fr"] and "des clients" in by_id.loc[1, "description_fr"]
     assert by_id.loc[1, "median_OrderCount"] == 200
+    # the defining sentence: the segment's medians of its most defining features, in business words
+    # (by |v-test|; median spend 500 x 1.037 = 518.5, to 3 significant figures, half to even)
+    assert by_id.loc[2, "summary_en"] == "Segment medians: number of orders 5; spend 518; average order value 100."
+    assert by_id.loc[2, "summary_fr"] == ("Médianes du segment : nombre de commandes 5 ; chiffre d'affaires 518 ; "
+                                          "panier moyen 100.")
 
 
-def test_names_are_always_distinct():
-    # the first and third groups both match "Key accounts": each is qualified by the
-    # feature on which they differ most, with its level word
-    profiles = profiles_for([(80_000, 400, 200, 20), (300, 3, 100, 40), (900, 4, 225, 40)])
-    assert profiles["name_en"].tolist() == [
-        "Key accounts (very high orders)", "Small occasional customers", "Key accounts (high orders)"]
-    assert profiles["name_fr"].tolist() == [
-        "Comptes clés (commandes très élevé)", "Petits clients occasionnels", "Comptes clés (commandes élevé)"]
+def test_siblings_are_named_by_what_separates_them():
+    # two groups of small occasional customers, one with the largest baskets, one with the smallest
+    profiles = profiles_for([(100_000, 400, 250, 10), (5_000, 50, 100, 40), (300, 3, 400, 25), (200, 3, 60, 25)])
+    assert profiles["name_en"].tolist()[2:] == ["Small occasional customers – very high average order value",
+                                                "Small occasional customers – very low average order value"]
+    assert profiles.loc[2, "name_fr"] == "Petits clients occasionnels – panier moyen très élevé"
+    assert profiles["name_rule"].tolist()[2:] == ["rule:small_customers + level:AvgOrderValue"] * 2
+    assert profiles["action_rule"].tolist()[2:] == ["rule:small_customers + trait:basket_high@AvgOrderValue",
+                                                    "rule:small_customers + trait:basket_low@AvgOrderValue"]
+    for column in ("name_en", "description_en", "action_en", "name_fr", "description_fr", "action_fr"):
+        assert profiles[column].is_unique, column
+    assert ("Set apart from the other “Small occasional customers” segments by very low average order value"
+            in profiles.loc[3, "description_en"])
 
 
 def test_fallback_names_use_the_distinctive_features():
@@ -63,10 +76,13 @@ def test_fallback_names_use_the_distinctive_features():
     assert texts[1]["description"]["en"] == "Customers with very low tenure, high balance."
     # segment 1's medians: BALANCE 110 (75th percentile: high), TENURE 6 (17th: very low)
     assert profiles.loc[1, "name_en"] == "Very low tenure, high balance"
-    assert profiles.loc[1, "name_fr"] == "Tenure très bas, balance élevé"
-    assert np.isnan(profiles.loc[0, "revenue_share"])
+    assert profiles.loc[1, "name_fr"] == "Niveau de tenure très bas, niveau de balance élevé"
+    assert profiles.loc[1, "name_rule"] == "levels:TENURE;BALANCE"
+    assert profiles.loc[1, "summary_en"] == "Segment medians: tenure 6; balance 110."
+    assert np.isnan(profiles.loc[0, "revenue_share"]) and np.isnan(profiles.loc[0, "revenue_lift"])
     # the action comes from the trait rules keyed on the significant features, not the generic sentence
     assert texts[1]["action"]["en"].startswith("New customers: an onboarding sequence")
+    assert profiles.loc[1, "action_rule"] == "trait:tenure_low@TENURE"
     assert profiles["action_en"].is_unique and "Review this segment" not in " ".join(profiles["action_en"])
     assert profiles.loc[1, "features_by_vtest"] == "TENURE (-2.0); BALANCE (+2.0)"
     assert profiles.loc[1, "pvalue_BALANCE"] < 0.05
@@ -77,10 +93,6 @@ def test_a_user_rules_file_replaces_the_wording(tmp_path):
     rules.write_text(resources.files("custseg").joinpath("data/segment_rules.toml")
                      .read_text(encoding="utf-8").replace('en = "Key accounts"', 'en = "Top clients"'), encoding="utf-8")
     assert load_rules(rules)["rule"][0]["name"]["en"] == "Top clients"
-    bad = tmp_path / "bad.toml"
-    bad.write_text('[[rule]]\nid = "x"\nwhen = { TotalSales = ["huge"] }\n', encoding="utf-8")
-    with pytest.raises(UsageError, match="rule 'x' needs name/description/action"):
-        load_rules(bad)
 
 
 def test_top_products_revenue_share_and_lift():
@@ -109,16 +121,9 @@ def test_labels_name_columns_and_insignificant_deviations_are_average():
     profiles, _ = segment_profiles(frame, labels, centers, list(frame.columns), load_rules(), None,
                                    feature_labels=given, model_values=z, ids=np.array([f"c{i:03d}" for i in range(400)]))
     assert profiles["name_en"].tolist() == ["High purchase frequency", "Low purchase frequency"]  # medians at 75th, 25th
-    assert profiles.loc[0, "name_fr"] == "Fréquence d'achat élevé"
+    assert profiles.loc[0, "name_fr"] == "Niveau de fréquence d'achat élevé"  # the user's words: no known gender
     assert (profiles["level_NOISE"] == "average").all() and (profiles["pvalue_NOISE"] >= 0.05).all()
     assert profiles["action_en"].is_unique and profiles["description_en"].is_unique
     typical = profiles.loc[0, "paragons"].split()
     assert len(typical) == 5 and all(int(c[1:]) < 200 for c in typical)
     assert len(profiles.loc[1, "most_distinct"].split()) == 5
-
-
-def test_sibling_segments_get_distinct_descriptions_and_actions():
-    profiles = profiles_for([(80_000, 400, 200, 20), (300, 3, 100, 40), (900, 4, 225, 40)])
-    for column in ("name_en", "description_en", "action_en", "name_fr", "description_fr", "action_fr"):
-        assert profiles[column].is_unique, column
-    assert "Set apart from the other “Key accounts” segments by very high orders" in profiles.loc[0, "description_en"]

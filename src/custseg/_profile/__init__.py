@@ -2,15 +2,17 @@
 
 Profiles (`_profiles`: sizes, revenue, medians, v-tests, levels, paragons, names and texts),
 v-tests and paragons (`_vtests`), levels (`_levels`), business words for features
-(`_labels`), names, descriptions and actions from the rules table (`_naming`), top products
-(`_products`) and the per-(segment, feature) table every view of the report reads (`_table`).
+(`_labels`), the rules table and its conditions (`_rules`), names, descriptions and actions
+(`_naming`), top products (`_products`) and the per-(segment, feature) table every view of
+the report reads (`_table`).
 """
 
 from ._labels import BUSINESS_WORDS, humanise, label_of
 from ._levels import level_of, segment_level
-from ._naming import load_rules, name_segments
+from ._naming import name_segments
 from ._products import TOP_N, top_products
 from ._profiles import segment_profiles
+from ._rules import load_rules
 from ._table import feature_table, matrix
 from ._vtests import paragons, separation, vtests
 

@@ -1,24 +1,33 @@
 """Business words for features, in English and French: the built-in dictionary, the user's [labels], humanised columns.
 
+The built-in French words are masculine singular noun phrases ("nombre de commandes"), so
+a level word agrees with them as written ("nombre de commandes élevé"). Other words (the
+user's, humanised columns) have no known gender: French phrases them through "niveau de",
+which agrees with "niveau" whatever the label ("niveau de balance élevé").
+
 >>> label_of("AvgOrderValue", {}, "fr"), label_of("PURCHASES_FREQUENCY", {}, "en")
 ('panier moyen', 'purchases frequency')
+>>> level_phrase("OrderCount", "élevé", {}, "fr"), level_phrase("Age", "élevé", {}, "fr")
+('nombre de commandes élevé', "niveau d'age élevé")
 """
 
 from __future__ import annotations
 
 import re
 
+# The period is the data's (custseg reads any window), so "spend", not "annual spend".
 BUSINESS_WORDS: dict[str, dict[str, str]] = {
     "TotalSales": {"en": "spend", "fr": "chiffre d'affaires"},
-    "OrderCount": {"en": "orders", "fr": "commandes"},
-    "AvgOrderValue": {"en": "average order", "fr": "panier moyen"},
-    "RecencyDays": {"en": "days since the last order", "fr": "jours depuis la dernière commande"},
-    "TenureDays": {"en": "days since the first order", "fr": "jours depuis la première commande"},
-    "ProductCount": {"en": "products bought", "fr": "produits achetés"},
-    "LineCount": {"en": "order lines", "fr": "lignes de commande"},
-    "Units": {"en": "units bought", "fr": "unités achetées"},
+    "OrderCount": {"en": "number of orders", "fr": "nombre de commandes"},
+    "AvgOrderValue": {"en": "average order value", "fr": "panier moyen"},
+    "RecencyDays": {"en": "days since the last order", "fr": "nombre de jours depuis la dernière commande"},
+    "TenureDays": {"en": "days since the first order", "fr": "nombre de jours depuis la première commande"},
+    "ProductCount": {"en": "number of products bought", "fr": "nombre de produits achetés"},
+    "LineCount": {"en": "number of order lines", "fr": "nombre de lignes de commande"},
+    "Units": {"en": "units bought", "fr": "nombre d'unités achetées"},
 }
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_VOWEL = re.compile(r"^[aeiouyhàâéèêîôû]", re.IGNORECASE)
 
 
 def humanise(column: str) -> str:
@@ -42,3 +51,18 @@ def label_of(feature: str, labels: dict, lang: str) -> str:
         if given.get(lang) or given.get("en"):
             return given.get(lang) or given["en"]
     return humanise(feature)
+
+
+def level_phrase(feature: str, word: str, labels: dict, lang: str) -> str:
+    """A level word with the feature's label, in the language's order and agreement (module docstring).
+
+    >>> level_phrase("TotalSales", "very high", {}, "en"), level_phrase("TotalSales", "très élevé", {}, "fr")
+    ('very high spend', "chiffre d'affaires très élevé")
+    """
+    label = label_of(feature, labels, lang)
+    if lang != "fr":
+        return f"{word} {label}"
+    if feature in BUSINESS_WORDS and feature not in labels:
+        return f"{label} {word}"
+    of = "d'" if _VOWEL.match(label) else "de "
+    return f"niveau {of}{label} {word}"

@@ -1,7 +1,19 @@
 """Level words of a segment on a feature: where its median stands among all customers, when the deviation is real.
 
->>> level_of(0.1), level_of(0.5), level_of(0.95)
-('very low', 'average', 'very high')
+The word is the band of the segment median's percentile among all customers (LEVEL_CUTS:
+below 20% "very low", 40% "low", 60% "average", 80% "high", else "very high"). It is kept
+when the deviation is real, in significance or in effect:
+
+- significance: the v-test's p-value is below SIGNIFICANCE (0.05);
+- effect: the median lies in the outer tails (below the 5th or from the 95th percentile,
+  EXTREME). A segment of one account can never reach p < 0.05 on ranks (its v-test is
+  at most about 1.7), yet an account above 95% of all customers is "very high".
+
+A significant deviation whose median stays in the middle band (40% to 60%) is "average":
+with thousands of customers, p < 0.05 comes with effects too small to name.
+
+>>> segment_level(0.99, 0.4), segment_level(0.7, 0.4), segment_level(0.7, 0.01), segment_level(0.45, 0.001)
+('very high', 'average', 'high', 'average')
 """
 
 from __future__ import annotations
@@ -12,10 +24,15 @@ from .. import _schema as S
 
 LEVEL_CUTS = (0.2, 0.4, 0.6, 0.8)
 SIGNIFICANCE = 0.05  # p-value under which a deviation names a segment
+EXTREME = (0.05, 0.95)  # percentiles beyond which a segment's median is named whatever its size
 
 
 def level_of(percentile: float) -> str:
-    """Level word of a 0..1 percentile."""
+    """Level word of a 0..1 percentile.
+
+    >>> level_of(0.1), level_of(0.5), level_of(0.95)
+    ('very low', 'average', 'very high')
+    """
     return S.LEVELS[int(np.searchsorted(LEVEL_CUTS, percentile, side="right"))]
 
 
@@ -28,8 +45,11 @@ def percentile_of(values: np.ndarray, point: float) -> float:
     return float(np.mean(values < point) + 0.5 * np.mean(values == point))
 
 
-def segment_level(values: np.ndarray, median: float, pvalue: float) -> str:
-    """The level of a segment whose median is `median` among all customers' `values`: the
-    median's percentile word when the v-test's p-value is below SIGNIFICANCE, else "average"."""
-    level = level_of(percentile_of(values, median))
-    return level if pvalue < SIGNIFICANCE else "average"
+def is_extreme(percentile: float) -> bool:
+    """Whether a percentile lies in the outer tails that name a segment without significance."""
+    return percentile < EXTREME[0] or percentile >= EXTREME[1]
+
+
+def segment_level(percentile: float, pvalue: float) -> str:
+    """The level of a segment whose median is at `percentile` among all customers, its v-test's p-value `pvalue`."""
+    return level_of(percentile) if pvalue < SIGNIFICANCE or is_extreme(percentile) else "average"

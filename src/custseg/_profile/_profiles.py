@@ -6,12 +6,28 @@ import numpy as np
 import pandas as pd
 
 from .. import _schema as S
-from .._i18n import format_number, format_percent
-from ._levels import segment_level
+from .._i18n import format_number, format_percent, format_significant
+from ._labels import label_of
+from ._levels import percentile_of, segment_level
 from ._naming import name_segments
 from ._vtests import paragons, vtests
 
 RECENCY = "RecencyDays"
+SUMMARY_FEATURES = 3  # the most defining features (by |v-test|) in the summary sentence, recency added
+SUMMARY = {"en": "Segment medians: {facts}.", "fr": "Médianes du segment : {facts}."}
+
+
+def _summary(row: dict, vs: dict[str, float], labels: dict, lang: str) -> str:
+    """The segment's defining sentence: its medians of its most defining features (and recency), in business words.
+
+    >>> row = {"median_TotalSales": 12437.0, "median_OrderCount": 9.0, "median_RecencyDays": 20.0}
+    >>> _summary(row, {"TotalSales": 9.1, "OrderCount": -4.0, "RecencyDays": 1.0}, {}, "en")
+    'Segment medians: spend 12,400; number of orders 9; days since the last order 20.'
+    """
+    features = sorted(vs, key=lambda f: -abs(vs[f]))[:SUMMARY_FEATURES]
+    features += [RECENCY] if RECENCY in vs and RECENCY not in features else []
+    facts = (f"{label_of(f, labels, lang)} {format_significant(row[f'median_{f}'], lang)}" for f in features)
+    return SUMMARY[lang].format(facts=" ; ".join(facts) if lang == "fr" else "; ".join(facts))
 
 
 def _facts(row: dict, lang: str) -> str:
@@ -33,12 +49,15 @@ def segment_profiles(features: pd.DataFrame, labels: np.ndarray, centers: np.nda
                      ids: np.ndarray | None = None) -> tuple[pd.DataFrame, list[dict]]:
     """One row per segment, in label order (columns as in docs/outputs.md), and the texts.
 
-    The texts (name/description/action per language, descriptions without the facts)
-    are what model.json stores.
+    The texts (name/description/action per language, descriptions without the facts) are
+    what model.json stores, with `name_rule`/`action_rule` (`_naming`: which conditions
+    each text satisfies; "kept" for texts given below). `summary_*`, the segment's medians
+    in business words, is computed from the data every time.
 
     For each feature, and each `supplementary` one (described, not clustered: recency),
-    the segment's mean, median, v-test and p-value (`_describe.vtests`), and its level: the
-    median's percentile word when the deviation is significant (p < 0.05), else "average".
+    the segment's mean, median, the median's percentile among all customers, v-test and
+    p-value (`_vtests.vtests`), and its level (`_levels`: the percentile's word when the
+    deviation is significant or extreme, else "average").
     `features_by_vtest` lists the features by |v-test|. With `model_values` (the customers
     in model units) and `ids`, the five most typical and most distinct customers.
 
@@ -56,12 +75,13 @@ def segment_profiles(features: pd.DataFrame, labels: np.ndarray, centers: np.nda
     revenue = values.get(revenue_feature) if revenue_feature else None
     total_revenue = revenue.sum() if revenue is not None else None
     typical, distinct = paragons(model_values, labels, centers, ids) if model_values is not None else (None, None)
-    rows, seg_levels, seg_v, seg_z = [], [], [], []
+    rows, seg_levels, seg_v, seg_shares = [], [], [], []
     for s in range(k):
         mask = labels == s
         row = {S.SEGMENT_ID: segment_ids[s], "size": int(mask.sum()), "customer_share": float(mask.mean())}
         row["revenue"] = float(revenue[mask].sum()) if revenue is not None else np.nan
         row["revenue_share"] = float(row["revenue"] / total_revenue) if revenue is not None and total_revenue else np.nan
+        row["revenue_lift"] = row["revenue_share"] / row["customer_share"] if row["size"] else np.nan
         levels, vs = {}, {}
         for j, f in enumerate(described):
             median = float(np.median(values[f][mask])) if mask.any() else np.nan
@@ -71,7 +91,8 @@ def segment_profiles(features: pd.DataFrame, labels: np.ndarray, centers: np.nda
                 row[f"z_{f}"] = float(centers[s, j])
                 row[f"lift_{f}"] = float(row[f"mean_{f}"] / overall_mean[f]) if overall_mean[f] else np.nan
             row[f"vtest_{f}"], row[f"pvalue_{f}"] = float(v[s, j]), float(p[s, j])
-            levels[f] = row[f"level_{f}"] = segment_level(values[f], median, float(p[s, j])) if mask.any() else ""
+            row[f"percentile_{f}"] = percentile_of(values[f], median) if mask.any() else np.nan
+            levels[f] = row[f"level_{f}"] = segment_level(row[f"percentile_{f}"], float(p[s, j])) if mask.any() else ""
             vs[f] = float(v[s, j])
         row["features_by_vtest"] = "; ".join(f"{f} ({vs[f]:+.1f})" for f in sorted(vs, key=lambda f: -abs(vs[f])))
         if typical is not None:
@@ -79,8 +100,8 @@ def segment_profiles(features: pd.DataFrame, labels: np.ndarray, centers: np.nda
         rows.append(row)
         seg_levels.append(levels)
         seg_v.append(vs)
-        seg_z.append({f: float(centers[s, j]) for j, f in enumerate(names)})
-    generated = name_segments(seg_levels, seg_v, seg_z, rules, feature_labels)
+        seg_shares.append({key: row[key] for key in ("customer_share", "revenue_share", "revenue_lift")})
+    generated = name_segments(seg_levels, seg_v, seg_shares, rules, feature_labels)
     if texts is not None:
         kept = {t["name"]["en"] for t in texts if t}
         for i, given in enumerate(texts):
@@ -89,12 +110,15 @@ def segment_profiles(features: pd.DataFrame, labels: np.ndarray, centers: np.nda
             elif generated[i]["name"]["en"] in kept:  # a new segment must not take a kept segment's name
                 for lang, word in (("en", "new"), ("fr", "nouveau")):
                     generated[i]["name"][lang] += f" ({word})"
-    for row, entry in zip(rows, generated):
+    for row, entry, vs in zip(rows, generated, seg_v):
+        row["name_rule"], row["action_rule"] = entry.get("name_rule", "kept"), entry.get("action_rule", "kept")
         for lang in S.LANGUAGES:
             row[f"name_{lang}"] = entry["name"][lang]
+            row[f"summary_{lang}"] = _summary(row, vs, feature_labels or {}, lang)
             row[f"description_{lang}"] = f"{entry['description'][lang].rstrip('.')} ({_facts(row, lang)})."
             row[f"action_{lang}"] = entry["action"][lang]
-    text_cols = [f"{key}_{lang}" for key in ("name", "description", "action") for lang in S.LANGUAGES]
+    text_cols = [f"{key}_{lang}" for key in ("name", "summary", "description", "action") for lang in S.LANGUAGES]
     frame = pd.DataFrame(rows)
-    head = [S.SEGMENT_ID, *text_cols, "size", "customer_share", "revenue", "revenue_share"]
+    head = [S.SEGMENT_ID, *text_cols, "name_rule", "action_rule", "size", "customer_share", "revenue", "revenue_share",
+            "revenue_lift"]
     return frame[head + [c for c in frame.columns if c not in head]], generated
