@@ -46,9 +46,9 @@ def test_rules_name_the_study_segments_in_both_languages():
     assert by_id.loc[1, "median_OrderCount"] == 200
     # the defining sentence: the segment's medians of its most defining features, in business words
     # (by |v-test|; median spend 500 x 1.037 = 518.5, to 3 significant figures, half to even)
-    assert by_id.loc[2, "summary_en"] == "Segment medians: number of orders 5; spend 518; average order value 100."
-    assert by_id.loc[2, "summary_fr"] == ("Médianes du segment : nombre de commandes 5 ; chiffre d'affaires 518 ; "
-                                          "panier moyen 100.")
+    assert by_id.loc[2, "summary_en"] == "Typical customer (medians): 5 orders, spend 518, average order 100."
+    assert by_id.loc[2, "summary_fr"] == ("Client typique (médianes) : 5 commandes, chiffre d'affaires de 518, "
+                                          "panier moyen de 100.")
 
 
 def test_siblings_are_named_by_what_separates_them():
@@ -78,7 +78,7 @@ def test_fallback_names_use_the_distinctive_features():
     assert profiles.loc[1, "name_en"] == "Very low tenure, high balance"
     assert profiles.loc[1, "name_fr"] == "Niveau de tenure très bas, niveau de balance élevé"
     assert profiles.loc[1, "name_rule"] == "levels:TENURE;BALANCE"
-    assert profiles.loc[1, "summary_en"] == "Segment medians: tenure 6; balance 110."
+    assert profiles.loc[1, "summary_en"] == "Typical customer (medians): tenure 6, balance 110."
     assert np.isnan(profiles.loc[0, "revenue_share"]) and np.isnan(profiles.loc[0, "revenue_lift"])
     # the action comes from the trait rules keyed on the significant features, not the generic sentence
     assert texts[1]["action"]["en"].startswith("New customers: an onboarding sequence")

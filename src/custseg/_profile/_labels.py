@@ -26,6 +26,21 @@ BUSINESS_WORDS: dict[str, dict[str, str]] = {
     "LineCount": {"en": "number of order lines", "fr": "nombre de lignes de commande"},
     "Units": {"en": "units bought", "fr": "nombre d'unités achetées"},
 }
+# How a typical value of a built-in feature reads in a sentence: (singular, plural) forms, {v} the value.
+FACT_PHRASES: dict[str, dict[str, tuple[str, str]]] = {
+    "TotalSales": {"en": ("spend {v}",) * 2, "fr": ("chiffre d'affaires de {v}",) * 2},
+    "OrderCount": {"en": ("{v} order", "{v} orders"), "fr": ("{v} commande", "{v} commandes")},
+    "AvgOrderValue": {"en": ("average order {v}",) * 2, "fr": ("panier moyen de {v}",) * 2},
+    "RecencyDays": {"en": ("last order {v} day before the end of the data", "last order {v} days before the end of the data"),
+                    "fr": ("dernière commande {v} jour avant la fin des données",
+                           "dernière commande {v} jours avant la fin des données")},
+    "TenureDays": {"en": ("first order {v} day before the end of the data", "first order {v} days before the end of the data"),
+                   "fr": ("première commande {v} jour avant la fin des données",
+                          "première commande {v} jours avant la fin des données")},
+    "ProductCount": {"en": ("{v} product", "{v} products"), "fr": ("{v} produit", "{v} produits")},
+    "LineCount": {"en": ("{v} order line", "{v} order lines"), "fr": ("{v} ligne de commande", "{v} lignes de commande")},
+    "Units": {"en": ("{v} unit", "{v} units"), "fr": ("{v} unité", "{v} unités")},
+}
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _VOWEL = re.compile(r"^[aeiouyhàâéèêîôû]", re.IGNORECASE)
 
@@ -66,3 +81,19 @@ def level_phrase(feature: str, word: str, labels: dict, lang: str) -> str:
         return f"{label} {word}"
     of = "d'" if _VOWEL.match(label) else "de "
     return f"niveau {of}{label} {word}"
+
+
+def fact_phrase(feature: str, value: float, shown: str, labels: dict, lang: str) -> str:
+    """A typical value in a sentence: the built-in phrase ("34 orders") unless the user labelled the
+    feature, else "label value". `shown` is `value` formatted; English singular at 1, French under 2.
+
+    >>> fact_phrase("OrderCount", 1.0, "1", {}, "en"), fact_phrase("RecencyDays", 20.0, "20", {}, "fr")
+    ('1 order', 'dernière commande 20 jours avant la fin des données')
+    >>> fact_phrase("BALANCE", 56.1, "56.1", {}, "en")
+    'balance 56.1'
+    """
+    if feature in FACT_PHRASES and feature not in labels:
+        singular, plural = FACT_PHRASES[feature][lang]
+        one = abs(value) < 2 if lang == "fr" else abs(value) == 1
+        return (singular if one else plural).format(v=shown)
+    return f"{label_of(feature, labels, lang)} {shown}"

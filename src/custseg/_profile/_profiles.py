@@ -7,14 +7,14 @@ import pandas as pd
 
 from .. import _schema as S
 from .._i18n import format_number, format_percent, format_significant
-from ._labels import label_of
+from ._labels import fact_phrase
 from ._levels import percentile_of, segment_level
 from ._naming import name_segments
 from ._vtests import paragons, vtests
 
 RECENCY = "RecencyDays"
 SUMMARY_FEATURES = 3  # the most defining features (by |v-test|) in the summary sentence, recency added
-SUMMARY = {"en": "Segment medians: {facts}.", "fr": "Médianes du segment : {facts}."}
+SUMMARY = {"en": "Typical customer (medians): {facts}.", "fr": "Client typique (médianes) : {facts}."}
 
 
 def _summary(row: dict, vs: dict[str, float], labels: dict, lang: str) -> str:
@@ -22,12 +22,12 @@ def _summary(row: dict, vs: dict[str, float], labels: dict, lang: str) -> str:
 
     >>> row = {"median_TotalSales": 12437.0, "median_OrderCount": 9.0, "median_RecencyDays": 20.0}
     >>> _summary(row, {"TotalSales": 9.1, "OrderCount": -4.0, "RecencyDays": 1.0}, {}, "en")
-    'Segment medians: spend 12,400; number of orders 9; days since the last order 20.'
+    'Typical customer (medians): spend 12,400, 9 orders, last order 20 days before the end of the data.'
     """
     features = sorted(vs, key=lambda f: -abs(vs[f]))[:SUMMARY_FEATURES]
     features += [RECENCY] if RECENCY in vs and RECENCY not in features else []
-    facts = (f"{label_of(f, labels, lang)} {format_significant(row[f'median_{f}'], lang)}" for f in features)
-    return SUMMARY[lang].format(facts=" ; ".join(facts) if lang == "fr" else "; ".join(facts))
+    facts = (fact_phrase(f, row[f"median_{f}"], format_significant(row[f"median_{f}"], lang), labels, lang) for f in features)
+    return SUMMARY[lang].format(facts=", ".join(facts))
 
 
 def _facts(row: dict, lang: str) -> str:
