@@ -238,6 +238,14 @@ def _check_tables(page, profiles: pd.DataFrame, run, lang: str) -> None:
             else:
                 assert shown == "–"
         assert cells[8] == t[f"level_{p[f'level_{feature}']}"]
+    naming = page.cssselect("table.naming-table tbody tr")
+    assert sorted(int(r.get("data-segment")) for r in naming) == sorted(profiles.index)
+    for row in naming:
+        segment, cells = int(row.get("data-segment")), _cells(row)
+        p = profiles.loc[segment]
+        assert cells[1:4] == [p[f"name_{lang}"], p["name_rule"], p["action_rule"]]
+        if revenue:
+            _close(cells[4], p["revenue_lift"], lang)
     for row in page.cssselect("table.segment-table tbody tr"):
         segment, cells = int(row.get("data-segment")), _cells(row)
         p = profiles.loc[segment]

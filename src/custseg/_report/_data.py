@@ -211,6 +211,15 @@ def _feature_rows(table: pd.DataFrame, segment_id: int, lang: str) -> list[dict]
             for r in rows.to_dict("records")]
 
 
+def _naming(profiles: pd.DataFrame, segments: list[dict], lang: str) -> list[dict]:
+    """Which rule named each segment and gave its action (profiles.csv's name_rule, action_rule); [] for older runs."""
+    if "name_rule" not in profiles.columns:
+        return []
+    return [{"id": s["id"], "name": s["name"], "name_rule": str(row["name_rule"]), "action_rule": str(row["action_rule"]),
+             "revenue_lift_text": format_number(row.get("revenue_lift", np.nan), lang, 2)}
+            for s, row in zip(segments, profiles.to_dict("records"))]
+
+
 def _table_rows(table: pd.DataFrame, lang: str) -> list[dict]:
     """The feature table as the appendix shows it: every (segment, feature) cell, formatted for `lang`."""
     t = texts(lang)
@@ -352,6 +361,7 @@ def report_data(result, lang: str = "en", max_points: int = 20_000, map_method: 
         "confidence": _confidence(result, lang),
         "table": table,
         "table_rows": _table_rows(table, lang),
+        "naming": _naming(profiles, segments, lang),
         "features": features,
         "labels": {f: label_of(f, labels, lang) for f in table["feature"].unique()},
         "scatter": {"features": shown, "units": units, "points": _points(result, rows, shown), "log_axes": log_axes,
