@@ -149,7 +149,7 @@ def test_summary_columns_have_sensible_widths(reports, browser, sized):
         "return Array.from(table.querySelector('tbody tr').children).map(function (td) {"
         " return td.getBoundingClientRect().width / total; });")
     name, *numbers, sentence, action = widths
-    assert 0.13 <= name <= 0.24, widths
+    assert 0.12 <= name <= 0.22, widths
     assert all(share <= 0.12 for share in numbers), widths
     assert sentence >= 0.3 and action >= 0.22, widths
 
