@@ -157,14 +157,19 @@ def test_summary_columns_have_sensible_widths(reports, browser, sized):
 def test_print_stylesheet_a4_landscape(reports, browser, sized):
     report = reports("cpq", "en")
     sized(report, 1280)
+    chart_sizes = "return Array.from(document.querySelectorAll('.js-plotly-plot')).map(function (gd) {" \
+                  " return [gd._fullLayout.width, gd._fullLayout.height]; });"
+    on_screen = browser.execute_script(chart_sizes)
     pdf = browser.execute_cdp_cmd("Page.printToPDF", {"landscape": True, "paperWidth": 11.69, "paperHeight": 8.27,
                                                       "printBackground": True, "preferCSSPageSize": True})
     data = base64.b64decode(pdf["data"])
     assert data.startswith(b"%PDF")
     pages = data.count(b"/Type /Page") - data.count(b"/Type /Pages")
     assert 3 <= pages <= 60, pages
-    # After printing, the <details> the print script opened are closed again.
+    # After printing, the <details> the print script opened are closed again and the charts have their size back.
     assert browser.execute_script("return document.querySelectorAll('.paragons[open]').length") == 0
+    browser.execute_async_script("var done = arguments[arguments.length - 1]; setTimeout(done, 300);")
+    assert browser.execute_script(chart_sizes) == on_screen
 
     browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
     try:
