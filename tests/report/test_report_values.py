@@ -290,23 +290,35 @@ def test_top_products_tables_are_the_csv(run):
 
 
 def test_confidence_sentences_are_the_k_table(run):
-    """The approver's 'how sure we are' quotes the vote, the stability and the silhouette of the chosen k."""
+    """The approver's 'how sure we are' quotes the vote (and its ties), the stability and the silhouette of the
+    chosen k; each sentence's verdict is the one its own number gives (a silhouette of 0.45 is never 'under 0.25')."""
     table = pd.read_csv(run.directory / S.K_SELECTION_CSV).set_index("k")
-    k = run.result.k
+    k, info = run.result.k, run.result.run["k"]
     page = lxml.html.fromstring(_html(run))
-    sentences = [li.text_content() for li in page.cssselect("#confidence li:not(.warning)")]
-    given = run.result.run["k"]["rule"] == "given" or len(table) == 1
-    if given:
+    sentences = [li.text_content() for li in page.cssselect("#confidence li")]
+    if info["rule"] == "given" or len(table) == 1:
         assert sentences[0] == f"{k} segments: the analyst set this number; the checks did not choose it."
     else:
-        assert sentences[0] == (f"{k} segments: {int(table.loc[k, 'votes'])} of the {int(table['votes'].sum())} checks "
-                                f"of the number of segments agree on {k}.")
+        votes = int(table.loc[k, "votes"])
+        first = f"{k} segments: {votes} of the {int(table['votes'].sum())} checks of the number of segments that voted chose {k}."
+        tied = [j for j in table.index if j != k and table.loc[j, "eligible"] and table.loc[j, "votes"] == votes]
+        assert sentences[0].startswith(first)
+        assert (f"k={', '.join(map(str, tied))} had as many votes" in sentences[0]) == bool(tied)
+        assert any("largest number of segments tried" in s for s in sentences) == (k == table.index.max())
     if "stability_ari" in table.columns and pd.notna(table.loc[k, "stability_ari"]):
         stability = next(s for s in sentences if "adjusted Rand" in s)
         _close(stability.split("agreement ")[1].split(" ")[0], table.loc[k, "stability_ari"])
         assert ("come back" in stability) == (table.loc[k, "stability_ari"] >= 0.8)
-    silhouette = sentences[-1].split("average silhouette ")[1].split(" ")[0]
-    _close(silhouette, table.loc[k, "silhouette"])
+    structure, silhouette, hopkins = sentences[-1], table.loc[k, "silhouette"], info.get("hopkins")
+    _close(structure.split("average silhouette ")[1].split(" ")[0], silhouette)
+    if silhouette < 0.25:
+        assert structure.startswith("The data have no natural groups")
+    elif hopkins is not None and hopkins <= 0.7:
+        assert "no clear natural groups (Hopkins statistic" in structure and "under 0.25" not in structure
+        _close(structure.split("Hopkins statistic ")[1].split(",")[0], hopkins)
+    else:
+        assert "Hopkins" not in structure and not structure.startswith("The data have no natural groups")
+        assert structure.startswith("Customers sit clearly" if silhouette >= 0.5 else "The segments are real but overlap")
 
 
 def test_data_without_groups_are_said_to_have_none(tmp_path):
@@ -317,5 +329,6 @@ def test_data_without_groups_are_said_to_have_none(tmp_path):
     page = lxml.html.fromstring(render_report(result, tmp_path / "r.html").read_text(encoding="utf-8"))
     box = page.cssselect("#confidence")[0]
     assert "tentative" in box.get("class")
-    assert "The data have no natural groups" in box.text_content()
-    assert "the segments cut a continuum into useful parts" in box.text_content()
+    text = " ".join(box.text_content().split())
+    assert "no natural groups" in text or "no clear natural groups (Hopkins statistic" in text
+    assert "the borders between segments are a convention" in text or "their borders are a convention" in text

@@ -137,28 +137,53 @@ def _k_selection(result, lang: str) -> dict:
 STRONG_SILHOUETTE = 0.5  # Kaufman and Rousseeuw: 0.51-0.70 a reasonable structure, 0.26-0.50 a weak one
 
 
+def _who_chose(table: pd.DataFrame, info: dict, k: int, lang: str) -> list[str]:
+    """Who chose the number of segments: the analyst, the vote (with its ties) or the silhouette; an edge of the range."""
+    t = texts(lang)
+    if info.get("rule") == "given" or len(table) == 1:
+        return [t["conf_given"].format(k=k)]
+    if "votes" not in table.columns:
+        sentences = [t["conf_best_silhouette"].format(k=k)]
+    else:
+        votes = int(table.loc[table.k == k, "votes"].iloc[0])
+        sentences = [t["conf_votes"].format(k=k, votes=votes, cast=int(table["votes"].sum()))]
+        tied = table[table["eligible"].astype(bool) & (table["votes"] == votes) & (table.k != k)].k.tolist()
+        if tied:
+            sentences[0] += " " + t["conf_tied"].format(tied=", ".join(map(str, tied)))
+    if k == table.k.max():
+        sentences.append(t["conf_edge_high"].format(k=k))
+    elif k == table.k.min() > 2:
+        sentences.append(t["conf_edge_low"].format(k=k))
+    return sentences
+
+
 def _confidence(result, lang: str) -> dict:
-    """How sure the choice of segments is, in plain sentences: who chose k, stability, natural groups or not."""
+    """How sure the choice of segments is, in plain sentences: who chose k, stability, natural groups or not.
+
+    Each sentence states what its own number says: the silhouette sentence quotes the
+    silhouette against its thresholds, the Hopkins statistic its own when it alone finds no groups.
+    """
     t = texts(lang)
     table, info, k = result.k_selection, result.run["k"], result.k
     row = table[table.k == k].iloc[0]
-    sentences = []
-    if info.get("rule") == "given" or len(table) == 1:
-        sentences.append(t["conf_given"].format(k=k))
-    elif "votes" in table.columns:
-        sentences.append(t["conf_votes"].format(k=k, votes=int(row["votes"]), cast=int(table["votes"].sum())))
-    else:
-        sentences.append(t["conf_best_silhouette"].format(k=k))
+    sentences = _who_chose(table, info, k, lang)
     stability = float(row["stability_ari"]) if "stability_ari" in table.columns and pd.notna(row["stability_ari"]) else None
     if stability is not None:
         key = "conf_stable" if stability >= MIN_STABILITY else "conf_unstable"
         sentences.append(t[key].format(ari=format_number(stability, lang, 2), min=format_number(MIN_STABILITY, lang, 1)))
     silhouette, hopkins = float(row["silhouette"]), info.get("hopkins")
-    no_groups = silhouette < NO_STRUCTURE_SILHOUETTE or (hopkins is not None and math.isfinite(hopkins)
-                                                         and hopkins <= NO_STRUCTURE_HOPKINS)
-    key = "conf_no_groups" if no_groups else "conf_clear" if silhouette >= STRONG_SILHOUETTE else "conf_weak"
+    weak_hopkins = hopkins is not None and math.isfinite(hopkins) and hopkins <= NO_STRUCTURE_HOPKINS
+    if silhouette < NO_STRUCTURE_SILHOUETTE:
+        key = "conf_no_groups"
+    elif weak_hopkins:
+        key = "conf_no_groups_hopkins"
+    else:
+        key = "conf_clear" if silhouette >= STRONG_SILHOUETTE else "conf_weak"
     sentences.append(t[key].format(s=format_number(silhouette, lang, 2), limit=format_number(NO_STRUCTURE_SILHOUETTE, lang, 2),
-                                   strong=format_number(STRONG_SILHOUETTE, lang, 1)))
+                                   strong=format_number(STRONG_SILHOUETTE, lang, 1),
+                                   h=format_number(hopkins, lang, 2) if weak_hopkins else "",
+                                   h_limit=format_number(NO_STRUCTURE_HOPKINS, lang, 1)))
+    no_groups = key.startswith("conf_no_groups")
     solid = not no_groups and (stability is None or stability >= MIN_STABILITY)
     return {"sentences": sentences, "solid": solid, "no_groups": no_groups}
 
