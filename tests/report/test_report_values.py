@@ -145,12 +145,22 @@ def test_share_bars_are_the_profiles_shares(run):
             _close(text, profiles.loc[segment, column])
 
 
-def test_k_choice_chart_is_the_k_selection_table(run):
+def test_k_choice_chart_and_table_are_the_k_selection_csv(run):
+    table = pd.read_csv(run.directory / S.K_SELECTION_CSV).set_index("k")
+    min_share = run.result.run["config"]["min_share"]
+    for row in lxml.html.fromstring(_html(run)).cssselect("table.k-table tbody tr"):
+        cells = _cells(row)
+        truth = table.loc[int(cells[0])]
+        for shown, column in zip(cells[1:6], ("inertia", "silhouette", "calinski_harabasz", "davies_bouldin", "min_share")):
+            _close(shown, truth[column])
+        remark = cells[-1]
+        assert ("too small" in remark) == (not truth["eligible"] and truth["min_share"] < min_share)
+        assert ("unstable" in remark) == (not truth["eligible"] and not truth.get("stable", True))
+        assert ("chosen" in remark) == bool(truth["chosen"])
     figures = embedded_figures(_html(run))
     if "k-selection" not in figures:
         assert run.result.run["k"]["rule"] == "given" or len(run.result.k_selection) == 1
         return
-    table = pd.read_csv(run.directory / S.K_SELECTION_CSV).set_index("k")
     t = texts("en")
     metrics = {t[m]: m for m in ("inertia", "silhouette", "calinski_harabasz", "davies_bouldin")}
     lines = [trace for trace in figures["k-selection"][0]["data"] if trace.get("name") in metrics]

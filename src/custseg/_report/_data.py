@@ -112,6 +112,7 @@ OPTIONAL_K_COLUMNS = (("stability_ari", 3), ("gap", 3), ("inertia_ratio", 3), ("
 
 def _k_selection(result, lang: str) -> dict:
     table = result.k_selection.sort_values("k")
+    min_share = float(result.run.get("config", {}).get("min_share") or 0.0)
     extras = [(column, decimals) for column, decimals in OPTIONAL_K_COLUMNS if column in table.columns]
     rows = []
     for row in table.itertuples(index=False):
@@ -119,6 +120,7 @@ def _k_selection(result, lang: str) -> dict:
             "k": int(row.k), "inertia": float(row.inertia), "silhouette": float(row.silhouette),
             "calinski_harabasz": float(row.calinski_harabasz), "davies_bouldin": float(row.davies_bouldin),
             "min_share": float(row.min_share), "eligible": bool(row.eligible), "knee": bool(row.knee),
+            "small": bool(row.min_share < min_share), "unstable": not bool(getattr(row, "stable", True)),
             "chosen": bool(row.chosen),
             "inertia_text": format_number(row.inertia, lang, 1), "silhouette_text": format_number(row.silhouette, lang, 3),
             "calinski_harabasz_text": format_number(row.calinski_harabasz, lang, 1),
