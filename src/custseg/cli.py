@@ -195,12 +195,14 @@ def report(
     map_method: Annotated[str, typer.Option("--map", help="Map of all features: pca or tsne (small data).")] = "pca",
     features: Annotated[Optional[str], typer.Option(help="Three comma-separated features for the 3D view.")] = None,
     units: Annotated[str, typer.Option(help="Units the scatters open in: original (log axes for money) or z (model units).")] = "original",
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Where to write the report (default RUN_DIR/report.html, replaced).")] = None,
     debug: Debug = False,
 ) -> None:
     """Re-render report.html from a finished run (another language, PNG charts)."""
     with reported_errors(debug):
         path = custseg.write_report(run_dir, lang=lang, png=png, max_points=max_points, map_method=map_method,
-                                    scatter_features=list(split_list(features)) if features else None, units=units)
+                                    scatter_features=list(split_list(features)) if features else None, units=units,
+                                    output=output)
         console.print(f"Report: [bold]{path}[/]" + (f"; PNG charts in [bold]{run_dir / 'png'}[/]" if png else ""))
 
 

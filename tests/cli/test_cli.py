@@ -147,5 +147,8 @@ def test_report_rerenders_a_run_in_french(tmp_path):
     assert result.exit_code == 0, result.output
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert 'lang="fr"' in html
+    english = invoke("report", tmp_path / "out", "--lang", "en", "-o", tmp_path / "en.html")
+    assert english.exit_code == 0 and 'lang="en"' in (tmp_path / "en.html").read_text(encoding="utf-8")
+    assert 'lang="fr"' in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")  # left as it was
     missing = invoke("report", tmp_path / "nope")
     assert missing.exit_code == 1 and "not a finished custseg run" in missing.output

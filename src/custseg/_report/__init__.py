@@ -82,7 +82,7 @@ def render_report(result, path, lang: str = "en", max_points: int = 20_000, map_
     if scatter_features is not None:
         unknown = [f for f in scatter_features if f not in result.features]
         if unknown or len(scatter_features) != 3:
-            raise UsageError(f"scatter_features must be three of {', '.join(result.features)}; got {list(scatter_features)}")
+            raise UsageError(f"the 3D view takes three features (--features, scatter_features) among {', '.join(result.features)}; got {list(scatter_features)}")
     path = Path(path)
     data = report_data(result, lang=lang, max_points=max_points, map_method=map_method, scatter_features=scatter_features,
                        units=units)
