@@ -272,7 +272,8 @@ def share_bars_figure(data: dict) -> go.Figure:
                              hovertemplate="%{y}: %{text}<extra></extra>"), row=1, col=c)
         fig.update_xaxes(tickformat=".0%", rangemode="tozero", row=1, col=c)
     fig.update_yaxes(autorange="reversed")
-    return _layout(fig, lang, t["bars_title"], height=max(300, 80 + 40 * len(segments)))
+    return _layout(fig, lang, t["bars_title" if data["has_revenue"] else "bars_title_customers"],
+                   height=max(300, 80 + 40 * len(segments)))
 
 
 def dendrogram_figure(dendro: dict, lang: str = "en"):
