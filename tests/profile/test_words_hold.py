@@ -106,7 +106,7 @@ def holds(part: str, row: pd.Series, shares: pd.Series, features: list[str]) -> 
     return kind in ("rank", "sibling", "fallback")  # words true by construction: rank among siblings, a pointer
 
 
-def test_levels_are_the_medians_percentile_band_when_significant_or_extreme(result):
+def test_levels_are_the_medians_percentile_band_when_significant_or_extreme_in_the_v_tests_direction(result):
     profiles, customers = result.profiles, result.assignments
     for f in features_of(profiles):
         values = customers[f].to_numpy(float)
@@ -115,7 +115,9 @@ def test_levels_are_the_medians_percentile_band_when_significant_or_extreme(resu
             percentile = np.mean(values < median) + 0.5 * np.mean(values == median)
             assert row[f"percentile_{f}"] == pytest.approx(percentile)
             real = row[f"pvalue_{f}"] < SIGNIFICANCE or not TAILS[0] <= percentile < TAILS[1]
-            assert row[f"level_{f}"] == (band(percentile) if real else "average"), (f, row[S.SEGMENT_ID])
+            side = 1 if band(percentile) in SIDES["high"] else -1 if band(percentile) in SIDES["low"] else 0
+            agrees = np.sign(row[f"vtest_{f}"]) == side
+            assert row[f"level_{f}"] == (band(percentile) if real and agrees else "average"), (f, row[S.SEGMENT_ID])
 
 
 def test_every_name_and_action_holds_on_the_segments_own_numbers(result):

@@ -92,7 +92,7 @@ def segment_profiles(features: pd.DataFrame, labels: np.ndarray, centers: np.nda
                 row[f"lift_{f}"] = float(row[f"mean_{f}"] / overall_mean[f]) if overall_mean[f] else np.nan
             row[f"vtest_{f}"], row[f"pvalue_{f}"] = float(v[s, j]), float(p[s, j])
             row[f"percentile_{f}"] = percentile_of(values[f], median) if mask.any() else np.nan
-            levels[f] = row[f"level_{f}"] = segment_level(row[f"percentile_{f}"], float(p[s, j])) if mask.any() else ""
+            levels[f] = row[f"level_{f}"] = segment_level(row[f"percentile_{f}"], float(p[s, j]), float(v[s, j])) if mask.any() else ""
             vs[f] = float(v[s, j])
         row["features_by_vtest"] = "; ".join(f"{f} ({vs[f]:+.1f})" for f in sorted(vs, key=lambda f: -abs(vs[f])))
         if typical is not None:
