@@ -199,3 +199,21 @@ def test_siblings_are_not_told_apart_by_medians_on_either_side_of_a_cut():
     percentiles[1]["AvgOrderValue"] = 0.31
     texts = name_segments(levels, v, percentiles, [shares(0.1, 0.2)] * 2, RULES)
     assert texts[0]["name"]["en"] == "Small occasional customers – very low average order value"
+
+
+def test_names_write_medians_on_either_side_of_a_cut_alike():
+    # demo: segment 5 (levels-named, average order 163.57, percentile 0.1996) and segment 7 (a sibling told apart
+    # from a high-basket one, 164.67, 0.202): "very low" and "low" for the same basket; both are written "low"
+    levels = [BASE | {"AvgOrderValue": "very low", "TotalSales": "low"},
+              BASE | {"TotalSales": "low", "OrderCount": "very low", "AvgOrderValue": "high", "RecencyDays": "high"},
+              BASE | {"TotalSales": "very low", "OrderCount": "very low", "AvgOrderValue": "low", "RecencyDays": "high"}]
+    percentiles = [{"TotalSales": 0.35, "OrderCount": 0.54, "AvgOrderValue": 0.1996, "RecencyDays": 0.48},
+                   {"TotalSales": 0.25, "OrderCount": 0.16, "AvgOrderValue": 0.715, "RecencyDays": 0.74},
+                   {"TotalSales": 0.08, "OrderCount": 0.16, "AvgOrderValue": 0.202, "RecencyDays": 0.74}]
+    v = [{"TotalSales": -8.0, "OrderCount": 0.5, "AvgOrderValue": -12.0, "RecencyDays": 0.2},
+         {"TotalSales": -13.0, "OrderCount": -19.0, "AvgOrderValue": 11.0, "RecencyDays": 12.0},
+         {"TotalSales": -24.0, "OrderCount": -17.0, "AvgOrderValue": -19.0, "RecencyDays": 8.0}]
+    texts = name_segments(levels, v, percentiles, [shares(0.13, 0.3), shares(0.15, 0.07), shares(0.17, 0.02)], RULES)
+    assert [t["name"]["en"] for t in texts] == ["Low average order value, low spend",
+                                                "Small occasional customers – high average order value",
+                                                "Small occasional customers – low average order value"]

@@ -24,6 +24,7 @@ from shared_data import shared_file
 RULES = tomllib.loads(resources.files("custseg").joinpath("data/segment_rules.toml").read_text(encoding="utf-8"))
 CUTS, TAILS, SIGNIFICANCE, GAP = (0.2, 0.4, 0.6, 0.8), (0.05, 0.95), 0.05, 0.10
 SIDES = {"high": ("high", "very high"), "low": ("low", "very low")}
+PLAIN = {"very low": "low", "very high": "high"}
 OPS = {">=": np.greater_equal, "<=": np.less_equal, ">": np.greater, "<": np.less}
 TEXTS = [f"{key}_{lang}" for key in ("name", "summary", "description", "action") for lang in S.LANGUAGES]
 CAPS_COLUMN = re.compile(r"\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b|\b[A-Z]{4,}\b")
@@ -101,9 +102,9 @@ def holds(part: str, row: pd.Series, shares: pd.Series, features: list[str]) -> 
         return bool(re.search(trait["match"], feature, re.IGNORECASE)) and row[f"level_{feature}"] in SIDES[trait["direction"]]
     if kind == "levels":
         return all(row[f"level_{f}"] != "average" for f in what.split(";"))
-    if kind == "level":
-        return all(f"{RULES['levels']['en'][row[f'level_{f}']]} {label_of(f, {}, 'en')}" in row["name_en"]
-                   for f in what.split(";"))
+    if kind == "level":  # "very low" may be written "low" (a neighbour across the cut): its side, still true
+        return all(f"{RULES['levels']['en'][PLAIN.get(row[f'level_{f}'], row[f'level_{f}'])]} {label_of(f, {}, 'en')}"
+                   in row["name_en"] for f in what.split(";"))
     if kind == "average":
         return all(row[f"level_{f}"] == "average" for f in features)
     return kind in ("rank", "sibling", "fallback")  # words true by construction: rank among siblings, a pointer

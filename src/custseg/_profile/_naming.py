@@ -19,6 +19,9 @@ Every text is given only when its conditions hold for the segment; `name_rule` a
   then their other significant features not in their rule's `when`. `fallback`: the
   generic sentence of a `levels:` segment without a trait; `sibling:<f>`: a sibling without
   a trait is told to tailor the offer to what sets it apart.
+
+Names write "very low" ("very high") as "low" ("high") when another segment's median on the
+feature is "low" ("high") less than GAP away: two medians on either side of a cut read alike.
 """
 
 from __future__ import annotations
@@ -54,12 +57,13 @@ def name_segments(levels: list[dict], v: list[dict], percentiles: list[dict], sh
     """
     labels = labels or {}
     found = [next((r for r in rules.get("rule", []) if rule_holds(r, lv, sh)), None) for lv, sh in zip(levels, shares)]
-    texts = [_from_rule(rule) if rule else _from_levels(lv, vs, rules, labels) for rule, lv, vs in zip(found, levels, v)]
-    apart = _siblings(texts, levels, v, percentiles)
+    written = _written(levels, percentiles)
+    texts = [_from_rule(rule) if rule else _from_levels(lv, vs, rules, labels) for rule, lv, vs in zip(found, written, v)]
+    apart = _siblings(texts, written, v, percentiles)
     taken = {entry["action"]["en"] for entry in texts if entry["action"]}
     traits = _assign_traits(_candidates(found, apart, levels, v), levels, v, rules, taken)
     for i, entry in enumerate(texts):
-        _finish(entry, traits.get(i), apart.get(i), levels[i], rules, labels)
+        _finish(entry, traits.get(i), apart.get(i), written[i], rules, labels)
     for key in ("description", "action"):
         _last_resort(texts, key)
     return texts
@@ -81,6 +85,18 @@ def named_features(name_rule: str, rules: dict) -> list[str]:
         elif kind in ("levels", "level", "rank"):
             features += what.split(";")
     return features
+
+
+def _written(levels: list[dict], percentiles: list[dict]) -> list[dict]:
+    """Level words as names write them (module docstring).
+
+    >>> _written([{"A": "very low"}, {"A": "low"}, {"A": "very low"}], [{"A": 0.199}, {"A": 0.202}, {"A": 0.05}])
+    [{'A': 'low'}, {'A': 'low'}, {'A': 'very low'}]
+    """
+    plain = {"very low": "low", "very high": "high"}
+    return [{f: plain[word] if word in plain and any(other[f] == plain[word] and abs(pct[f] - other_pct[f]) < GAP
+                                                     for other, other_pct in zip(levels, percentiles)) else word
+             for f, word in lv.items()} for lv, pct in zip(levels, percentiles)]
 
 
 def _significant(levels: dict[str, str], v: dict[str, float]) -> list[str]:
