@@ -75,7 +75,7 @@ def segment_profiles(features: pd.DataFrame, labels: np.ndarray, centers: np.nda
     For each feature, and each `supplementary` one (described, not clustered: recency),
     the segment's mean, median, the median's percentile among all customers, v-test and
     p-value (`_vtests.vtests`), and its level (`_levels`: the percentile's word when the
-    deviation is significant or extreme, else "average").
+    deviation is significant or extreme and in the v-test's direction, else "average").
     `features_by_vtest` lists the features by |v-test|. With `model_values` (the customers
     in model units) and `ids`, the five most typical and most distinct customers.
 
