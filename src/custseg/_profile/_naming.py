@@ -43,7 +43,7 @@ SIBLING = {
 AVERAGE = {"name": {"en": "Average profile", "fr": "Profil moyen"},
            "description": {"en": "Customers close to the average on every feature.",
                            "fr": "Clients proches de la moyenne sur toutes les variables."}}
-GAP = 0.10  # percentiles of two siblings' medians at least this far apart for differing words to tell them apart
+GAP = 0.10  # medians closer than this in percentile are no difference in words (siblings, "very low" vs "low")
 _SEPARATING = 6  # features tried, by spread, to tell siblings apart
 
 
