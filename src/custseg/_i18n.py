@@ -31,20 +31,6 @@ def format_number(value: float, lang: str = "en", decimals: int = 0) -> str:
     return text
 
 
-def format_significant(value: float, lang: str = "en", digits: int = 3) -> str:
-    """Format a number rounded to `digits` significant figures, with no useless decimals.
-
-    >>> format_significant(12437.2), format_significant(9.0), format_significant(0.083333, "fr"), format_significant(1.5)
-    ('12,400', '9', '0,0833', '1.5')
-    """
-    if value is None or not math.isfinite(value) or value == 0:
-        return format_number(value, lang)
-    places = digits - 1 - math.floor(math.log10(abs(value)))
-    rounded = round(value, places)
-    decimals = next(d for d in range(max(places, 0) + 1) if round(rounded, d) == rounded)
-    return format_number(rounded, lang, decimals)
-
-
 def format_percent(share: float, lang: str = "en", decimals: int = 1) -> str:
     """Format a 0..1 share as a percentage (French puts a space before %).
 

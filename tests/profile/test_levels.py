@@ -17,17 +17,33 @@ def test_percentile_counts_ties_half():
     assert percentile_of(np.array([1.0, 2.0, 3.0, 3.0, 9.0]), 3.0) == pytest.approx(0.6)
 
 
-@pytest.mark.parametrize(("percentile", "pvalue", "level"), [
-    (0.70, 0.01, "high"),        # significant, out of the middle band: its band
-    (0.70, 0.20, "average"),     # neither significant nor extreme
-    (0.55, 1e-9, "average"),     # significant but a tiny effect: the median stays in the middle band
-    (0.96, 0.20, "very high"),   # extreme: from the 95th percentile, whatever the p-value
-    (0.949, 0.20, "average"),    # just inside the tails
-    (0.04, 0.50, "very low"),    # extreme low
-    (0.15, 0.01, "very low"),
+@pytest.mark.parametrize(("percentile", "pvalue", "vtest", "level"), [
+    (0.70, 0.01, 2.6, "high"),        # significant, out of the middle band: its band
+    (0.70, 0.20, 1.3, "average"),     # neither significant nor extreme
+    (0.55, 1e-9, 6.1, "average"),     # significant but a tiny effect: the median stays in the middle band
+    (0.96, 0.20, 1.3, "very high"),   # extreme: from the 95th percentile, whatever the p-value
+    (0.949, 0.20, 1.3, "average"),    # just inside the tails
+    (0.04, 0.50, -0.7, "very low"),   # extreme low
+    (0.15, 0.01, -2.6, "very low"),
+    (0.65, 1e-9, -20.1, "average"),   # a "high" median but the segment is below the others: no word
+    (0.30, 1e-9, 8.0, "average"),     # a "low" median but the segment is above the others
+    (0.98, 0.50, -0.7, "average"),    # extreme, against the v-test
 ])
-def test_a_level_needs_significance_or_an_extreme_effect(percentile, pvalue, level):
-    assert segment_level(percentile, pvalue) == level
+def test_a_level_needs_significance_or_an_extreme_effect_in_the_v_tests_direction(percentile, pvalue, vtest, level):
+    assert segment_level(percentile, pvalue, vtest) == level
+
+
+def test_a_value_most_customers_share_is_high_only_for_segments_above_the_others():
+    # cc_general's BALANCE_FREQUENCY: most customers at 1.0, so every segment's median is 1.0, at the same
+    # mid-rank percentile (0.65 here); the segments with fewer 1.0s are below the others, not "high"
+    values = np.r_[np.ones(650), np.linspace(0.1, 0.9, 350)]
+    labels = np.r_[np.zeros(400, int), np.ones(250, int), np.ones(350, int)]  # segment 1 has every value below 1
+    labels[:100], labels[650:700] = 1, 0  # segment 0: 300 ones, 50 others; segment 1: 350 ones, 300 others
+    v, p = vtests(values[:, None], labels, 2)
+    medians = [np.median(values[labels == s]) for s in (0, 1)]
+    assert medians == [1.0, 1.0] and percentile_of(values, 1.0) == pytest.approx(0.675)
+    assert v[0, 0] > 2 > -2 > v[1, 0] and p.max() < 0.05
+    assert [segment_level(percentile_of(values, 1.0), p[s, 0], v[s, 0]) for s in (0, 1)] == ["high", "average"]
 
 
 def test_a_single_whale_is_named_for_what_it_is():
@@ -39,6 +55,6 @@ def test_a_single_whale_is_named_for_what_it_is():
     assert v[1, 0] == pytest.approx((200 - 100.5) / np.sqrt((200**2 - 1) / 12)) == pytest.approx(1.7235, abs=1e-4)
     assert p[1, 0] > 0.05
     # ... yet its median is above every other customer: "very high", not "average"
-    assert segment_level(percentile_of(spend, 500_000.0), p[1, 0]) == "very high"
+    assert segment_level(percentile_of(spend, 500_000.0), p[1, 0], v[1, 0]) == "very high"
     # the 199 others: median at the 50th percentile, "average" whatever their p-value
-    assert segment_level(percentile_of(spend, np.median(spend[:199])), p[0, 0]) == "average"
+    assert segment_level(percentile_of(spend, np.median(spend[:199])), p[0, 0], v[0, 0]) == "average"

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from custseg._i18n import format_value
 from custseg._profile import load_rules, segment_profiles, top_products
 
 
@@ -44,11 +45,14 @@ def test_rules_name_the_study_segments_in_both_languages():
     assert by_id.loc[2, "level_TotalSales"] == "low"  # 75 of 100 customers: its median at the 37.5th percentile
     assert "de clients" not in by_id.loc[1, "description_fr"] and "des clients" in by_id.loc[1, "description_fr"]
     assert by_id.loc[1, "median_OrderCount"] == 200
-    # the defining sentence: the segment's medians of its most defining features, in business words
-    # (by |v-test|; median spend 500 x 1.037 = 518.5, to 3 significant figures, half to even)
-    assert by_id.loc[2, "summary_en"] == "Typical customer (medians): 5 orders, spend 518, average order 100."
-    assert by_id.loc[2, "summary_fr"] == ("Client typique (médianes) : 5 commandes, chiffre d'affaires de 518, "
+    # the defining sentence: the segment's medians of the (at most 4) clustered features in run order, the same
+    # order on every row, in business words, written as the report's cards write them (median spend 500 x 1.037)
+    assert by_id.loc[2, "summary_en"] == "Typical customer (medians): spend 518.5, 5 orders, average order 100."
+    assert by_id.loc[2, "summary_fr"] == ("Client typique (médianes) : chiffre d'affaires de 518,5, 5 commandes, "
                                           "panier moyen de 100.")
+    assert by_id["summary_en"].str.match(r"Typical customer \(medians\): spend [\d,.]+, \d+ orders, average order").all()
+    spend = format_value(by_id.loc[1, "median_TotalSales"], "en")  # as the report's cards write it
+    assert by_id.loc[1, "summary_en"] == f"Typical customer (medians): spend {spend}, 200 orders, average order 250."
 
 
 def test_siblings_are_named_by_what_separates_them():
@@ -78,7 +82,7 @@ def test_fallback_names_use_the_distinctive_features():
     assert profiles.loc[1, "name_en"] == "Very low tenure, high balance"
     assert profiles.loc[1, "name_fr"] == "Niveau de tenure très bas, niveau de balance élevé"
     assert profiles.loc[1, "name_rule"] == "levels:TENURE;BALANCE"
-    assert profiles.loc[1, "summary_en"] == "Typical customer (medians): tenure 6, balance 110."
+    assert profiles.loc[1, "summary_en"] == "Typical customer (medians): balance 110, tenure 6."  # run order
     assert np.isnan(profiles.loc[0, "revenue_share"]) and np.isnan(profiles.loc[0, "revenue_lift"])
     # the action comes from the trait rules keyed on the significant features, not the generic sentence
     assert texts[1]["action"]["en"].startswith("New customers: an onboarding sequence")
@@ -127,3 +131,27 @@ def test_labels_name_columns_and_insignificant_deviations_are_average():
     typical = profiles.loc[0, "paragons"].split()
     assert len(typical) == 5 and all(int(c[1:]) < 200 for c in typical)
     assert len(profiles.loc[1, "most_distinct"].split()) == 5
+
+
+def test_with_many_features_the_defining_sentence_starts_with_what_the_name_speaks_of():
+    # five features; frequent small-basket buyers whose baskets are their weakest deviation (online_retail):
+    # the sentence gives the number of orders and the average order (the name's words), then the most defining
+    rng = np.random.default_rng(5)
+    parts = []
+    for orders, (low, high), products, units in ((20, (30, 55), 60, 400), (5, (45, 70), 12, 60), (3, (40, 60), 8, 30)):
+        basket = rng.uniform(low, high, 100)
+        parts.append(pd.DataFrame({"TotalSales": basket * orders * rng.uniform(0.9, 1.1, 100),
+                                   "OrderCount": orders + rng.integers(0, 3, 100), "AvgOrderValue": basket,
+                                   "ProductCount": products + rng.integers(0, 5, 100), "Units": units + rng.integers(0, 20, 100)}))
+    frame, labels = pd.concat(parts, ignore_index=True), np.repeat([0, 1, 2], 100)
+    z = ((frame - frame.mean()) / frame.std()).to_numpy()
+    centers = np.array([z[labels == s].mean(axis=0) for s in range(3)])
+    profiles, _ = segment_profiles(frame, labels, centers, list(frame.columns), load_rules(), None)
+    row = profiles.loc[0]
+    assert row["name_rule"] == "rule:frequent_small_baskets"
+    assert row["features_by_vtest"].startswith("OrderCount") and row["features_by_vtest"].split("; ")[-1].startswith("AvgOrderValue")
+    top = row["features_by_vtest"].split("; ")[1].split(" ")[0]
+    shown = {f: format_value(row[f"median_{f}"], "en") for f in ("OrderCount", "AvgOrderValue")}
+    assert row["summary_en"].startswith(f"Typical customer (medians): {shown['OrderCount']} orders, "
+                                        f"average order {shown['AvgOrderValue']}, ")
+    assert row["summary_en"].count(", ") == 2 and format_value(row[f"median_{top}"], "en") in row["summary_en"]

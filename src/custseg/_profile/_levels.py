@@ -10,10 +10,16 @@ when the deviation is real, in significance or in effect:
   at most about 1.7), yet an account above 95% of all customers is "very high".
 
 A significant deviation whose median stays in the middle band (40% to 60%) is "average":
-with thousands of customers, p < 0.05 comes with effects too small to name.
+with thousands of customers, p < 0.05 comes with effects too small to name. A word must
+also agree with the v-test's direction ("high"/"very high" need v > 0, "low"/"very low"
+v < 0), else it is "average": when most customers share one value (69% of credit-card
+holders have a balance frequency of exactly 1), every segment's median is that value at
+the same mid-rank percentile, and a segment below the others on average is not "high".
 
->>> segment_level(0.99, 0.4), segment_level(0.7, 0.4), segment_level(0.7, 0.01), segment_level(0.45, 0.001)
-('very high', 'average', 'high', 'average')
+>>> segment_level(0.99, 0.4, 1.7), segment_level(0.7, 0.4, 0.9), segment_level(0.7, 0.01, 3.0)
+('very high', 'average', 'high')
+>>> segment_level(0.45, 0.001, -4.0), segment_level(0.65, 1e-9, -20.1)
+('average', 'average')
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from .. import _schema as S
 LEVEL_CUTS = (0.2, 0.4, 0.6, 0.8)
 SIGNIFICANCE = 0.05  # p-value under which a deviation names a segment
 EXTREME = (0.05, 0.95)  # percentiles beyond which a segment's median is named whatever its size
+_SIDE = {"very low": -1, "low": -1, "average": 0, "high": 1, "very high": 1}  # the v-test's sign each word needs
 
 
 def level_of(percentile: float) -> str:
@@ -50,6 +57,8 @@ def is_extreme(percentile: float) -> bool:
     return percentile < EXTREME[0] or percentile >= EXTREME[1]
 
 
-def segment_level(percentile: float, pvalue: float) -> str:
-    """The level of a segment whose median is at `percentile` among all customers, its v-test's p-value `pvalue`."""
-    return level_of(percentile) if pvalue < SIGNIFICANCE or is_extreme(percentile) else "average"
+def segment_level(percentile: float, pvalue: float, vtest: float) -> str:
+    """The level of a segment whose median is at `percentile` among all customers, its v-test `vtest` (p-value `pvalue`)."""
+    word = level_of(percentile)
+    agrees = np.sign(vtest) == _SIDE[word]
+    return word if agrees and (pvalue < SIGNIFICANCE or is_extreme(percentile)) else "average"

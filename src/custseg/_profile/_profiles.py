@@ -6,27 +6,45 @@ import numpy as np
 import pandas as pd
 
 from .. import _schema as S
-from .._i18n import format_number, format_percent, format_significant
+from .._i18n import format_number, format_percent, format_value
 from ._labels import fact_phrase
 from ._levels import percentile_of, segment_level
-from ._naming import name_segments
+from ._naming import name_segments, named_features
 from ._vtests import paragons, vtests
 
 RECENCY = "RecencyDays"
-SUMMARY_FEATURES = 3  # the most defining features (by |v-test|) in the summary sentence, recency added
+SUMMARY_ALL = 4  # runs on at most this many features: all of them in every defining sentence, in run order
+SUMMARY_FEATURES = 3  # more features: those the name speaks of, then the most defining, this many in all
 SUMMARY = {"en": "Typical customer (medians): {facts}.", "fr": "Client typique (médianes) : {facts}."}
 
 
-def _summary(row: dict, vs: dict[str, float], labels: dict, lang: str) -> str:
-    """The segment's defining sentence: its medians of its most defining features (and recency), in business words.
+def _summary_features(names: list[str], vs: dict[str, float], named: list[str]) -> list[str]:
+    """The features of the defining sentence: with at most SUMMARY_ALL clustered features all of them in run order
+    (the same on every row), else those the name speaks of (`named`), then the most defining (by |v-test|), up to
+    SUMMARY_FEATURES; recency (described, not clustered) last.
 
-    >>> row = {"median_TotalSales": 12437.0, "median_OrderCount": 9.0, "median_RecencyDays": 20.0}
-    >>> _summary(row, {"TotalSales": 9.1, "OrderCount": -4.0, "RecencyDays": 1.0}, {}, "en")
-    'Typical customer (medians): spend 12,400, 9 orders, last order 20 days before the end of the data.'
+    >>> _summary_features(["TotalSales", "OrderCount"], {"TotalSales": 1.0, "OrderCount": -5.0, "RecencyDays": 2.0}, [])
+    ['TotalSales', 'OrderCount', 'RecencyDays']
+    >>> _summary_features(list("ABCDE"), dict(zip("ABCDE", (9.0, 1.0, -7.0, 5.0, 0.5))), ["E"])
+    ['E', 'A', 'C']
     """
-    features = sorted(vs, key=lambda f: -abs(vs[f]))[:SUMMARY_FEATURES]
-    features += [RECENCY] if RECENCY in vs and RECENCY not in features else []
-    facts = (fact_phrase(f, row[f"median_{f}"], format_significant(row[f"median_{f}"], lang), labels, lang) for f in features)
+    if len(names) <= SUMMARY_ALL:
+        chosen = list(names)
+    else:
+        first = [f for f in named if f in vs]
+        by_vtest = sorted(names, key=lambda f: -abs(vs[f]))
+        chosen = list(dict.fromkeys(first + by_vtest))[:max(SUMMARY_FEATURES, len(first))]
+    return chosen + [RECENCY] if RECENCY in vs and RECENCY not in chosen else chosen
+
+
+def _summary(row: dict, features: list[str], labels: dict, lang: str) -> str:
+    """The segment's defining sentence: its medians of `features` in business words, as the report's cards show them.
+
+    >>> row = {"median_TotalSales": 12437.0, "median_OrderCount": 9.0, "median_RecencyDays": 20.5}
+    >>> _summary(row, ["TotalSales", "OrderCount", "RecencyDays"], {}, "en")
+    'Typical customer (medians): spend 12,437, 9 orders, last order 20.5 days before the end of the data.'
+    """
+    facts = (fact_phrase(f, row[f"median_{f}"], format_value(row[f"median_{f}"], lang), labels, lang) for f in features)
     return SUMMARY[lang].format(facts=", ".join(facts))
 
 
@@ -57,7 +75,7 @@ def segment_profiles(features: pd.DataFrame, labels: np.ndarray, centers: np.nda
     For each feature, and each `supplementary` one (described, not clustered: recency),
     the segment's mean, median, the median's percentile among all customers, v-test and
     p-value (`_vtests.vtests`), and its level (`_levels`: the percentile's word when the
-    deviation is significant or extreme, else "average").
+    deviation is significant or extreme and in the v-test's direction, else "average").
     `features_by_vtest` lists the features by |v-test|. With `model_values` (the customers
     in model units) and `ids`, the five most typical and most distinct customers.
 
@@ -75,7 +93,7 @@ def segment_profiles(features: pd.DataFrame, labels: np.ndarray, centers: np.nda
     revenue = values.get(revenue_feature) if revenue_feature else None
     total_revenue = revenue.sum() if revenue is not None else None
     typical, distinct = paragons(model_values, labels, centers, ids) if model_values is not None else (None, None)
-    rows, seg_levels, seg_v, seg_shares = [], [], [], []
+    rows, seg_levels, seg_v, seg_pct, seg_shares = [], [], [], [], []
     for s in range(k):
         mask = labels == s
         row = {S.SEGMENT_ID: segment_ids[s], "size": int(mask.sum()), "customer_share": float(mask.mean())}
@@ -92,7 +110,7 @@ def segment_profiles(features: pd.DataFrame, labels: np.ndarray, centers: np.nda
                 row[f"lift_{f}"] = float(row[f"mean_{f}"] / overall_mean[f]) if overall_mean[f] else np.nan
             row[f"vtest_{f}"], row[f"pvalue_{f}"] = float(v[s, j]), float(p[s, j])
             row[f"percentile_{f}"] = percentile_of(values[f], median) if mask.any() else np.nan
-            levels[f] = row[f"level_{f}"] = segment_level(row[f"percentile_{f}"], float(p[s, j])) if mask.any() else ""
+            levels[f] = row[f"level_{f}"] = segment_level(row[f"percentile_{f}"], float(p[s, j]), float(v[s, j])) if mask.any() else ""
             vs[f] = float(v[s, j])
         row["features_by_vtest"] = "; ".join(f"{f} ({vs[f]:+.1f})" for f in sorted(vs, key=lambda f: -abs(vs[f])))
         if typical is not None:
@@ -100,8 +118,9 @@ def segment_profiles(features: pd.DataFrame, labels: np.ndarray, centers: np.nda
         rows.append(row)
         seg_levels.append(levels)
         seg_v.append(vs)
+        seg_pct.append({f: row[f"percentile_{f}"] for f in described})
         seg_shares.append({key: row[key] for key in ("customer_share", "revenue_share", "revenue_lift")})
-    generated = name_segments(seg_levels, seg_v, seg_shares, rules, feature_labels)
+    generated = name_segments(seg_levels, seg_v, seg_pct, seg_shares, rules, feature_labels)
     if texts is not None:
         kept = {t["name"]["en"] for t in texts if t}
         for i, given in enumerate(texts):
@@ -112,9 +131,10 @@ def segment_profiles(features: pd.DataFrame, labels: np.ndarray, centers: np.nda
                     generated[i]["name"][lang] += f" ({word})"
     for row, entry, vs in zip(rows, generated, seg_v):
         row["name_rule"], row["action_rule"] = entry.get("name_rule", "kept"), entry.get("action_rule", "kept")
+        summarised = _summary_features(list(names), vs, named_features(row["name_rule"], rules))
         for lang in S.LANGUAGES:
             row[f"name_{lang}"] = entry["name"][lang]
-            row[f"summary_{lang}"] = _summary(row, vs, feature_labels or {}, lang)
+            row[f"summary_{lang}"] = _summary(row, summarised, feature_labels or {}, lang)
             row[f"description_{lang}"] = f"{entry['description'][lang].rstrip('.')} ({_facts(row, lang)})."
             row[f"action_{lang}"] = entry["action"][lang]
     text_cols = [f"{key}_{lang}" for key in ("name", "summary", "description", "action") for lang in S.LANGUAGES]
