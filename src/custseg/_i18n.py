@@ -44,11 +44,11 @@ def format_percent(share: float, lang: str = "en", decimals: int = 1) -> str:
 def format_value(value: float, lang: str) -> str:
     """A feature value with as many decimals as its size deserves.
 
-    >>> format_value(1234.567, "en"), format_value(0.4567, "fr"), format_value(12.34, "en")
-    ('1,235', '0,457', '12.3')
+    >>> format_value(1234.567, "en"), format_value(0.4567, "fr"), format_value(12.34, "en"), format_value(0.0, "en")
+    ('1,235', '0,457', '12.3', '0')
     """
     if value is None or not math.isfinite(value):
         return "–"
     size = abs(value)
-    decimals = 0 if size >= 1000 or value == int(value) and size >= 1 else 1 if size >= 10 else 2 if size >= 1 else 3
+    decimals = 0 if size >= 1000 or value == int(value) else 1 if size >= 10 else 2 if size >= 1 else 3
     return format_number(value, lang, decimals)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _schema as S
-from .._i18n import format_number, format_percent, format_value
+from .._i18n import format_percent, format_value
 from ._labels import fact_phrase
 from ._levels import percentile_of, segment_level
 from ._naming import name_segments, named_features
@@ -54,7 +54,7 @@ def _facts(row: dict, lang: str) -> str:
         facts += f", {format_percent(row['revenue_share'], lang)} " + ("du chiffre d'affaires" if lang == "fr" else "of revenue")
     days = row.get(f"median_{RECENCY}")
     if days is not None and np.isfinite(days):
-        days_text = format_number(days, lang, 0)
+        days_text = format_value(days, lang)
         facts += (f", dernier achat {days_text} jours avant la fin des données en médiane" if lang == "fr"
                   else f", median last purchase {days_text} days before the end of the data")
     return facts
