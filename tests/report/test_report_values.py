@@ -342,3 +342,15 @@ def test_data_without_groups_are_said_to_have_none(tmp_path):
     text = " ".join(box.text_content().split())
     assert "no natural groups" in text or "no clear natural groups (Hopkins statistic" in text
     assert "the borders between segments are a convention" in text or "their borders are a convention" in text
+
+
+def test_cleaning_decisions_are_the_cleaning_record(runs):
+    """Lines netted or kept by a rule are in the appendix beside the dropped ones, with cleaning.json's counts."""
+    run = runs.get("online_retail")
+    cleaning = json.loads((run.directory / S.CLEANING_JSON).read_text(encoding="utf-8"))
+    lines = [li.text_content() for li in lxml.html.fromstring(_html(run)).cssselect("#run ul.decisions li")]
+    netted = cleaning["cancellations"]
+    assert lines[0] == (f"{netted['matched']:,} cancellation line(s) netted against the purchase they cancel (revenue "
+                        f"{netted['revenue_netted']:,.2f}); {netted['unmatched']:,} with no earlier purchase to cancel "
+                        f"were dropped (counted above).")
+    assert lines[1] == f"{cleaning['zero_price_lines']['kept']:,} zero-price line(s) kept as orders (free items)."

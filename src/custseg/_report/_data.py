@@ -104,7 +104,25 @@ def _header(result, lang: str) -> dict:
         "lines_cleaned": bool(rules),
         "imputed": imputed,
         "excluded": excluded,
+        "decisions": _decisions(cleaning, lang),
     }
+
+
+def _decisions(cleaning: dict, lang: str) -> list[str]:
+    """Lines kept or changed by a stated rule (cleaning.json), beside the dropped ones: netted cancellations, free items."""
+    t = texts(lang)
+    out = []
+    cancellations = cleaning.get("cancellations") or {}
+    if cancellations.get("rule") == "net":
+        out.append(t["netted"].format(n=format_number(cancellations["matched"], lang),
+                                      revenue=format_number(cancellations["revenue_netted"], lang, 2),
+                                      unmatched=format_number(cancellations["unmatched"], lang)))
+    elif cancellations.get("rule") == "drop":
+        out.append(t["cancellations_dropped"])
+    kept = (cleaning.get("zero_price_lines") or {}).get("kept")
+    if kept:
+        out.append(t["zero_price_kept"].format(n=format_number(kept, lang)))
+    return out
 
 
 OPTIONAL_K_COLUMNS = (("stability_ari", 3), ("gap", 3), ("inertia_ratio", 3), ("bic", 0))  # present when computed
