@@ -13,7 +13,7 @@ from custseg import SegmentationResult, UsageError
 from custseg import _schema as S
 from custseg._report import PNG_DIR, render_report, report_data, segment_colors, write_report
 from custseg._report._data import sample_per_segment
-from report_helpers import CHROMIUM, HOSTILE
+from report_helpers import CHROMIUM, HOSTILE, drawn, embedded_figures
 
 EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
 
@@ -133,3 +133,23 @@ def test_report_for_a_million_customers_stays_small(runs, tmp_path):
     html = render_report(result, tmp_path / "big.html")
     assert html.stat().st_size < 15 * 2**20
     assert "Showing 20,000 of 1,000,000 customers" in html.read_text(encoding="utf-8")
+
+
+def test_3d_view_opens_facing_the_cloud(runs):
+    """Spend, orders and average order lie near a plane (spend = orders x average order): the 3D view must
+    not open edge on. The camera looks along the thinnest direction of the drawn customers (log axes as drawn)."""
+    run = runs.get("cpq")
+    fig = embedded_figures((run.directory / S.REPORT_HTML).read_text(encoding="utf-8"))["scatter-3d"][0]
+    scene = fig["layout"]["scene"]
+    traces = [t for t in fig["data"] if t.get("visible") is not False and t["meta"].startswith("segment-")]
+    columns = []
+    for key, axis in zip("xyz", ("xaxis", "yaxis", "zaxis")):
+        values = np.concatenate([np.asarray(drawn(t[key]), dtype=float) for t in traces])
+        columns.append(np.log10(values) if scene[axis]["type"] == "log" else values)
+    points = np.column_stack(columns)
+    points = points[np.all(np.isfinite(points), axis=1)]
+    cube = (points - points.min(axis=0)) / np.ptp(points, axis=0)
+    variances, vectors = np.linalg.eigh(np.cov(cube, rowvar=False))
+    assert variances[0] < 0.2 * variances[1], "the cpq customers should lie near a plane"
+    eye = np.array([scene["camera"]["eye"][k] for k in "xyz"])
+    assert abs(eye @ vectors[:, 0]) / np.linalg.norm(eye) > 0.9  # within ~25 degrees of face on

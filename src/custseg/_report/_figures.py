@@ -129,6 +129,7 @@ def _unit_scene(features: list[str], labels: dict[str, str], logs: dict[str, boo
         out[f"{axis}.type"] = "log" if log else "linear"
         out[f"{axis}.title.text"] = _axis_title(labels[f], log) + (" (z)" if units == "z" else "")
         out[f"{axis}.autorange"] = True
+        out[f"{axis}.dtick"] = 1 if log else None  # log axes: one tick a decade (2 and 5 between decades piled up)
     return out
 
 
@@ -182,8 +183,44 @@ def scatter_3d_figure(data: dict) -> go.Figure:
     fig = _units_scatter(data, features, data["scatter"]["units"])
     _layout(fig, data["lang"], " × ".join(data["labels"][f] for f in features), height=700)
     fig.update_layout(title=dict(x=0.5, xanchor="center"))
-    fig.update_layout(scene=dict(aspectmode="cube", camera=dict(eye=dict(x=1.55, y=1.55, z=1.0))), margin=dict(l=0, r=0, t=60, b=0))
+    eye = face_on_eye(_drawn_coordinates(data, features))
+    fig.update_layout(scene=dict(aspectmode="cube", camera=dict(eye=dict(zip("xyz", eye)))), margin=dict(l=0, r=0, t=60, b=0))
     return fig
+
+
+def _drawn_coordinates(data: dict, features: list[str]) -> np.ndarray:
+    """The customers' coordinates as the 3D view opens: its units, log10 on log axes (positive values only)."""
+    units, logs = data["scatter"]["units"], data["scatter"]["log_axes"]
+    columns = [np.asarray(data["scatter"]["points"][units][f], dtype=float) for f in features]
+    logged = [units == "original" and logs[f] for f in features]
+    keep = np.all([c > 0 for c, log in zip(columns, logged) if log], axis=0) if any(logged) else slice(None)
+    return np.column_stack([np.log10(c[keep]) if log else c[keep] for c, log in zip(columns, logged)])
+
+
+EYE_DISTANCE, EYE_TILT = 2.3, 0.35
+DEFAULT_EYE = (1.55, 1.55, 1.0)
+
+
+def face_on_eye(points: np.ndarray) -> tuple[float, float, float]:
+    """A camera position looking at the cloud face on: along its thinnest direction (in the cube the
+    scene draws, each axis scaled to its range), tilted a little towards the next one for depth.
+    Sales features are often near a plane (spend = orders x average order): the default view saw it edge on.
+
+    >>> plane = np.array([[x, y, 0.0] for x in range(5) for y in (0, 4)])  # flat in z: seen from above
+    >>> [abs(round(v, 2)) for v in face_on_eye(plane)]
+    [0.76, 0.0, 2.17]
+    """
+    spans = np.ptp(points, axis=0) if len(points) else np.zeros(3)
+    if len(points) < 4 or not np.all(np.isfinite(spans)) or np.count_nonzero(spans == 0) > 1:
+        return DEFAULT_EYE
+    cube = (points - points.min(axis=0)) / np.where(spans > 0, spans, 1.0)
+    _, vectors = np.linalg.eigh(np.cov(cube, rowvar=False))  # eigenvalues ascending: the thinnest direction first
+    normal, middle = vectors[:, 0], vectors[:, 1]
+    normal = normal if normal[2] >= 0 else -normal
+    middle = middle if middle[2] >= 0 else -middle
+    eye = normal + EYE_TILT * middle
+    eye = EYE_DISTANCE * eye / np.linalg.norm(eye)
+    return tuple(float(round(v, 4)) + 0.0 for v in eye)
 
 
 def _nested(flat: dict) -> dict:
