@@ -39,29 +39,12 @@ def feature_table(profiles: pd.DataFrame, features: list[str], supplementary: li
                    "clustered": feature in features}
             for statistic in STATISTICS:
                 value = record.get(f"{statistic}_{feature}")
-                row[statistic] = float(value) if value is not None and not _missing(value) else np.nan
+                row[statistic] = np.nan if pd.isna(value) else float(value)
             level = record.get(f"{LEVEL}_{feature}")
             row[LEVEL] = level if isinstance(level, str) else ""
             rows.append(row)
     columns = [S.SEGMENT_ID, "feature", *(f"label_{lang}" for lang in S.LANGUAGES), "clustered", *STATISTICS, LEVEL]
     return pd.DataFrame(rows, columns=columns)
-
-
-def _missing(value) -> bool:
-    return isinstance(value, float) and np.isnan(value)
-
-
-def cell(table: pd.DataFrame, segment_id: int, feature: str) -> pd.Series:
-    """The row of (segment, feature); KeyError when the table has none.
-
-    >>> table = feature_table(pd.DataFrame({"segment_id": [1], "median_Spend": [3.0]}), ["Spend"])
-    >>> float(cell(table, 1, "Spend")["median"])
-    3.0
-    """
-    match = table[(table[S.SEGMENT_ID] == segment_id) & (table["feature"] == feature)]
-    if len(match) != 1:
-        raise KeyError((segment_id, feature))
-    return match.iloc[0]
 
 
 def matrix(table: pd.DataFrame, statistic: str, segment_ids: list[int], features: list[str]) -> np.ndarray:

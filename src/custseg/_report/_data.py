@@ -243,17 +243,11 @@ def run_labels(result) -> dict:
     return {column: {"en": en, "fr": fr} for column, en, fr in parse_labels(result.run.get("config", {}).get("labels") or ())}
 
 
-def _feature_rows(table: pd.DataFrame, segment_id: int, lang: str) -> list[dict]:
-    """A segment's rows of the feature table, by |v-test| (the card's order), with their texts."""
-    t = texts(lang)
-    rows = table[table[S.SEGMENT_ID] == segment_id]
-    if rows["vtest"].notna().all():
-        rows = rows.iloc[np.argsort(-rows["vtest"].abs().to_numpy(), kind="stable")]
-    return [{"feature": r["feature"], "label": r[f"label_{lang}"], "median": r["median"],
-             "median_text": format_value(r["median"], lang), "z": r["z"], "z_text": format_number(r["z"], lang, 2),
-             "vtest": r["vtest"], "vtest_text": format_number(r["vtest"], lang, 1), "pvalue_text": _p_text(r["pvalue"], lang),
-             "supplementary": not r["clustered"], "level": r["level"], "level_text": t.get(f"level_{r['level']}", r["level"])}
-            for r in rows.to_dict("records")]
+def _by_vtest(rows: list[dict]) -> list[dict]:
+    """A segment's rows of the feature table in the card's order: by |v-test|, largest first (as given if one is missing)."""
+    if any(math.isnan(r["vtest"]) for r in rows):
+        return rows
+    return sorted(rows, key=lambda r: -abs(r["vtest"]))
 
 
 def _naming(profiles: pd.DataFrame, segments: list[dict], lang: str) -> list[dict]:
@@ -269,13 +263,14 @@ def _table_rows(table: pd.DataFrame, lang: str) -> list[dict]:
     """The feature table as the appendix shows it: every (segment, feature) cell, formatted for `lang`."""
     t = texts(lang)
     return [{S.SEGMENT_ID: r[S.SEGMENT_ID], "feature": r["feature"], "label": r[f"label_{lang}"],
+             "supplementary": not r["clustered"], "vtest": r["vtest"], "level": r["level"],
              "median_text": format_value(r["median"], lang), "mean_text": format_value(r["mean"], lang),
              "z_text": format_number(r["z"], lang, 2), "vtest_text": format_number(r["vtest"], lang, 1),
              "pvalue_text": _p_text(r["pvalue"], lang), "level_text": t.get(f"level_{r['level']}", r["level"])}
             for r in table.to_dict("records")]
 
 
-def _segments(profiles: pd.DataFrame, table: pd.DataFrame, lang: str, colors: list[str]) -> list[dict]:
+def _segments(profiles: pd.DataFrame, table_rows: list[dict], lang: str, colors: list[str]) -> list[dict]:
     t = texts(lang)
     names = _segment_text(profiles, "name", lang)
     descriptions = _segment_text(profiles, "description", lang)
@@ -293,7 +288,7 @@ def _segments(profiles: pd.DataFrame, table: pd.DataFrame, lang: str, colors: li
             "revenue_text": format_number(row["revenue"], lang) if has_revenue else t["no_revenue"],
             "revenue_share": float(row["revenue_share"]) if has_revenue else None,
             "revenue_share_text": format_percent(row["revenue_share"], lang) if has_revenue else "–",
-            "features": _feature_rows(table, int(row[S.SEGMENT_ID]), lang),
+            "features": _by_vtest([r for r in table_rows if r[S.SEGMENT_ID] == row[S.SEGMENT_ID]]),
             "paragons": str(row.get("paragons") or "").split(), "most_distinct": str(row.get("most_distinct") or "").split(),
         })
     return segments
@@ -386,7 +381,8 @@ def report_data(result, lang: str = "en", max_points: int = 20_000, map_method: 
     colors = segment_colors(len(profiles))
     labels = run_labels(result)
     table = feature_table(profiles, result.features, result.run.get("supplementary", []), labels)
-    segments = _segments(profiles, table, lang, colors)
+    table_rows = _table_rows(table, lang)
+    segments = _segments(profiles, table_rows, lang, colors)
     features = result.features
     shown = list(scatter_features or separating_features(result))
     assignments = result.assignments
@@ -405,7 +401,7 @@ def report_data(result, lang: str = "en", max_points: int = 20_000, map_method: 
         "segments": segments,
         "confidence": _confidence(result, lang),
         "table": table,
-        "table_rows": _table_rows(table, lang),
+        "table_rows": table_rows,
         "naming": _naming(profiles, segments, lang),
         "features": features,
         "labels": {f: label_of(f, labels, lang) for f in table["feature"].unique()},
