@@ -74,6 +74,13 @@ WAIT_FOR_CHARTS_JS = (
     " else setTimeout(function () { poll(n + 1); }, 100); })(0);")
 
 
+SETTLE_JS = (  # wait until every chart fits its box, then a little longer: at most 10 s
+    "var done = arguments[arguments.length - 1];"
+    "function fits() { return Array.from(document.querySelectorAll('.js-plotly-plot')).every(function (gd) {"
+    " return gd.getBoundingClientRect().width <= gd.parentElement.getBoundingClientRect().width + 1; }); }"
+    "(function poll(n) { if ((fits() && n >= 4) || n > 100) done(); else setTimeout(function () { poll(n + 1); }, 100); })(0);")
+
+
 @pytest.fixture(scope="module")
 def reports(runs, tmp_path_factory):
     """reports(name, lang) -> path of that run's report in that language (French rendered once, here)."""
@@ -103,8 +110,8 @@ def sized(browser):
             browser.get(report.resolve().as_uri())
             browser.set_script_timeout(60)
             browser.execute_async_script(WAIT_FOR_CHARTS_JS)
-        # Let Plotly's responsive charts follow a new width before measuring.
-        browser.execute_async_script("var done = arguments[arguments.length - 1]; setTimeout(done, 400);")
+        # Let Plotly's responsive charts follow a new width before measuring (slower on a loaded machine).
+        browser.execute_async_script(SETTLE_JS)
 
     yield load
     browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
