@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dtm
+
 import ibis
 import numpy as np
 
@@ -22,6 +24,7 @@ RULES = (
     "negative_price",
     "zero_price",
     "missing_date",
+    "after_as_of",
 )
 MAX_MISSING_CUSTOMER_SHARE = 0.5  # above this, the customer column is probably the wrong one
 RULE_TEXT = {
@@ -34,6 +37,7 @@ RULE_TEXT = {
     "negative_price": "negative price",
     "zero_price": "zero price (free item)",
     "missing_date": "no date",
+    "after_as_of": "dated on or after the as-of day (--as-of): after the period analysed",
     "duplicate_line": "exact duplicate of another line (every column of the input)",
     "unmatched_refund": "refund (negative amount) with no earlier purchase to net it against",
 }
@@ -41,7 +45,8 @@ RULE_TEXT = {
 
 
 
-def _conditions(lines: ibis.Table, mapping: ColumnMapping, rules: CleaningRules) -> dict[str, ibis.Value]:
+def _conditions(lines: ibis.Table, mapping: ColumnMapping, rules: CleaningRules,
+                as_of: dtm.date | None) -> dict[str, ibis.Value]:
     """Rule name -> boolean expression 'this line is dropped by this rule' (only rules that apply)."""
     cols = lines.columns
     net = mapping.cancellations == "net"
@@ -68,6 +73,8 @@ def _conditions(lines: ibis.Table, mapping: ColumnMapping, rules: CleaningRules)
             conditions["zero_price"] = money == 0
     if "date" in cols:
         conditions["missing_date"] = lines.date.isnull()
+        if as_of:  # the period analysed ends the day before as_of (the default as_of is the day after the last line)
+            conditions["after_as_of"] = lines.date.cast("date") >= as_of
     return conditions
 
 
@@ -99,19 +106,20 @@ def _orders_unique(kept: ibis.Table, n_kept: int) -> bool:
 
 
 def clean_lines(lines: ibis.Table, mapping: ColumnMapping, source: str, rules: CleaningRules | None = None,
-                facts: dict | None = None) -> tuple[ibis.Table, dict]:
+                facts: dict | None = None, as_of: dtm.date | None = None) -> tuple[ibis.Table, dict]:
     """Apply the rules to typed lines; return the kept lines and the cleaning summary.
 
     The summary has rows_in, rows_out, dropped (rule -> count, in order), customers_in,
     customers_kept, date_min, date_max, cancellations (the rule, and with "net" the
     cancellations matched and unmatched and the revenue netted) and zero_price_lines.
+    With `as_of`, lines dated on or after that day are dropped (rule after_as_of).
     `facts`, if given, receives `order_unique`: whether each kept line has its own order id.
     """
     rules = rules or CleaningRules()
     if ROW_KEY not in lines.columns:
         lines = lines.mutate(**{ROW_KEY: row_key(lines)})
     net = mapping.cancellations == "net" and ("quantity" in lines.columns or "amount" in lines.columns)
-    conditions = _conditions(lines, mapping, rules)
+    conditions = _conditions(lines, mapping, rules, as_of)
     first_hit = {}
     earlier = ibis.literal(False)
     for name, condition in conditions.items():

@@ -100,7 +100,7 @@ def _line_features(source: Source, config: RunConfig, timer: Timer):
         if source.kind in ("csv", "xlsx"):  # text parsed again by every query (a CSV view: the file too): type once
             lines = lines.cache()
         facts: dict = {}
-        kept, cleaning = clean_lines(lines, mapping, source.name, config.cleaning, facts)
+        kept, cleaning = clean_lines(lines, mapping, source.name, config.cleaning, facts, config.as_of)
         cleaning |= notes | {"file": source.notes}
     names = check_features(list(config.features), list(kept.columns))
     with timer.stage("features"):
@@ -111,6 +111,9 @@ def _line_features(source: Source, config: RunConfig, timer: Timer):
         described = names + [f for f, role in SUPPLEMENTARY.items() if f not in names and role in kept.columns]
         per_product = product_revenue(kept, described).cache() if "product" in kept.columns else None
         customers = customer_features(kept, described, as_of, facts["order_unique"], per_product)
+    negative = [f for f in ("RecencyDays", "TenureDays") if f in customers.columns and (customers[f] < 0).any()]
+    if negative:  # rule after_as_of keeps only the lines before as_of
+        raise AssertionError(f"{', '.join(negative)} negative with as_of={as_of}: a line on or after as_of was kept")
     cleaning["as_of"] = as_of.isoformat() if as_of else None
     return kept, customers, names, cleaning, per_product
 

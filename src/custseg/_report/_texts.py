@@ -344,6 +344,7 @@ RULES_FR: dict[str, str] = {
     "negative_price": "prix négatif",
     "zero_price": "prix nul (article gratuit)",
     "missing_date": "pas de date",
+    "after_as_of": "datée du jour de référence (--as-of) ou après : hors de la période analysée",
     "duplicate_line": "doublon exact d'une autre ligne (toutes les colonnes du fichier)",
     "unmatched_refund": "remboursement (montant négatif) sans achat antérieur à compenser",
 }
