@@ -1,14 +1,17 @@
 """--as-of before the last line: later lines dropped and counted, recency from as_of, RFM on the same cut."""
 
 import datetime as dtm
+import json
 
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
 import custseg
 from custseg import ColumnMapping
 from custseg._cli._support import summary_lines
 from custseg._errors import DataError
+from custseg.cli import app
 
 AS_OF = dtm.date(2024, 7, 1)
 MAPPING = ColumnMapping(customer="customer", order="order", date="date", quantity="quantity", price="price")
@@ -43,9 +46,11 @@ def test_segment_drops_and_counts_the_lines_on_or_after_as_of():
                              features=["RecencyDays", "TenureDays", "OrderCount", "TotalSales"])
     cleaning = result.cleaning
     assert cleaning["dropped"]["after_as_of"] == 5 and cleaning["rows_out"] == 5
-    assert cleaning["customers_in"] == 5 and cleaning["customers_kept"] == 4  # d is gone
+    assert cleaning["customers_in"] == 5 and cleaning["customers_kept"] == 4 and cleaning["customers_after_as_of"] == 1
     assert cleaning["as_of"] == "2024-07-01" and cleaning["date_max"] == "2024-06-30"
-    assert "  dropped 5 line(s): dated on or after the as-of day (--as-of): after the period analysed" in summary_lines(cleaning)
+    printed = summary_lines(cleaning)
+    assert "  dropped 5 line(s): dated on or after the as-of day (--as-of): after the period analysed" in printed
+    assert "  1 customer(s) left out: every line on or after the as-of day 2024-07-01" in printed
     customers = result.assignments.set_index("customer_id").rename_axis("customer")
     pd.testing.assert_frame_equal(customers[EXPECTED.columns], EXPECTED, check_dtype=False)
 
@@ -53,6 +58,7 @@ def test_segment_drops_and_counts_the_lines_on_or_after_as_of():
 def test_default_as_of_drops_nothing():
     result = custseg.rfm(frame(), mapping=MAPPING)
     assert result.cleaning["as_of"] == "2024-12-21" and "after_as_of" not in result.cleaning["dropped"]
+    assert "customers_after_as_of" not in result.cleaning
     assert result.customers["RecencyDays"].min() == 1.0
 
 
@@ -70,3 +76,24 @@ def test_as_of_before_every_line_stops_in_one_line():
     with pytest.raises(DataError, match=r"^\S+: all 10 lines were filtered out \(dated on or after the as-of day "
                                         r"\(--as-of\): after the period analysed: 10\)$"):
         custseg.segment(frame(), mapping=MAPPING, as_of=dtm.date(2024, 1, 10))
+
+
+def test_a_cancellation_after_as_of_is_cut_not_netted():
+    # a returns its 06-30 purchase on 07-10: at 2024-07-01 the purchase stands (a's sales 30, not 10)
+    cut = custseg.rfm(frame(LINES + [("a", "o11", "2024-07-10", -1, 20.0)]), mapping=MAPPING, as_of=AS_OF)
+    assert cut.cleaning["dropped"]["after_as_of"] == 6 and cut.cleaning["cancellations"]["matched"] == 0
+    assert cut.customers.set_index("customer").loc["a", "TotalSales"] == 30.0
+
+
+def test_run_prints_and_records_the_cut(tmp_path):
+    path = tmp_path / "lines.csv"
+    frame().to_csv(path, index=False, date_format="%Y-%m-%d")
+    result = CliRunner().invoke(app, ["run", str(path), "--customer", "customer", "--order", "order", "--date", "date",
+                                      "--quantity", "quantity", "--price", "price", "--as-of", "2024-07-01", "--k", "2",
+                                      "-o", str(tmp_path / "out"), "--no-report"])
+    assert result.exit_code == 0, result.output
+    assert "dropped 5 line(s): dated on or after the as-of day (--as-of): after the period analysed" in result.output
+    assert "1 customer(s) left out: every line on or after the as-of day 2024-07-01" in result.output
+    cleaning = json.loads((tmp_path / "out" / "cleaning.json").read_text())
+    assert cleaning["dropped"]["after_as_of"] == 5 and cleaning["customers_after_as_of"] == 1
+    assert cleaning["rules"]["after_as_of"] == "dated on or after the as-of day (--as-of): after the period analysed"

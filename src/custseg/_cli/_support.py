@@ -50,6 +50,9 @@ def split_list(text: str | None) -> tuple[str, ...] | None:
 def summary_lines(cleaning: dict) -> list[str]:
     """Every reading and cleaning decision of a run, one line each, as `custseg run` prints them."""
     lines = [f"  dropped {count:,} line(s): {cleaning['rules'][rule]}" for rule, count in cleaning["dropped"].items() if count]
+    if cleaning.get("customers_after_as_of"):
+        lines.append(f"  {cleaning['customers_after_as_of']:,} customer(s) left out: every line on or after the as-of day "
+                     f"{cleaning['as_of']}")
     for column, chosen in (cleaning.get("number_formats") or {}).items():
         lines.append(f"  numbers in {column!r}: decimal {chosen['decimal']!r}, thousands {chosen['thousands']!r} ({chosen['rule']})")
     file = cleaning.get("file") or {}

@@ -93,6 +93,12 @@ def check_enough_customers(n: int) -> None:
         raise DataError(f"n_customers={n} is too few to segment; at least {MIN_CUSTOMERS} are needed")
 
 
+def _customers_after(lines: ibis.Table, as_of: dtm.date) -> int:
+    """Customers whose every dated line is on or after `as_of`: rule after_as_of leaves them out."""
+    first = lines.filter(lines.customer.notnull()).group_by("customer").aggregate(first=ibis._.date.min())
+    return int(first.filter(first["first"].cast("date") >= as_of).count().execute())
+
+
 def _line_features(source: Source, config: RunConfig, timer: Timer):
     mapping = config.line_mapping
     with timer.stage("clean"):
@@ -102,6 +108,8 @@ def _line_features(source: Source, config: RunConfig, timer: Timer):
         facts: dict = {}
         kept, cleaning = clean_lines(lines, mapping, source.name, config.cleaning, facts, config.as_of)
         cleaning |= notes | {"file": source.notes}
+        if cleaning["dropped"].get("after_as_of"):
+            cleaning["customers_after_as_of"] = _customers_after(lines, config.as_of)
     names = check_features(list(config.features), list(kept.columns))
     with timer.stage("features"):
         last = cleaning.get("date_max")  # the kept lines' last date (what default_as_of would query)
