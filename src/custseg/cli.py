@@ -12,7 +12,7 @@ from rich.table import Table
 
 import custseg
 
-from ._cli._methods import compare_methods, rfm
+from ._cli._methods import AsOf, compare_methods, rfm
 from ._cli._salesforce import app as salesforce_app
 from ._cli._support import console, prefetch_input, reported_errors, split_list, summary_lines
 from ._config import CleaningRules, ReadOptions, build_run_config, parse_k_range
@@ -94,7 +94,7 @@ def run(
     n_init: Annotated[Optional[int], typer.Option(help="K-means restarts per k (default 10).")] = None,
     seed: Annotated[Optional[int], typer.Option(help="Random seed (default 42; recorded in run.json).")] = None,
     min_share: Annotated[Optional[float], typer.Option(help="Smallest segment share for a k to be eligible (default 0.05 for the vote, 0.02 for silhouette).")] = None,
-    as_of: Annotated[Optional[str], typer.Option(help="Reference date for recency, YYYY-MM-DD (default: day after the last line).")] = None,
+    as_of: AsOf = None,
     sheet: Sheet = None,
     delimiter: Delimiter = None,
     encoding: Encoding = None,
@@ -243,13 +243,15 @@ def score(
     model: Annotated[Path, typer.Option("--model", help="model.json (or the run directory holding it).")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output directory.")] = Path("custseg-scored"),
     sheet: Sheet = None, delimiter: Delimiter = None, encoding: Encoding = None, decimal: Decimal = "auto",
-    header_row: HeaderRow = None, lang: Lang = "en", overwrite: Overwrite = False, report: Report = True, debug: Debug = False,
+    header_row: HeaderRow = None, as_of: AsOf = None, lang: Lang = "en", overwrite: Overwrite = False, report: Report = True,
+    debug: Debug = False,
 ) -> None:
     """Assign new customers to the segments of a saved model (nothing is refitted)."""
     with reported_errors(debug):
         with reserved_output(output, overwrite), _progress() as bar:
             bar.add_task("scoring", total=None)
-            result = custseg.score(input, model, lang=lang, read=_read_options(sheet, delimiter, encoding, decimal, header_row))
+            result = custseg.score(input, model, lang=lang, read=_read_options(sheet, delimiter, encoding, decimal, header_row),
+                                   as_of=as_of)
             out_dir = custseg.write_run(result, output, overwrite=overwrite, report=report)
         _print_summary(result, out_dir, report)
         flagged = result.run["model"]["n_out_of_range"]
@@ -265,13 +267,13 @@ def refresh(
     threshold: Annotated[float, typer.Option(help="Largest center distance (z units) for a segment to keep its identity.")] = 1.0,
     seed: Annotated[Optional[int], typer.Option(help="Random seed (default: the previous run's).")] = None,
     k_range: Annotated[Optional[str], typer.Option(help="Range of k to try (default: the previous run's).")] = None,
-    lang: Lang = "en", overwrite: Overwrite = False, report: Report = True, debug: Debug = False,
+    as_of: AsOf = None, lang: Lang = "en", overwrite: Overwrite = False, report: Report = True, debug: Debug = False,
 ) -> None:
     """Retrain on a new period; segments that persist keep their id and name."""
     with reported_errors(debug):
         with reserved_output(output, overwrite), _progress() as bar:
             task = bar.add_task("refreshing", total=None)
-            result = custseg.refresh(input, previous, threshold=threshold, seed=seed, lang=lang,
+            result = custseg.refresh(input, previous, threshold=threshold, seed=seed, lang=lang, as_of=as_of,
                                    k_range=parse_k_range(k_range) if k_range else None,
                                    progress=lambda stage, done, total: bar.update(task, completed=done, total=total,
                                                                                   description=f"{stage}: k {done}/{total}"))

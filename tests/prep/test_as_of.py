@@ -97,3 +97,17 @@ def test_run_prints_and_records_the_cut(tmp_path):
     cleaning = json.loads((tmp_path / "out" / "cleaning.json").read_text())
     assert cleaning["dropped"]["after_as_of"] == 5 and cleaning["customers_after_as_of"] == 1
     assert cleaning["rules"]["after_as_of"] == "dated on or after the as-of day (--as-of): after the period analysed"
+    for command, model in (("score", "--model"), ("refresh", "--previous")):
+        again = CliRunner().invoke(app, [command, str(path), model, str(tmp_path / "out"), "--as-of", "2024-07-01",
+                                         "-o", str(tmp_path / command), "--no-report"])
+        assert again.exit_code == 0, again.output
+        assert json.loads((tmp_path / command / "cleaning.json").read_text())["dropped"]["after_as_of"] == 5
+
+
+def test_score_and_refresh_apply_the_same_cut():
+    features = ["RecencyDays", "TenureDays", "OrderCount", "TotalSales"]
+    model = custseg.segment(frame(), mapping=MAPPING, as_of=AS_OF, k=2, features=features).model
+    for result in (custseg.score(frame(), model, as_of=AS_OF), custseg.refresh(frame(), model, as_of="2024-07-01", k=2)):
+        assert result.cleaning["dropped"]["after_as_of"] == 5 and result.cleaning["customers_after_as_of"] == 1
+        customers = result.assignments.set_index("customer_id").rename_axis("customer")
+        pd.testing.assert_frame_equal(customers[features], EXPECTED[features], check_dtype=False)

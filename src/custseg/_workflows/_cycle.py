@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dtm
 from collections.abc import Callable
 from pathlib import Path
 
@@ -60,13 +61,16 @@ def _fit_table(Z: np.ndarray, labels: np.ndarray, centers: np.ndarray, config: R
     return pd.DataFrame([row]), samples
 
 
-def score(data, model: str | Path | dict, lang: str | None = None, read: ReadOptions | None = None) -> SegmentationResult:
+def score(data, model: str | Path | dict, lang: str | None = None, read: ReadOptions | None = None,
+          as_of: dtm.date | str | None = None) -> SegmentationResult:
     """Apply a saved model to new data: same cleaning, features and scaler, nearest center.
+
+    `as_of` cuts the new data as `segment` does (default: the day after their last line).
 
     Customers with a feature outside the training range are flagged in `out_of_range`.
     """
     model = _model_of(model)
-    config = config_of_model(model, lang=lang, read=read)
+    config = config_of_model(model, lang=lang, read=read, as_of=as_of)
     prepared = _prepare_for_model(data, model, config)
     scaler, Z, centers, labels = _assign(model, prepared)
     table, samples = _fit_table(Z, labels, centers, config)
