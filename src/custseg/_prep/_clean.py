@@ -9,7 +9,7 @@ from .._config._columns import ColumnMapping
 from .._config._options import CleaningRules
 from .._errors import DataError
 from ._features import revenue
-from ._netting import UNMATCHED, mark_orphan_customers, mark_unmatched, netting_counts, signed_counts
+from ._netting import NOT_NETTED, UNMATCHED, mark_orphan_customers, mark_unmatched, netting_counts, signed_counts
 from ._parse import ROW_KEY, row_key
 
 RULES = (
@@ -39,7 +39,7 @@ RULE_TEXT = {
     "negative_customer": "line of a customer whose signed total is negative or who has amendment lines only "
                          "(amends purchases not in the data)",
 }
-FLOAT_COUNTS = ("revenue_netted", "amendments_revenue")
+FLOAT_COUNTS = ("revenue_netted", "revenue_not_netted", "amendments_revenue")
 
 
 
@@ -151,7 +151,7 @@ def clean_lines(lines: ibis.Table, mapping: ColumnMapping, source: str, rules: C
     elif rule == "signed":
         dropped["negative_customer"] = final["lines_dropped"]
     if marked:
-        kept = kept.filter(~kept[UNMATCHED]).drop(UNMATCHED)
+        kept = kept.filter(~kept[UNMATCHED]).drop(UNMATCHED, *([NOT_NETTED] if rule == "net" else []))
     rows_out = rows_in - sum(dropped.values())
     _checks(source, mapping, rows_in, dropped, rows_out)
     if marked or (rules.drop_duplicates and not order_unique):
@@ -161,7 +161,7 @@ def clean_lines(lines: ibis.Table, mapping: ColumnMapping, source: str, rules: C
     cancellations = {"rule": rule}
     if rule == "net":
         cancellations |= {"matched": final["cancellations_matched"], "unmatched": final["cancellations_unmatched"],
-                          "revenue_netted": final["revenue_netted"]}
+                          "revenue_netted": final["revenue_netted"], "revenue_not_netted": final["revenue_not_netted"]}
     elif rule == "signed":
         cancellations |= {"amendments": final["amendments"], "revenue": final["amendments_revenue"],
                           "customers_dropped": final["customers_dropped"]}
