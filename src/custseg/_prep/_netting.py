@@ -30,8 +30,6 @@ import ibis
 from ._features import is_cancellation, revenue
 
 UNMATCHED = "_unmatched"
-
-
 NOT_NETTED = "_not_netted"  # per line, the revenue of a cancellation's part that nets no purchase
 WHOLE = 1e-9  # a refund's netted part smaller than this share of it is none: the refund is unmatched
 
@@ -43,8 +41,9 @@ def mark_unmatched(lines: ibis.Table, tie_breaker: str) -> ibis.Table:
     """
     cancels = is_cancellation(lines)
     by_amount = "quantity" not in lines.columns
-    marked = lines.mutate(_cancels=cancels, _size=(lines.amount if by_amount else lines.quantity).abs())
-    keys = ["customer"] + (["product"] if "product" in lines.columns else []) + ([] if by_amount else ["_size"])
+    sizes = {} if by_amount else {"_size": lines.quantity.abs()}  # refunds net amounts, of any size
+    marked = lines.mutate(_cancels=cancels, **sizes)
+    keys = ["customer", *sizes] + (["product"] if "product" in lines.columns else [])
     order = (["date"] if "date" in lines.columns else []) + ["_cancels", tie_breaker]
     step = marked.amount if by_amount else ibis.ifelse(marked._cancels, -1, 1)
     marked = marked.mutate(_level=step.sum().over(ibis.window(group_by=keys, order_by=order, rows=(None, 0))))
@@ -58,7 +57,7 @@ def mark_unmatched(lines: ibis.Table, tie_breaker: str) -> ibis.Table:
         netted = marked.amount + excess
         marked = marked.mutate(**{UNMATCHED: marked._cancels & (netted >= marked.amount * WHOLE),
                                   NOT_NETTED: -excess.cast("float64"), "amount": netted})
-    return marked.drop("_cancels", "_size", "_level")
+    return marked.drop("_cancels", "_level", *sizes)
 
 
 def mark_orphan_customers(lines: ibis.Table) -> ibis.Table:
