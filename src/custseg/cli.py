@@ -80,7 +80,7 @@ def run(
     date: Annotated[Optional[str], typer.Option(help="Column of the line date.")] = None,
     date_format: Annotated[Optional[list[str]], typer.Option(help="strptime format of text dates, e.g. %d/%m/%Y (repeatable: tried in order).")] = None,
     salesforce_ids: Annotated[bool, typer.Option("--salesforce-ids", help="Customer ids are Salesforce ids: 15-character ids become 18 (on with --preset salesforce-cpq).")] = False,
-    cancellations: Annotated[Optional[str], typer.Option(help="net (match each cancellation or refund to an earlier purchase) or drop (drop quantity <= 0, the study's rule; the salesforce-cpq default).")] = None,
+    cancellations: Annotated[Optional[str], typer.Option(help="net (match each cancellation or refund to an earlier purchase), signed (keep every line with its sign: a negative quantity is an amendment; the salesforce-cpq default) or drop (drop quantity <= 0, the study's rule).")] = None,
     drop_zero_price: Annotated[bool, typer.Option("--drop-zero-price", help="Drop zero-price lines (default: kept, counted).")] = False,
     header_row: HeaderRow = None,
     features: Annotated[Optional[str], typer.Option(help="Comma-separated features (default TotalSales,OrderCount,AvgOrderValue).")] = None,

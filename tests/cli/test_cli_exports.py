@@ -96,11 +96,12 @@ def test_item6_ids_that_change_form_between_years_and_the_overlap_warning(tmp_pa
 
 def test_item7_and_11_run_prints_netting_and_zero_price_lines(tmp_path):
     rows = [(f"c{i % 9}", f"i{i}", str(10 * (1 + i % 9) ** 2), f"0{1 + i % 9}/01/2023") for i in range(27)]
-    rows += [("c1", "R1", "-40", "28/01/2023"), ("c2", "F1", "0", "28/01/2023"), ("c3", "R2", "-5", "28/01/2023")]
+    rows += [("c1", "R1", "-40", "28/01/2023"), ("c2", "F1", "0", "28/01/2023"), ("c9", "R2", "-5", "28/01/2023")]  # c9 bought nothing
     result = invoke("run", lines_csv(tmp_path / "refunds.csv", rows), *AMOUNT_MAP, "-o", tmp_path / "out", "--no-report")
     assert result.exit_code == 0, result.output
     out = result.output.replace("\n", "")
-    assert "cancellations netted: 1 matched to an earlier purchase (revenue -40.00), 1 unmatched (dropped)" in out
+    assert ("cancellations netted: 1 matched to an earlier purchase (revenue -40.00), 1 unmatched (dropped); "
+            "revenue beyond the purchases, not netted: -5.00") in out
     assert "1 zero-price line(s) kept as orders (free items; --drop-zero-price drops them)" in out
     assert spend(tmp_path / "out")["c1"] == 3 * 40 - 40
     cleaning = json.loads((tmp_path / "out" / "cleaning.json").read_text())

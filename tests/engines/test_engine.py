@@ -58,7 +58,7 @@ def _lines(n_customers: int = 40, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-@pytest.mark.parametrize("cancellations", ["drop", "net"])
+@pytest.mark.parametrize("cancellations", ["drop", "net", "signed"])
 def test_unique_line_ids_skip_the_distinct_and_count_lines_as_orders(cancellations):
     frame = _lines()
     kept, summary, facts = _clean(frame, MAPPING.with_overrides(cancellations=cancellations))

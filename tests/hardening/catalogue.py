@@ -329,7 +329,7 @@ CASES: list[Case] = [
     Case("header-row-zero", "--header-row 0", csv_case("r.csv", G), (*MAP, "--header-row", "0"), code=2,
          message="Error: header row must be a row number >= 1; got 0"),
     Case("cancellations-option", "--cancellations keep", csv_case("r.csv", G), (*MAP, "--cancellations", "keep"), code=2,
-         message="Error: cancellations must be one of net, drop; got 'keep'"),
+         message="Error: cancellations must be one of net, signed, drop; got 'keep'"),
     # too little to segment
     Case("one-customer", "a single customer", csv_case("one.csv", [f"c1,i{i},1,{i + 1},01/01/2020" for i in range(20)]),
          message="Error: n_customers=1 is too few to segment; at least 3 are needed"),

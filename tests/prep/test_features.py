@@ -83,7 +83,8 @@ def test_unknown_or_unavailable_features_are_usage_errors():
 def test_seed_features_equal_the_study_code(seed_shaped_csv, reference_pipeline):
     """On a seed-shaped export the three features equal the study's pandas code to 1e-9."""
     expected = reference_pipeline.customer_features(pd.read_csv(seed_shaped_csv, dtype={"SBQQ__Account__c": str}))
-    result = segment(seed_shaped_csv, preset="salesforce-cpq", scaling="rank-first", k_range=(4, 8))  # the study's
+    study = preset("salesforce-cpq").with_overrides(cancellations="drop")  # the study's rule, not the preset's "signed"
+    result = segment(seed_shaped_csv, mapping=study, scaling="rank-first", k_range=(4, 8))  # the study's scaling
     got = result.assignments.set_index("customer_id").loc[expected.index]
     assert len(got) == len(expected) == result.cleaning["customers_kept"]
     for name in reference_pipeline.FEATURES:

@@ -37,7 +37,8 @@ def test_a_cancellation_nets_the_purchase_it_cancels():
     assert customers.loc["a"].to_dict() == {"TotalSales": pytest.approx(7.5), "OrderCount": 2.0, "LineCount": 2.0,
                                             "Units": 3.0, "TopProduct": "p1"}  # not the cancelled p2
     assert customers.loc["b", "TotalSales"] == 5.0
-    assert summary["cancellations"] == {"rule": "net", "matched": 1, "unmatched": 2, "revenue_netted": pytest.approx(-168469.6)}
+    assert summary["cancellations"] == {"rule": "net", "matched": 1, "unmatched": 2, "revenue_netted": pytest.approx(-168469.6),
+                                        "revenue_not_netted": -15.0}  # C4: -1 x 5, C6: -2 x 5
     assert summary["dropped"]["quantity_not_positive"] == 2 and summary["rows_out"] == 4
 
 
@@ -60,12 +61,12 @@ def test_a_refund_given_as_a_negative_amount_nets_to_zero():
     assert summary["cancellations"]["matched"] == 1 and summary["dropped"].get("negative_price", 0) == 0
 
 
-def test_the_study_rule_is_kept_as_an_option_and_the_cpq_default():
+def test_the_study_rule_is_kept_as_an_option():
     rows = [("a", "1", "p1", "2", "10", "2023-01-01"), ("a", "C2", "p1", "-2", "10", "2023-01-02")]
     customers, summary = run(rows, LINES.with_overrides(cancellations="drop"))
     assert customers.loc["a", "TotalSales"] == 20.0 and summary["dropped"]["quantity_not_positive"] == 1
     assert summary["cancellations"] == {"rule": "drop"}
-    assert preset("salesforce-cpq").cancellations == "drop" and preset("online-retail").cancellations == "net"
+    assert preset("online-retail").cancellations == "net"  # salesforce-cpq: "signed" (tests/config/test_cancellations.py)
 
 
 def test_zero_price_lines_are_kept_counted_and_can_be_dropped():
@@ -123,3 +124,22 @@ def test_online_retail_netted(retail_csv):
     assert summary["customers_kept"] == 4_339 and summary["zero_price_lines"] == {"kept": 40, "dropped": 0}
     _, dropped = clean_lines(lines, mapping, "online_retail.csv", CleaningRules(drop_zero_price=True))
     assert dropped["customers_kept"] == 4_338
+
+
+AMOUNTS = ColumnMapping(customer="cust", order="inv", amount="amount", date="day", date_format="%Y-%m-%d")
+
+
+def test_a_partial_refund_nets_part_of_the_order_and_the_excess_is_counted():
+    customers, summary = run([
+        ("a", "1", "500", "2023-01-01"), ("a", "R1", "-200", "2023-02-01"),   # 500 - 200 = 300
+        ("b", "2", "500", "2023-01-01"), ("b", "R2", "-700", "2023-02-01"),   # nets 500, the other 200 not: 0
+        ("c", "3", "100", "2023-01-01"), ("c", "4", "50", "2023-01-05"),
+        ("c", "R3", "-120", "2023-02-01"), ("c", "R4", "-40", "2023-03-01"),  # 150 - 120 = 30 open, then 30 of 40 nets
+        ("d", "R5", "-80", "2023-01-01"), ("d", "5", "90", "2023-02-01"),     # refund before any purchase: dropped
+    ], AMOUNTS)
+    assert customers["TotalSales"].to_dict() == {"a": 300.0, "b": 0.0, "c": 0.0, "d": 90.0}
+    assert customers["OrderCount"].to_dict() == {"a": 1.0, "b": 1.0, "c": 2.0, "d": 1.0}
+    # netted: -200 (a), -500 (b), -120 and -30 (c); not netted: -200 (b), -10 (c), -80 (d)
+    assert summary["cancellations"] == {"rule": "net", "matched": 4, "unmatched": 1, "revenue_netted": -850.0,
+                                        "revenue_not_netted": -290.0}
+    assert summary["dropped"]["unmatched_refund"] == 1 and summary["rows_out"] == 9

@@ -72,7 +72,8 @@ def test_cpq_export_as_xlsx_with_french_texts(tmp_path):
     path = write_cpq_export(tmp_path / "sales.xlsx", n_lines=6_000, n_accounts=300, seed=5)
     result = segment(path, preset="salesforce-cpq", lang="fr", k_range=(3, 6))
     assert result.run["input"]["kind"] == "xlsx"
-    assert result.cleaning["dropped"]["quantity_not_positive"] > 0
+    # the export's -1 credits are amendments under the preset's rule "signed": kept, summed, never dropped
+    assert result.cleaning["cancellations"]["amendments"] > 0 and not result.cleaning["dropped"].get("quantity_not_positive")
     assert result.assignments["segment_name"].isin(result.profiles["name_fr"]).all()
     assert result.cleaning["date_min"].startswith("2020")
     csv = segment(write_cpq_export(tmp_path / "sales.csv", n_lines=6_000, n_accounts=300, seed=5),

@@ -65,7 +65,12 @@ def summary_lines(cleaning: dict) -> list[str]:
     cancellations = cleaning.get("cancellations") or {}
     if cancellations.get("rule") == "net":
         lines.append(f"  cancellations netted: {cancellations['matched']:,} matched to an earlier purchase "
-                     f"(revenue {cancellations['revenue_netted']:,.2f}), {cancellations['unmatched']:,} unmatched (dropped)")
+                     f"(revenue {cancellations['revenue_netted']:,.2f}), {cancellations['unmatched']:,} unmatched (dropped); "
+                     f"revenue beyond the purchases, not netted: {cancellations['revenue_not_netted']:,.2f}")
+    elif cancellations.get("rule") == "signed":
+        lines.append(f"  cancellations summed signed: {cancellations['amendments']:,} amendment line(s) (negative quantity) "
+                     f"kept in revenue and units, not as orders (revenue {cancellations['revenue']:,.2f}); "
+                     f"{cancellations['customers_dropped']:,} customer(s) with a negative total or amendments only dropped")
     elif cancellations.get("rule") == "drop":
         lines.append("  cancellations: dropped with every line of quantity <= 0 (the study's rule)")
     zero = cleaning.get("zero_price_lines") or {}

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 from .._errors import UsageError
 
-CANCELLATION_RULES = ("net", "drop")
+CANCELLATION_RULES = ("net", "signed", "drop")
 ROLES = ("customer", "order", "product", "product_label", "quantity", "price", "amount", "date", "end_date", "country")
 NUMERIC_ROLES = ("quantity", "price", "amount")
 DATE_ROLES = ("date", "end_date")
@@ -20,8 +20,10 @@ class ColumnMapping:
     `date_format`: one strptime format or several, tried in order before the ISO forms.
     `salesforce_ids`: customer ids are Salesforce ids, normalised to their 18-character form.
     `cancellations`: "net" (a line with a negative quantity, or amount, is matched to the
-    earlier purchase it cancels and netted; unmatched ones are dropped) or "drop" (the study's
-    rule: every line with quantity <= 0, and every order with the cancellation prefix, dropped).
+    earlier purchase it cancels and netted; unmatched ones are dropped), "signed" (every line
+    kept with its sign: a negative quantity is an amendment, as in a CPQ export; a customer
+    with a negative total or amendments only is dropped) or "drop" (the study's rule: every
+    line with quantity <= 0, and every order with the cancellation prefix, dropped).
 
     >>> ColumnMapping(customer="CustomerID", quantity="Quantity", price="UnitPrice").roles()["customer"]
     'CustomerID'
@@ -119,7 +121,7 @@ PRESETS: dict[str, ColumnMapping] = {
         date_format="%d/%m/%Y",
         fields=SALESFORCE_CPQ_FIELDS,
         salesforce_ids=True,
-        cancellations="drop",
+        cancellations="signed",
     ),
     "online-retail": ColumnMapping(
         customer="CustomerID",

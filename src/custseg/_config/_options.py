@@ -61,9 +61,11 @@ class ReadOptions:
 class CleaningRules:
     """Which rules apply. Each line is counted under the first rule (in `_prep._clean.RULES` order) that drops it.
 
-    How cancellations are handled is the mapping's `cancellations` ("net" or "drop"). With
-    "net", a line with quantity < 0 that cancels no earlier purchase is dropped and counted
-    under `quantity_not_positive`; a matched one is kept (see `_prep._netting`).
+    How cancellations are handled is the mapping's `cancellations` ("net", "signed" or "drop").
+    With "net", a line with quantity < 0 that cancels no earlier purchase is dropped and counted
+    under `quantity_not_positive`; a matched one is kept. With "signed", every line is kept
+    with its sign, and a customer with a negative total or amendments only is dropped and
+    counted under `negative_customer` (see `_prep._netting`).
     """
 
     drop_duplicates: bool = True

@@ -11,7 +11,7 @@ from .._config._columns import ColumnMapping
 from .._config._options import CleaningRules
 from .._errors import DataError
 from ._features import revenue
-from ._netting import UNMATCHED, mark_unmatched, netting_counts
+from ._netting import NOT_NETTED, UNMATCHED, mark_orphan_customers, mark_unmatched, netting_counts, signed_counts
 from ._parse import ROW_KEY, row_key
 
 RULES = (
@@ -40,7 +40,10 @@ RULE_TEXT = {
     "after_as_of": "dated on or after the as-of day (--as-of): after the period analysed",
     "duplicate_line": "exact duplicate of another line (every column of the input)",
     "unmatched_refund": "refund (negative amount) with no earlier purchase to net it against",
+    "negative_customer": "line of a customer whose signed total is negative or who has amendment lines only "
+                         "(amends purchases not in the data)",
 }
+FLOAT_COUNTS = ("revenue_netted", "revenue_not_netted", "amendments_revenue")
 
 
 
@@ -49,24 +52,24 @@ def _conditions(lines: ibis.Table, mapping: ColumnMapping, rules: CleaningRules,
                 as_of: dtm.date | None) -> dict[str, ibis.Value]:
     """Rule name -> boolean expression 'this line is dropped by this rule' (only rules that apply)."""
     cols = lines.columns
-    net = mapping.cancellations == "net"
+    signs_kept = mapping.cancellations in ("net", "signed")  # negative lines netted or summed, not dropped
     conditions = {}
     if "order" in cols:
         conditions["total_row"] = lines.customer.isnull() & lines.order.isnull()
     conditions["missing_customer"] = lines.customer.isnull()
     if "order" in cols:
         conditions["missing_order"] = lines.order.isnull()
-    if mapping.cancellation_prefix and "order" in cols and not net:
+    if mapping.cancellation_prefix and "order" in cols and not signs_kept:
         conditions["cancellation"] = lines.order.startswith(mapping.cancellation_prefix).fill_null(False)
     if "quantity" in cols:
         quantity = lines.quantity  # NaN compares greater than everything in DuckDB: test it apart
         odd = quantity.isnan() | quantity.isinf()
-        # with netting, a negative quantity is a cancellation: dropped (still as quantity <= 0) only if unmatched
-        conditions["quantity_not_positive"] = (((quantity == 0) if net else (quantity <= 0)) | odd).fill_null(True)
+        # netted or signed, a negative quantity is a cancellation or an amendment, kept (netting drops the unmatched ones)
+        conditions["quantity_not_positive"] = (((quantity == 0) if signs_kept else (quantity <= 0)) | odd).fill_null(True)
     if "price" in cols or "amount" in cols:
         money = revenue(lines)  # by now the quantity is there and not 0: the price's checks
         conditions["missing_or_non_finite_price"] = money.isnull() | money.isnan() | money.isinf()
-        refunds = net and "price" not in cols  # a negative amount is a refund, netted
+        refunds = signs_kept and "price" not in cols  # a negative amount is a refund, netted or summed
         if rules.drop_negative_price and not refunds:
             conditions["negative_price"] = (lines.price if "price" in cols else lines.amount) < 0
         if rules.drop_zero_price:
@@ -110,15 +113,17 @@ def clean_lines(lines: ibis.Table, mapping: ColumnMapping, source: str, rules: C
     """Apply the rules to typed lines; return the kept lines and the cleaning summary.
 
     The summary has rows_in, rows_out, dropped (rule -> count, in order), customers_in,
-    customers_kept, date_min, date_max, cancellations (the rule, and with "net" the
-    cancellations matched and unmatched and the revenue netted) and zero_price_lines.
+    customers_kept, date_min, date_max, cancellations (the rule; with "net" the cancellations
+    matched and unmatched and the revenue netted; with "signed" the amendments kept, their
+    revenue and the customers dropped) and zero_price_lines.
     With `as_of`, lines dated on or after that day are dropped (rule after_as_of).
     `facts`, if given, receives `order_unique`: whether each kept line has its own order id.
     """
     rules = rules or CleaningRules()
     if ROW_KEY not in lines.columns:
         lines = lines.mutate(**{ROW_KEY: row_key(lines)})
-    net = mapping.cancellations == "net" and ("quantity" in lines.columns or "amount" in lines.columns)
+    rule = mapping.cancellations if "quantity" in lines.columns or "amount" in lines.columns else "drop"
+    marked = rule != "drop"  # lines marked `UNMATCHED` after the rules: unmatched cancellations, or orphan customers
     conditions = _conditions(lines, mapping, rules, as_of)
     first_hit = {}
     earlier = ibis.literal(False)
@@ -126,7 +131,7 @@ def clean_lines(lines: ibis.Table, mapping: ColumnMapping, source: str, rules: C
         first_hit[name] = (~earlier & condition).sum()
         earlier = earlier | condition
     keep = ~earlier
-    aggregates = _summary_aggregates(lines, keep, False)  # the kept lines' summary, if no line is removed later
+    aggregates = _summary_aggregates(lines, keep)  # the kept lines' summary, if no line is removed later
     counts = lines.aggregate(rows_in=lines.count(), customers_in=lines.customer.nunique(), **first_hit,
                              **aggregates).execute().iloc[0]
     rows_in, before = int(counts["rows_in"]), int(counts["rows"] or 0)
@@ -138,30 +143,36 @@ def clean_lines(lines: ibis.Table, mapping: ColumnMapping, source: str, rules: C
     order_unique = "order" in lines.columns and _orders_unique(kept, before)
     if rules.drop_duplicates and not order_unique:
         kept = kept.distinct()  # on every column of the input: the typed ones and the row key of the rest
-    if net:
-        kept = mark_unmatched(kept, ROW_KEY)
-    if net or (rules.drop_duplicates and not order_unique):  # lines removed or marked: count again
-        aggregates = _summary_aggregates(kept, ~kept[UNMATCHED] if net else ibis.literal(True), net)
+    if marked:
+        kept = mark_unmatched(kept, ROW_KEY) if rule == "net" else mark_orphan_customers(kept)
+    if marked or (rules.drop_duplicates and not order_unique):  # lines removed or marked: count again
+        aggregates = _summary_aggregates(kept, ~kept[UNMATCHED] if marked else ibis.literal(True), rule)
         aggregates["rows"] = kept.count()
         final = _summary_counts(kept.aggregate(**aggregates).execute().iloc[0], aggregates)
     else:
         final = _summary_counts(counts, aggregates)
     if rules.drop_duplicates:
         dropped["duplicate_line"] = before - final["rows"]
-    if net:
+    if rule == "net":
         unmatched_rule = "quantity_not_positive" if "quantity" in lines.columns else "unmatched_refund"
         dropped[unmatched_rule] = dropped.get(unmatched_rule, 0) + final["cancellations_unmatched"]
-        kept = kept.filter(~kept[UNMATCHED]).drop(UNMATCHED)
+    elif rule == "signed":
+        dropped["negative_customer"] = final["lines_dropped"]
+    if marked:
+        kept = kept.filter(~kept[UNMATCHED]).drop(UNMATCHED, *([NOT_NETTED] if rule == "net" else []))
     rows_out = rows_in - sum(dropped.values())
     _checks(source, mapping, rows_in, dropped, rows_out)
-    if net or (rules.drop_duplicates and not order_unique):
+    if marked or (rules.drop_duplicates and not order_unique):
         kept = kept.drop(ROW_KEY).cache()  # later stages read the kept lines several times
     else:
         kept = kept.drop(ROW_KEY)
-    cancellations = {"rule": "net" if net else "drop"}
-    if net:
+    cancellations = {"rule": rule}
+    if rule == "net":
         cancellations |= {"matched": final["cancellations_matched"], "unmatched": final["cancellations_unmatched"],
-                          "revenue_netted": final["revenue_netted"]}
+                          "revenue_netted": final["revenue_netted"], "revenue_not_netted": final["revenue_not_netted"]}
+    elif rule == "signed":
+        cancellations |= {"amendments": final["amendments"], "revenue": final["amendments_revenue"],
+                          "customers_dropped": final["customers_dropped"]}
     summary = {
         "rows_in": rows_in,
         "rows_out": rows_out,
@@ -179,24 +190,25 @@ def clean_lines(lines: ibis.Table, mapping: ColumnMapping, source: str, rules: C
     return kept, summary
 
 
-def _summary_aggregates(kept: ibis.Table, live: ibis.Value, net: bool) -> dict[str, ibis.Value]:
-    """What the summary needs of the kept lines where `live` holds (netting's unmatched cancellations excluded)."""
+def _summary_aggregates(kept: ibis.Table, live: ibis.Value, rule: str = "drop") -> dict[str, ibis.Value]:
+    """What the summary needs of the kept lines where `live` holds (the lines marked `UNMATCHED` excluded)."""
     aggregates = {"rows": kept.count(where=live), "customers_kept": kept.customer.nunique(where=live)}
     if "date" in kept.columns:
         aggregates |= {"date_min": kept.date.min(where=live), "date_max": kept.date.max(where=live)}
     if "price" in kept.columns or "amount" in kept.columns:
         aggregates["zero_price_kept"] = (revenue(kept) == 0).sum(where=live)
-    if net:
+    if rule == "net":
         aggregates |= netting_counts(kept)
+    elif rule == "signed":
+        aggregates |= signed_counts(kept)
     return aggregates
 
 
 def _summary_counts(row, aggregates: dict) -> dict:
     """The summary's numbers from the executed `_summary_aggregates`."""
-    out = {key: int(row[key] or 0) for key in aggregates if key not in ("date_min", "date_max", "revenue_netted")}
+    out = {key: int(row[key] or 0) for key in aggregates if key not in ("date_min", "date_max", *FLOAT_COUNTS)}
     for key in ("date_min", "date_max"):
         if key in aggregates:
             out[key] = str(row[key].date()) if row[key] is not None and row[key] == row[key] else None
-    if "revenue_netted" in aggregates:
-        out["revenue_netted"] = float(row["revenue_netted"] or 0.0)
+    out |= {key: float(row[key] or 0.0) for key in FLOAT_COUNTS if key in aggregates}
     return out

@@ -109,7 +109,7 @@ def _header(result, lang: str) -> dict:
 
 
 def _decisions(cleaning: dict, lang: str) -> list[str]:
-    """Lines kept or changed by a stated rule (cleaning.json), beside the dropped ones: netted cancellations, free items."""
+    """Lines kept or changed by a stated rule (cleaning.json), beside the dropped ones: netted or signed cancellations, free items."""
     t = texts(lang)
     out = []
     cancellations = cleaning.get("cancellations") or {}
@@ -117,6 +117,10 @@ def _decisions(cleaning: dict, lang: str) -> list[str]:
         out.append(t["netted"].format(n=format_number(cancellations["matched"], lang),
                                       revenue=format_number(cancellations["revenue_netted"], lang, 2),
                                       unmatched=format_number(cancellations["unmatched"], lang)))
+    elif cancellations.get("rule") == "signed":
+        out.append(t["amendments_signed"].format(n=format_number(cancellations["amendments"], lang),
+                                                 revenue=format_number(cancellations["revenue"], lang, 2),
+                                                 customers=format_number(cancellations["customers_dropped"], lang)))
     elif cancellations.get("rule") == "drop":
         out.append(t["cancellations_dropped"])
     kept = (cleaning.get("zero_price_lines") or {}).get("kept")

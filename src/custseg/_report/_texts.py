@@ -66,6 +66,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "excluded_columns": "Columns left out",
         "netted": "{n} cancellation line(s) netted against the purchase they cancel (revenue {revenue}); {unmatched} with no earlier purchase to cancel were dropped (counted above).",
         "cancellations_dropped": "Cancellations were dropped with every line of quantity 0 or less (the study's rule), not netted.",
+        "amendments_signed": "{n} amendment line(s) (negative quantity) summed with their sign: counted in revenue ({revenue}) and units, not as orders; {customers} customer(s) with a negative total or amendments only were dropped (counted above).",
         "zero_price_kept": "{n} zero-price line(s) kept as orders (free items).",
         "k_intro": "K-means was fitted for each k; the chosen k is marked with a star, the inertia elbow (knee) with a diamond.",
         "k_vote_intro": "Each index votes for one k among the eligible ones (smallest segment large enough, stable under resampling); the k with most votes is chosen, ties to the larger k.",
@@ -230,6 +231,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "excluded_columns": "Colonnes écartées",
         "netted": "{n} ligne(s) d'annulation compensée(s) avec l'achat qu'elles annulent (chiffre d'affaires {revenue}) ; {unmatched} sans achat antérieur à annuler ont été écartées (comptées ci-dessus).",
         "cancellations_dropped": "Les annulations ont été écartées avec toutes les lignes de quantité nulle ou négative (la règle de l'étude), sans compensation.",
+        "amendments_signed": "{n} ligne(s) d'avenant (quantité négative) additionnée(s) avec leur signe : comptée(s) dans le chiffre d'affaires ({revenue}) et les unités, pas comme commandes ; {customers} client(s) au total négatif ou n'ayant que des avenants ont été écartés (comptés ci-dessus).",
         "zero_price_kept": "{n} ligne(s) à prix nul conservée(s) comme commandes (articles gratuits).",
         "k_intro": "Un K-means a été ajusté pour chaque k ; le k retenu est marqué d'une étoile, le coude de l'inertie d'un losange.",
         "k_vote_intro": "Chaque indice vote pour un k parmi les k éligibles (plus petit segment assez grand, stable sous rééchantillonnage) ; le k qui a le plus de votes est retenu, le plus grand en cas d'égalité.",
@@ -347,6 +349,8 @@ RULES_FR: dict[str, str] = {
     "after_as_of": "datée du jour de référence (--as-of) ou après : hors de la période analysée",
     "duplicate_line": "doublon exact d'une autre ligne (toutes les colonnes du fichier)",
     "unmatched_refund": "remboursement (montant négatif) sans achat antérieur à compenser",
+    "negative_customer": "ligne d'un client dont le total signé est négatif ou qui n'a que des avenants "
+                         "(avenants d'achats absents des données)",
 }
 
 STAGES_FR: dict[str, str] = {
