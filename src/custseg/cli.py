@@ -13,9 +13,10 @@ from rich.table import Table
 import custseg
 
 from ._cli._methods import AsOf, compare_methods, rfm
+from ._cli._inputs import InputOptions, with_input_options
 from ._cli._salesforce import app as salesforce_app
 from ._cli._support import console, prefetch_input, reported_errors, split_list, summary_lines
-from ._config import CleaningRules, ReadOptions, build_run_config, parse_k_range
+from ._config import CleaningRules, parse_k_range
 from ._locks import reserved_output
 from ._schema import REPORT_HTML
 
@@ -24,11 +25,6 @@ app = typer.Typer(help="Customer segmentation from CRM sales data.", no_args_is_
 
 Debug = Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")]
 Lang = Annotated[str, typer.Option("--lang", help="Language of names and texts: en or fr.")]
-Sheet = Annotated[Optional[str], typer.Option(help="Excel sheet name or index.")]
-Delimiter = Annotated[Optional[str], typer.Option(help="CSV delimiter (default: detected).")]
-Encoding = Annotated[Optional[str], typer.Option(help="CSV encoding: utf-8 or latin-1 (default: detected).")]
-Decimal = Annotated[str, typer.Option(help="Decimal mark: auto, '.' or ','.")]
-HeaderRow = Annotated[Optional[int], typer.Option(help="Row number of the column names (default 1), for a title block above the table.")]
 Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace an existing output directory.")]
 Report = Annotated[bool, typer.Option("--report/--no-report", help="Write report.html.")]
 
@@ -61,28 +57,16 @@ def _print_summary(result, out_dir: Path, report: bool = True) -> None:
 
 
 @app.command()
+@with_input_options
 def run(
     input: Annotated[Path, typer.Argument(help="Sales lines or customer table: .csv, .xlsx or .parquet.")],
+    inputs: InputOptions,
     output: Annotated[Path, typer.Option("-o", "--output", help="Output directory.")] = Path("custseg-out"),
-    preset: Annotated[Optional[str], typer.Option(help="Column preset: salesforce-cpq or online-retail.")] = None,
-    config: Annotated[Optional[Path], typer.Option(help="custseg.toml with [columns] and [run] tables.")] = None,
     customers: Annotated[bool, typer.Option("--customers", help="The input has one row per customer already.")] = False,
-    id_column: Annotated[Optional[str], typer.Option("--id", help="Customer id column (--customers mode).")] = None,
     columns: Annotated[Optional[str], typer.Option(help="Comma-separated columns to use (--customers mode; default: all numeric).")] = None,
     categorical: Annotated[str, typer.Option(help="Text columns in --customers mode: ignore or onehot.")] = "ignore",
     categorical_weight: Annotated[Optional[float], typer.Option(help="Model units of a one-hot indicator (default 1.0).")] = None,
-    customer: Annotated[Optional[str], typer.Option(help="Column of the customer id (sales lines).")] = None,
-    order: Annotated[Optional[str], typer.Option(help="Column of the order / line id.")] = None,
-    product: Annotated[Optional[str], typer.Option(help="Column of the product code.")] = None,
-    quantity: Annotated[Optional[str], typer.Option(help="Column of the quantity.")] = None,
-    price: Annotated[Optional[str], typer.Option(help="Column of the unit / net price.")] = None,
-    amount: Annotated[Optional[str], typer.Option(help="Column of the line amount (instead of quantity x price).")] = None,
-    date: Annotated[Optional[str], typer.Option(help="Column of the line date.")] = None,
-    date_format: Annotated[Optional[list[str]], typer.Option(help="strptime format of text dates, e.g. %d/%m/%Y (repeatable: tried in order).")] = None,
-    salesforce_ids: Annotated[bool, typer.Option("--salesforce-ids", help="Customer ids are Salesforce ids: 15-character ids become 18 (on with --preset salesforce-cpq).")] = False,
-    cancellations: Annotated[Optional[str], typer.Option(help="net (match each cancellation or refund to an earlier purchase), signed (keep every line with its sign: a negative quantity is an amendment; the salesforce-cpq default) or drop (drop quantity <= 0, the study's rule).")] = None,
     drop_zero_price: Annotated[bool, typer.Option("--drop-zero-price", help="Drop zero-price lines (default: kept, counted).")] = False,
-    header_row: HeaderRow = None,
     features: Annotated[Optional[str], typer.Option(help="Comma-separated features (default TotalSales,OrderCount,AvgOrderValue).")] = None,
     scaling: Annotated[Optional[str], typer.Option(help="rank (default: ties share their average rank), rank-first (the study's: ties by row order), log, robust, standard or none.")] = None,
     k: Annotated[Optional[int], typer.Option("--k", help="Force this number of segments.")] = None,
@@ -95,10 +79,6 @@ def run(
     seed: Annotated[Optional[int], typer.Option(help="Random seed (default 42; recorded in run.json).")] = None,
     min_share: Annotated[Optional[float], typer.Option(help="Smallest segment share for a k to be eligible (default 0.05 for the vote, 0.02 for silhouette).")] = None,
     as_of: AsOf = None,
-    sheet: Sheet = None,
-    delimiter: Delimiter = None,
-    encoding: Encoding = None,
-    decimal: Decimal = "auto",
     rules: Annotated[Optional[Path], typer.Option(help="TOML table of segment names and actions.")] = None,
     lang: Lang = "en",
     overwrite: Overwrite = False,
@@ -116,15 +96,9 @@ def run(
                     "min_share": min_share, "rules_file": str(rules) if rules else None,
                     "k_range": parse_k_range(k_range) if k_range else None, "k_rule": k_rule,
                     "as_of": as_of, "max_memory": max_memory, "engine": engine,
-                    "salesforce_ids": salesforce_ids or None,
                     "cleaning": CleaningRules(drop_zero_price=True) if drop_zero_price else None,
                     "spark_master": spark_master, "spark_conf": tuple(spark_conf) if spark_conf else None}
-        roles = {"customer": customer, "order": order, "product": product, "quantity": quantity, "price": price,
-                 "amount": amount, "date": date, "date_format": tuple(date_format) if date_format else None,
-                 "cancellations": cancellations}
-        run_config = build_run_config(config, preset=preset, customers=customers, roles=roles, settings=settings,
-                                      id_column=id_column, columns=split_list(columns), categorical=categorical,
-                                      lang=lang, read=_read_options(sheet, delimiter, encoding, decimal, header_row))
+        run_config = inputs.run_config(customers, settings, columns=split_list(columns), categorical=categorical, lang=lang)
         prefetch_input(input, run_config)  # parsed while the libraries load
         write_run = custseg.write_run  # loads the writers (Jinja2, Plotly) meanwhile too
         with reserved_output(output, overwrite), _progress() as bar:
@@ -231,27 +205,21 @@ def _print_migration(moves, out_dir: Path) -> None:
                   markup=False, soft_wrap=True)
 
 
-def _read_options(sheet, delimiter, encoding, decimal, header_row=None):
-    return ReadOptions(sheet=sheet, delimiter=delimiter, encoding=encoding, decimal=decimal, header_row=header_row)
-
-
-
-
 @app.command()
+@with_input_options
 def score(
-    input: Annotated[Path, typer.Argument(help="New data, same layout as the model's training data.")],
+    input: Annotated[Path, typer.Argument(help="New data; read as the model's training data unless column or reading options say otherwise.")],
+    inputs: InputOptions,
     model: Annotated[Path, typer.Option("--model", help="model.json (or the run directory holding it).")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output directory.")] = Path("custseg-scored"),
-    sheet: Sheet = None, delimiter: Delimiter = None, encoding: Encoding = None, decimal: Decimal = "auto",
-    header_row: HeaderRow = None, as_of: AsOf = None, lang: Lang = "en", overwrite: Overwrite = False, report: Report = True,
+    as_of: AsOf = None, lang: Lang = "en", overwrite: Overwrite = False, report: Report = True,
     debug: Debug = False,
 ) -> None:
     """Assign new customers to the segments of a saved model (nothing is refitted)."""
     with reported_errors(debug):
         with reserved_output(output, overwrite), _progress() as bar:
             bar.add_task("scoring", total=None)
-            result = custseg.score(input, model, lang=lang, read=_read_options(sheet, delimiter, encoding, decimal, header_row),
-                                   as_of=as_of)
+            result = custseg.score(input, model, lang=lang, as_of=as_of, **inputs.model_changes())
             out_dir = custseg.write_run(result, output, overwrite=overwrite, report=report)
         _print_summary(result, out_dir, report)
         flagged = result.run["model"]["n_out_of_range"]
@@ -260,8 +228,10 @@ def score(
 
 
 @app.command()
+@with_input_options
 def refresh(
-    input: Annotated[Path, typer.Argument(help="The new period's data.")],
+    input: Annotated[Path, typer.Argument(help="The new period's data; read as the previous run's unless column or reading options say otherwise.")],
+    inputs: InputOptions,
     previous: Annotated[Path, typer.Option("--previous", help="The previous run directory (or its model.json).")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output directory.")] = Path("custseg-refreshed"),
     threshold: Annotated[float, typer.Option(help="Largest center distance (z units) for a segment to keep its identity.")] = 1.0,
@@ -274,7 +244,7 @@ def refresh(
         with reserved_output(output, overwrite), _progress() as bar:
             task = bar.add_task("refreshing", total=None)
             result = custseg.refresh(input, previous, threshold=threshold, seed=seed, lang=lang, as_of=as_of,
-                                   k_range=parse_k_range(k_range) if k_range else None,
+                                   k_range=parse_k_range(k_range) if k_range else None, **inputs.model_changes(),
                                    progress=lambda stage, done, total: bar.update(task, completed=done, total=total,
                                                                                   description=f"{stage}: k {done}/{total}"))
             out_dir = custseg.write_run(result, output, overwrite=overwrite, report=report)

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from custseg import DataError, SegmentationResult, segment, write_run
+from custseg import DataError, SegmentationResult, UsageError, segment, write_run
 from custseg._workflows._cycle import match_segments, refresh, score
 from custseg._workflows._demo_data import write_yearly_exports
 from custseg._workflows._migration import LOST, NEW, migration
@@ -161,3 +161,54 @@ def test_an_old_rank_model_scores_and_refreshes_with_its_tie_rule(two_years, tmp
     new = score(y2, folder / "run_2020")
     frame = new.assignments
     assert (frame.groupby(["TotalSales", "OrderCount"])["segment_id"].nunique() == 1).all()
+
+
+def _next_year_relaid(y2, path):
+    """Year 2 as next year's export often comes: account column renamed, ISO dates, ';' and decimal commas."""
+    frame = pd.read_parquet(y2).rename(columns={"SBQQ__Account__c": "AccountId"})
+    for column in ("SBQQ__StartDate__c", "SBQQ__EndDate__c"):
+        frame[column] = pd.to_datetime(frame[column], format="%d/%m/%Y").dt.strftime("%Y-%m-%d")
+    frame.to_csv(path, sep=";", decimal=",", index=False)
+    return path
+
+
+RELAID = ["--customer", "AccountId", "--date-format", "%Y-%m-%d", "--delimiter", ";", "--decimal", ","]
+
+
+def test_score_and_refresh_read_a_relaid_file_with_the_options_of_run(two_years, tmp_path):
+    """Issue 21 item 9: the same column, date-format and reading options as run; the same customers, values and segments."""
+    folder, _, y2, first = two_years
+    relaid = _next_year_relaid(y2, tmp_path / "year2.csv")
+    runner = CliRunner()
+    bare = runner.invoke(app, ["score", str(relaid), "--model", str(folder / "run_2020"), "-o", str(tmp_path / "no")])
+    assert bare.exit_code == 1 and "missing column(s) SBQQ__Account__c (customer)" in bare.output
+    done = runner.invoke(app, ["score", str(relaid), "--model", str(folder / "run_2020"), "-o", str(tmp_path / "s"),
+                               "--no-report", *RELAID])
+    assert done.exit_code == 0, done.output
+    expected = score(y2, folder / "run_2020").assignments
+    got = SegmentationResult.load(tmp_path / "s")
+    assert got.run["config"]["mapping"]["customer"] == "AccountId"
+    assert got.run["config"]["mapping"]["date_format"] == "%Y-%m-%d"
+    assert (got.run["config"]["read"]["delimiter"], got.run["config"]["read"]["decimal"]) == (";", ",")
+    pd.testing.assert_frame_equal(got.assignments[["customer_id", "segment_id", "TotalSales", "RecencyDays"]],
+                                  expected[["customer_id", "segment_id", "TotalSales", "RecencyDays"]], check_dtype=False)
+    refreshed = runner.invoke(app, ["refresh", str(relaid), "--previous", str(folder / "run_2020"),
+                                    "-o", str(tmp_path / "r"), "--no-report", "--k-range", f"{first.k}..{first.k}", *RELAID])
+    assert refreshed.exit_code == 0, refreshed.output
+    same = refresh(y2, folder / "run_2020", k_range=(first.k, first.k)).assignments
+    pd.testing.assert_series_equal(SegmentationResult.load(tmp_path / "r").assignments["segment_id"], same["segment_id"])
+
+
+def test_score_changes_how_data_are_read_never_what_is_computed(two_years, tmp_path):
+    folder, _, y2, _ = two_years
+    with pytest.raises(UsageError, match="score changes how the data are read .* not scaling: use refresh"):
+        score(y2, folder / "run_2020", scaling="log")
+    table = pd.DataFrame({"id": [f"c{i}" for i in range(12)], "spend": [float(i * i) for i in range(12)],
+                          "visits": [float(i % 4) for i in range(12)]})
+    model = write_run(segment(table, customers=True, id_column="id", k=2), tmp_path / "per_customer", report=False)
+    renamed = table.rename(columns={"id": "client"})
+    assert score(renamed, model, id_column="client").assignments["customer_id"].tolist() == table["id"].tolist()
+    result = CliRunner().invoke(app, ["score", str(tmp_path / "x.csv"), "--model", str(model), "--customer", "client"])
+    assert result.exit_code == 2
+    assert result.output.strip() == ("Error: the model was trained on a per-customer table: column options (--preset, "
+                                     "--config, --customer...) do not apply; use --id to name its id column")

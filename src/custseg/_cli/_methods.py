@@ -15,23 +15,14 @@ from rich.table import Table
 
 import custseg
 
-from .._config import build_run_config
 from .._errors import UsageError
+from ._inputs import InputOptions, with_input_options
 from ._support import console, prefetch_input, reported_errors, split_list
 
 app = typer.Typer(help="RFM segments and method comparison.", no_args_is_help=True, add_completion=False,
                   pretty_exceptions_enable=False)
 
 Output = Annotated[Path, typer.Option("-o", "--output", help="Output directory.")]
-Preset = Annotated[Optional[str], typer.Option(help="Column preset: salesforce-cpq or online-retail.")]
-ConfigFile = Annotated[Optional[Path], typer.Option(help="custseg.toml with [columns] and [run] tables.")]
-Customer = Annotated[Optional[str], typer.Option(help="Column of the customer id (sales lines).")]
-Order = Annotated[Optional[str], typer.Option(help="Column of the order / line id.")]
-Quantity = Annotated[Optional[str], typer.Option(help="Column of the quantity.")]
-Price = Annotated[Optional[str], typer.Option(help="Column of the unit / net price.")]
-Amount = Annotated[Optional[str], typer.Option(help="Column of the line amount (instead of quantity x price).")]
-Date = Annotated[Optional[str], typer.Option(help="Column of the line date.")]
-DateFormat = Annotated[Optional[list[str]], typer.Option(help="strptime format of text dates, e.g. %d/%m/%Y (repeatable: tried in order).")]
 AsOf = Annotated[Optional[str], typer.Option(help="Reference date for recency, YYYY-MM-DD (default: day after the last line).")]
 Lang = Annotated[str, typer.Option("--lang", help="Language of names and texts: en or fr.")]
 Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace an existing output directory.")]
@@ -48,22 +39,12 @@ def _numbers(text: str | None, option: str) -> list[float] | None:
         raise UsageError(f"{option} must be comma-separated numbers like 30,90,180,365; got {text!r}") from None
 
 
-def _run_config(*, preset, config, customers=False, id_column=None, columns=None, roles: dict, settings: dict,
-                lang: str = "en"):
-    """A RunConfig from a preset / custseg.toml / role options, as `custseg run` builds it."""
-    return build_run_config(config, preset=preset, customers=customers, roles={} if customers else roles,
-                            settings=settings, id_column=id_column, lang=lang,
-                            columns=split_list(columns))
-
-
 @app.command("rfm")
+@with_input_options
 def rfm(
     input: Annotated[Path, typer.Argument(help="Sales lines: .csv, .xlsx or .parquet.")],
+    inputs: InputOptions,
     output: Output = Path("custseg-rfm"),
-    preset: Preset = None,
-    config: ConfigFile = None,
-    customer: Customer = None, order: Order = None, quantity: Quantity = None, price: Price = None,
-    amount: Amount = None, date: Date = None, date_format: DateFormat = None,
     as_of: AsOf = None,
     bins: Annotated[int, typer.Option(help="Score levels (quantiles of the rank); 5 = quintiles.")] = 5,
     r_cuts: Annotated[Optional[str], typer.Option(help="Recency cut points in days, e.g. 30,90,180,365 (<= 30 days scores 5).")] = None,
@@ -77,9 +58,7 @@ def rfm(
 ) -> None:
     """Score recency, frequency and monetary value and name each customer's RFM segment."""
     with reported_errors(debug):
-        run_config = _run_config(preset=preset, config=config, lang=lang, settings={"as_of": as_of, "max_memory": max_memory},
-                                 roles={"customer": customer, "order": order, "quantity": quantity, "price": price,
-                                        "amount": amount, "date": date, "date_format": date_format})
+        run_config = inputs.run_config(settings={"as_of": as_of, "max_memory": max_memory}, lang=lang)
         cuts = {key: value for key, value in (("R", _numbers(r_cuts, "--r-cuts")), ("F", _numbers(f_cuts, "--f-cuts")),
                                               ("M", _numbers(m_cuts, "--m-cuts"))) if value}
         prefetch_input(input, run_config)
@@ -97,18 +76,15 @@ def rfm(
 
 
 @app.command("compare-methods")
+@with_input_options
 def compare_methods(
     input: Annotated[Path, typer.Argument(help="Sales lines or customer table: .csv, .xlsx or .parquet.")],
+    inputs: InputOptions,
     output: Output = Path("custseg-compare"),
-    preset: Preset = None,
-    config: ConfigFile = None,
     customers: Annotated[bool, typer.Option("--customers", help="The input has one row per customer already.")] = False,
-    id_column: Annotated[Optional[str], typer.Option("--id", help="Customer id column (--customers mode).")] = None,
     columns: Annotated[Optional[str], typer.Option(help="Comma-separated columns to use (--customers mode).")] = None,
     categorical: Annotated[str, typer.Option(help="Text columns (--customers): ignore, onehot or kprototypes.")] = "ignore",
     categorical_weight: Annotated[float, typer.Option(help="Weight of a one-hot column in model units (K-prototypes: gamma = 2 w^2).")] = 1.0,
-    customer: Customer = None, order: Order = None, quantity: Quantity = None, price: Price = None,
-    amount: Amount = None, date: Date = None, date_format: DateFormat = None,
     features: Annotated[Optional[str], typer.Option(help="Comma-separated features; 'rfm' = RecencyDays,OrderCount,TotalSales.")] = None,
     scaling: Annotated[Optional[str], typer.Option(help="rank (default), log, robust, standard or none.")] = None,
     k: Annotated[Optional[int], typer.Option("--k", help="Compare at this k (default: K-means' choice).")] = None,
@@ -127,10 +103,7 @@ def compare_methods(
         settings = {"features": split_list(features), "scaling": scaling,
                     "k_range": k_range, "seed": seed, "as_of": as_of,
                     "max_memory": max_memory}
-        run_config = _run_config(preset=preset, config=config, customers=customers, id_column=id_column, columns=columns,
-                                 lang=lang, settings=settings,
-                                 roles={"customer": customer, "order": order, "quantity": quantity, "price": price,
-                                        "amount": amount, "date": date, "date_format": date_format})
+        run_config = inputs.run_config(customers, settings, columns=split_list(columns), lang=lang)
         prefetch_input(input, run_config)
         with console.status("comparing methods") as status:
             result = custseg.compare_methods(input, run_config, methods=list(split_list(methods) or ()), k=k,

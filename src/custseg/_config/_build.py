@@ -6,8 +6,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
+from .._errors import UsageError
 from ._columns import ColumnMapping, mapping_from_config, preset as named_preset
 from ._options import CleaningRules, ReadOptions, expand_feature_sets, parse_as_of, parse_k_range
 from ._run import RunConfig
@@ -21,9 +23,9 @@ def load_toml(path: str | Path) -> dict:
     return read_toml(path, "config file")
 
 
-def column_mapping(file_config: dict, preset: str | None, roles: dict) -> ColumnMapping:
-    """The mapping: a preset and/or the TOML [columns] table, then role options on top."""
-    base = named_preset(preset) if preset else None
+def column_mapping(file_config: dict, preset: str | None, roles: dict, saved: ColumnMapping | None = None) -> ColumnMapping:
+    """The mapping: a preset (else `saved`, a model's) and/or the TOML [columns] table, then role options on top."""
+    base = named_preset(preset) if preset else saved
     if file_config.get("columns") or base is None:
         first = {"customer": roles["customer"]} if base is None and roles.get("customer") and not file_config.get("columns") else {}
         base = mapping_from_config({"columns": {**file_config.get("columns", {}), **first}}, base)
@@ -71,11 +73,25 @@ def config_from_options(config: RunConfig | None, options: dict) -> RunConfig:
     return RunConfig(**_normalised(options))
 
 
-def config_of_model(model: dict, **changes) -> RunConfig:
-    """The RunConfig a saved model was trained with (features, scaling, mapping...), with non-None `changes`."""
+def config_of_model(model: dict, *, config_file: str | Path | None = None, preset: str | None = None,
+                    roles: dict | None = None, **changes) -> RunConfig:
+    """The RunConfig a saved model was trained with (features, scaling, mapping...), with non-None `changes`.
+
+    Next year's file is read as `run` reads one: `preset`, the [columns] table of `config_file`
+    and `roles` (column options, date formats) change the saved mapping, as they would build
+    one; `read` is a ReadOptions (used as is) or a dict of the saved reading options to change.
+    """
     saved = dict(model["config"])
     saved["mapping"] = ColumnMapping.from_dict(saved["mapping"]) if saved.get("mapping") else None
     saved["read"] = ReadOptions(**saved["read"])
+    roles = {key: value for key, value in (roles or {}).items() if value is not None}
+    if saved["mapping"] is not None:
+        saved["mapping"] = column_mapping(load_toml(config_file) if config_file else {}, preset, roles, saved["mapping"])
+    elif preset or config_file or roles:
+        raise UsageError("the model was trained on a per-customer table: column options (--preset, --config, "
+                         "--customer...) do not apply; use --id to name its id column")
+    if isinstance(changes.get("read"), dict):
+        changes["read"] = replace(saved["read"], **{k: v for k, v in changes["read"].items() if v is not None})
     saved["cleaning"] = CleaningRules(**saved["cleaning"])
     saved["as_of"] = None  # recency is measured from the new data's own end
     saved.setdefault("k_rule", "silhouette")  # saved before the vote existed: refresh chooses k as it was chosen
@@ -83,3 +99,4 @@ def config_of_model(model: dict, **changes) -> RunConfig:
         saved["scaling"] = "rank-first"  # saved before the tie rule existed: ties were by row order
     saved.update({key: value for key, value in changes.items() if value is not None})
     return RunConfig(**_normalised(saved))
+

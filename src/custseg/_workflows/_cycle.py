@@ -14,8 +14,7 @@ from .. import _schema as S
 from .._cluster import Scaler
 from .._cluster._metrics import evaluate, inertia, nearest_center
 from .._config import RunConfig, config_of_model
-from .._config._options import ReadOptions
-from .._errors import DataError
+from .._errors import DataError, UsageError
 from .._prep._prepare import Prepared, prepare
 from ._migration import customer_overlap
 from .._result import SegmentationResult
@@ -61,16 +60,28 @@ def _fit_table(Z: np.ndarray, labels: np.ndarray, centers: np.ndarray, config: R
     return pd.DataFrame([row]), samples
 
 
-def score(data, model: str | Path | dict, lang: str | None = None, read: ReadOptions | None = None,
-          as_of: dtm.date | str | None = None) -> SegmentationResult:
+READING = ("read", "preset", "config_file", "roles", "id_column", "salesforce_ids")
+"""What `score` may change of a saved model's config: how the new file is read, never what is computed."""
+
+
+def score(data, model: str | Path | dict, lang: str | None = None, as_of: dtm.date | str | None = None,
+          **reading) -> SegmentationResult:
     """Apply a saved model to new data: same cleaning, features and scaler, nearest center.
 
     `as_of` cuts the new data as `segment` does (default: the day after their last line).
+    `reading` reads a file laid out differently from the training data (`READING`, see
+    `config_of_model`): `read` (ReadOptions, or a dict of the saved reading options to
+    change), `preset`, `config_file` and `roles` (e.g. {"customer": "AccountId",
+    "date_format": "%Y-%m-%d"}), `id_column` (a per-customer table), `salesforce_ids`.
 
     Customers with a feature outside the training range are flagged in `out_of_range`.
     """
+    unknown = sorted(set(reading) - set(READING))
+    if unknown:
+        raise UsageError(f"score changes how the data are read ({', '.join(READING)}), not {', '.join(unknown)}: "
+                         "use refresh to retrain")
     model = _model_of(model)
-    config = config_of_model(model, lang=lang, read=read, as_of=as_of)
+    config = config_of_model(model, lang=lang, as_of=as_of, **reading)
     prepared = _prepare_for_model(data, model, config)
     scaler, Z, centers, labels = _assign(model, prepared)
     table, samples = _fit_table(Z, labels, centers, config)
@@ -111,6 +122,7 @@ def refresh(data, previous: str | Path, progress: Callable | None = None, thresh
 
     The old model scores the new customers; each old segment's center in the new model's
     space is the mean of its new customers there; centers are matched one to one.
+    `changes` are RunConfig fields and the reading options of `score`.
     """
     old = _model_of(previous)
     config = config_of_model(old, **changes)
