@@ -152,3 +152,20 @@ def test_report_rerenders_a_run_in_french(tmp_path):
     assert 'lang="fr"' in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")  # left as it was
     missing = invoke("report", tmp_path / "nope")
     assert missing.exit_code == 1 and "not a finished custseg run" in missing.output
+
+
+def test_every_column_role_is_an_option_of_every_command_that_reads_lines(tmp_path):
+    """The roles the README lists (product_label, end_date, country too) are options of run, score, refresh, rfm and
+    compare-methods alike; the [columns] and [run] of --config's help survive Rich's markup."""
+    for command in ("run", "score", "refresh", "rfm", "compare-methods"):
+        shown = " ".join(invoke(command, "--help").output.split())
+        for option in ("--product-label", "--end-date", "--country", "--sheet", "--header-row", "--date-format"):
+            assert option in shown, (command, option)
+        assert "custseg.toml with [columns] and [run]" in shown
+    data = write(tmp_path, "sales.csv", "cust,inv,qty,price,land,label\n" + "".join(
+        f"c{i % 9},i{i},{1 + i % 3},{5 + (i % 9) ** 2},{'FR' if i % 2 else 'DE'},Item {i % 4}\n" for i in range(90)))
+    result = invoke("run", data, *MAP, "--country", "land", "--product", "label", "--product-label", "label",
+                    "-o", tmp_path / "out", "--no-report")
+    assert result.exit_code == 0, result.output
+    mapping = pd.read_json(tmp_path / "out" / "run.json", typ="series")["config"]["mapping"]
+    assert (mapping["country"], mapping["product_label"]) == ("land", "label")

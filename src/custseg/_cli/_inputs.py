@@ -25,7 +25,8 @@ def _option(kind, help: str, *names: str, default=None):
 
 
 TEXT = Optional[str]
-ROLES = ("customer", "order", "product", "quantity", "price", "amount", "date", "date_format", "cancellations")
+ROLES = ("customer", "order", "product", "product_label", "quantity", "price", "amount", "date", "end_date", "country",
+         "date_format", "cancellations")
 READING = ("sheet", "delimiter", "encoding", "decimal", "header_row")
 
 
@@ -38,10 +39,13 @@ class InputOptions:
     customer: str | None = _option(TEXT, "Column of the customer id (sales lines).")
     order: str | None = _option(TEXT, "Column of the order / line id.")
     product: str | None = _option(TEXT, "Column of the product code.")
+    product_label: str | None = _option(TEXT, "Column of the product's name (shown beside its code).")
     quantity: str | None = _option(TEXT, "Column of the quantity.")
     price: str | None = _option(TEXT, "Column of the unit / net price.")
     amount: str | None = _option(TEXT, "Column of the line amount (instead of quantity x price).")
     date: str | None = _option(TEXT, "Column of the line date.")
+    end_date: str | None = _option(TEXT, "Column of the line's end date (subscriptions).")
+    country: str | None = _option(TEXT, "Column of the customer's country.")
     date_format: list[str] | None = _option(
         Optional[list[str]], "strptime format of text dates, e.g. %d/%m/%Y (repeatable: tried in order).")
     salesforce_ids: bool = _option(bool, "Customer ids are Salesforce ids: 15-character ids become 18 (on with "
