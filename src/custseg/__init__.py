@@ -8,10 +8,14 @@ command line starts fast.
 >>> result = segment("sales.xlsx", preset="salesforce-cpq")  # doctest: +SKIP
 """
 
+from importlib.metadata import version as _installed_version
+
 from ._config import (DEFAULT_FEATURES, PRESETS, CleaningRules, ColumnMapping, ReadOptions, RunConfig,
                       build_run_config, preset)
 from ._errors import CustsegError, DataError, NotFittedError, UsageError
 from ._lazy import lazy_names
+
+__version__ = _installed_version("custseg")
 
 _LAZY = {
     "segment": "._workflows._segment",

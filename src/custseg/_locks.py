@@ -88,6 +88,10 @@ def reserved_output(target: str | Path, overwrite: bool = False) -> Iterator[Non
     """
     target = Path(target)
     check_output_dir(target, overwrite)
+    try:  # `-o runs/2021` where runs/ is new: the parents are made, the folder itself only when the run is complete
+        target.absolute().parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create output directory {target}: {exc.strerror or exc}") from None
     with folder_lock(target, cannot="cannot create output directory"):
         path = lock_file(target)
         _RESERVED.add(path)

@@ -29,6 +29,19 @@ Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace an existin
 Report = Annotated[bool, typer.Option("--report/--no-report", help="Write report.html.")]
 
 
+def _version(shown: bool) -> None:
+    if shown:
+        console.print(f"custseg {custseg.__version__}", markup=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def options(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")] = False,
+) -> None:
+    """Customer segmentation from CRM sales data."""
+
+
 def _progress() -> Progress:
     return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                     TimeElapsedColumn(), console=console, transient=True)

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+import custseg
 from custseg.cli import app
 
 runner = CliRunner()
@@ -138,6 +139,12 @@ def test_demo_two_years_runs_the_cycle(tmp_path):
     assert "Customers: from (rows) -> to (columns)" in result.output
     bad = invoke("demo", "-o", tmp_path / "x", "--format", "ods")
     assert bad.exit_code == 2 and "--format must be xlsx, csv or parquet; got 'ods'" in bad.output
+    before = (tmp_path / "sales_2020.csv").read_bytes()
+    again = invoke("demo", "-o", tmp_path, "--lines", 3_000, "--accounts", 100, "--years", 2, "--format", "csv")
+    assert again.exit_code == 2
+    assert again.output.strip() == (f"Error: {tmp_path} already holds sales_2020.csv, sales_2021.csv, run_2020, run_2021, "
+                                    "migration from an earlier demo; use --overwrite to replace them, or -o another folder")
+    assert (tmp_path / "sales_2020.csv").read_bytes() == before  # the earlier demo's input is left as it was
 
 
 def test_report_rerenders_a_run_in_french(tmp_path):
@@ -150,6 +157,8 @@ def test_report_rerenders_a_run_in_french(tmp_path):
     english = invoke("report", tmp_path / "out", "--lang", "en", "-o", tmp_path / "en.html")
     assert english.exit_code == 0 and 'lang="en"' in (tmp_path / "en.html").read_text(encoding="utf-8")
     assert 'lang="fr"' in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")  # left as it was
+    side = invoke("report", tmp_path / "out", "--lang", "en", "-o", tmp_path / "reports" / "en")
+    assert side.exit_code == 0 and 'lang="en"' in (tmp_path / "reports" / "en" / "report.html").read_text(encoding="utf-8")
     missing = invoke("report", tmp_path / "nope")
     assert missing.exit_code == 1 and "not a finished custseg run" in missing.output
 
@@ -169,3 +178,13 @@ def test_every_column_role_is_an_option_of_every_command_that_reads_lines(tmp_pa
     assert result.exit_code == 0, result.output
     mapping = pd.read_json(tmp_path / "out" / "run.json", typ="series")["config"]["mapping"]
     assert (mapping["country"], mapping["product_label"]) == ("land", "label")
+
+
+def test_version_and_new_parent_folders(tmp_path):
+    """Issue 22 item 7: `custseg --version`; `-o a/b/c` makes the missing parents (the README's yearly cycle)."""
+    shown = invoke("--version")
+    assert shown.exit_code == 0 and shown.output.strip() == f"custseg {custseg.__version__}"
+    data = write(tmp_path, "sales.csv", GOOD)
+    result = invoke("run", data, *MAP, "--k", 3, "-o", tmp_path / "runs" / "2020" / "a", "--no-report")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "runs" / "2020" / "a" / "model.json").is_file()

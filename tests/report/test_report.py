@@ -115,6 +115,21 @@ def test_rerender_from_run_directory_in_french_with_pngs(runs, tmp_path):
         assert (run_dir / PNG_DIR / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_png_without_chromium_stops_before_anything_is_written(runs, tmp_path, monkeypatch):
+    """Issue 22 item 7: --png checks for Chromium first; report.html is left as it was."""
+    pytest.importorskip("kaleido", reason="PNG export needs the kaleido package")
+    import shutil
+
+    from choreographer.browsers import Chromium
+
+    run_dir = shutil.copytree(runs.get("hostile").directory, tmp_path / "run")
+    before = (run_dir / S.REPORT_HTML).read_bytes()
+    monkeypatch.setattr(Chromium, "find_browser", classmethod(lambda cls, **kw: None))
+    with pytest.raises(UsageError, match=r"^PNG export needs Chromium \(apt-get install chromium.*nothing was written$"):
+        write_report(run_dir, lang="fr", png=True)
+    assert (run_dir / S.REPORT_HTML).read_bytes() == before and not (run_dir / PNG_DIR).exists()
+
+
 def _inflated(result: SegmentationResult, n: int) -> SegmentationResult:
     """The same run with its customers repeated (jittered) up to `n` rows: a stand-in for 1M customers."""
     repeats = -(-n // len(result.assignments))

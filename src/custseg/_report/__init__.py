@@ -22,7 +22,7 @@ from .._i18n import check_lang
 from .._result import SegmentationResult
 from ._data import MAP_METHODS, UNIT_CHOICES, report_data
 from ._figures import dendrogram_figure, report_figures, sankey_figure, segment_colors
-from ._png import write_pngs
+from ._png import check_png_export, write_pngs
 from ._texts import texts
 
 __all__ = ["PNG_DIR", "dendrogram_figure", "render_report", "report_data", "report_figures", "sankey_figure",
@@ -84,6 +84,8 @@ def render_report(result, path, lang: str = "en", max_points: int = 20_000, map_
         if unknown or len(scatter_features) != 3:
             raise UsageError(f"the 3D view takes three features (--features, scatter_features) among {', '.join(result.features)}; got {list(scatter_features)}")
     path = Path(path)
+    if png_dir is not None:
+        check_png_export()  # before report.html is replaced
     data = report_data(result, lang=lang, max_points=max_points, map_method=map_method, scatter_features=scatter_features,
                        units=units)
     figures = report_figures(data)
@@ -105,13 +107,17 @@ def write_report(run_dir, lang: str | None = None, png: bool = False, max_points
                  output=None, scatter_features: list[str] | None = None, units: str = "original") -> Path:
     """Re-render the report of a finished run directory (what `custseg report` calls).
 
-    Writes `output` (default RUN_DIR/report.html) and, with `png`, RUN_DIR/png/*.png.
+    Writes `output` (default RUN_DIR/report.html; a folder, or a name without .html, gets
+    report.html inside it, made if needed) and, with `png`, RUN_DIR/png/*.png.
 
     >>> write_report("out/", lang="fr", png=True)  # doctest: +SKIP
     PosixPath('out/report.html')
     """
     result = SegmentationResult.load(run_dir)
     target = Path(output) if output else Path(run_dir) / S.REPORT_HTML
+    if target.is_dir() or target.suffix.lower() not in (".html", ".htm"):
+        target = target / S.REPORT_HTML
+    target.parent.mkdir(parents=True, exist_ok=True)
     return render_report(result, target, lang=lang or result.run.get("lang", "en"), max_points=max_points,
                          map_method=map_method, png_dir=Path(run_dir) / PNG_DIR if png else None,
                          scatter_features=scatter_features, units=units)

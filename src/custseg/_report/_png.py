@@ -37,12 +37,23 @@ def png_names(figures: dict) -> dict[str, go.Figure]:
     return named
 
 
+def check_png_export() -> None:
+    """Stop before anything is written when the PNG export cannot run: no Kaleido, or no Chromium for it to drive."""
+    try:
+        import kaleido  # noqa: F401
+        from choreographer.browsers import Chromium
+    except ImportError:
+        raise UsageError("PNG export needs the 'kaleido' package (pip install kaleido) and Chromium; nothing was written") from None
+    if Chromium.find_browser(skip_local=False) is None:
+        raise UsageError("PNG export needs Chromium (apt-get install chromium, or BROWSER_PATH=/path/to/chrome); "
+                         "nothing was written")
+
+
 def write_pngs(figures: dict, png_dir: Path) -> list[Path]:
     """Write every chart as a PNG in `png_dir`; returns the paths written."""
-    try:
-        import kaleido
-    except ImportError:
-        raise UsageError("PNG export needs the 'kaleido' package (pip install kaleido) and Chromium") from None
+    check_png_export()
+    import kaleido
+
     png_dir.mkdir(parents=True, exist_ok=True)
     named = png_names(figures)
     specs = [{"fig": fig.to_dict(), "path": png_dir / name,

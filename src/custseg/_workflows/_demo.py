@@ -30,6 +30,16 @@ class Demo:
     migration_dir: Path | None = None
 
 
+def _check_free(output: Path, years: int, file_format: str, overwrite: bool) -> None:
+    """Stop before generating anything when an earlier demo's exports or runs are in the way (without `overwrite`)."""
+    names = [f"sales_{FIRST_YEAR + i}.{file_format}" for i in range(years)]
+    names += [f"run_{FIRST_YEAR + i}" for i in range(years)] + ["migration"] * (years > 1)
+    taken = [name for name in names if (output / name).is_file() or (output / name).is_dir() and any((output / name).iterdir())]
+    if taken and not overwrite:
+        raise UsageError(f"{output} already holds {', '.join(taken)} from an earlier demo; use --overwrite to replace "
+                         "them, or -o another folder")
+
+
 def run_demo(output: str | Path, years: int = 1, n_lines: int = DEFAULT_N_LINES, n_accounts: int = DEFAULT_N_ACCOUNTS,
              file_format: str = "xlsx", seed: int = 42, lang: str = "en", overwrite: bool = False,
              progress: Progress | None = None) -> Demo:
@@ -44,6 +54,7 @@ def run_demo(output: str | Path, years: int = 1, n_lines: int = DEFAULT_N_LINES,
         raise UsageError(f"--format must be {', '.join(DEMO_FORMATS[:-1])} or {DEMO_FORMATS[-1]}; got {file_format!r}")
     say = progress or (lambda description, done, total: None)
     output = Path(output)
+    _check_free(output, years, file_format, overwrite)
     say(f"generating {n_lines:,} CPQ lines for {n_accounts:,} accounts over {years} year(s)", 0, 0)
     exports = write_yearly_exports(output, range(FIRST_YEAR, FIRST_YEAR + years), file_format,
                                    n_lines=n_lines, n_accounts=n_accounts, seed=seed)
