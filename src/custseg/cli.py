@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich import box
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -291,11 +292,16 @@ def runs(
     """List the runs under DIRECTORY with date, data, k and silhouette."""
     with reported_errors(debug):
         found = custseg.list_runs(directory)
-        table = Table(title=f"{len(found)} run(s) under {directory}")
+        table = Table(title=f"{len(found)} run(s) under {directory}", box=box.SIMPLE_HEAD, pad_edge=False,
+                      collapse_padding=True)  # readable at 80 columns: long cells wrap at their spaces
         for column in found.columns:
-            table.add_column(column)
-        for row in found.itertuples(index=False):
-            table.add_row(*("" if v is None or v != v else f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
+            table.add_column(column, overflow="fold", justify="right" if column in ("customers", "k", "silhouette") else "left",
+                             min_width=10 if column == "period" else None)
+        for row in found.to_dict("records"):
+            row |= {"run": str(Path(row["run"]).relative_to(directory)), "created": str(row["created"])[:10],
+                    "input": Path(str(row["input"])).name, "period": str(row["period"]).replace("..", " to ")}
+            table.add_row(*("" if v is None or v != v else f"{v:.3f}" if isinstance(v, float) else
+                            f"{v:,}" if isinstance(v, int) else str(v) for v in row.values()))
         console.print(table)
 
 

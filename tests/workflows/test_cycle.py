@@ -1,6 +1,7 @@
 """The yearly cycle: scoring with a saved model, refreshing with stable identities, migration."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -138,8 +139,14 @@ def test_cli_cycle_and_run_history(two_years, tmp_path):
     assert "Sankey" in html or "sankey" in html
     listed = list_runs(tmp_path)
     assert sorted(listed["mode"]) == ["refresh", "score"] and listed["created"].is_monotonic_increasing
-    shown = runner.invoke(app, ["runs", str(tmp_path)])
+    shown = runner.invoke(app, ["runs", str(tmp_path)], env={"COLUMNS": "80"})
     assert shown.exit_code == 0 and "2 run(s)" in shown.output
+    lines = shown.output.splitlines()
+    assert max(map(len, lines)) <= 80  # readable at 80 columns, every value whole:
+    for row in listed.itertuples():
+        first = next(line for line in lines if line.startswith(f" {Path(row.run).name} "))
+        assert first.split()[1:3] == [row.created[:10], row.mode] and first.rstrip().endswith(f"{row.silhouette:.3f}")
+        assert f"{row.customers:,}" in first.split() and row.period.split("..")[0] in first
     missing = runner.invoke(app, ["score", str(y2), "--model", str(tmp_path / "nope.json")])
     assert missing.exit_code == 1 and "model file not found" in missing.output
 
