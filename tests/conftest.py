@@ -28,6 +28,11 @@ def mall_csv() -> Path:
 @pytest.fixture
 def small_lines() -> pd.DataFrame:
     """Sales lines of 60 customers in three clear behaviours, renamed columns (nothing hard-coded)."""
+    return small_lines_frame()
+
+
+def small_lines_frame() -> pd.DataFrame:
+    """The `small_lines` fixture's table, for fixtures of a wider scope."""
     rows = []
     for c in range(60):
         kind = c % 3

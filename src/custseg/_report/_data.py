@@ -20,6 +20,7 @@ from .._config._options import parse_labels
 from .._i18n import format_number, format_percent, format_value
 from .._prep._features import FEATURES, REVENUE_FEATURE
 from .._profile import feature_table, label_of, separation
+from .._result import segment_texts
 from ._figures import segment_colors
 from ._texts import RULES_FR, STAGES_FR, texts
 
@@ -54,14 +55,6 @@ def sample_per_segment(segment_ids: np.ndarray, max_points: int, seed: int) -> n
     rng = np.random.default_rng(seed)
     picked = [rng.choice(np.flatnonzero(inverse == i), size=quota, replace=False) for i, quota in enumerate(quotas)]
     return np.sort(np.concatenate(picked))
-
-
-def _segment_text(profiles: pd.DataFrame, column: str, lang: str) -> list[str]:
-    """name/description/action in `lang`, falling back to English when a cell is empty."""
-    own, english = f"{column}_{lang}", f"{column}_en"
-    values = profiles[own] if own in profiles.columns else profiles[english]
-    return [str(v) if isinstance(v, str) and v else str(profiles[english].iloc[i] if english in profiles else "")
-            for i, v in enumerate(values)]
 
 
 LOG_MIN_POSITIVE_SHARE = 0.99
@@ -276,10 +269,10 @@ def _table_rows(table: pd.DataFrame, lang: str) -> list[dict]:
 
 def _segments(profiles: pd.DataFrame, table_rows: list[dict], lang: str, colors: list[str]) -> list[dict]:
     t = texts(lang)
-    names = _segment_text(profiles, "name", lang)
-    descriptions = _segment_text(profiles, "description", lang)
-    actions = _segment_text(profiles, "action", lang)
-    summaries = _segment_text(profiles, "summary" if "summary_en" in profiles.columns else "description", lang)
+    names = segment_texts(profiles, "name", lang)
+    descriptions = segment_texts(profiles, "description", lang)
+    actions = segment_texts(profiles, "action", lang)
+    summaries = segment_texts(profiles, "summary" if "summary_en" in profiles.columns else "description", lang)
     has_revenue = "revenue_share" in profiles.columns and profiles["revenue_share"].notna().any()
     segments = []
     for i, row in enumerate(profiles.to_dict("records")):
