@@ -12,7 +12,7 @@ from importlib.metadata import version as _installed_version
 
 from ._config import (DEFAULT_FEATURES, PRESETS, CleaningRules, ColumnMapping, ReadOptions, RunConfig,
                       build_run_config, preset)
-from ._errors import CustsegError, DataError, NotFittedError, UsageError
+from ._errors import CustsegError, DataError, EngineError, NotFittedError, UsageError
 from ._lazy import lazy_names
 
 __version__ = _installed_version("custseg")
@@ -44,6 +44,7 @@ __all__ = [
     "CustsegError",
     "DataError",
     "DEFAULT_FEATURES",
+    "EngineError",
     "NotFittedError",
     "PRESETS",
     "ReadOptions",

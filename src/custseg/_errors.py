@@ -19,6 +19,12 @@ class UsageError(CustsegError, ValueError):
     exit_code = 2
 
 
+class EngineError(CustsegError, RuntimeError):
+    """The data engine failed for a reason that is not the input (a setting it refused, a failure of its own)."""
+
+    exit_code = 1
+
+
 class NotFittedError(CustsegError, ValueError, AttributeError):
     """A model method was called before `fit`."""
 

@@ -1,12 +1,15 @@
-"""DuckDB's threads and memory limit follow the CPU quota and the cgroup memory limit."""
+"""DuckDB's settings: threads and memory follow the CPU quota and the cgroup, the progress bar is off without
+touching it in Jupyter, and an engine failure blames the input only when the input can cause it."""
 
 from __future__ import annotations
 
+import duckdb
 import ibis
 import pytest
 
+from custseg import DataError, EngineError, segment
 from custseg._config import RunConfig, preset
-from custseg._engines import _limits
+from custseg._engines import _limits, connect, describe_engine_error
 
 
 def _setting(con, name: str):
@@ -42,3 +45,61 @@ def test_an_explicit_limit_wins_over_the_cgroup(monkeypatch):
     con = ibis.duckdb.connect()
     _limits.configure_engine(con, RunConfig(mapping=preset("salesforce-cpq"), max_memory="1GiB"))
     assert _setting(con, "memory_limit") == "1.0 GiB"
+
+
+class JupyterLikeConnection:
+    """A DuckDB connection that refuses any change of the progress bar, as DuckDB does in a Jupyter kernel
+    without ipywidgets (there the bar starts off)."""
+
+    def __init__(self) -> None:
+        self.con = ibis.duckdb.connect()
+        self.con.raw_sql("SET enable_progress_bar = false")
+        self.statements: list[str] = []
+
+    def raw_sql(self, sql: str):
+        if "SET enable_progress_bar" in sql:
+            raise duckdb.InvalidInputException("Invalid Input Error: Could not change the progress bar setting because: "
+                                               "'required package 'ipywidgets' is missing'")
+        self.statements.append(sql)
+        return self.con.raw_sql(sql)
+
+
+def test_the_progress_bar_is_turned_off_where_it_is_on(config):
+    assert _setting(connect(config), "enable_progress_bar") is False  # on by default outside Jupyter
+
+
+def test_a_progress_bar_already_off_is_left_alone(config):
+    con = JupyterLikeConnection()
+    _limits.configure_engine(con, config)
+    assert _setting(con, "enable_progress_bar") is False
+    assert [s for s in con.statements if s.startswith("SET")][0].startswith("SET threads")
+
+
+def test_a_refused_setting_does_not_blame_the_input(monkeypatch, tmp_path):
+    monkeypatch.setattr(_limits, "cpu_count", lambda: 0)
+    path = tmp_path / "sales.csv"
+    path.write_text("a,b\n1,2\n", encoding="utf-8")
+    with pytest.raises(EngineError) as caught:
+        segment(path, customers=True, id_column="a")
+    assert str(caught.value) == ("DuckDB refused SET threads = 0: Syntax Error: Must have at least 1 thread! "
+                                 "(an engine setting, not a problem of the input)")
+
+
+@pytest.mark.parametrize(("error", "expected"), [
+    (duckdb.BinderException("Binder Error: Referenced column \"x\" not found"), EngineError),
+    (duckdb.InternalException("INTERNAL Error: something broke"), EngineError),
+    (duckdb.InvalidInputException("Invalid Input Error: CSV Error on Line: 3\nExpected 2 columns"), DataError),
+    (duckdb.ConversionException("Conversion Error: Could not convert 'x' to INT32"), DataError),
+])
+def test_only_failures_the_input_can_cause_name_it(error, expected):
+    @_limits.engine_errors
+    def stage(data):
+        raise error
+
+    with pytest.raises(expected) as caught:
+        stage("sales.csv")
+    first = str(error).splitlines()[0]
+    assert str(caught.value) == {
+        EngineError: f"DuckDB failed while preparing sales.csv: {first} (an engine or custseg error, not a problem "
+                     "of the input; please report it)",
+        DataError: f"sales.csv: {describe_engine_error(error)}"}[expected]

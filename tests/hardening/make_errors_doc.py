@@ -20,6 +20,7 @@ value or option at fault, and a non-zero exit code:
 |---|---|
 | 0 | done |
 | 1 | the data (or a saved model, or the output disk) cannot be used (`DataError`) |
+| 1 | the engine failed for a reason of its own, not the input's (`EngineError`) |
 | 2 | the options are invalid or inconsistent (`UsageError`) |
 | 130 | interrupted (Ctrl-C) |
 
@@ -54,7 +55,9 @@ NOTES = """
 | disk full while writing | `Error: cannot write OUT (assignments.csv): No space left on device; nothing was written, ...`, exit 1; the previous run is unchanged | `test_runs.py` (simulated, and on a 1 MB tmpfs when run as root) |
 | killed run (SIGKILL, Ctrl-C) | no output directory, or the complete previous one; Ctrl-C prints `Interrupted.` and exits 130 | `test_runs.py` |
 | data larger than memory | DuckDB streams the CSV; `--max-memory 2GB` (or `[run] max_memory` in custseg.toml, or `$CUSTSEG_MAX_MEMORY`) caps it, and it spills to the temp folder (`$CUSTSEG_TEMP_DIR`); a query that cannot fit stops with `Error: INPUT: Out of Memory Error: ... (raise --max-memory, or free memory)` | `test_limits.py` |
-| any other engine failure while reading | `Error: INPUT: <the engine's first line>` (e.g. a CSV error with its line number) | `mixed-encodings-late` above |
+| any other engine failure the input can cause (CSV, conversion, I/O) | `Error: INPUT: <the engine's first line>` (e.g. a CSV error with its line number) | `mixed-encodings-late` above |
+| an engine failure the input cannot cause (internal, binder, catalog, parser, not implemented) | `Error: DuckDB failed while preparing INPUT: <the engine's first line> (an engine or custseg error, not a problem of the input; please report it)`, exit 1 | `tests/engines/test_engine_limits.py` |
+| a setting DuckDB refuses (threads, memory cap, spill folder) | `Error: DuckDB refused SET threads = 0: Syntax Error: Must have at least 1 thread! (an engine setting, not a problem of the input)`, exit 1 | `test_limits.py` |
 
 ## The other hardening tests (`tests/hardening/`)
 
@@ -87,6 +90,13 @@ NOTES = """
   their average rank), `standard`, `robust`, `log` and `none` scaling. `rank-first` (the
   study's) ranks ties by customer id, so with it every customer is a distinct point.
 - **A pickle named model.json** is rejected as invalid JSON: custseg never unpickles anything.
+- **Engine errors name the input only when the input can cause them**: DuckDB's CSV,
+  conversion, I/O and out-of-memory errors name the file; a setting it refuses, or an
+  error of its own (internal, binder, parser), says it is not a problem of the input
+  (`EngineError`). DuckDB's progress bar is turned off only where it is on (a terminal):
+  in a Jupyter kernel it starts off, and DuckDB refuses any change to it there unless
+  ipywidgets is installed, which made `segment()` fail in notebooks with a message that
+  blamed the input file.
 """
 
 

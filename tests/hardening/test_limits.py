@@ -13,6 +13,7 @@ from shared_data import shared_file
 from typer.testing import CliRunner
 
 from custseg._config._run import RunConfig
+from custseg._engines import _limits
 from custseg._engines._limits import configure_engine
 from custseg.cli import app
 
@@ -106,3 +107,13 @@ def test_every_workflow_reads_under_the_same_memory_cap(tmp_path):
         outputs[command] = lines[0]
         assert not (tmp_path / command).exists()
     assert outputs["rfm"] == outputs["compare-methods"] == outputs["run"]
+
+
+def test_a_setting_the_engine_refuses_is_one_line_that_does_not_blame_the_input(monkeypatch, tmp_path):
+    monkeypatch.setattr(_limits, "cpu_count", lambda: 0)  # DuckDB refuses 0 threads
+    data = big_csv(tmp_path / "sales.csv", 200, 20)
+    result = runner.invoke(app, ["run", str(data), *MAP, "-o", str(tmp_path / "out"), "--no-report"])
+    assert result.exit_code == 1 and not (tmp_path / "out").exists()
+    assert [line for line in result.output.splitlines() if line.strip()] == [
+        "Error: DuckDB refused SET threads = 0: Syntax Error: Must have at least 1 thread! (an engine setting, not a "
+        "problem of the input)"]

@@ -72,7 +72,6 @@ def connect(config) -> ibis.BaseBackend:
     if config.engine == "spark":
         return spark_backend(config.spark_master, config.spark_conf)
     con = ibis.duckdb.connect()
-    con.raw_sql("SET enable_progress_bar = false")
     configure_engine(con, config)
     return con
 

@@ -1,4 +1,8 @@
-"""Resource limits and engine failures: DuckDB's threads, memory cap and spill folder; engine errors as one line.
+"""DuckDB's settings (progress bar, threads, memory cap, spill folder) and engine failures as one line.
+
+A failure is blamed on the input only when it can come from the input: a setting DuckDB
+refuses, or a failure of the engine's own (internal, binder, parser errors), is an
+`EngineError` that does not name the input.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from pathlib import Path
 
 from .._config._options import check_memory_limit
 from .._config._resources import cpu_count, memory_limit_bytes
-from .._errors import DataError
+from .._errors import DataError, EngineError
 
 MEMORY_ENV = "CUSTSEG_MAX_MEMORY"
 TEMP_ENV = "CUSTSEG_TEMP_DIR"
@@ -21,8 +25,27 @@ def _sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def _setting(con, name: str):
+    return con.raw_sql(f"SELECT current_setting({_sql_text(name)})").fetchone()[0]
+
+
+def _set(con, name: str, value: str) -> None:
+    """SET one DuckDB setting; a refusal is an EngineError naming the setting, not the input."""
+    import duckdb
+
+    try:
+        con.raw_sql(f"SET {name} = {value}")
+    except duckdb.Error as exc:
+        raise EngineError(f"DuckDB refused SET {name} = {value}: {describe_engine_error(exc)} "
+                          "(an engine setting, not a problem of the input)") from None
+
+
 def configure_engine(con, config) -> None:
-    """Threads, memory cap and spill folder of a DuckDB connection.
+    """Progress bar, threads, memory cap and spill folder of a DuckDB connection.
+
+    The progress bar is turned off where it is on (a terminal, where it would draw over the
+    command line's own). DuckDB starts with it off in a Jupyter kernel, and there it refuses
+    any change to it unless ipywidgets is installed, so it is left alone.
 
     Threads: the CPUs this process may use (affinity and cgroup quota, `_resources`), not
     the host's. Memory: `config.max_memory`, else $CUSTSEG_MAX_MEMORY, else 60% of the
@@ -30,18 +53,20 @@ def configure_engine(con, config) -> None:
     DuckDB spills to `config.temp_directory` (or $CUSTSEG_TEMP_DIR, default: a folder in
     the system temp folder) when a limit is set.
     """
-    con.raw_sql(f"SET threads = {cpu_count()}")
+    if _setting(con, "enable_progress_bar"):
+        _set(con, "enable_progress_bar", "false")
+    _set(con, "threads", str(cpu_count()))
     limit = getattr(config, "max_memory", None) or os.environ.get(MEMORY_ENV)
     if not limit and (cgroup := memory_limit_bytes()):
         limit = f"{int(cgroup * CGROUP_MEMORY_SHARE) // 2**20}MiB"
     if limit:
-        con.raw_sql(f"SET memory_limit = {_sql_text(check_memory_limit(limit))}")
+        _set(con, "memory_limit", _sql_text(check_memory_limit(limit)))
     temp = getattr(config, "temp_directory", None) or os.environ.get(TEMP_ENV)
     if temp or limit:
         import tempfile
 
         folder = Path(temp) if temp else Path(tempfile.gettempdir()) / f"custseg-spill-{os.getpid()}"
-        con.raw_sql(f"SET temp_directory = {_sql_text(str(folder))}")
+        _set(con, "temp_directory", _sql_text(str(folder)))
 
 
 def describe_engine_error(exc: BaseException) -> str:
@@ -63,13 +88,24 @@ def _input_name(data) -> str:
 
 
 def engine_errors(func: Callable) -> Callable:
-    """Decorate a stage taking the input first: engine failures become a DataError naming the input."""
+    """Decorate a stage taking the input first: engine failures become one line.
+
+    A failure the input can cause (a CSV, conversion, I/O or memory error) is a DataError
+    naming the input; a failure of the engine's own (internal, binder, catalog, parser,
+    not implemented, connection) is an EngineError saying it is not the input's.
+    """
     import duckdb
+
+    not_the_input = (duckdb.InternalError, duckdb.FatalException, duckdb.BinderException, duckdb.CatalogException,
+                     duckdb.ParserException, duckdb.SyntaxException, duckdb.NotSupportedError, duckdb.ConnectionException)
 
     @functools.wraps(func)
     def guarded(data, *args, **kwargs):
         try:
             return func(data, *args, **kwargs)
+        except not_the_input as exc:
+            raise EngineError(f"DuckDB failed while preparing {_input_name(data)}: {describe_engine_error(exc)} "
+                              "(an engine or custseg error, not a problem of the input; please report it)") from None
         except duckdb.Error as exc:
             raise DataError(f"{_input_name(data)}: {describe_engine_error(exc)}") from None
         except MemoryError:
