@@ -65,7 +65,11 @@ class SegmentationResult:
     def summary(self) -> dict:
         """What a notebook shows of the run, as texts in the run's language, numbers formatted as the report does:
         the input, the customers and the period, k and the reason for it, and one row per segment (id,
-        name, customers, share of customers, share of revenue)."""
+        name, customers, share of customers, share of revenue).
+
+        >>> SegmentationResult.load("out/").summary()["rows"][0]  # doctest: +SKIP
+        ['1', 'Key accounts', '1,234', '15.9%', '61.2%']
+        """
         lang = self.run.get("lang", "en")
         labels = SUMMARY_LABELS[lang]
         profiles = restore_frame(self.profiles).sort_values(S.SEGMENT_ID).reset_index(drop=True)
