@@ -78,6 +78,8 @@ def run(
     price: Annotated[Optional[str], typer.Option(help="Column of the unit / net price.")] = None,
     amount: Annotated[Optional[str], typer.Option(help="Column of the line amount (instead of quantity x price).")] = None,
     date: Annotated[Optional[str], typer.Option(help="Column of the line date.")] = None,
+    currency: Annotated[Optional[str], typer.Option(help="Column of the line's currency code (the salesforce-cpq preset reads CurrencyIsoCode when present).")] = None,
+    rates: Annotated[Optional[Path], typer.Option(help="CSV of conversion rates to the corporate currency: Salesforce's CurrencyType or DatedConversionRate export, or currency,rate[,start,end]; amount / rate.")] = None,
     date_format: Annotated[Optional[list[str]], typer.Option(help="strptime format of text dates, e.g. %d/%m/%Y (repeatable: tried in order).")] = None,
     salesforce_ids: Annotated[bool, typer.Option("--salesforce-ids", help="Customer ids are Salesforce ids: 15-character ids become 18 (on with --preset salesforce-cpq).")] = False,
     cancellations: Annotated[Optional[str], typer.Option(help="net (match each cancellation or refund to an earlier purchase), signed (keep every line with its sign: a negative quantity is an amendment; the salesforce-cpq default) or drop (drop quantity <= 0, the study's rule).")] = None,
@@ -118,9 +120,11 @@ def run(
                     "as_of": as_of, "max_memory": max_memory, "engine": engine,
                     "salesforce_ids": salesforce_ids or None,
                     "cleaning": CleaningRules(drop_zero_price=True) if drop_zero_price else None,
-                    "spark_master": spark_master, "spark_conf": tuple(spark_conf) if spark_conf else None}
+                    "spark_master": spark_master, "spark_conf": tuple(spark_conf) if spark_conf else None,
+                    "rates": str(rates) if rates else None}
         roles = {"customer": customer, "order": order, "product": product, "quantity": quantity, "price": price,
-                 "amount": amount, "date": date, "date_format": tuple(date_format) if date_format else None,
+                 "amount": amount, "date": date, "currency": currency,
+                 "date_format": tuple(date_format) if date_format else None,
                  "cancellations": cancellations}
         run_config = build_run_config(config, preset=preset, customers=customers, roles=roles, settings=settings,
                                       id_column=id_column, columns=split_list(columns), categorical=categorical,
