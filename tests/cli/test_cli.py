@@ -188,3 +188,23 @@ def test_version_and_new_parent_folders(tmp_path):
     result = invoke("run", data, *MAP, "--k", 3, "-o", tmp_path / "runs" / "2020" / "a", "--no-report")
     assert result.exit_code == 0, result.output
     assert (tmp_path / "runs" / "2020" / "a" / "model.json").is_file()
+
+
+def test_rates_convert_the_lines_and_say_so_on_the_console_and_in_the_report(tmp_path):
+    """Issue 21 item 1: --currency and --rates; c0 buys 16,120 JPY at 161.2 JPY per EUR: 100 EUR."""
+    lines = "".join(f"c{i % 9},i{i},1,{10 * (1 + i % 9)},EUR\n" for i in range(18)) + "c0,j1,1,16120,JPY\n"
+    data = write(tmp_path, "sales.csv", "cust,inv,qty,price,cur\n" + lines)
+    rates = write(tmp_path, "rates.csv", "IsoCode,ConversionRate,IsCorporate\nEUR,1,true\nJPY,161.2,false\n")
+    result = invoke("run", data, *MAP, "--currency", "cur", "--rates", rates, "--k", "2", "-o", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    assert ("currency: money converted to EUR, the corporate currency, with the rates of " in result.output.replace("\n", "")
+            and "JPY 1 lines at 161.2 (16,120.00 -> 100.00)" in result.output.replace("\n", ""))
+    assignments = pd.read_csv(tmp_path / "out" / "assignments.csv").set_index("customer_id")
+    assert assignments.loc["c0", "TotalSales"] == pytest.approx(2 * 10 + 100)  # two EUR lines of 10, and 100 EUR
+    report = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert f"Money amounts are in EUR, the corporate currency: the lines in JPY were converted at the rates of {rates}" in report
+    unrated = invoke("score", data, "--model", tmp_path / "out", "-o", tmp_path / "s0")  # a model's rates are not reused
+    assert unrated.exit_code == 1 and "holds 2 currencies (EUR 18 lines, JPY 1)" in unrated.output
+    scored = invoke("score", data, "--model", tmp_path / "out", "--rates", rates, "-o", tmp_path / "s", "--no-report")
+    assert scored.exit_code == 0, scored.output
+    assert pd.read_csv(tmp_path / "s" / "assignments.csv").set_index("customer_id").loc["c0", "TotalSales"] == pytest.approx(120)

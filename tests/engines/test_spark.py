@@ -15,8 +15,9 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 
-from custseg import preset, segment
+from custseg import ColumnMapping, preset, segment
 from custseg._config._run import RunConfig
+from custseg._errors import DataError
 from custseg._workflows._demo_data import write_cpq_export
 from custseg._workflows._segment import prepare
 
@@ -108,3 +109,22 @@ def test_cli_runs_on_spark_and_writes_the_same_files(spark, cpq_files, tmp_path)
     assert run["engine"]["master"] == "local[2]" and run["config"]["engine"] == "spark"
     k_selection = pd.read_csv(tmp_path / "spark" / "k_selection.csv")
     assert list(k_selection["k"]) == [3, 4, 5] and k_selection["silhouette_sqeuclidean_spark"].between(-1, 1).all()
+
+
+def test_spark_converts_currencies_as_embedded(spark, tmp_path):
+    """Issue 21 item 1: the join of the lines to dated rates runs on Spark, with the same totals and record."""
+    lines = ["acct,line,qty,price,day,cur"] + [f"c{i % 7},l{i},{1 + i % 3},{100 + i},2023-0{1 + i % 9}-15,"
+                                                f"{('EUR', 'JPY', 'USD')[i % 3]}" for i in range(60)]
+    (tmp_path / "sales.csv").write_text("\n".join(lines) + "\n")
+    (tmp_path / "rates.csv").write_text("currency,rate,start,end\nEUR,1,,\nUSD,1.1,,\nJPY,150,,2023-05-01\n"
+                                        "JPY,160,2023-05-01,\n")
+    mapping = ColumnMapping(customer="acct", order="line", quantity="qty", price="price", date="day", currency="cur")
+    config = {"mapping": mapping, "features": ("TotalSales", "AvgOrderValue"), "rates": str(tmp_path / "rates.csv")}
+    embedded = prepare(tmp_path / "sales.csv", RunConfig(**config))
+    on_spark = prepare(tmp_path / "sales.csv", RunConfig(**config, **SPARK))
+    np.testing.assert_allclose(on_spark.customers["TotalSales"], embedded.customers["TotalSales"], rtol=1e-12)
+    assert on_spark.cleaning["currency"] == embedded.cleaning["currency"]
+    assert embedded.cleaning["currency"]["totals"]["JPY"]["lines"] == 20
+    (tmp_path / "rates.csv").write_text("currency,rate\nEUR,1\nUSD,1.1\n")
+    with pytest.raises(DataError, match=r"holds JPY on 20 line\(s\), e.g. data row 2, but .* has no rate for JPY"):
+        prepare(tmp_path / "sales.csv", RunConfig(**config, **SPARK))

@@ -213,6 +213,32 @@ ACCENTED = [f"Soci\u00e9t\u00e9 {i % 9}," + row.split(",", 1)[1] for i, row in e
 ACCENTED_NAMES = [f"Soci\u00e9t\u00e9 {i}" for i in range(9)]
 QUOTED = [f'"c{i % 9}, SA","line\n{i}",{1 + i % 3},{5 + (i % 9) ** 2},01/01/2020' for i in range(90)]
 
+CURRENCY_TYPE = "IsoCode,ConversionRate,IsCorporate\nEUR,1,true\nJPY,161.2,false\nUSD,1.25,false\n"
+CURRENCY_ARGS = (*MAP, "--currency", "cur", "--rates", "{dir}/rates.csv")
+
+
+def currency_case(name: str, currencies: list[str], rates: str | None = CURRENCY_TYPE,
+                  rows: list[str] = G) -> Callable[[Path], Path]:
+    """`rows` with a currency column (`currencies` repeated), and rates.csv beside them."""
+    def make(d: Path) -> Path:
+        if rates is not None:
+            write(d / "rates.csv", rates)
+        return write(d / name, csv_text([f"{row},{currencies[i % len(currencies)]}" for i, row in enumerate(rows)],
+                                        HEADER + ",cur"))
+    return make
+
+
+def converted_totals() -> dict[str, float]:
+    """GOOD_TOTALS with every third line in JPY (161.2 per EUR) and every fifth of the others in USD (1.25)."""
+    totals: dict[str, float] = {}
+    for i in range(90):
+        rate = 161.2 if i % 3 == 0 else 1.25 if i % 5 == 0 else 1.0
+        totals[f"c{i % 9}"] = totals.get(f"c{i % 9}", 0) + (1 + i % 3) * (5 + (i % 9) ** 2) / rate
+    return totals
+
+
+CURRENCIES = ["JPY" if i % 3 == 0 else "USD" if i % 5 == 0 else "EUR" for i in range(90)]
+
 CASES: list[Case] = [
     # files that cannot be read
     Case("missing-file", "input file does not exist", lambda d: d / "nope.csv",
@@ -330,6 +356,52 @@ CASES: list[Case] = [
          message="Error: header row must be a row number >= 1; got 0"),
     Case("cancellations-option", "--cancellations keep", csv_case("r.csv", G), (*MAP, "--cancellations", "keep"), code=2,
          message="Error: cancellations must be one of net, signed, drop; got 'keep'"),
+    # several currencies (issue 21 item 1)
+    Case("currencies-without-rates", "lines in EUR, JPY and USD, no --rates", currency_case("cur.csv", CURRENCIES, None),
+         (*MAP, "--currency", "cur"),
+         message="Error: {dir}/cur.csv: column 'cur' (currency) holds 3 currencies (EUR 48 lines, JPY 30, USD 12); amounts in "
+                 "different currencies cannot be summed: give --rates rates.csv (Salesforce's CurrencyType export) or "
+                 "filter to one currency"),
+    Case("currency-without-rate", "a currency the rates file lacks (GBP)", currency_case("cur.csv", ["EUR", "GBP"]),
+         CURRENCY_ARGS,
+         message="Error: {dir}/cur.csv: column 'cur' (currency) holds GBP on 45 line(s), e.g. data row 2, but "
+                 "{dir}/rates.csv has no rate for GBP (it has EUR, JPY, USD); add it to the rates file (--rates)"),
+    Case("currency-date-outside-rates", "a JPY line dated before the first JPY period of dated rates",
+         currency_case("cur.csv", ["EUR", "JPY"], "currency,rate,start,end\nEUR,1,,\nJPY,150,2020-02-01,\n"), CURRENCY_ARGS,
+         # JPY: odd i; in January: i % 9 == 0, so i = 9, 27, 45, 63, 81; the earliest day, 1 + i % 28 = 8, is i = 63
+         message="Error: {dir}/cur.csv: 5 line(s) in JPY are dated outside every JPY period of {dir}/rates.csv, e.g. "
+                 "2020-01-08 at data row 64 (its periods run from 2020-02-01 to the end); add a period that holds that "
+                 "date (--rates)"),
+    Case("currency-blank", "a line with a customer and no currency code",
+         currency_case("cur.csv", ["EUR"] * 4 + [""] + ["EUR"] * 85), CURRENCY_ARGS,
+         message="Error: {dir}/cur.csv: column 'cur' (currency) is blank on 1 line(s) that have a customer, e.g. data row 5; "
+                 "every line needs its currency code"),
+    Case("rates-bad-value", "a rate of 0 in the rates file",
+         currency_case("cur.csv", ["EUR"], "IsoCode,ConversionRate,IsCorporate\nEUR,1,true\nJPY,0,false\n"), CURRENCY_ARGS,
+         message="Error: {dir}/rates.csv: data row 2: the rate of JPY in column 'ConversionRate' is '0', not a number > 0 "
+                 "(--rates)"),
+    Case("rates-two-corporate", "two currencies marked IsCorporate",
+         currency_case("cur.csv", ["EUR"], "IsoCode,ConversionRate,IsCorporate\nEUR,1,true\nUSD,1,true\n"), CURRENCY_ARGS,
+         message="Error: {dir}/rates.csv: exactly one corporate currency is needed (marked IsCorporate true, or else the "
+                 "only one whose rate is 1); found 2: EUR, USD (--rates)"),
+    Case("rates-overlap", "two dated JPY rates holding the same day",
+         currency_case("cur.csv", ["EUR"], "currency,rate,start,end\nEUR,1,,\nJPY,150,,2020-03-01\nJPY,160,2020-02-01,\n"),
+         CURRENCY_ARGS,
+         message="Error: {dir}/rates.csv: the rates of JPY at data rows 2 and 3 overlap (the beginning to 2020-03-01, "
+                 "2020-02-01 to the end); each date needs one rate (--rates)"),
+    Case("rates-missing", "--rates names a file that does not exist", currency_case("cur.csv", ["EUR"], None),
+         CURRENCY_ARGS, message="Error: {dir}/rates.csv: file not found (--rates)"),
+    Case("rates-without-currency", "--rates on lines without a currency column", csv_case("r.csv", G),
+         (*MAP, "--rates", "{dir}/r.csv"),
+         message="Error: {dir}/r.csv: no currency column (IsoCode or currency) and rate column (ConversionRate or rate) in "
+                 "the header 'cust,inv,qty,price,day' (--rates)"),
+    Case("rates-no-currency-column", "--rates given, no currency column mapped", currency_case("r.csv", ["EUR"]),
+         (*MAP, "--rates", "{dir}/rates.csv"),
+         message="Error: {dir}/r.csv: --rates {dir}/rates.csv was given but the input has no currency column to convert by; "
+                 "map one with --currency (the salesforce-cpq preset reads CurrencyIsoCode when the file has it)"),
+    Case("rates-customers", "--rates with a per-customer table", raw_case("c.csv", "id,spend\nk1,1\nk2,2\nk3,3\n"),
+         ("--customers", "--id", "id", "--rates", "{dir}/rates.csv"), code=2,
+         message="Error: --rates converts the amounts of sales lines; a per-customer table (--customers) has none"),
     # too little to segment
     Case("one-customer", "a single customer", csv_case("one.csv", [f"c1,i{i},1,{i + 1},01/01/2020" for i in range(20)]),
          message="Error: n_customers=1 is too few to segment; at least 3 are needed"),
@@ -477,6 +549,8 @@ CASES: list[Case] = [
     Case("salesforce-15-18", "15- and 18-character forms of one Salesforce id (--salesforce-ids)",
          csv_case("sf.csv", G + ["001Dn00000AbCdE,s1,1,450,01/01/2020", "001Dn00000AbCdEIAV,s2,1,700,01/01/2020"]),
          (*MAP, "--salesforce-ids"), code=0, check=totals_are(GOOD_TOTALS | {"001Dn00000AbCdEIAV": 1150.0})),
+    Case("currencies-converted", "lines in EUR, JPY and USD with Salesforce's CurrencyType rates",
+         currency_case("cur.csv", CURRENCIES), CURRENCY_ARGS, code=0, check=totals_are(converted_totals())),
     Case("parquet", "the same lines as parquet", lambda d: write_parquet(d / "p.parquet", pd.read_csv(pd.io.common.StringIO(csv_text(G)), dtype=str)),
          code=0, check=totals_are(GOOD_TOTALS)),
 ]
@@ -513,4 +587,5 @@ CHECKED = {
     "title-block-header-row": "the table below the title read",
     "total-row": "dropped under 'no customer and no order id (a total or subtotal row)'",
     "salesforce-15-18": "one account, TotalSales 1150",
+    "currencies-converted": "TotalSales in EUR: JPY amounts / 161.2, USD amounts / 1.25 (cleaning.json records the rates)",
 }

@@ -97,6 +97,20 @@ NOTES = """
   in a Jupyter kernel it starts off, and DuckDB refuses any change to it there unless
   ipywidgets is installed, which made `segment()` fail in notebooks with a message that
   blamed the input file.
+- **Several currencies** (issue 21): a line's money is in its currency (`--currency`; the
+  salesforce-cpq preset reads `CurrencyIsoCode` when the file has it, and reads a file without
+  it as one currency, printed). Lines in two or more currencies are never summed as they are:
+  without `--rates` the run stops naming the currencies and their line counts; one currency
+  without rates is fine and printed ("money amounts are in EUR"). With `--rates`, an amount
+  in the corporate currency is `amount / rate`, a rate being Salesforce's ConversionRate:
+  units of the currency per 1 unit of the corporate currency (the one marked IsCorporate, or
+  else the only one whose rate is 1). Dated rates apply from their start (included) to their
+  end, the next period's start (excluded). A currency with no rate, a line dated outside every
+  period of its currency, a line with a customer and no currency, a rate that is not a number
+  above 0, overlapping periods or not exactly one corporate currency stop the run in one line.
+  Lines without a customer (and, with dated rates, without a date) are not checked: cleaning
+  drops them. A saved model's rates file is not reused on new data (next year's rates
+  differ): `score` and `refresh` take the new period's (`--rates`).
 """
 
 

@@ -86,3 +86,24 @@ def make_run_dir(path: Path, segments: dict[str, str], distance: float = 0.5, cr
     (path / "run.json").write_text(json.dumps({"created": created, "features": ["TotalSales"], "k": {"chosen": len(names)}}))
     (path / "model.json").write_text(json.dumps({"format_version": 1, "centroids": [[0.0]]}))
     return path
+
+
+CURRENCY_TYPES = [("EUR", 1.0, True), ("JPY", 161.2, False), ("USD", 1.08, False)]
+
+
+def add_currencies(org: FakeOrg, dated: list[tuple[str, float, str, str]] | None = None) -> FakeOrg:
+    """Multi-currency on `org`: CurrencyIsoCode on every subscription (EUR, then JPY every 5th, USD every 7th), the
+    CurrencyType rates and, when given, DatedConversionRate periods (IsoCode, rate, StartDate, NextStartDate)."""
+    org.objects["SBQQ__Subscription__c"]["fields"].append(describe_field("CurrencyIsoCode", "picklist"))
+    for i, record in enumerate(org.records["SBQQ__Subscription__c"].values()):
+        record["CurrencyIsoCode"] = "JPY" if i % 5 == 0 else "USD" if i % 7 == 0 else "EUR"
+    org.add_object("CurrencyType", [describe_field(f) for f in ("Id", "IsoCode", "ConversionRate", "IsCorporate")])
+    for n, (code, rate, corporate) in enumerate(CURRENCY_TYPES):
+        org.records["CurrencyType"][f"ct{n}"] = {"IsoCode": code, "ConversionRate": rate, "IsCorporate": corporate}
+    if dated is not None:
+        org.add_object("DatedConversionRate", [describe_field(f) for f in ("Id", "IsoCode", "ConversionRate", "StartDate",
+                                                                           "NextStartDate")])
+        for n, (code, rate, start, end) in enumerate(dated):
+            org.records["DatedConversionRate"][f"dr{n}"] = {"IsoCode": code, "ConversionRate": rate, "StartDate": start,
+                                                           "NextStartDate": end}
+    return org

@@ -26,7 +26,7 @@ def _option(kind, help: str, *names: str, default=None):
 
 TEXT = Optional[str]
 ROLES = ("customer", "order", "product", "product_label", "quantity", "price", "amount", "date", "end_date", "country",
-         "date_format", "cancellations")
+         "currency", "date_format", "cancellations")
 READING = ("sheet", "delimiter", "encoding", "decimal", "header_row")
 
 
@@ -46,6 +46,10 @@ class InputOptions:
     date: str | None = _option(TEXT, "Column of the line date.")
     end_date: str | None = _option(TEXT, "Column of the line's end date (subscriptions).")
     country: str | None = _option(TEXT, "Column of the customer's country.")
+    currency: str | None = _option(TEXT, "Column of the line's currency code (the salesforce-cpq preset reads "
+                                         "CurrencyIsoCode when present).")
+    rates: Path | None = _option(Optional[Path], "CSV of conversion rates to the corporate currency: Salesforce's "
+                                 "CurrencyType or DatedConversionRate export, or currency,rate[,start,end]; amount / rate.")
     date_format: list[str] | None = _option(
         Optional[list[str]], "strptime format of text dates, e.g. %d/%m/%Y (repeatable: tried in order).")
     salesforce_ids: bool = _option(bool, "Customer ids are Salesforce ids: 15-character ids become 18 (on with "
@@ -74,7 +78,7 @@ class InputOptions:
 
     def run_config(self, customers: bool = False, settings: dict | None = None, **fixed):
         """A RunConfig as `custseg run` builds it: custseg.toml, then the preset, then these options."""
-        settings = {**(settings or {}), "salesforce_ids": self.salesforce_ids or None}
+        settings = {**(settings or {}), "salesforce_ids": self.salesforce_ids or None, "rates": self._rates()}
         return build_run_config(self.config, preset=self.preset, customers=customers,
                                 roles={} if customers else self.roles(), settings=settings,
                                 id_column=self.id_column, read=ReadOptions(**self.reading()), **fixed)
@@ -82,7 +86,10 @@ class InputOptions:
     def model_changes(self) -> dict:
         """What `custseg.score` / `custseg.refresh` change of a saved model's config: how the new file is read."""
         return {"read": self.reading(), "preset": self.preset, "config_file": self.config, "roles": self.roles(),
-                "id_column": self.id_column, "salesforce_ids": self.salesforce_ids or None}
+                "id_column": self.id_column, "salesforce_ids": self.salesforce_ids or None, "rates": self._rates()}
+
+    def _rates(self) -> str | None:
+        return str(self.rates) if self.rates else None
 
 
 def with_input_options(command):

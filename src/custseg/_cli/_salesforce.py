@@ -86,6 +86,7 @@ def pull(
         console.print(f"SOQL: {report.soql}", markup=False, soft_wrap=True)
         console.print(f"{report.rows:,} rows in {report.pages} page(s) written to {output} (query job {report.job_id}).",
                       markup=False, soft_wrap=True)
+        console.print(f"Currency: {report.currency_note}.", markup=False, soft_wrap=True)
 
 
 def _print_push(report) -> None:

@@ -62,6 +62,8 @@ def summary_lines(cleaning: dict) -> list[str]:
     if ids:
         lines.append(f"  Salesforce ids in {ids['column']!r}: {ids['converted_15_to_18']:,} converted from 15 to 18 "
                      f"characters, {ids['already_18']:,} already 18")
+    if cleaning.get("currency"):
+        lines.append(currency_line(cleaning["currency"]))
     cancellations = cleaning.get("cancellations") or {}
     if cancellations.get("rule") == "net":
         lines.append(f"  cancellations netted: {cancellations['matched']:,} matched to an earlier purchase "
@@ -78,3 +80,20 @@ def summary_lines(cleaning: dict) -> list[str]:
         lines.append(f"  {zero['kept']:,} zero-price line(s) kept as orders (free items; --drop-zero-price drops them)")
     return lines
 
+
+
+def currency_line(currency: dict) -> str:
+    """The console line of cleaning.json's `currency`: which currency money is in, and each currency converted."""
+    if not currency["present"]:
+        return f"  currency: {currency['rule']}"
+    if currency["corporate"] is None:
+        money = currency["money_in"]
+        return f"  currency: every line in {money} (column {currency['column']!r}): money amounts are in {money}"
+    corporate = currency["corporate"]
+    parts = []
+    for code, total in currency["totals"].items():
+        rate = currency["rates"].get(code)
+        at = "" if code == corporate else f" at {rate:g}" if isinstance(rate, float) else f" at {len(rate)} dated rates"
+        parts.append(f"{code} {total['lines']:,} lines{at} ({total['revenue']:,.2f} -> {total['revenue_converted']:,.2f})")
+    return (f"  currency: money converted to {corporate}, the corporate currency, with the rates of {currency['rates_file']} "
+            f"(amount / rate, a rate being units per 1 {corporate}): {'; '.join(parts)}")

@@ -94,6 +94,7 @@ def config_of_model(model: dict, *, config_file: str | Path | None = None, prese
         changes["read"] = replace(saved["read"], **{k: v for k, v in changes["read"].items() if v is not None})
     saved["cleaning"] = CleaningRules(**saved["cleaning"])
     saved["as_of"] = None  # recency is measured from the new data's own end
+    saved["rates"] = None  # the rates of the training period are not the new period's: given again (--rates)
     saved.setdefault("k_rule", "silhouette")  # saved before the vote existed: refresh chooses k as it was chosen
     if saved.get("scaling") == "rank" and "ties" not in (model.get("scaler") or {}):
         saved["scaling"] = "rank-first"  # saved before the tie rule existed: ties were by row order

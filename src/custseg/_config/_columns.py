@@ -7,7 +7,8 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from .._errors import UsageError
 
 CANCELLATION_RULES = ("net", "signed", "drop")
-ROLES = ("customer", "order", "product", "product_label", "quantity", "price", "amount", "date", "end_date", "country")
+ROLES = ("customer", "order", "product", "product_label", "quantity", "price", "amount", "date", "end_date", "country",
+         "currency")
 NUMERIC_ROLES = ("quantity", "price", "amount")
 DATE_ROLES = ("date", "end_date")
 
@@ -19,6 +20,10 @@ class ColumnMapping:
     `price` is a unit price multiplied by `quantity`; `amount` is a line amount used as is.
     `date_format`: one strptime format or several, tried in order before the ISO forms.
     `salesforce_ids`: customer ids are Salesforce ids, normalised to their 18-character form.
+    `currency`: the column of each line's currency code (Salesforce's CurrencyIsoCode); its
+    amounts are converted to the corporate currency with `RunConfig.rates` (`_prep._currency`).
+    `when_present`: roles mapped only when the input has their column (a preset's optional
+    columns, see `present_in`); a role given explicitly (`with_overrides`) is required.
     `cancellations`: "net" (a line with a negative quantity, or amount, is matched to the
     earlier purchase it cancels and netted; unmatched ones are dropped), "signed" (every line
     kept with its sign: a negative quantity is an amendment, as in a CPQ export; a customer
@@ -39,13 +44,19 @@ class ColumnMapping:
     date: str | None = None
     end_date: str | None = None
     country: str | None = None
+    currency: str | None = None
     date_format: str | tuple[str, ...] | None = None
     cancellation_prefix: str | None = None
     fields: tuple[str, ...] = field(default=())
     salesforce_ids: bool = False
     cancellations: str = "net"
+    when_present: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "when_present", tuple(self.when_present))
+        unknown = [role for role in self.when_present if role not in ROLES]
+        if unknown:
+            raise UsageError(f"when_present names unknown role(s): {', '.join(unknown)}; roles are {', '.join(ROLES)}")
         if isinstance(self.date_format, list | tuple):
             formats = tuple(self.date_format)
             object.__setattr__(self, "date_format", formats[0] if len(formats) == 1 else formats or None)
@@ -69,17 +80,41 @@ class ColumnMapping:
         return kinds
 
     def with_overrides(self, **overrides: str | None) -> "ColumnMapping":
-        """Copy with the given roles/options replaced (None values are ignored)."""
+        """Copy with the given roles/options replaced (None values are ignored); a role given is required.
+
+        >>> preset("salesforce-cpq").with_overrides(currency="Devise").when_present
+        ()
+        """
         known = {f.name for f in fields(self)}
         unknown = sorted(set(overrides) - known)
         if unknown:
             raise UsageError(f"unknown column role(s): {', '.join(unknown)}; roles are {', '.join(ROLES)}")
-        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+        given = {k: v for k, v in overrides.items() if v is not None}
+        if "when_present" not in given:
+            given["when_present"] = tuple(role for role in self.when_present if role not in given)
+        return replace(self, **given)
+
+    def present_in(self, columns: list[str]) -> "ColumnMapping":
+        """The mapping an input with `columns` is read with: each `when_present` role whose column the
+        input lacks is unmapped; every other mapped column stays required (`_prep._parse.require_columns`).
+
+        >>> preset("salesforce-cpq").present_in(["Name"]).currency is None
+        True
+        >>> preset("salesforce-cpq").present_in(["Name", "CurrencyIsoCode"]).currency
+        'CurrencyIsoCode'
+        """
+        absent = {role: None for role in self.when_present if getattr(self, role) not in columns}
+        return replace(self, **absent, when_present=())
+
+    def optional_columns(self) -> list[str]:
+        """The columns of the `when_present` roles: a reader does not ask for them."""
+        return [getattr(self, role) for role in self.when_present if getattr(self, role)]
 
     def to_dict(self) -> dict:
         """Plain dict for run.json / model.json."""
         out = asdict(self)
         out["fields"] = list(self.fields)
+        out["when_present"] = list(self.when_present)
         if isinstance(self.date_format, tuple):
             out["date_format"] = list(self.date_format)
         return out
@@ -89,6 +124,7 @@ class ColumnMapping:
         """Inverse of `to_dict`."""
         data = dict(data)
         data["fields"] = tuple(data.get("fields", ()))
+        data["when_present"] = tuple(data.get("when_present", ()))
         return cls(**data)
 
 
@@ -107,6 +143,8 @@ SALESFORCE_CPQ_FIELDS = (
     "SBQQ__Contract__r.BillingCountry",
 )
 
+CURRENCY_FIELD = "CurrencyIsoCode"  # on every record of an org with multi-currency (Salesforce's standard field)
+
 PRESETS: dict[str, ColumnMapping] = {
     "salesforce-cpq": ColumnMapping(
         customer="SBQQ__Account__c",
@@ -118,10 +156,12 @@ PRESETS: dict[str, ColumnMapping] = {
         date="SBQQ__StartDate__c",
         end_date="SBQQ__EndDate__c",
         country="SBQQ__Contract__r.BillingCountry",
+        currency=CURRENCY_FIELD,
         date_format="%d/%m/%Y",
         fields=SALESFORCE_CPQ_FIELDS,
         salesforce_ids=True,
         cancellations="signed",
+        when_present=("currency",),  # a multi-currency org's records have it; a single-currency org's do not
     ),
     "online-retail": ColumnMapping(
         customer="CustomerID",

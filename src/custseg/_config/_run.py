@@ -48,6 +48,7 @@ class RunConfig:
     spark_conf: tuple[tuple[str, str], ...] = ()
     salesforce_ids: bool = False  # customer ids are Salesforce ids (15 -> 18 characters); on with the salesforce-cpq preset
     labels: tuple[tuple[str, str, str], ...] = ()  # (column, English, French) words for names ([labels] in custseg.toml)
+    rates: str | None = None  # conversion rates to the corporate currency, a CSV file (--rates; `_prep._rates`)
 
     def __post_init__(self) -> None:
         check_lang(self.lang)
@@ -67,6 +68,10 @@ class RunConfig:
         object.__setattr__(self, "labels", parse_labels(self.labels))
         if self.max_memory is not None:
             check_memory_limit(self.max_memory)
+        if self.rates is not None:
+            object.__setattr__(self, "rates", str(self.rates))
+            if self.customers:
+                raise UsageError("--rates converts the amounts of sales lines; a per-customer table (--customers) has none")
         if not self.customers and self.mapping is None:
             raise UsageError("sales lines need a column mapping: give --preset, a [columns] table in custseg.toml, "
                              "or --customer/--quantity/--price...; for one row per customer use --customers")

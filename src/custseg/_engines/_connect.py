@@ -79,11 +79,13 @@ def connect(config) -> ibis.BaseBackend:
 def open_input(data, con: ibis.BaseBackend, config, columns: dict[str, str] | None):
     """Open `data` as an ibis table on `con` (see `_read.open_source`, `_spark.open_spark_source`).
 
-    `columns`: the mapped columns and their kinds (`ColumnMapping.column_kinds`).
+    `columns`: the mapped columns and their kinds (`ColumnMapping.column_kinds`); a file may
+    lack the mapping's optional ones (Spark keeps those present).
     """
     if con.name == "pyspark":
         return open_spark_source(data, con, config.read, list(columns) if columns else None)
-    return open_source(data, con, config.read, columns)
+    optional = tuple(config.mapping.optional_columns()) if config.mapping and columns else ()
+    return open_source(data, con, config.read, columns, optional)
 
 
 def engine_record(config) -> dict:

@@ -142,9 +142,10 @@ def _header_hint(reader, sheet, columns: list[str]) -> str:
     return ""
 
 
-def _read_xlsx(con: ibis.BaseBackend, path: Path, options: ReadOptions, kinds: dict[str, str]) -> ibis.Table:
+def _read_xlsx(con: ibis.BaseBackend, path: Path, options: ReadOptions, kinds: dict[str, str],
+               optional: tuple[str, ...] = ()) -> ibis.Table:
     """The sheet, typed (`_xlsx.typed_sheet`) or, when its cells refuse that, as text: every column, so that
-    duplicates are judged on whole rows."""
+    duplicates are judged on whole rows. A sheet may lack the `optional` columns."""
     import fastexcel
 
     try:
@@ -166,15 +167,16 @@ def _read_xlsx(con: ibis.BaseBackend, path: Path, options: ReadOptions, kinds: d
             arrow = reader.load_sheet(sheet, header_row=header_row, dtypes="string").to_arrow()
         header = arrow.column_names
         columns = list(kinds) or None
-        wanted = [c for c in columns if c in header] if columns else None
-        if columns and len(wanted) < len(columns):
+        required = [c for c in kinds if c not in optional]
+        wanted = [c for c in required if c in header]
+        if len(wanted) < len(required):
             name = sheet if isinstance(sheet, str) else reader.sheet_names[sheet]
-            hint = _header_hint(reader, sheet, columns) if not options.header_row else ""
+            hint = _header_hint(reader, sheet, required) if not options.header_row else ""
             if hint or len(reader.sheet_names) > 1:
                 where = (f"; the workbook has sheets {', '.join(map(repr, reader.sheet_names))} (choose one with --sheet)"
                          if not hint else hint)
                 raise DataError(f"{path}: sheet {name!r} has no column(s) "
-                                f"{', '.join(c for c in columns if c not in header)}{where}")
+                                f"{', '.join(c for c in required if c not in header)}{where}")
         if any(_DEDUPLICATED.match(c) for c in header):
             top = reader.load_sheet(sheet, header_row=None, n_rows=header_row + 1, dtypes="string").to_arrow()
             _refuse_duplicate_names(path, [str(v[header_row]) for v in top.to_pydict().values()], columns)
@@ -190,12 +192,14 @@ def open_source(
     con: ibis.BaseBackend,
     options: ReadOptions | None = None,
     columns: dict[str, str] | list[str] | None = None,
+    optional: tuple[str, ...] = (),
 ) -> Source:
     """Open `data` as an ibis table on `con` (a DuckDB backend).
 
     `columns`: the columns the run uses, each with its kind ("text", "number" or "date";
     a list means text): a workbook's number and date columns are then read in their own
-    types (`_xlsx.typed_sheet`), and a missing one is named with a hint.
+    types (`_xlsx.typed_sheet`), and a missing one is named with a hint, unless it is one of
+    the `optional` ones (`ColumnMapping.optional_columns`).
 
     >>> con = ibis.duckdb.connect()
     >>> open_source(pd.DataFrame({"id": ["a"]}), con).table.count().execute()
@@ -222,7 +226,8 @@ def open_source(
         if kind == "csv":
             table = _read_csv(con, path, options, notes, list(columns) if columns else None)
         elif kind == "xlsx":
-            table = _read_xlsx(con, path, options, columns if isinstance(columns, dict) else dict.fromkeys(columns or (), "text"))
+            table = _read_xlsx(con, path, options, columns if isinstance(columns, dict) else dict.fromkeys(columns or (), "text"),
+                               optional)
         else:
             table = con.read_parquet(path)
         table.schema()

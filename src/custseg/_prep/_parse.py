@@ -19,11 +19,11 @@ from ._ids import blank_to_null, case_from_checksum, id_text, salesforce_forms
 from ._numbers import READINGS, choose_readings, number_probes, reading_of, weighted_count
 
 ID_ROLES = ("customer", "order", "product")
-TEXT_ROLES = (*ID_ROLES, "product_label", "country")
+TEXT_ROLES = (*ID_ROLES, "product_label", "country", "currency")
 EXAMPLES = 3
 
 
-def _text_type(role: str):
+def text_type(role: str):
     """How a text role's column is typed: ids by `id_text`, other text trimmed with blanks NULL."""
     return id_text if role in ID_ROLES else lambda column: blank_to_null(column.cast(dt.string))
 
@@ -66,7 +66,7 @@ def _value_probes(text: dict[str, ibis.Table], roles: dict[str, str], value_date
     aggregates += [text[r].aggregate(**{f"{r}|fail": weighted_count(text[r]._raw.notnull() & parsed.isnull(), text[r]._n),
                                         f"{r}|year": weighted_count(implausible_year(parsed), text[r]._n)})
                    for r, parsed in value_dates.items()]
-    aggregates += [text[r].aggregate(**{f"{r}|changed": _changed(text[r]._raw, _text_type(r)(text[r]._raw))})
+    aggregates += [text[r].aggregate(**{f"{r}|changed": _changed(text[r]._raw, text_type(r)(text[r]._raw))})
                    for r in text_roles]
     return aggregates
 
@@ -83,8 +83,13 @@ def _typed_by_value(typed: ibis.Table, text: dict[str, ibis.Table], typed_values
 def _counted_ids(values: ibis.Table, typed: bool) -> ibis.Table:
     """The distinct customer ids with their line counts (`customer`, `_lines`) from the customer column's
     distinct values (`_raw_values`), typed by `id_text` first when `typed` (some value changes)."""
-    ids = _text_type("customer")(values._raw) if typed else values._raw
+    ids = text_type("customer")(values._raw) if typed else values._raw
     return values.group_by(customer=ids).aggregate(_lines=values._n.sum())
+
+
+def date_per_line(column: ibis.Value, formats: list[str]) -> ibis.Value:
+    """A date column typed line by line, as `typed_lines` types it (text by `parse_dates`): for messages naming rows."""
+    return parse_dates(blank_to_null(column), formats) if column.type().is_string() else column.cast(dt.timestamp)
 
 
 def row_key(table: ibis.Table) -> ibis.Value:
@@ -144,7 +149,7 @@ def typed_lines(table: ibis.Table, mapping: ColumnMapping, source: str, decimal:
     for role, name in roles.items():
         column = table[name]
         if role in TEXT_ROLES:
-            columns[role] = _text_type(role)(column)
+            columns[role] = text_type(role)(column)
         elif schema[name].is_string():
             raw_text[role] = blank_to_null(column)
         elif role in NUMERIC_ROLES:
@@ -159,7 +164,7 @@ def typed_lines(table: ibis.Table, mapping: ColumnMapping, source: str, decimal:
     values = _raw_values(table, distinct) if distinct else None
     text = {role: values.filter(values._role == role) for role in distinct}
     value_dates = {role: parse_dates(text[role]._raw, formats) for role in raw_text if role in DATE_ROLES}
-    line_dates = {role: parse_dates(raw, formats) for role, raw in raw_text.items() if role in DATE_ROLES}
+    line_dates = {role: date_per_line(table[roles[role]], formats) for role in raw_text if role in DATE_ROLES}
     aggregates = _value_probes(text, roles, value_dates, [r for r in as_read if r != "order"])
     probes = {f"{r}|year": implausible_year(columns[r]).fill_null(False).sum() for r in DATE_ROLES if r in columns}
     probes |= {f"{r}|changed": _changed(table[roles[r]], columns[r]) for r in as_read if r == "order"}

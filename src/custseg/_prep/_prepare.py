@@ -16,10 +16,12 @@ from .._config._options import MIN_CUSTOMERS
 from .._engines import Source, connect, engine_errors, open_input
 from .._errors import DataError
 from ._clean import clean_lines
+from ._currency import convert_currencies, currency_totals
 from ._customers import MAX_CATEGORIES, customer_table
 from ._features import (REVENUE_FEATURE, check_features, check_finite, customer_features, default_as_of,
                         product_revenue)
 from ._parse import typed_lines
+from ._rates import read_rates
 
 SUPPLEMENTARY = {"RecencyDays": "date"}  # described in the profiles (not clustered) when its line role is mapped
 
@@ -100,14 +102,19 @@ def _customers_after(lines: ibis.Table, as_of: dtm.date) -> int:
 
 
 def _line_features(source: Source, config: RunConfig, timer: Timer):
-    mapping = config.line_mapping
+    declared = config.line_mapping
+    mapping = declared.present_in(source.table.columns)
+    rates = read_rates(config.rates) if config.rates else None
     with timer.stage("clean"):
         lines, notes = typed_lines(source.table, mapping, source.name, config.read.decimal, source.delimiter)
         if source.kind in ("csv", "xlsx"):  # text parsed again by every query (a CSV view: the file too): type once
             lines = lines.cache()
+        lines, currency = convert_currencies(lines, source.table, mapping, rates, source.name, declared.currency)
         facts: dict = {}
         kept, cleaning = clean_lines(lines, mapping, source.name, config.cleaning, facts, config.as_of)
         cleaning |= notes | {"file": source.notes}
+        if currency:
+            cleaning["currency"] = currency | ({"totals": currency_totals(kept, rates)} if currency["present"] else {})
         if cleaning["dropped"].get("after_as_of"):
             cleaning["customers_after_as_of"] = _customers_after(lines, config.as_of)
     names = check_features(list(config.features), list(kept.columns))

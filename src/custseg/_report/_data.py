@@ -102,7 +102,8 @@ def _header(result, lang: str) -> dict:
 
 
 def _decisions(cleaning: dict, lang: str) -> list[str]:
-    """Lines kept or changed by a stated rule (cleaning.json), beside the dropped ones: netted or signed cancellations, free items."""
+    """Lines kept or changed by a stated rule (cleaning.json), beside the dropped ones: netted or signed cancellations, free
+    items, and the currency money is in."""
     t = texts(lang)
     out = []
     cancellations = cleaning.get("cancellations") or {}
@@ -119,6 +120,13 @@ def _decisions(cleaning: dict, lang: str) -> list[str]:
     kept = (cleaning.get("zero_price_lines") or {}).get("kept")
     if kept:
         out.append(t["zero_price_kept"].format(n=format_number(kept, lang)))
+    currency = cleaning.get("currency") or {}
+    if currency.get("corporate"):
+        others = [code for code in currency["lines_read"] if code != currency["corporate"]]
+        out.append(t["money_converted"].format(currency=currency["corporate"], others=", ".join(others) or "-",
+                                               file=currency["rates_file"]))
+    elif currency.get("money_in"):
+        out.append(t["money_in"].format(currency=currency["money_in"]))
     return out
 
 

@@ -7,10 +7,11 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
-from .._config._columns import SALESFORCE_CPQ_FIELDS
+from .._config._columns import CURRENCY_FIELD, SALESFORCE_CPQ_FIELDS
 from .._errors import DataError, UsageError
 from ._bulk import QueryJob
 from ._client import SalesforceClient
+from ._org_rates import check_rates_paths, fetch_rates, has_currencies, with_currency, write_rates
 from ._soql import build_query, check_field_name, check_object_name, date_range
 from ._writers import PageWriter, output_format
 
@@ -82,6 +83,8 @@ class PullReport:
     soql: str
     server_rows: int
     page_rows: list[int] = field(default_factory=list)
+    rates: list[Path] = field(default_factory=list)  # the org's rates files, beside the output (`_org_rates`)
+    currency_note: str = ""
 
 
 def _check_fields(describe: dict, options: PullOptions) -> bool:
@@ -121,8 +124,10 @@ def pull_records(
 ) -> PullReport:
     """Run the Bulk API 2.0 query of `options` and stream every page to `output`.
 
-    The output has one column per field, named exactly as in the SOQL, all text.
-    The row count is checked against what Salesforce announced.
+    The output has one column per field, named exactly as in the SOQL, all text, plus
+    `CurrencyIsoCode` when the org has multi-currency; then the org's conversion rates are
+    saved beside the output (`_org_rates`). The row count is checked against what
+    Salesforce announced.
 
     >>> pull_records(client, "sales_2020.parquet", PullOptions().with_window(year=2020))  # doctest: +SKIP
     """
@@ -138,12 +143,17 @@ def pull_records(
 
     describe = client.describe(obj)
     is_datetime = _check_fields(describe, options)
-    soql = build_query(obj, options.fields, options.date_field, options.start, options.end, is_datetime)
+    fields = with_currency(options.fields, describe)
+    multi_currency = has_currencies(describe)
+    if multi_currency:
+        check_rates_paths(output, overwrite)
+    rates = fetch_rates(client) if multi_currency else {}  # before the lines: a refused query costs no pull
+    soql = build_query(obj, fields, options.date_field, options.start, options.end, is_datetime)
 
     job = QueryJob(client, obj, soql).run()
     report_progress("pull", 0, job.server_rows)
 
-    expected = list(options.fields)
+    expected = list(fields)
     writer = PageWriter(output, expected)  # header: the SOQL names as configured
     try:
         for header, rows in job.pages(options.page_size):
@@ -159,4 +169,17 @@ def pull_records(
     except BaseException:
         writer.abort()
         raise
-    return PullReport(output, writer.rows, len(job.page_rows), job.job_id, soql, job.server_rows, job.page_rows)
+    saved = write_rates(output, rates)
+    return PullReport(output, writer.rows, len(job.page_rows), job.job_id, soql, job.server_rows, job.page_rows, saved,
+                      _currency_note(obj, multi_currency, options.fields != fields, saved, output))
+
+
+def _currency_note(obj: str, multi_currency: bool, added: bool, saved: list[Path], output: Path) -> str:
+    """What the pull did about currencies, and how `custseg run` reads them (only when told: --rates)."""
+    if not multi_currency:
+        return f"{obj} has no {CURRENCY_FIELD}: the org has one currency, no rates file written"
+    field_text = f"{CURRENCY_FIELD} added to the fields" if added else f"{CURRENCY_FIELD} in the fields"
+    if not saved:
+        return f"the org has multi-currency ({field_text}) but no conversion rates could be read"
+    return (f"the org has multi-currency ({field_text}); its conversion rates written to {', '.join(map(str, saved))}: "
+            f"give them to the run, e.g. custseg run {output} --preset salesforce-cpq --rates {saved[0]}")

@@ -60,7 +60,7 @@ def _fit_table(Z: np.ndarray, labels: np.ndarray, centers: np.ndarray, config: R
     return pd.DataFrame([row]), samples
 
 
-READING = ("read", "preset", "config_file", "roles", "id_column", "salesforce_ids")
+READING = ("read", "preset", "config_file", "roles", "id_column", "salesforce_ids", "rates")
 """What `score` may change of a saved model's config: how the new file is read, never what is computed."""
 
 
@@ -72,7 +72,8 @@ def score(data, model: str | Path | dict, lang: str | None = None, as_of: dtm.da
     `reading` reads a file laid out differently from the training data (`READING`, see
     `config_of_model`): `read` (ReadOptions, or a dict of the saved reading options to
     change), `preset`, `config_file` and `roles` (e.g. {"customer": "AccountId",
-    "date_format": "%Y-%m-%d"}), `id_column` (a per-customer table), `salesforce_ids`.
+    "date_format": "%Y-%m-%d"}), `id_column` (a per-customer table), `salesforce_ids`, `rates`
+    (this year's conversion rates file: a model's own are never reused).
 
     Customers with a feature outside the training range are flagged in `out_of_range`.
     """
