@@ -143,3 +143,10 @@ def test_a_partial_refund_nets_part_of_the_order_and_the_excess_is_counted():
     assert summary["cancellations"] == {"rule": "net", "matched": 4, "unmatched": 1, "revenue_netted": -850.0,
                                         "revenue_not_netted": -290.0}
     assert summary["dropped"]["unmatched_refund"] == 1 and summary["rows_out"] == 9
+
+
+def test_nothing_to_net_reads_zero_not_nan():
+    """A run without a cancellation nets 0.00 (a sum over no line is NaN in SQL; the console printed 'revenue nan')."""
+    _, summary = run([("a", "1", "p1", "3", "2.5", "2023-01-01"), ("b", "2", "p1", "1", "4", "2023-01-02")])
+    assert summary["cancellations"] == {"rule": "net", "matched": 0, "unmatched": 0, "revenue_netted": 0.0,
+                                        "revenue_not_netted": 0.0}

@@ -210,5 +210,6 @@ def _summary_counts(row, aggregates: dict) -> dict:
     for key in ("date_min", "date_max"):
         if key in aggregates:
             out[key] = str(row[key].date()) if row[key] is not None and row[key] == row[key] else None
-    out |= {key: float(row[key] or 0.0) for key in FLOAT_COUNTS if key in aggregates}
+    out |= {key: float(row[key]) if row[key] == row[key] and row[key] is not None else 0.0  # a sum over no line is NaN
+            for key in FLOAT_COUNTS if key in aggregates}
     return out
