@@ -81,6 +81,7 @@ def run(
     date_format: Annotated[Optional[list[str]], typer.Option(help="strptime format of text dates, e.g. %d/%m/%Y (repeatable: tried in order).")] = None,
     salesforce_ids: Annotated[bool, typer.Option("--salesforce-ids", help="Customer ids are Salesforce ids: 15-character ids become 18 (on with --preset salesforce-cpq).")] = False,
     cancellations: Annotated[Optional[str], typer.Option(help="net (match each cancellation or refund to an earlier purchase), signed (keep every line with its sign: a negative quantity is an amendment; the salesforce-cpq default) or drop (drop quantity <= 0, the study's rule).")] = None,
+    fill_down: Annotated[bool, typer.Option("--fill-down", help="A report grouped by customer (customer on each group's first row only): a blank customer cell takes the customer above it.")] = False,
     drop_zero_price: Annotated[bool, typer.Option("--drop-zero-price", help="Drop zero-price lines (default: kept, counted).")] = False,
     header_row: HeaderRow = None,
     features: Annotated[Optional[str], typer.Option(help="Comma-separated features (default TotalSales,OrderCount,AvgOrderValue).")] = None,
@@ -121,7 +122,7 @@ def run(
                     "spark_master": spark_master, "spark_conf": tuple(spark_conf) if spark_conf else None}
         roles = {"customer": customer, "order": order, "product": product, "quantity": quantity, "price": price,
                  "amount": amount, "date": date, "date_format": tuple(date_format) if date_format else None,
-                 "cancellations": cancellations}
+                 "cancellations": cancellations, "fill_down": fill_down or None}
         run_config = build_run_config(config, preset=preset, customers=customers, roles=roles, settings=settings,
                                       id_column=id_column, columns=split_list(columns), categorical=categorical,
                                       lang=lang, read=_read_options(sheet, delimiter, encoding, decimal, header_row))

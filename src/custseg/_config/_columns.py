@@ -24,6 +24,8 @@ class ColumnMapping:
     kept with its sign: a negative quantity is an amendment, as in a CPQ export; a customer
     with a negative total or amendments only is dropped) or "drop" (the study's rule: every
     line with quantity <= 0, and every order with the cancellation prefix, dropped).
+    `fill_down`: a report grouped by customer names each customer on its group's first row only; a
+    line whose customer cell is blank takes the customer of the nearest row above (`_prep._grouped`).
 
     >>> ColumnMapping(customer="CustomerID", quantity="Quantity", price="UnitPrice").roles()["customer"]
     'CustomerID'
@@ -44,6 +46,7 @@ class ColumnMapping:
     fields: tuple[str, ...] = field(default=())
     salesforce_ids: bool = False
     cancellations: str = "net"
+    fill_down: bool = False
 
     def __post_init__(self) -> None:
         if isinstance(self.date_format, list | tuple):

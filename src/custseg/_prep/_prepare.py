@@ -19,6 +19,7 @@ from ._clean import clean_lines
 from ._customers import MAX_CATEGORIES, customer_table
 from ._features import (REVENUE_FEATURE, check_features, check_finite, customer_features, default_as_of,
                         product_revenue)
+from ._grouped import grouped_lines, record_grouped
 from ._parse import typed_lines
 
 SUPPLEMENTARY = {"RecencyDays": "date"}  # described in the profiles (not clustered) when its line role is mapped
@@ -102,12 +103,13 @@ def _customers_after(lines: ibis.Table, as_of: dtm.date) -> int:
 def _line_features(source: Source, config: RunConfig, timer: Timer):
     mapping = config.line_mapping
     with timer.stage("clean"):
-        lines, notes = typed_lines(source.table, mapping, source.name, config.read.decimal, source.delimiter)
+        table, report_rows, report_notes = grouped_lines(source.table, mapping, source.name)
+        lines, notes = typed_lines(table, mapping, source.name, config.read.decimal, source.delimiter)
         if source.kind in ("csv", "xlsx"):  # text parsed again by every query (a CSV view: the file too): type once
             lines = lines.cache()
         facts: dict = {}
         kept, cleaning = clean_lines(lines, mapping, source.name, config.cleaning, facts, config.as_of)
-        cleaning |= notes | {"file": source.notes}
+        cleaning = record_grouped(cleaning, report_rows) | notes | report_notes | {"file": source.notes}
         if cleaning["dropped"].get("after_as_of"):
             cleaning["customers_after_as_of"] = _customers_after(lines, config.as_of)
     names = check_features(list(config.features), list(kept.columns))
