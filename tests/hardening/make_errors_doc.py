@@ -77,8 +77,9 @@ NOTES = """
   different customer is the grouped layout below, not a wrong column.
 - **Reports grouped by customer** (Salesforce "Formatted Report", `_prep/_grouped.py`): a file
   is taken for one when it has total rows (`Subtotal`, `Total`, `Grand Totals (N records)`,
-  `Sous-total`, `Total général`, `Sum`, `Count` in a customer, order or product cell, alone or
-  followed by `: ...`, `(...)` or a number, with no date and no other customer) or
+  `Sous-total`, `Total général`, `Sum`, `Count`, alone or followed by `: ...`, `(...)` or a
+  number, in the order cell, or in the customer or product cell of a row naming no customer;
+  no date) or
   `(N records)` group headers, or when at least two lines have a blank customer cell while no
   customer value is on two rows (each account named once: the layout with subtotals hidden).
   One blank customer cell, or blank cells in a file whose customers repeat on their lines

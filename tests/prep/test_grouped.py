@@ -65,6 +65,14 @@ def test_grouped_csv_filled_down_sums_each_account_without_its_subtotals(tmp_pat
                                           "left_blank_at_top": 0, "grand_total_records": 7}
 
 
+def test_subtotal_rows_that_repeat_the_account_are_not_lines(tmp_path):
+    """'Acme Corp,Subtotal,6,250,': a line id that reads 'Subtotal' is a total row even beside an account."""
+    body = GROUPED.replace(",Subtotal,6,", "Acme Corp,Subtotal,6,").replace(",Subtotal,5,", "Beta Ltd,Subtotal,5,")
+    result = prepared(write_csv(tmp_path, body), NO_DATE.with_overrides(fill_down=True))
+    assert sales(result) == GROUPED_TOTALS
+    assert result.cleaning["dropped"]["subtotal_row"] == 4
+
+
 def test_classic_xlsx_group_headers_give_the_account(tmp_path):
     path = classic_xlsx(tmp_path)
     with pytest.raises(DataError, match=r"is blank on 7 of 7 lines \(first at data row 2\) in what looks like a report "

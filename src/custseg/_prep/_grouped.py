@@ -4,9 +4,9 @@ from the line above (`--fill-down`) or refused in one line.
 
 Each row of the table as read is one of (cells trimmed; "blank" is empty or spaces only):
 
-- a total row (`subtotal_row`): a customer, order or product cell reads `Subtotal`, `Total`, `Grand Totals (7
-  records)`, `Sous-total`, `Total général`, `Sum` or `Count` (alone, or followed by `: ...`, `(...)` or a
-  number), the customer cell is blank or that label, and the date cells are blank;
+- a total row (`subtotal_row`): the date cells are blank and the order cell, or the customer or product cell
+  while the customer cell is blank or that label, reads `Subtotal`, `Total`, `Grand Totals (7 records)`,
+  `Sous-total`, `Total général`, `Sum` or `Count` (alone, or followed by `: ...`, `(...)` or a number);
 - a line: its line cells are filled, the line cells being the order id if mapped, else the product, else
   the dates (with none of these mapped, the numbers);
 - in a grouped report, a summary row with no label (`subtotal_row`): no line cell, some number; and a group
@@ -66,7 +66,10 @@ def _kinds(table: ibis.Table, mapping: ColumnMapping) -> dict[str, ibis.Value]:
     dated = _any([filled[r] for r in DATE_ROLES if r in roles])
     is_label = {role: value.re_search(LABEL).fill_null(False) for role, value in text.items()}
     # the regular expressions only where the dates are blank (CASE evaluates a branch on its rows only)
-    label = ibis.ifelse(dated, False, _any(list(is_label.values())) & (~customer | is_label["customer"]))
+    # an order (line) id that reads as a label is one whatever the customer cell (a group's value may be repeated)
+    label = ibis.ifelse(dated, False, is_label.get("order", ibis.literal(False))
+                        | (_any([is_label[r] for r in ("customer", "product") if r in is_label])
+                           & (~customer | is_label["customer"])))
     tier = next(([r for r in t if r in roles] for t in LINE_TIERS if any(r in roles for r in t)), [])
     numbers = _any([filled[r] for r in NUMERIC_ROLES if r in roles])
     line = ~label & (_any([filled[r] for r in tier]) if tier else numbers)
