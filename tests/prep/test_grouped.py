@@ -65,6 +65,18 @@ def test_grouped_csv_filled_down_sums_each_account_without_its_subtotals(tmp_pat
                                           "left_blank_at_top": 0, "grand_total_records": 7}
 
 
+def test_account_on_every_line_needs_no_fill_down(tmp_path):
+    """The grouping value repeated on each line: only the total rows are dropped, without --fill-down."""
+    rows, account = [], None
+    for row in GROUPED_ROWS:
+        account = row.split(",", 1)[0] if row[0] != "," and "records" not in row else account
+        rows.append(account + row if row.startswith(",L") else row)
+    result = prepared(write_csv(tmp_path, "".join(row + "\n" for row in rows)), LINES)
+    assert sales(result) == GROUPED_TOTALS
+    assert result.cleaning["dropped"]["subtotal_row"] == 4
+    assert result.cleaning["grouped_report"]["grand_total_records"] == 7
+
+
 def test_subtotal_rows_that_repeat_the_account_are_not_lines(tmp_path):
     """'Acme Corp,Subtotal,6,250,': a line id that reads 'Subtotal' is a total row even beside an account."""
     body = GROUPED.replace(",Subtotal,6,", "Acme Corp,Subtotal,6,").replace(",Subtotal,5,", "Beta Ltd,Subtotal,5,")
