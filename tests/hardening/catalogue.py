@@ -313,6 +313,10 @@ CASES: list[Case] = [
          xlsx_case("report.xlsx", {"Report": classic_report_cells(grand_total=8)}), (*MAP, "--header-row", "4", "--fill-down"),
          message="Error: {dir}/report.xlsx: the grand total row at data row 14 ('Grand Totals (8 records)') counts 8 records, "
                  "but 7 lines were read; was the report cut short or were rows removed? Export the report again"),
+    Case("fill-down-spark", "--fill-down with --engine spark (Spark does not keep a file's row order)",
+         csv_case("report.csv", GROUPED_ROWS), (*MAP, "--fill-down", "--engine", "spark"), code=2,
+         message="Error: --fill-down follows the row order of the file, which the Spark engine does not keep; "
+                 "run it with --engine duckdb"),
     Case("all-filtered", "every quantity <= 0", csv_case("q0.csv", [f"c{i},i{i},{-(i % 2)},5,01/01/2020" for i in range(6)]),
          message="Error: {dir}/q0.csv: all 6 lines were filtered out (quantity <= 0: 6)"),
     Case("all-negative-prices", "every price negative", csv_case("neg.csv", [f"c{i % 9},i{i},1,-5,01/01/2020" for i in range(20)]),

@@ -10,6 +10,8 @@ CANCELLATION_RULES = ("net", "signed", "drop")
 ROLES = ("customer", "order", "product", "product_label", "quantity", "price", "amount", "date", "end_date", "country")
 NUMERIC_ROLES = ("quantity", "price", "amount")
 DATE_ROLES = ("date", "end_date")
+FILL_DOWN_ON_SPARK = ("--fill-down follows the row order of the file, which the Spark engine does not keep; "
+                      "run it with --engine duckdb")
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ import re
 import ibis
 import ibis.expr.datatypes as dt
 
-from .._config._columns import DATE_ROLES, NUMERIC_ROLES, ColumnMapping
+from .._config._columns import DATE_ROLES, FILL_DOWN_ON_SPARK, NUMERIC_ROLES, ColumnMapping
 from .._errors import DataError, UsageError
 from ._parse import DATA_ROW, data_rows, require_columns
 
@@ -110,7 +110,8 @@ def _refuse_blank_customers(table: ibis.Table, kinds: dict, counts: dict, mappin
     evidence = [f"{counts[key]:,} {what}" for key, what in (("label", "subtotal or total row(s)"),
                                                            ("records", "'(N records)' group header(s)")) if counts[key]]
     if not evidence and counts["orphan"] >= MIN_ORPHANS:
-        once = table.aggregate(n=kinds["giver"].sum(), distinct=table[mapping.customer].nunique(where=kinds["giver"]))
+        value = _group_value(table[mapping.customer], kinds["header"])
+        once = table.aggregate(n=kinds["giver"].sum(), distinct=value.nunique(where=kinds["giver"]))
         n, distinct = (int(v or 0) for v in once.execute().iloc[0])
         evidence = ["each customer named on one row only"] if n == distinct else []
     if not evidence:
@@ -144,8 +145,7 @@ def grouped_lines(table: ibis.Table, mapping: ColumnMapping, source: str) -> tup
     if not (counts["label"] or counts["records"] or fill):
         return table, {}, notes if mapping.fill_down else {}
     if fill and table.get_backend().name != "duckdb":
-        raise UsageError("--fill-down follows the row order of the file, which the Spark engine does not keep; "
-                         "run it with --engine duckdb")
+        raise UsageError(FILL_DOWN_ON_SPARK)  # a Spark table given with the default engine
     numbered = table.mutate(**{DATA_ROW: ibis.row_number() + 1})
     kinds = _kinds(numbered, mapping)
     name = mapping.customer
