@@ -61,6 +61,25 @@ def test_config_file_maps_columns_and_settings(tmp_path):
     assert "k=3 was set by the user" in result.output
 
 
+def test_fill_down_reads_a_grouped_report_and_says_so(tmp_path):
+    """Acme's two lines (2 x 100 + 1 x 50) and Beta's (400), the account on each group's first line only."""
+    data = write(tmp_path, "report.csv", sales(["Acme,L1,2,100,05/01/2020", ",L2,1,50,06/01/2020", ",Subtotal,3,150,",
+                                                "Beta,L3,1,400,07/01/2020", ",Subtotal,1,400,",
+                                                "Cyan,L4,1,30,08/01/2020", ",L5,1,30,09/01/2020", ",Subtotal,2,60,",
+                                                "Grand Totals (5 records),,6,610,"]))
+    result = invoke("run", data, *MAP_DAY, "--fill-down", "--k", "2", "-o", tmp_path / "out", "--no-report")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "9 rows in, 5 kept, 3 customers" in result.output
+    assert ("  dropped 4 line(s): a subtotal, total or grand total row of a grouped report (Subtotal, Total, Grand Totals, "
+            "Sum, Count; or no line id with numbers)") in lines
+    assert ("  customer filled down in 'cust' (--fill-down): 2 blank cell(s) took the customer of the nearest line or "
+            "group header above; 0 above the first customer left blank") in lines
+    assert "  grand total row: 5 records, as many lines read" in lines
+    totals = pd.read_csv(tmp_path / "out" / "assignments.csv").set_index("customer_id")["TotalSales"].to_dict()
+    assert totals == {"Acme": 250, "Beta": 400, "Cyan": 60}
+
+
 def sales(rows: list[str]) -> str:
     return "cust,inv,qty,price,day\n" + "".join(row + "\n" for row in rows)
 

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from hardening_data import (HEADER, MAP, csv_text, encrypted_office_file, good_rows, good_total_sales, rows_as_cells,
-                            write, write_parquet, write_xlsx)
+from hardening_data import (GROUPED_ROWS, GROUPED_TOTALS, HEADER, MAP, classic_report_cells, csv_text,
+                            encrypted_office_file, good_rows, good_total_sales, rows_as_cells, write, write_parquet,
+                            write_xlsx)
 
 G = good_rows()
 CPQ_HEADER = HEADER.split(",")
@@ -326,9 +327,22 @@ CASES: list[Case] = [
          csv_case("months.csv", G[:2] + ['c2,i2,1,5,"Jan 5, 2020"'] + G[2:]),
          message="Error: {dir}/months.csv: column 'day' (date) has 1 dates that do not parse (expected %d/%m/%Y), "
                  "e.g. 'Jan 5, 2020' at data row 3"),
-    Case("mostly-empty-customer", "customer id missing on 9 lines of 10",
-         csv_case("ids.csv", [("" if i % 10 else r.split(",", 1)[0]) + "," + r.split(",", 1)[1] for i, r in enumerate(G)]),
-         message="Error: {dir}/ids.csv: column 'cust' (customer) is empty on 81 of 90 lines; is it the customer id column?"),
+    Case("mostly-empty-customer", "customer id missing on 8 lines of 10, the ids present repeating (not a grouped report)",
+         csv_case("ids.csv", [("" if i % 5 else r.split(",", 1)[0]) + "," + r.split(",", 1)[1] for i, r in enumerate(G)]),
+         message="Error: {dir}/ids.csv: column 'cust' (customer) is empty on 72 of 90 lines; is it the customer id column?"),
+    Case("grouped-report", "a report grouped by account: the account on each group's first line only, subtotal rows",
+         csv_case("report.csv", GROUPED_ROWS),
+         message="Error: {dir}/report.csv: column 'cust' (customer) is blank on 4 of 7 lines (first at data row 2) in what "
+                 "looks like a report grouped by customer (4 subtotal or total row(s)); use --fill-down to give each blank "
+                 "cell the customer above it, or export the report again as \"Details Only\""),
+    Case("grouped-report-grand-total", "a grouped report whose 'Grand Totals (8 records)' row counts more lines than read",
+         xlsx_case("report.xlsx", {"Report": classic_report_cells(grand_total=8)}), (*MAP, "--header-row", "4", "--fill-down"),
+         message="Error: {dir}/report.xlsx: the grand total row at data row 14 ('Grand Totals (8 records)') counts 8 records, "
+                 "but 7 lines were read; was the report cut short or were rows removed? Export the report again"),
+    Case("fill-down-spark", "--fill-down with --engine spark (Spark does not keep a file's row order)",
+         csv_case("report.csv", GROUPED_ROWS), (*MAP, "--fill-down", "--engine", "spark"), code=2,
+         message="Error: --fill-down follows the row order of the file, which the Spark engine does not keep; "
+                 "run it with --engine duckdb"),
     Case("all-filtered", "every quantity <= 0", csv_case("q0.csv", [f"c{i},i{i},{-(i % 2)},5,01/01/2020" for i in range(6)]),
          message="Error: {dir}/q0.csv: all 6 lines were filtered out (quantity <= 0: 6)"),
     Case("all-negative-prices", "every price negative", csv_case("neg.csv", [f"c{i % 9},i{i},1,-5,01/01/2020" for i in range(20)]),
@@ -546,6 +560,16 @@ CASES: list[Case] = [
          code=0, check=totals_are(GOOD_TOTALS)),
     Case("total-row", "a grand-total row (date and price, no customer, no order id)",
          csv_case("total.csv", G + [",,1,99999,31/03/2020"]), code=0, check=totals_are(GOOD_TOTALS, dropped_total_row=1)),
+    Case("grouped-report-fill-down", "a report grouped by account read with --fill-down",
+         csv_case("report.csv", GROUPED_ROWS), (*MAP, "--fill-down", "--k", "2"), code=0,
+         check=totals_are(GROUPED_TOTALS, dropped_subtotal_row=4)),
+    Case("grouped-report-xlsx", "Classic's printable view in a workbook: title rows, 'Account Name: X (N records)' headers, "
+         "unlabelled subtotal rows", xlsx_case("report.xlsx", {"Report": classic_report_cells()}),
+         (*MAP, "--header-row", "4", "--fill-down", "--k", "2"), code=0,
+         check=totals_are(GROUPED_TOTALS, dropped_subtotal_row=4, dropped_group_header=3)),
+    Case("blank-customer", "one blank customer cell in a plain export (not a grouped report)",
+         csv_case("blank.csv", G[:45] + ["," + G[45].split(",", 1)[1]] + G[46:]), code=0,
+         check=totals_are(GOOD_TOTALS | {"c0": GOOD_TOTALS["c0"] - 1 * 5}, dropped_missing_customer=1)),
     Case("salesforce-15-18", "15- and 18-character forms of one Salesforce id (--salesforce-ids)",
          csv_case("sf.csv", G + ["001Dn00000AbCdE,s1,1,450,01/01/2020", "001Dn00000AbCdEIAV,s2,1,700,01/01/2020"]),
          (*MAP, "--salesforce-ids"), code=0, check=totals_are(GOOD_TOTALS | {"001Dn00000AbCdEIAV": 1150.0})),
@@ -588,4 +612,8 @@ CHECKED = {
     "total-row": "dropped under 'no customer and no order id (a total or subtotal row)'",
     "salesforce-15-18": "one account, TotalSales 1150",
     "currencies-converted": "TotalSales in EUR: JPY amounts / 161.2, USD amounts / 1.25 (cleaning.json records the rates)",
+    "grouped-report-fill-down": "each account's TotalSales is the sum of its lines (550, 600, 900), the 4 subtotal and "
+                                "total rows dropped under 'subtotal_row', not summed",
+    "grouped-report-xlsx": "the same totals; 3 group headers and 4 subtotal rows dropped, the account taken from the headers",
+    "blank-customer": "the line dropped under 'no customer id' (c0's TotalSales 5 lower), no grouped-report stop",
 }

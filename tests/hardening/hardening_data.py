@@ -103,3 +103,28 @@ def encrypted_office_file(path: Path) -> Path:
                  + entry("EncryptedPackage", 2, starts[1], 4096) + b"\0" * 128)
     body = struct.pack(f"<{sector // 4}I", *fat) + directory + bytes(range(256)) * (2 * 4096 // 256)
     return write(path, bytes(header) + body)
+
+
+# A report grouped by account (Salesforce "Formatted Report"): three accounts, seven lines, three subtotal rows
+# (the label in the line column, as Lightning shows it) and a grand total; columns of HEADER
+GROUPED_ROWS = ["Acme Corp,L1,2,100,05/01/2020", ",L2,1,50,06/01/2020", ",L3,3,100,07/01/2020", ",Subtotal,6,250,",
+                "Beta Ltd,L4,1,400,08/01/2020", ",L5,4,50,09/01/2020", ",Subtotal,5,450,",
+                "Gamma SA,L6,1,100,10/01/2020", ",L7,2,400,11/01/2020", ",Subtotal,3,500,",
+                "Grand Totals (7 records),,14,1200,"]
+# Acme 2 x 100 + 1 x 50 + 3 x 100 = 550; Beta 400 + 4 x 50 = 600; Gamma 100 + 2 x 400 = 900
+GROUPED_TOTALS = {"Acme Corp": 550.0, "Beta Ltd": 600.0, "Gamma SA": 900.0}
+
+
+def classic_report_cells(grand_total: int = 7) -> list[list]:
+    """The same report as Classic's printable view in a workbook: two title rows and a blank row above the header
+    (row 4), 'Account Name: X (N records)' group headers, the account cell blank on the lines, unlabelled subtotal
+    rows, then 'Grand Totals (N records)'."""
+    day = lambda d: dtm.date(2020, 1, d)  # noqa: E731
+    return [["Opportunities by Account"], ["Filtered By: Close Date in 2020"], [], HEADER.split(","),
+            ["Account Name: Acme Corp (3 records)"],
+            [None, "L1", 2, 100, day(5)], [None, "L2", 1, 50, day(6)], [None, "L3", 3, 100, day(7)], [None, None, 6, 250],
+            ["Account Name: Beta Ltd (2 records)"],
+            [None, "L4", 1, 400, day(8)], [None, "L5", 4, 50, day(9)], [None, None, 5, 450],
+            ["Account Name: Gamma SA (2 records)"],
+            [None, "L6", 1, 100, day(10)], [None, "L7", 2, 400, day(11)], [None, None, 3, 500],
+            [f"Grand Totals ({grand_total} records)", None, 14, 1200]]

@@ -26,7 +26,7 @@ def _option(kind, help: str, *names: str, default=None):
 
 TEXT = Optional[str]
 ROLES = ("customer", "order", "product", "product_label", "quantity", "price", "amount", "date", "end_date", "country",
-         "currency", "date_format", "cancellations")
+         "currency", "date_format", "cancellations", "fill_down")
 READING = ("sheet", "delimiter", "encoding", "decimal", "header_row")
 
 
@@ -58,6 +58,8 @@ class InputOptions:
         TEXT, "net (match each cancellation or refund to an earlier purchase), signed (keep every line with its sign: "
               "a negative quantity is an amendment; the salesforce-cpq default) or drop (drop quantity <= 0, the "
               "study's rule).")
+    fill_down: bool = _option(bool, "A report grouped by customer (customer on each group's first row only): a blank "
+                              "customer cell takes the customer above it.", "--fill-down", default=False)
     id_column: str | None = _option(TEXT, "Customer id column (--customers mode).", "--id")
     sheet: str | None = _option(TEXT, "Excel sheet name or index.")
     delimiter: str | None = _option(TEXT, "CSV delimiter (default: detected).")
@@ -70,6 +72,7 @@ class InputOptions:
         """The column roles and their options, None where not given."""
         roles = {name: getattr(self, name) for name in ROLES}
         roles["date_format"] = tuple(self.date_format) if self.date_format else None
+        roles["fill_down"] = self.fill_down or None
         return roles
 
     def reading(self) -> dict:

@@ -58,6 +58,13 @@ def summary_lines(cleaning: dict) -> list[str]:
     file = cleaning.get("file") or {}
     if file.get("line_endings"):
         lines.append(f"  line endings: {file['line_endings']}")
+    report = cleaning.get("grouped_report") or {}
+    if report.get("fill_down"):
+        lines.append(f"  customer filled down in {report['column']!r} (--fill-down): {report['customer_filled_down']:,} blank "
+                     f"cell(s) took the customer of the nearest line or group header above; "
+                     f"{report.get('left_blank_at_top', 0):,} above the first customer left blank")
+    if report.get("grand_total_records") is not None:
+        lines.append(f"  grand total row: {report['grand_total_records']:,} records, as many lines read")
     ids = cleaning.get("salesforce_ids")
     if ids:
         lines.append(f"  Salesforce ids in {ids['column']!r}: {ids['converted_15_to_18']:,} converted from 15 to 18 "

@@ -11,6 +11,8 @@ ROLES = ("customer", "order", "product", "product_label", "quantity", "price", "
          "currency")
 NUMERIC_ROLES = ("quantity", "price", "amount")
 DATE_ROLES = ("date", "end_date")
+FILL_DOWN_ON_SPARK = ("--fill-down follows the row order of the file, which the Spark engine does not keep; "
+                      "run it with --engine duckdb")
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,8 @@ class ColumnMapping:
     kept with its sign: a negative quantity is an amendment, as in a CPQ export; a customer
     with a negative total or amendments only is dropped) or "drop" (the study's rule: every
     line with quantity <= 0, and every order with the cancellation prefix, dropped).
+    `fill_down`: a report grouped by customer names each customer on its group's first row only; a
+    line whose customer cell is blank takes the customer of the nearest row above (`_prep._grouped`).
 
     >>> ColumnMapping(customer="CustomerID", quantity="Quantity", price="UnitPrice").roles()["customer"]
     'CustomerID'
@@ -51,6 +55,7 @@ class ColumnMapping:
     salesforce_ids: bool = False
     cancellations: str = "net"
     when_present: tuple[str, ...] = field(default=())
+    fill_down: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "when_present", tuple(self.when_present))

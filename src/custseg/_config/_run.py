@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 
 from .._errors import UsageError, check_param
 from .._i18n import check_lang
-from ._columns import ColumnMapping
+from ._columns import FILL_DOWN_ON_SPARK, ColumnMapping
 from ._options import (DEFAULT_FEATURES, DEFAULT_SEED, DEFAULT_SPARK_MASTER, K_RULE_MIN_SHARE, CleaningRules, ReadOptions, check_engine,
                        check_k_rule, check_memory_limit, check_scaling, parse_labels, parse_spark_conf)
 
@@ -54,6 +54,8 @@ class RunConfig:
         check_lang(self.lang)
         if self.engine == "spark" and self.algorithm != "kmeans":
             raise UsageError(f"--engine spark runs K-means only; got --algorithm {self.algorithm}")
+        if self.engine == "spark" and self.mapping is not None and self.mapping.fill_down:
+            raise UsageError(FILL_DOWN_ON_SPARK)
         if not self.categorical_weight > 0:
             raise UsageError(f"categorical weight must be > 0; got {self.categorical_weight!r}")
         check_scaling(self.scaling)

@@ -21,6 +21,7 @@ from ._numbers import READINGS, choose_readings, number_probes, reading_of, weig
 ID_ROLES = ("customer", "order", "product")
 TEXT_ROLES = (*ID_ROLES, "product_label", "country", "currency")
 EXAMPLES = 3
+DATA_ROW = "_data_row"  # a row's number in the file as read (1 below the header), kept when rows were removed (`_grouped`)
 
 
 def text_type(role: str):
@@ -96,12 +97,17 @@ def row_key(table: ibis.Table) -> ibis.Value:
     """The reader's hash of the whole row if it made one (it kept only some columns), else one over every column."""
     if ROW_KEY in table.columns:
         return table[ROW_KEY]
-    return ibis.struct({name: table[name] for name in table.columns}).hash()
+    return ibis.struct({name: table[name] for name in table.columns if name != DATA_ROW}).hash()
+
+
+def data_rows(table: ibis.Table) -> ibis.Value:
+    """Each row's data row: `DATA_ROW` when the table has it, else its position (the order the engine reads it in)."""
+    return table[DATA_ROW] if DATA_ROW in table.columns else ibis.row_number() + 1
 
 
 def require_columns(table: ibis.Table, mapping: ColumnMapping, source: str) -> None:
     """Stop with a message listing the expected and the available columns when one is missing."""
-    have = [c for c in table.columns if c != ROW_KEY]
+    have = [c for c in table.columns if c not in (ROW_KEY, DATA_ROW)]
     missing = [f"{column} ({role})" for role, column in mapping.roles().items() if column not in have]
     if missing:
         hint = ""
@@ -114,9 +120,9 @@ def require_columns(table: ibis.Table, mapping: ColumnMapping, source: str) -> N
 
 def examples(table: ibis.Table, raw: ibis.Value, bad: ibis.Value, shown: ibis.Value | None = None) -> str:
     """Up to three raw values where `bad` holds, with their data row (and how they were read)."""
-    numbered = table.mutate(_raw=raw, _bad=bad.fill_null(False), _row=ibis.row_number() + 1,
+    numbered = table.mutate(_raw=raw, _bad=bad.fill_null(False), _row=data_rows(table),
                             _shown=shown.cast(dt.string) if shown is not None else ibis.null(dt.string))
-    found = numbered.filter(numbered._bad).select("_row", "_raw", "_shown").limit(EXAMPLES).execute()
+    found = numbered.filter(numbered._bad).select("_row", "_raw", "_shown").order_by("_row").limit(EXAMPLES).execute()
     return ", ".join(f"{value!r}" + (f" (read as {str(read)[:10]})" if shown is not None else "") + f" at data row {row}"
                      for row, value, read in found.itertuples(index=False))
 
@@ -187,7 +193,8 @@ def typed_lines(table: ibis.Table, mapping: ColumnMapping, source: str, decimal:
     columns[ROW_KEY] = row_key(table)
     typed_values = {role: value_dates[role] if role in value_dates
                     else READINGS[reading_of(decisions[roles[role]]["decimal"])](text[role]._raw) for role in raw_text}
-    typed = table.select(**columns, **{f"_raw_{role}": raw for role, raw in raw_text.items()})
+    rows = {DATA_ROW: table[DATA_ROW]} if DATA_ROW in table.columns else {}  # for salesforce_customers' message
+    typed = table.select(**columns, **{f"_raw_{role}": raw for role, raw in raw_text.items()}, **rows)
     if mapping.salesforce_ids:  # before the joins: its data rows are the file's, and its count needs no join
         counted = _counted_ids(text["customer"], bool(counts["customer|changed"])) if "customer" in text else None
         typed, notes["salesforce_ids"] = salesforce_customers(typed, "customer", roles["customer"], source, counted)
@@ -214,7 +221,7 @@ def salesforce_customers(table: ibis.Table, column: str, name: str, source: str,
     bad_count = counts.pop("bad_checksum")
     if bad_count:
         bad = ibis.memtable({"_bad": values[column].filter(flags["bad_checksum"])})
-        numbered = table.mutate(_row=ibis.row_number() + 1)
+        numbered = table.mutate(_row=data_rows(table))
         found = numbered.semi_join(bad, numbered[column] == bad._bad).order_by("_row").limit(1).execute()
         value, row = found[column].iloc[0], int(found["_row"].iloc[0])
         raise DataError(f"{source}: column {name!r} (customer) has {bad_count:,} "

@@ -20,6 +20,7 @@ from ._currency import convert_currencies, currency_totals
 from ._customers import MAX_CATEGORIES, customer_table
 from ._features import (REVENUE_FEATURE, check_features, check_finite, customer_features, default_as_of,
                         product_revenue)
+from ._grouped import grouped_lines, record_grouped
 from ._parse import typed_lines
 from ._rates import read_rates
 
@@ -106,13 +107,14 @@ def _line_features(source: Source, config: RunConfig, timer: Timer):
     mapping = declared.present_in(source.table.columns)
     rates = read_rates(config.rates) if config.rates else None
     with timer.stage("clean"):
-        lines, notes = typed_lines(source.table, mapping, source.name, config.read.decimal, source.delimiter)
+        table, report_rows, report_notes = grouped_lines(source.table, mapping, source.name)
+        lines, notes = typed_lines(table, mapping, source.name, config.read.decimal, source.delimiter)
         if source.kind in ("csv", "xlsx"):  # text parsed again by every query (a CSV view: the file too): type once
             lines = lines.cache()
-        lines, currency = convert_currencies(lines, source.table, mapping, rates, source.name, declared.currency)
+        lines, currency = convert_currencies(lines, table, mapping, rates, source.name, declared.currency)
         facts: dict = {}
         kept, cleaning = clean_lines(lines, mapping, source.name, config.cleaning, facts, config.as_of)
-        cleaning |= notes | {"file": source.notes}
+        cleaning = record_grouped(cleaning, report_rows) | notes | report_notes | {"file": source.notes}
         if currency:
             cleaning["currency"] = currency | ({"totals": currency_totals(kept, rates)} if currency["present"] else {})
         if cleaning["dropped"].get("after_as_of"):

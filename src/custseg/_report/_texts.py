@@ -341,6 +341,9 @@ TEXTS: dict[str, dict[str, str]] = {
 
 # Cleaning rules by key (cleaning.json "dropped"); English falls back to the run's own wording.
 RULES_FR: dict[str, str] = {
+    "subtotal_row": "ligne de sous-total, de total ou de total général d'un rapport groupé (Subtotal, Total, Grand Totals, "
+                    "Sum, Count ; ou sans identifiant de ligne avec des nombres)",
+    "group_header": "en-tête de groupe d'un rapport groupé (un client et rien d'autre, ou « Account: X (N records) »)",
     "total_row": "ni client ni numéro de commande (ligne de total ou de sous-total)",
     "missing_customer": "pas d'identifiant client",
     "missing_order": "pas de numéro de commande",
