@@ -24,9 +24,10 @@ app = typer.Typer(help="Customer segmentation from CRM sales data.", no_args_is_
 
 Debug = Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")]
 Lang = Annotated[str, typer.Option("--lang", help="Language of names and texts: en or fr.")]
-Sheet = Annotated[Optional[str], typer.Option(help="Excel sheet name or index.")]
+Sheet = Annotated[Optional[str], typer.Option(help="Excel sheet name or index, or all: every sheet with the same column names.")]
 Delimiter = Annotated[Optional[str], typer.Option(help="CSV delimiter (default: detected).")]
-Encoding = Annotated[Optional[str], typer.Option(help="CSV encoding: utf-8 or latin-1 (default: detected).")]
+Encoding = Annotated[Optional[str], typer.Option(help="CSV encoding, any Python codec name: utf-8, cp1252, latin-1, utf-16, shift_jis... (default: UTF-8 if the file is valid UTF-8, else cp1252).")]
+MaxLineSize = Annotated[Optional[str], typer.Option(help="Longest CSV line the reader takes, e.g. 8MB (default 2 MiB, DuckDB's).")]
 Decimal = Annotated[str, typer.Option(help="Decimal mark: auto, '.' or ','.")]
 HeaderRow = Annotated[Optional[int], typer.Option(help="Row number of the column names (default 1), for a title block above the table.")]
 Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace an existing output directory.")]
@@ -62,7 +63,7 @@ def _print_summary(result, out_dir: Path, report: bool = True) -> None:
 
 @app.command()
 def run(
-    input: Annotated[Path, typer.Argument(help="Sales lines or customer table: .csv, .xlsx or .parquet.")],
+    inputs: Annotated[list[Path], typer.Argument(help="Sales lines or customer table: .csv, .xlsx or .parquet; several files, a quoted glob (\"exports/*.csv\") or a folder are stacked by column name.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output directory.")] = Path("custseg-out"),
     preset: Annotated[Optional[str], typer.Option(help="Column preset: salesforce-cpq or online-retail.")] = None,
     config: Annotated[Optional[Path], typer.Option(help="custseg.toml with [columns] and [run] tables.")] = None,
@@ -98,6 +99,7 @@ def run(
     sheet: Sheet = None,
     delimiter: Delimiter = None,
     encoding: Encoding = None,
+    max_line_size: MaxLineSize = None,
     decimal: Decimal = "auto",
     rules: Annotated[Optional[Path], typer.Option(help="TOML table of segment names and actions.")] = None,
     lang: Lang = "en",
@@ -109,7 +111,7 @@ def run(
     spark_conf: Annotated[Optional[list[str]], typer.Option(help="SparkSession setting KEY=VALUE (repeatable), e.g. spark.driver.memory=8g.")] = None,
     debug: Debug = False,
 ) -> None:
-    """Segment the customers of INPUT and write the results to a directory."""
+    """Segment the customers of INPUTS and write the results to a directory."""
     with reported_errors(debug):
         settings = {"features": split_list(features), "scaling": scaling, "k": k, "n_init": n_init, "seed": seed,
                     "algorithm": algorithm, "n_boot": stability, "gap_refs": gap, "categorical_weight": categorical_weight,
@@ -124,7 +126,8 @@ def run(
                  "cancellations": cancellations}
         run_config = build_run_config(config, preset=preset, customers=customers, roles=roles, settings=settings,
                                       id_column=id_column, columns=split_list(columns), categorical=categorical,
-                                      lang=lang, read=_read_options(sheet, delimiter, encoding, decimal, header_row))
+                                      lang=lang, read=_read_options(sheet, delimiter, encoding, decimal, header_row, max_line_size))
+        input = inputs[0] if len(inputs) == 1 else list(inputs)
         prefetch_input(input, run_config)  # parsed while the libraries load
         write_run = custseg.write_run  # loads the writers (Jinja2, Plotly) meanwhile too
         with reserved_output(output, overwrite), _progress() as bar:
@@ -231,8 +234,9 @@ def _print_migration(moves, out_dir: Path) -> None:
                   markup=False, soft_wrap=True)
 
 
-def _read_options(sheet, delimiter, encoding, decimal, header_row=None):
-    return ReadOptions(sheet=sheet, delimiter=delimiter, encoding=encoding, decimal=decimal, header_row=header_row)
+def _read_options(sheet, delimiter, encoding, decimal, header_row=None, max_line_size=None):
+    return ReadOptions(sheet=sheet, delimiter=delimiter, encoding=encoding, decimal=decimal, header_row=header_row,
+                       max_line_size=max_line_size)
 
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dtm
 from collections.abc import Callable
 from importlib import metadata
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -135,8 +134,8 @@ def build_result(prepared: Prepared, config: RunConfig, scaler: Scaler, Z: np.nd
         "custseg_version": package_versions()["custseg"],
         "created": dtm.datetime.now(dtm.timezone.utc).isoformat(timespec="seconds"),
         "mode": mode,
-        "input": {"path": str(source.path) if source.path else source.name, "name": Path(source.name).name,
-                  "sha256": source.sha256, "kind": source.kind, "rows": cleaning["rows_in"]},
+        "input": {"path": str(source.path) if source.path else source.name, "name": source.title,
+                  "sha256": source.sha256, "kind": source.kind, "rows": cleaning["rows_in"], "files": cleaning.get("files", [])},
         "config": config.to_dict(),
         "seed": config.seed,
         "versions": package_versions(),
