@@ -139,7 +139,8 @@ def clean_lines(lines: ibis.Table, mapping: ColumnMapping, source: str, rules: C
     counts = lines.aggregate(rows_in=lines.count(), customers_in=lines.customer.nunique(), **first_hit,
                              **aggregates).execute().iloc[0]
     rows_in, before = int(counts["rows_in"]), int(counts["rows"] or 0)
-    dropped = {name: int(counts[name] or 0) for name in conditions}
+    dropped = {name: int(counts[name] or 0) for name in conditions
+               if counts[name] or name != "repeated_header"}  # listed when found: only text inputs can have one
     _checks(source, mapping, rows_in, dropped, before)
     kept = lines.filter(keep)
     # If the order (line) id is unique among the kept lines, no two kept lines are identical,
