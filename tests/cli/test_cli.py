@@ -152,3 +152,14 @@ def test_report_rerenders_a_run_in_french(tmp_path):
     assert 'lang="fr"' in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")  # left as it was
     missing = invoke("report", tmp_path / "nope")
     assert missing.exit_code == 1 and "not a finished custseg run" in missing.output
+
+
+def test_several_files_and_an_excel_encoding_are_stated(tmp_path):
+    header, *rows = GOOD.splitlines(keepends=True)
+    write(tmp_path, "2023-1.csv", header + "".join(rows[:45]))
+    write(tmp_path, "2023-2.csv", (header + "".join(rows[45:])).replace("c1,", "Caf\u00e9 \u2019,").encode("cp1252"))
+    result = invoke("run", tmp_path / "2023-*.csv", *MAP, "--k", "3", "-o", tmp_path / "out", "--no-report")
+    assert result.exit_code == 0, result.output
+    assert ("read 2 files, stacked by column name: 2023-1.csv: 45 rows; 2023-2.csv: 45 rows, encoding cp1252 (not UTF-8 "
+            "(byte 0xE9 on line 3): read as Windows-1252, Excel's encoding for CSV)") in result.output  # c1 is i = 46
+    assert "Caf\u00e9 \u2019" in (tmp_path / "out" / "assignments.csv").read_text(encoding="utf-8")

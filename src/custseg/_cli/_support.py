@@ -69,7 +69,8 @@ def summary_lines(cleaning: dict) -> list[str]:
         lines.append(f"  numbers in {column!r}: decimal {chosen['decimal']!r}, thousands {chosen['thousands']!r} ({chosen['rule']})")
     files = cleaning.get("files") or []
     if len(files) > 1:
-        lines.append(f"  read {len(files)} files, stacked by column name: {'; '.join(map(_file_text, files))}")
+        parts = "sheets" if len({f["path"] for f in files}) == 1 else "files"
+        lines.append(f"  read {len(files)} {parts}, stacked by column name: {'; '.join(map(_file_text, files))}")
     file = cleaning.get("file") or {}
     if len(files) <= 1 and file.get("encoding_rule", "valid UTF-8") != "valid UTF-8":
         lines.append(f"  encoding: {file['encoding']} ({file['encoding_rule']})")

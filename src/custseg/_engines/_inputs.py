@@ -40,7 +40,8 @@ def input_files(data) -> tuple[list[str], list[Path]]:
     """The inputs as given (a path, a pattern, a folder, or a list of them) and the files they name, in order."""
     given = [str(item) for item in (data if isinstance(data, list | tuple) else [data])]
     files = [path for item in given for path in _expand(item)]
-    repeated = [path for path, count in Counter(path.resolve() for path in files).items() if count > 1]
+    counts = Counter(path.resolve() for path in files)
+    repeated = [path for path in files if counts[path.resolve()] > 1]
     if repeated:
         raise UsageError(f"{repeated[0]}: given twice; each file is read once")
     return given, files
@@ -90,8 +91,8 @@ def check_same_columns(parts: list[tuple[str, list[str]]]) -> None:
         if missing or extra:
             differ = "; ".join(text for text in (f"no {', '.join(missing)}" if missing else "",
                                                  f"{', '.join(extra)} not in {first}" if extra else "") if text)
-            raise DataError(f"{label}: its columns differ from {first}'s ({differ}); files are combined by column "
-                            "name: rename the columns to match, or read the files apart")
+            raise DataError(f"{label}: its columns differ from those of {first} ({differ}); files are stacked by "
+                            "column name: rename the columns to match, or read the files apart")
 
 
 def stacked(parts: list[tuple[str, ibis.Table]]) -> ibis.Table:

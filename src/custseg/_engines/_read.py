@@ -34,7 +34,6 @@ SNIFF_BYTES = 1 << 20
 ROW_KEY = "row_key"  # a reader that keeps only some columns adds this hash of the whole row (duplicates)
 HEADER_SCAN_ROWS = 30
 LONG_LINE = re.compile(r"Maximum line size of ([0-9]+) bytes exceeded\. Actual Size: ?([0-9]+) bytes")
-__all__ = ["ROW_KEY", "Source", "file_sha256", "input_kind", "open_source", "several_files"]
 
 
 @dataclass
@@ -88,9 +87,9 @@ class Source:
             raise error from None
 
 
-def part_label(part: dict) -> str:
-    """A file's name, with the sheet when its workbook was read sheet by sheet."""
-    return f"{part['name']} sheet {part['sheet']!r}" if part.get("sheet") is not None else part["name"]
+def part_label(part: dict, key: str = "name") -> str:
+    """A file's name (or its `path`), with the sheet when its workbook was read sheet by sheet."""
+    return f"{part[key]} sheet {part['sheet']!r}" if part.get("sheet") is not None else part[key]
 
 
 def file_sha256(path: Path) -> str:
@@ -153,7 +152,8 @@ def _long_line_error(parts: list[dict], message: str) -> DataError | None:
     where = next(((part, row) for part in parts if "encoding" in part
                   for row in [_first_long_row(part, limit)] if row is not None), None)
     if where:
-        (part, (row, size)), name = where, part["path"] if len(parts) == 1 else part_label(part)
+        part, (row, size) = where
+        name = part["path"] if len(parts) == 1 else part_label(part)
         line = "the header line" if row == 0 else f"data row {row}"
     else:
         name, line = (parts[0]["path"] if len(parts) == 1 else " + ".join(p["name"] for p in parts)), "a line"
@@ -165,12 +165,13 @@ def _long_line_error(parts: list[dict], message: str) -> DataError | None:
 def _first_long_row(part: dict, limit: int) -> tuple[int, int] | None:
     """(data row, bytes in UTF-8) of the first record of a CSV file longer than `limit` bytes (row 0: the header)."""
     encoding = Encoding(part["encoding"], part["encoding_rule"])
-    consumed = 0
+    consumed, line_break = 0, 0
     with Path(part["path"]).open(encoding=encoding.codec, errors=encoding.errors, newline="") as handle:
         def lines() -> Iterator[str]:
-            nonlocal consumed
+            nonlocal consumed, line_break
             for text in handle:
                 consumed += len(text.encode("utf-8", "replace"))
+                line_break = len(text) - len(text.rstrip("\r\n"))
                 yield text
 
         source = lines()
@@ -179,8 +180,8 @@ def _first_long_row(part: dict, limit: int) -> tuple[int, int] | None:
         start, previous_limit = consumed, csv.field_size_limit(sys.maxsize)
         try:
             for row, _record in enumerate(csv.reader(source, delimiter=part.get("delimiter") or ",")):
-                size = consumed - start
-                if size - 2 > limit:  # the line break aside
+                size = consumed - start - line_break
+                if size > limit:
                     return row, size
                 start = consumed
         finally:
@@ -351,7 +352,7 @@ def _stacked_source(given: list[str], paths: list[Path], kind: str, parts: list[
     """Several files (or sheets) as one Source: stacked by column name, each counted."""
     labels = dict(zip(map(str, paths), file_labels(paths)))
     records = [{**record, "name": labels[record["path"]]} for _, record in parts]
-    table = stacked([(part_label(record), part) for (part, _), record in zip(parts, records)])
+    table = stacked([(part_label(record, "path"), part) for (part, _), record in zip(parts, records)])
     for (part, _), record in zip(parts, records):
         record["rows"] = int(part.count().execute())
     return several_files(table, given, kind, records)

@@ -139,7 +139,7 @@ def open_spark_source(data, con: ibis.BaseBackend, options: ReadOptions | None =
         return Source(con.table(name), str(paths[0]), kind, records[0]["sha256"], paths[0], notes, records)
     for record, label in zip(records, file_labels(paths)):
         record["name"] = label
-    check_same_columns([(record["name"], frame.columns) for record, frame in zip(records, frames)])
+    check_same_columns([(record["path"], frame.columns) for record, frame in zip(records, frames)])
     for record, frame in zip(records, frames):
         record["rows"] = frame.count()
     _kept_columns(functools.reduce(lambda top, bottom: top.unionByName(bottom), frames), columns).createOrReplaceTempView(name)
