@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 
-from custseg import preset, segment
+from custseg import ColumnMapping, preset, segment
 from custseg._config._run import RunConfig
 from custseg._workflows._demo_data import write_cpq_export
 from custseg._workflows._segment import prepare
@@ -108,3 +108,16 @@ def test_cli_runs_on_spark_and_writes_the_same_files(spark, cpq_files, tmp_path)
     assert run["engine"]["master"] == "local[2]" and run["config"]["engine"] == "spark"
     k_selection = pd.read_csv(tmp_path / "spark" / "k_selection.csv")
     assert list(k_selection["k"]) == [3, 4, 5] and k_selection["silhouette_sqeuclidean_spark"].between(-1, 1).all()
+
+
+def test_several_files_are_stacked_by_name_as_on_duckdb(spark, tmp_path):
+    mapping = ColumnMapping(customer="cust", order="inv", quantity="qty", price="price")
+    a = tmp_path / "a.csv"
+    a.write_text("cust,inv,qty,price\nA,1,2,10\nB,2,1,5\n", encoding="utf-8")
+    b = tmp_path / "b.csv"  # other column order, Excel's encoding
+    b.write_bytes("inv,cust,price,qty\n3,A,7,1\n4,B\u2019,4,3\n5,C,9,1\n6,B,3,4\n".encode("cp1252"))
+    on_spark = prepare([a, b], RunConfig(mapping=mapping, features=("TotalSales",), **SPARK))
+    totals = dict(zip(on_spark.customers["customer"], on_spark.customers["TotalSales"]))
+    assert totals == {"A": 2 * 10 + 7, "B": 5 + 4 * 3, "B\u2019": 3 * 4, "C": 9}
+    assert [(f["name"], f["rows"], f["encoding"]) for f in on_spark.cleaning["files"]] == [("a.csv", 2, "utf-8"),
+                                                                                           ("b.csv", 4, "cp1252")]

@@ -64,6 +64,8 @@ def describe_engine_error(exc: BaseException) -> str:
 
 
 def _input_name(data) -> str:
+    if isinstance(data, list | tuple):  # several files, named as `_read.several_files` names them
+        return " + ".join(map(_input_name, data))
     return str(data) if isinstance(data, str | os.PathLike) else type(data).__name__
 
 

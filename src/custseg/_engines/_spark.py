@@ -58,6 +58,7 @@ def spark_backend(master: str = DEFAULT_SPARK_MASTER, conf=()) -> ibis.BaseBacke
 
 
 SPARK_CHARSETS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "utf-16": "UTF-16", "iso8859-1": "ISO-8859-1", "cp1252": "windows-1252"}
+SPARK_NATIVE_CHARSETS = ("us-ascii", "iso-8859-1", "utf-8", "utf-16be", "utf-16le", "utf-16", "utf-32")
 
 
 def _sniff_delimiter(path: Path, encoding: str) -> str:
@@ -78,6 +79,8 @@ def _spark_frame(session, path: Path, kind: str, options: ReadOptions, notes: di
         notes |= {"encoding": encoding.codec, "encoding_rule": encoding.rule}
         delimiter = notes["delimiter"] = options.delimiter or _sniff_delimiter(path, encoding.codec)
         charset = SPARK_CHARSETS.get(codecs.lookup(encoding.codec).name, encoding.codec)
+        if charset.lower() not in SPARK_NATIVE_CHARSETS:  # Spark 4 reads other charsets through the JDK's on request
+            session.conf.set("spark.sql.legacy.javaCharsets", "true")
         return session.read.options(header=True, encoding=charset, sep=delimiter, inferSchema=False).csv(str(path))
     import fastexcel  # a workbook fits in one machine: fastexcel to Arrow, then to Spark
 
