@@ -82,6 +82,11 @@ def file_labels(files: list[Path]) -> list[str]:
     return [os.path.relpath(path.resolve(), common) for path in files]
 
 
+def part_label(part: dict, key: str = "name") -> str:
+    """A file's name (or its `path`), with the sheet when its workbook was read sheet by sheet."""
+    return f"{part[key]} sheet {part['sheet']!r}" if part.get("sheet") is not None else part[key]
+
+
 def check_same_columns(parts: list[tuple[str, list[str]]]) -> None:
     """Stop when a part's column names are not the first part's (order aside), naming both and the difference."""
     (first, names), *rest = parts

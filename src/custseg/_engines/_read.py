@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import math
 import re
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,15 +23,15 @@ import pandas as pd
 
 from .._config._options import ALL_SHEETS, ReadOptions
 from .._errors import DataError
-from ._encodings import Encoding, duckdb_encoding, file_encoding, utf8_copy
-from ._inputs import common_kind, file_labels, input_files, input_kind, stacked
+from ._encodings import duckdb_encoding, file_encoding, utf8_copy
+from ._inputs import common_kind, file_labels, input_files, input_kind, part_label, stacked
 from ._limits import describe_engine_error
+from ._long_lines import long_line_error
 from ._xlsx import prefetched, sheet_header, sheet_key, typed_sheet
 
 SNIFF_BYTES = 1 << 20
 ROW_KEY = "row_key"  # a reader that keeps only some columns adds this hash of the whole row (duplicates)
 HEADER_SCAN_ROWS = 30
-LONG_LINE = re.compile(r"Maximum line size of ([0-9]+) bytes exceeded\. Actual Size: ?([0-9]+) bytes")
 
 
 @dataclass
@@ -81,15 +79,10 @@ class Source:
         try:
             yield
         except duckdb.Error as exc:
-            error = _long_line_error(self.files, str(exc))
+            error = long_line_error(self.files, str(exc))
             if error is None:
                 raise
             raise error from None
-
-
-def part_label(part: dict, key: str = "name") -> str:
-    """A file's name (or its `path`), with the sheet when its workbook was read sheet by sheet."""
-    return f"{part[key]} sheet {part['sheet']!r}" if part.get("sheet") is not None else part[key]
 
 
 def file_sha256(path: Path) -> str:
@@ -141,52 +134,6 @@ def _read_csv(con: ibis.BaseBackend, path: Path, options: ReadOptions, notes: di
     if any(_DEDUPLICATED.match(c) for c in table.columns):  # the reader renamed a repeated name to name_1
         _refuse_duplicate_names(path, split[fitting[0]] if fitting else [], columns)
     return table
-
-
-def _long_line_error(parts: list[dict], message: str) -> DataError | None:
-    """For DuckDB's 'Maximum line size ... exceeded': one line naming the file, its data row and the option that reads it."""
-    found = LONG_LINE.search(message)
-    if not found:
-        return None
-    limit, size = int(found.group(1)), int(found.group(2))
-    where = next(((part, row) for part in parts if "encoding" in part
-                  for row in [_first_long_row(part, limit)] if row is not None), None)
-    if where:
-        part, (row, size) = where
-        name = part["path"] if len(parts) == 1 else part_label(part)
-        line = "the header line" if row == 0 else f"data row {row}"
-    else:
-        name, line = (parts[0]["path"] if len(parts) == 1 else " + ".join(p["name"] for p in parts)), "a line"
-    return DataError(f"{name}: {line} is {size:,} bytes long, more than the reader's limit of {limit:,} (a cell "
-                     "holding a long text, or line breaks the reader does not see); read it with --max-line-size "
-                     f"{math.ceil((size + 2) / 10**6)}MB")
-
-
-def _first_long_row(part: dict, limit: int) -> tuple[int, int] | None:
-    """(data row, bytes in UTF-8) of the first record of a CSV file longer than `limit` bytes (row 0: the header)."""
-    encoding = Encoding(part["encoding"], part["encoding_rule"])
-    consumed, line_break = 0, 0
-    with Path(part["path"]).open(encoding=encoding.codec, errors=encoding.errors, newline="") as handle:
-        def lines() -> Iterator[str]:
-            nonlocal consumed, line_break
-            for text in handle:
-                consumed += len(text.encode("utf-8", "replace"))
-                line_break = len(text) - len(text.rstrip("\r\n"))
-                yield text
-
-        source = lines()
-        for _ in range((part.get("header_row") or 1) - 1):
-            next(source, None)
-        start, previous_limit = consumed, csv.field_size_limit(sys.maxsize)
-        try:
-            for row, _record in enumerate(csv.reader(source, delimiter=part.get("delimiter") or ",")):
-                size = consumed - start - line_break
-                if size > limit:
-                    return row, size
-                start = consumed
-        finally:
-            csv.field_size_limit(previous_limit)
-    return None
 
 
 _DEDUPLICATED = re.compile(r"^.+_[0-9]+$")
@@ -305,7 +252,7 @@ def _read_file(con: ibis.BaseBackend, path: Path, kind: str, options: ReadOption
         raise
     except Exception as exc:  # DuckDB's reader errors: report the first line only
         record = {"path": str(path), "name": str(path), **notes}
-        raise (_long_line_error([record], str(exc)) or
+        raise (long_line_error([record], str(exc)) or
                DataError(f"{path}: cannot read as {kind} ({describe_engine_error(exc)})")) from None
     return [(table, {"name": path.name, "path": str(path), "sha256": digest, "rows": None,
                      **({"sheet": sheet} if sheet is not None else {}), **notes}) for sheet, table in tables]
