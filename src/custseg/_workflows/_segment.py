@@ -74,7 +74,7 @@ def fit_model(prepared: Prepared, config: RunConfig, progress: Progress | None =
 
 
 def segment(data, config: RunConfig | None = None, progress: Progress | None = None, **options) -> SegmentationResult:
-    """Segment customers from a file path, a pandas DataFrame or an ibis table.
+    """Segment customers from a file path (or several: a list, a glob pattern, a folder), a pandas DataFrame or an ibis table.
 
     Options are `RunConfig` fields (or pass a `RunConfig`); `preset="salesforce-cpq"`
     is a shortcut for its column mapping.
