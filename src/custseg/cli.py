@@ -14,7 +14,7 @@ from rich.table import Table
 import custseg
 
 from ._cli._methods import AsOf, compare_methods, rfm
-from ._cli._inputs import InputOptions, with_input_options
+from ._cli._inputs import InputOptions, one_or_several, with_input_options
 from ._cli._salesforce import app as salesforce_app
 from ._cli._support import console, prefetch_input, reported_errors, split_list, summary_lines
 from ._config import CleaningRules, parse_k_range
@@ -73,7 +73,7 @@ def _print_summary(result, out_dir: Path, report: bool = True) -> None:
 @app.command()
 @with_input_options
 def run(
-    input: Annotated[Path, typer.Argument(help="Sales lines or customer table: .csv, .xlsx or .parquet.")],
+    input: Annotated[list[Path], typer.Argument(help="Sales lines or customer table: .csv, .xlsx or .parquet; several files, a quoted glob (\"exports/*.csv\") or a folder are stacked by column name.")],
     inputs: InputOptions,
     output: Annotated[Path, typer.Option("-o", "--output", help="Output directory.")] = Path("custseg-out"),
     customers: Annotated[bool, typer.Option("--customers", help="The input has one row per customer already.")] = False,
@@ -103,7 +103,7 @@ def run(
     spark_conf: Annotated[Optional[list[str]], typer.Option(help="SparkSession setting KEY=VALUE (repeatable), e.g. spark.driver.memory=8g.")] = None,
     debug: Debug = False,
 ) -> None:
-    """Segment the customers of INPUT and write the results to a directory."""
+    """Segment the customers of INPUTS and write the results to a directory."""
     with reported_errors(debug):
         settings = {"features": split_list(features), "scaling": scaling, "k": k, "n_init": n_init, "seed": seed,
                     "algorithm": algorithm, "n_boot": stability, "gap_refs": gap, "categorical_weight": categorical_weight,
@@ -113,6 +113,7 @@ def run(
                     "cleaning": CleaningRules(drop_zero_price=True) if drop_zero_price else None,
                     "spark_master": spark_master, "spark_conf": tuple(spark_conf) if spark_conf else None}
         run_config = inputs.run_config(customers, settings, columns=split_list(columns), categorical=categorical, lang=lang)
+        input = one_or_several(input)
         prefetch_input(input, run_config)  # parsed while the libraries load
         write_run = custseg.write_run  # loads the writers (Jinja2, Plotly) meanwhile too
         with reserved_output(output, overwrite), _progress() as bar:
@@ -222,7 +223,7 @@ def _print_migration(moves, out_dir: Path) -> None:
 @app.command()
 @with_input_options
 def score(
-    input: Annotated[Path, typer.Argument(help="New data; read as the model's training data unless column or reading options say otherwise.")],
+    input: Annotated[list[Path], typer.Argument(help="New data (several files, a glob or a folder are stacked); read as the model's training data unless column or reading options say otherwise.")],
     inputs: InputOptions,
     model: Annotated[Path, typer.Option("--model", help="model.json (or the run directory holding it).")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output directory.")] = Path("custseg-scored"),
@@ -233,7 +234,7 @@ def score(
     with reported_errors(debug):
         with reserved_output(output, overwrite), _progress() as bar:
             bar.add_task("scoring", total=None)
-            result = custseg.score(input, model, lang=lang, as_of=as_of, **inputs.model_changes())
+            result = custseg.score(one_or_several(input), model, lang=lang, as_of=as_of, **inputs.model_changes())
             out_dir = custseg.write_run(result, output, overwrite=overwrite, report=report)
         _print_summary(result, out_dir, report)
         flagged = result.run["model"]["n_out_of_range"]
@@ -244,7 +245,7 @@ def score(
 @app.command()
 @with_input_options
 def refresh(
-    input: Annotated[Path, typer.Argument(help="The new period's data; read as the previous run's unless column or reading options say otherwise.")],
+    input: Annotated[list[Path], typer.Argument(help="The new period's data (several files, a glob or a folder are stacked); read as the previous run's unless column or reading options say otherwise.")],
     inputs: InputOptions,
     previous: Annotated[Path, typer.Option("--previous", help="The previous run directory (or its model.json).")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output directory.")] = Path("custseg-refreshed"),
@@ -257,7 +258,7 @@ def refresh(
     with reported_errors(debug):
         with reserved_output(output, overwrite), _progress() as bar:
             task = bar.add_task("refreshing", total=None)
-            result = custseg.refresh(input, previous, threshold=threshold, seed=seed, lang=lang, as_of=as_of,
+            result = custseg.refresh(one_or_several(input), previous, threshold=threshold, seed=seed, lang=lang, as_of=as_of,
                                    k_range=parse_k_range(k_range) if k_range else None, **inputs.model_changes(),
                                    progress=lambda stage, done, total: bar.update(task, completed=done, total=total,
                                                                                   description=f"{stage}: k {done}/{total}"))

@@ -227,3 +227,14 @@ def test_rates_convert_the_lines_and_say_so_on_the_console_and_in_the_report(tmp
     scored = invoke("score", data, "--model", tmp_path / "out", "--rates", rates, "-o", tmp_path / "s", "--no-report")
     assert scored.exit_code == 0, scored.output
     assert pd.read_csv(tmp_path / "s" / "assignments.csv").set_index("customer_id").loc["c0", "TotalSales"] == pytest.approx(120)
+
+
+def test_several_files_and_an_excel_encoding_are_stated(tmp_path):
+    header, *rows = GOOD.splitlines(keepends=True)
+    write(tmp_path, "2023-1.csv", header + "".join(rows[:45]))
+    write(tmp_path, "2023-2.csv", (header + "".join(rows[45:])).replace("c1,", "Caf\u00e9 \u2019,").encode("cp1252"))
+    result = invoke("run", tmp_path / "2023-*.csv", *MAP, "--k", "3", "-o", tmp_path / "out", "--no-report")
+    assert result.exit_code == 0, result.output
+    assert ("read 2 files, stacked by column name: 2023-1.csv: 45 rows; 2023-2.csv: 45 rows, encoding cp1252 (not UTF-8 "
+            "(byte 0xE9 on line 3): read as Windows-1252, Excel's encoding for CSV)") in result.output  # c1 is i = 46
+    assert "Caf\u00e9 \u2019" in (tmp_path / "out" / "assignments.csv").read_text(encoding="utf-8")

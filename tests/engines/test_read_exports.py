@@ -27,7 +27,8 @@ def test_mixed_crlf_and_lf_line_endings_are_read(tmp_path):
     path.write_bytes(b"acct,amount\r\na,1\nb,2\r\nc,3\n")
     source = open_source(path, ibis.duckdb.connect())
     assert source.table.to_pandas().values.tolist() == [["a", "1"], ["b", "2"], ["c", "3"]]
-    assert source.notes == {"line_endings": "mixed CRLF and LF (read with DuckDB's strict_mode off)", "delimiter": ","}
+    assert source.notes == {"line_endings": "mixed CRLF and LF (read with DuckDB's strict_mode off)", "delimiter": ",",
+                            "encoding": "utf-8", "encoding_rule": "valid UTF-8"}
 
 
 TITLED = [["Sales export"], ["made 2024-01-05"], [], ["acct", "amount"], ["a", 1], ["b", 2], ["c", 3]]

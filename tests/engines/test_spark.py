@@ -128,3 +128,16 @@ def test_spark_converts_currencies_as_embedded(spark, tmp_path):
     (tmp_path / "rates.csv").write_text("currency,rate\nEUR,1\nUSD,1.1\n")
     with pytest.raises(DataError, match=r"holds JPY on 20 line\(s\), e.g. data row 2, but .* has no rate for JPY"):
         prepare(tmp_path / "sales.csv", RunConfig(**config, **SPARK))
+
+
+def test_several_files_are_stacked_by_name_as_on_duckdb(spark, tmp_path):
+    mapping = ColumnMapping(customer="cust", order="inv", quantity="qty", price="price")
+    a = tmp_path / "a.csv"
+    a.write_text("cust,inv,qty,price\nA,1,2,10\nB,2,1,5\n", encoding="utf-8")
+    b = tmp_path / "b.csv"  # other column order, Excel's encoding
+    b.write_bytes("inv,cust,price,qty\n3,A,7,1\n4,B\u2019,4,3\n5,C,9,1\n6,B,3,4\n".encode("cp1252"))
+    on_spark = prepare([a, b], RunConfig(mapping=mapping, features=("TotalSales",), **SPARK))
+    totals = dict(zip(on_spark.customers["customer"], on_spark.customers["TotalSales"]))
+    assert totals == {"A": 2 * 10 + 7, "B": 5 + 4 * 3, "B\u2019": 3 * 4, "C": 9}
+    assert [(f["name"], f["rows"], f["encoding"]) for f in on_spark.cleaning["files"]] == [("a.csv", 2, "utf-8"),
+                                                                                           ("b.csv", 4, "cp1252")]

@@ -210,8 +210,41 @@ def names_kept(*names: str) -> Callable[[Path], None]:
     return check
 
 
+def halves(first: str, second: str, second_header: str = HEADER, second_rows: list[str] | None = None) -> Callable[[Path], Path]:
+    """The good rows split over two CSV files (45 each); returns the first."""
+    def make(d: Path) -> Path:
+        write(d / second, csv_text(G[45:] if second_rows is None else second_rows, second_header))
+        return write(d / first, csv_text(G[:45]))
+    return make
+
+
+def parquet_parts(d: Path) -> Path:
+    frame = pd.read_csv(pd.io.common.StringIO(csv_text(G)), dtype=str)
+    (d / "parts").mkdir()
+    write_parquet(d / "parts" / "part-0.parquet", frame.iloc[:45])
+    write_parquet(d / "parts" / "part-1.parquet", frame.iloc[45:])
+    write(d / "parts" / "_SUCCESS", "")
+    return d / "parts"
+
+
+def stacked_files(*expected: tuple[str, int]) -> Callable[[Path], None]:
+    """Totals of the good rows, and the files read, with their rows, in run.json and cleaning.json."""
+    def check(out: Path) -> None:
+        totals_are(GOOD_TOTALS)(out)
+        _, summary = read_run(out)
+        run = json.loads((out / "run.json").read_text())
+        for files in (summary["files"], run["input"]["files"]):
+            assert [(Path(f["path"]).name, f["rows"]) for f in files] == list(expected), files
+            assert all(len(f["sha256"]) == 64 for f in files)
+    return check
+
+
+SPLIT_BOOK = {"Q1": [CPQ_HEADER] + rows_as_cells(G[:45]), "Q2": [CPQ_HEADER] + rows_as_cells(G[45:]),
+              "Notes": [["made by"], ["sales ops"]]}
 ACCENTED = [f"Soci\u00e9t\u00e9 {i % 9}," + row.split(",", 1)[1] for i, row in enumerate(G)]
 ACCENTED_NAMES = [f"Soci\u00e9t\u00e9 {i}" for i in range(9)]
+WINDOWS_1252_NAMES = [f"Caf\u00e9 \u2019{i}\u2019 \u2013 \u20ac{i}" for i in range(9)]  # Café ’0’ – €0
+WINDOWS_1252 = [WINDOWS_1252_NAMES[i % 9] + "," + row.split(",", 1)[1] for i, row in enumerate(G)]
 QUOTED = [f'"c{i % 9}, SA","line\n{i}",{1 + i % 3},{5 + (i % 9) ** 2},01/01/2020' for i in range(90)]
 
 CURRENCY_TYPE = "IsoCode,ConversionRate,IsCorporate\nEUR,1,true\nJPY,161.2,false\nUSD,1.25,false\n"
@@ -244,8 +277,8 @@ CASES: list[Case] = [
     # files that cannot be read
     Case("missing-file", "input file does not exist", lambda d: d / "nope.csv",
          message="Error: {dir}/nope.csv: file not found"),
-    Case("directory", "input is a directory", lambda d: (d / "folder.csv").mkdir() or d / "folder.csv",
-         message="Error: {dir}/folder.csv: not a file"),
+    Case("directory", "input is a folder with no data file", lambda d: (d / "folder.csv").mkdir() or d / "folder.csv",
+         message="Error: {dir}/folder.csv: no .csv, .xlsx or .parquet file in the folder"),
     Case("unknown-type", "unsupported extension (.json)", raw_case("sales.json", "{}"), code=2,
          message="Error: {dir}/sales.json: unknown file type '.json'; use .csv, .xlsx or .parquet"),
     Case("empty-file", "empty file (0 bytes)", raw_case("empty.csv", ""),
@@ -286,7 +319,31 @@ CASES: list[Case] = [
          message="Error: {dir}/good.xlsx: no sheet named 'Ventes'; sheets are 'Sales'"),
     Case("sheet-index", "--sheet index out of range", good_xlsx, (*MAP, "--sheet", "3"),
          message="Error: {dir}/good.xlsx: sheet index 3 out of range; the workbook has 1 sheet(s)"),
-    # layout of the table
+    # several files and sheets (issue 21, item 3)
+    Case("files-columns-differ", "two files, the second with 'quantity' for 'qty'",
+         halves("a.csv", "b.csv", second_header=HEADER.replace("qty", "quantity")), ("{dir}/b.csv", *MAP),
+         message="Error: {dir}/b.csv: its columns differ from those of {dir}/a.csv (no qty; quantity not in {dir}/a.csv); "
+                 "files are stacked by column name: rename the columns to match, or read the files apart"),
+    Case("files-of-two-kinds", "a CSV and a workbook given together", lambda d: (good_xlsx(d), halves("a.csv", "b.csv")(d))[1],
+         ("{dir}/good.xlsx", *MAP), code=2,
+         message="Error: {dir}/a.csv + {dir}/good.xlsx: files of different kinds (csv: a.csv; xlsx: good.xlsx); save them "
+                 "as one kind (e.g. the workbook as CSV) to read them together"),
+    Case("file-given-twice", "the same file given twice", halves("a.csv", "b.csv"), ("{dir}/a.csv", *MAP), code=2,
+         message="Error: {dir}/a.csv: given twice; each file is read once"),
+    Case("glob-no-match", "a quoted pattern that matches no file", lambda d: d / "2023-*.csv",
+         message="Error: {dir}/2023-*.csv: no file matches"),
+    Case("files-bad-value", "quantity 'N/A' in the second file's data row 4",
+         halves("a.csv", "b.csv", second_rows=G[45:48] + ["c1,x1,N/A,5,01/01/2020"] + G[48:]), ("{dir}/b.csv", *MAP),
+         message="Error: {dir}/a.csv + {dir}/b.csv: column 'qty' (quantity) has 1 non-numeric values, e.g. 'N/A' at "
+                 "b.csv data row 4"),
+    Case("sheets-alike", "a workbook whose second sheet has the first one's columns (a year split over sheets)",
+         xlsx_case("book.xlsx", SPLIT_BOOK),
+         message="Error: {dir}/book.xlsx: sheet(s) 'Q2' have the same columns as sheet 'Q1', the one read; --sheet all "
+                 "reads them all together, --sheet NAME reads one"),
+    Case("repeated-header-bad-value", "two exports joined with cat, 'N/A' on the 3rd line after the second header",
+         csv_case("cat.csv", G[:45] + [HEADER] + G[45:47] + ["c1,x1,N/A,5,01/01/2020"] + G[47:]),
+         message="Error: {dir}/cat.csv: column 'qty' (quantity) has 1 non-numeric values, e.g. 'N/A' at data row 49"),
+
     Case("wrong-delimiter", "semicolon file read with --delimiter ','", csv_case("semi.csv", G, sep=";"),
          (*MAP, "--delimiter", ","),
          message="Error: {dir}/semi.csv: missing column(s) cust (customer), inv (order), qty (quantity), price (price), "
@@ -314,6 +371,13 @@ CASES: list[Case] = [
     Case("mixed-encodings-late", "a latin-1 line after 2 MB of UTF-8", big_mixed_encoding,
          message="Error: {dir}/mixed_late.csv: CSV Error on Line: 54002: Invalid unicode (byte sequence mismatch) "
                  "detected. This file is not utf-8 encoded."),
+    Case("wrong-encoding", "--encoding ascii on a Windows-1252 file", lambda d: write(d / "w.csv", csv_text(ACCENTED), "cp1252"),
+         (*MAP, "--encoding", "ascii"),
+         message="Error: {dir}/w.csv: not ascii text (byte 0xE9 on line 2); is --encoding right?"),
+    Case("long-line", "a 3,019-byte line (a pasted document) over --max-line-size 1KB",
+         csv_case("long.csv", G[:4] + ["c1,i" + "x" * 3000 + ",1,5,01/01/2020"] + G[4:]), (*MAP, "--max-line-size", "1KB"),
+         message="Error: {dir}/long.csv: data row 5 is 3,019 bytes long, more than the reader's limit of 1,000 (a cell "
+                 "holding a long text, or line breaks the reader does not see); read it with --max-line-size 1MB"),
     # values
     Case("text-quantity", "quantity 'N/A'", csv_case("na.csv", G[:3] + ["c1,i1,N/A,5,01/01/2020"] + G[3:]),
          message="Error: {dir}/na.csv: column 'qty' (quantity) has 1 non-numeric values, e.g. 'N/A' at data row 4"),
@@ -454,7 +518,10 @@ CASES: list[Case] = [
     Case("bad-decimal", "--decimal ';'", csv_case("r.csv", G), (*MAP, "--decimal", ";"), code=2,
          message="Error: decimal must be 'auto', '.' or ','; got ';'"),
     Case("bad-encoding", "--encoding ebcdic", csv_case("r.csv", G), (*MAP, "--encoding", "ebcdic"), code=2,
-         message="Error: encoding 'ebcdic' is not supported; use one of latin-1, utf-16, utf-8"),
+         message="Error: encoding 'ebcdic' is not a text encoding Python knows; give a codec name such as utf-8, cp1252, "
+                 "latin-1, utf-16, shift_jis"),
+    Case("bad-max-line-size", "--max-line-size big", csv_case("r.csv", G), (*MAP, "--max-line-size", "big"), code=2,
+         message="Error: max line size must be a size like 4MB or 8000000 (bytes); got 'big'"),
     Case("bad-scaling", "--scaling magic", csv_case("r.csv", G), (*MAP, "--scaling", "magic"), code=2,
          message="Error: scaling must be one of rank, rank-first, log, robust, standard, none; got 'magic'"),
     Case("bad-lang", "--lang de", csv_case("r.csv", G), (*MAP, "--lang", "de"), code=2,
@@ -575,6 +642,19 @@ CASES: list[Case] = [
          (*MAP, "--salesforce-ids"), code=0, check=totals_are(GOOD_TOTALS | {"001Dn00000AbCdEIAV": 1150.0})),
     Case("currencies-converted", "lines in EUR, JPY and USD with Salesforce's CurrencyType rates",
          currency_case("cur.csv", CURRENCIES), CURRENCY_ARGS, code=0, check=totals_are(converted_totals())),
+    Case("two-files", "a year split over two CSV files", halves("a.csv", "b.csv"), ("{dir}/b.csv", *MAP),
+         code=0, check=stacked_files(("a.csv", 45), ("b.csv", 45))),
+    Case("glob", "a quoted pattern, DIR/part-*.csv", lambda d: halves("part-1.csv", "part-2.csv")(d).parent / "part-*.csv",
+         code=0, check=stacked_files(("part-1.csv", 45), ("part-2.csv", 45))),
+    Case("parquet-parts", "a folder of Parquet parts (with Spark's _SUCCESS marker)", parquet_parts,
+         code=0, check=stacked_files(("part-0.parquet", 45), ("part-1.parquet", 45))),
+    Case("sheet-all", "--sheet all on a workbook split over sheets Q1 and Q2, with a Notes sheet",
+         xlsx_case("book.xlsx", SPLIT_BOOK), (*MAP, "--sheet", "all"),
+         code=0, check=stacked_files(("book.xlsx", 45), ("book.xlsx", 45))),
+    Case("repeated-header", "two exports joined with cat (the header line repeated)",
+         csv_case("cat.csv", G[:45] + [HEADER] + G[45:]), code=0, check=totals_are(GOOD_TOTALS, dropped_repeated_header=1)),
+    Case("windows-1252", "Excel's Windows-1252 CSV: ids with \u2019 \u20ac \u2013 (bytes 0x92 0x80 0x96)",
+         lambda d: write(d / "w.csv", csv_text(WINDOWS_1252), "cp1252"), code=0, check=names_kept(*WINDOWS_1252_NAMES)),
     Case("parquet", "the same lines as parquet", lambda d: write_parquet(d / "p.parquet", pd.read_csv(pd.io.common.StringIO(csv_text(G)), dtype=str)),
          code=0, check=totals_are(GOOD_TOTALS)),
 ]
@@ -616,4 +696,10 @@ CHECKED = {
                                 "total rows dropped under 'subtotal_row', not summed",
     "grouped-report-xlsx": "the same totals; 3 group headers and 4 subtotal rows dropped, the account taken from the headers",
     "blank-customer": "the line dropped under 'no customer id' (c0's TotalSales 5 lower), no grouped-report stop",
+    "two-files": "TotalSales is the sum over both files; each file's name, sha256 and rows in run.json and cleaning.json",
+    "glob": "both files read, in name order, and listed",
+    "parquet-parts": "both parts read; the marker skipped",
+    "sheet-all": "both sheets read and listed; the Notes sheet (other columns) left out",
+    "repeated-header": "1 line dropped under 'a header line repeated among the data rows', totals unchanged",
+    "windows-1252": "ids read exactly (not as latin-1 control characters); encoding cp1252 printed and recorded",
 }

@@ -101,8 +101,42 @@ NOTES = """
   1927 to 2173), as text or as a number, is read as an Excel serial day (43831 is 2020-01-01).
 - **Dates in several formats**: the `--date-format` (or preset) format is tried first, then
   ISO dates and date-times; anything else is an error naming the value and row.
-- **Mixed encodings**: a file that is neither all UTF-8 nor all latin-1 stops the run rather
+- **Mixed encodings**: a file that is neither all UTF-8 nor all Windows-1252 stops the run rather
   than silently garbling one of the two (`cé` and `c\\xe9` would become two customers).
+- **Encodings**: a CSV whose first MiB is valid UTF-8 is read as UTF-8 (UTF-16 when it starts
+  with its byte order mark); any other is read as Windows-1252 (cp1252), what Excel writes as
+  "CSV" on Western systems. cp1252 agrees with latin-1 except for bytes 0x80-0x9F, which are
+  ’ € – “ ” … in cp1252 and invisible control characters in latin-1 (the old rule read
+  `Café – €5 pack` as `Café \\x96 \\x805 pack`); the five bytes cp1252 leaves undefined are
+  read as latin-1 reads them, as browsers do. The encoding and why are printed and recorded
+  (`file.encoding`, `file.encoding_rule` in cleaning.json). `--encoding` takes any Python
+  codec name (`shift_jis`, `cp1251`, `utf-16-le`...). DuckDB reads UTF-8, UTF-16 and latin-1
+  itself; a file in another encoding is copied to UTF-8 in the temp folder (`[run] temp_directory`
+  in custseg.toml or `$CUSTSEG_TEMP_DIR`, else the system's), read into DuckDB, and the copy removed.
+- **A line longer than the reader's limit** (DuckDB's `max_line_size`, 2 MiB by default: a
+  cell holding a pasted document, or line breaks the reader does not see) stops naming the
+  file, the data row (found by reading the file again with Python's CSV reader) and
+  `--max-line-size` with a size that reads it. On Spark, which has no such limit, the option
+  is refused.
+- **Several files** (`custseg run a.csv b.csv`, a quoted pattern `"exports/*.csv"` expanded by
+  custseg and sorted, or a folder: every .csv, .xlsx or .parquet file under it, sorted,
+  skipping hidden files, Spark's `_SUCCESS` and Excel's `~$` lock files) are read one by one
+  and stacked by column name: the order of columns may differ, the names may not (the stop
+  names the file and the columns missing or extra). A column whose type differs between
+  files (integers in one Parquet part, decimals in another) is read as text in all and typed
+  as text columns are. Files of two kinds (a CSV and a workbook) stop: save them as one kind.
+  Each file's name, sha256 and rows are printed in one line and recorded; a message naming
+  a data row names the file and the row in that file (`b.csv data row 17`).
+- **Workbook sheets**: when other sheets than the first have its column names (order aside),
+  reading the first alone would read part of the year, so the run stops naming them;
+  `--sheet all` reads every sheet with the column names of the first sheet holding the
+  run's columns and stacks them (sheets with other columns, such as notes or a pivot, are
+  left out), `--sheet NAME` reads one.
+- **A header line repeated among the data rows** (two exports joined with `cat`, the second
+  file's byte order mark aside): a row whose every cell is its column's name is dropped and
+  counted under `repeated_header` before any value is typed, so its `qty` and `price` never
+  read as bad numbers. Rows keep their numbers: the row after a repeated header at data row
+  45 is data row 46, its line in the file less one.
 - **All customers identical**: a feature that has the same value for every customer carries
   no information; with rank scaling it is no longer ordered by customer id (which made up
   segments out of nothing).

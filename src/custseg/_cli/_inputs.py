@@ -27,7 +27,7 @@ def _option(kind, help: str, *names: str, default=None):
 TEXT = Optional[str]
 ROLES = ("customer", "order", "product", "product_label", "quantity", "price", "amount", "date", "end_date", "country",
          "currency", "date_format", "cancellations", "fill_down")
-READING = ("sheet", "delimiter", "encoding", "decimal", "header_row")
+READING = ("sheet", "delimiter", "encoding", "max_line_size", "decimal", "header_row")
 
 
 @dataclass(frozen=True)
@@ -61,9 +61,11 @@ class InputOptions:
     fill_down: bool = _option(bool, "A report grouped by customer (customer on each group's first row only): a blank "
                               "customer cell takes the customer above it.", "--fill-down", default=False)
     id_column: str | None = _option(TEXT, "Customer id column (--customers mode).", "--id")
-    sheet: str | None = _option(TEXT, "Excel sheet name or index.")
+    sheet: str | None = _option(TEXT, "Excel sheet name or index, or all: every sheet with the same column names.")
     delimiter: str | None = _option(TEXT, "CSV delimiter (default: detected).")
-    encoding: str | None = _option(TEXT, "CSV encoding: utf-8 or latin-1 (default: detected).")
+    encoding: str | None = _option(TEXT, "CSV encoding, any Python codec name: utf-8, cp1252, latin-1, utf-16, shift_jis... "
+                                         "(default: UTF-8 if the file is valid UTF-8, else cp1252).")
+    max_line_size: str | None = _option(TEXT, "Longest CSV line the reader takes, e.g. 8MB (default 2 MiB, DuckDB's).")
     decimal: str | None = _option(TEXT, "Decimal mark: auto (default), '.' or ','.")
     header_row: int | None = _option(Optional[int], "Row number of the column names (default 1), for a title block "
                                                     "above the table.")
@@ -93,6 +95,11 @@ class InputOptions:
 
     def _rates(self) -> str | None:
         return str(self.rates) if self.rates else None
+
+
+def one_or_several(paths: list[Path]) -> Path | list[Path]:
+    """The input argument as the library takes it: a path, or a list of them (stacked by column name)."""
+    return paths[0] if len(paths) == 1 else list(paths)
 
 
 def with_input_options(command):

@@ -16,7 +16,7 @@ from rich.table import Table
 import custseg
 
 from .._errors import UsageError
-from ._inputs import InputOptions, with_input_options
+from ._inputs import InputOptions, one_or_several, with_input_options
 from ._support import console, prefetch_input, reported_errors, split_list
 
 app = typer.Typer(help="RFM segments and method comparison.", no_args_is_help=True, add_completion=False,
@@ -42,7 +42,7 @@ def _numbers(text: str | None, option: str) -> list[float] | None:
 @app.command("rfm")
 @with_input_options
 def rfm(
-    input: Annotated[Path, typer.Argument(help="Sales lines: .csv, .xlsx or .parquet.")],
+    input: Annotated[list[Path], typer.Argument(help="Sales lines: .csv, .xlsx or .parquet (several files, a glob or a folder are stacked).")],
     inputs: InputOptions,
     output: Output = Path("custseg-rfm"),
     as_of: AsOf = None,
@@ -61,6 +61,7 @@ def rfm(
         run_config = inputs.run_config(settings={"as_of": as_of, "max_memory": max_memory}, lang=lang)
         cuts = {key: value for key, value in (("R", _numbers(r_cuts, "--r-cuts")), ("F", _numbers(f_cuts, "--f-cuts")),
                                               ("M", _numbers(m_cuts, "--m-cuts"))) if value}
+        input = one_or_several(input)
         prefetch_input(input, run_config)
         with console.status("reading, cleaning, scoring"):
             result = custseg.rfm(input, run_config, bins=bins, cuts=cuts or None, rules_file=rules)
@@ -78,7 +79,7 @@ def rfm(
 @app.command("compare-methods")
 @with_input_options
 def compare_methods(
-    input: Annotated[Path, typer.Argument(help="Sales lines or customer table: .csv, .xlsx or .parquet.")],
+    input: Annotated[list[Path], typer.Argument(help="Sales lines or customer table: .csv, .xlsx or .parquet (several files, a glob or a folder are stacked).")],
     inputs: InputOptions,
     output: Output = Path("custseg-compare"),
     customers: Annotated[bool, typer.Option("--customers", help="The input has one row per customer already.")] = False,
@@ -104,6 +105,7 @@ def compare_methods(
                     "k_range": k_range, "seed": seed, "as_of": as_of,
                     "max_memory": max_memory}
         run_config = inputs.run_config(customers, settings, columns=split_list(columns), lang=lang)
+        input = one_or_several(input)
         prefetch_input(input, run_config)
         with console.status("comparing methods") as status:
             result = custseg.compare_methods(input, run_config, methods=list(split_list(methods) or ()), k=k,

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import typer
 from rich.console import Console
 
+from .._config._options import ALL_SHEETS
 from .._engines._xlsx import prefetch_workbook
 from .._errors import CustsegError
 
@@ -16,8 +18,9 @@ error_console = Console(stderr=True, highlight=False)
 
 
 def prefetch_input(path, config) -> None:
-    """Start parsing a workbook of sales lines while the command's libraries load (see `_engines._xlsx`)."""
-    if config.mapping and not config.customers and config.engine == "duckdb":
+    """Start parsing a workbook of sales lines (one sheet of one file) while the command's libraries load (see `_engines._xlsx`)."""
+    if (config.mapping and not config.customers and config.engine == "duckdb" and isinstance(path, str | Path)
+            and config.read.sheet != ALL_SHEETS):
         prefetch_workbook(path, config.read.sheet, config.read.header_row, config.mapping.column_kinds())
 
 
@@ -47,6 +50,15 @@ def split_list(text: str | None) -> tuple[str, ...] | None:
     return tuple(part.strip() for part in text.split(",") if part.strip()) if text else None
 
 
+def _file_text(file: dict) -> str:
+    """'b.csv: 45 rows, encoding cp1252 (why)': one file of several, as the summary lists it."""
+    sheet = f" sheet {file['sheet']!r}" if file.get("sheet") is not None else ""
+    encoding = (f", encoding {file['encoding']} ({file['encoding_rule']})"
+                if file.get("encoding_rule", "valid UTF-8") != "valid UTF-8" else "")
+    endings = f", line endings {file['line_endings']}" if file.get("line_endings") else ""
+    return f"{file['name']}{sheet}: {file['rows']:,} rows{encoding}{endings}"
+
+
 def summary_lines(cleaning: dict) -> list[str]:
     """Every reading and cleaning decision of a run, one line each, as `custseg run` prints them."""
     lines = [f"  dropped {count:,} line(s): {cleaning['rules'][rule]}" for rule, count in cleaning["dropped"].items() if count]
@@ -55,8 +67,14 @@ def summary_lines(cleaning: dict) -> list[str]:
                      f"{cleaning['as_of']}")
     for column, chosen in (cleaning.get("number_formats") or {}).items():
         lines.append(f"  numbers in {column!r}: decimal {chosen['decimal']!r}, thousands {chosen['thousands']!r} ({chosen['rule']})")
+    files = cleaning.get("files") or []
+    if len(files) > 1:
+        parts = "sheets" if len({f["path"] for f in files}) == 1 else "files"
+        lines.append(f"  read {len(files)} {parts}, stacked by column name: {'; '.join(map(_file_text, files))}")
     file = cleaning.get("file") or {}
-    if file.get("line_endings"):
+    if len(files) <= 1 and file.get("encoding_rule", "valid UTF-8") != "valid UTF-8":
+        lines.append(f"  encoding: {file['encoding']} ({file['encoding_rule']})")
+    if len(files) <= 1 and file.get("line_endings"):
         lines.append(f"  line endings: {file['line_endings']}")
     report = cleaning.get("grouped_report") or {}
     if report.get("fill_down"):

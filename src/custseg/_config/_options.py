@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import codecs
 import datetime as dtm
 import re
 from dataclasses import dataclass
@@ -28,17 +29,23 @@ K_RULE_MIN_SHARE = {"vote": 0.05, "silhouette": 0.02}
 """Each rule's default smallest segment share for a k to be eligible."""
 ENGINES = ("duckdb", "spark")
 DEFAULT_SPARK_MASTER = "local[*]"
-ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-8-sig": "utf-8", "latin-1": "latin-1", "latin1": "latin-1",
-             "iso-8859-1": "latin-1", "cp1252": "latin-1", "utf-16": "utf-16"}
+ENCODING_EXAMPLES = "utf-8, cp1252, latin-1, utf-16, shift_jis"
+ALL_SHEETS = "all"
+"""`--sheet all`: every sheet whose column names are those of the first sheet holding the run's columns."""
+SIZE_UNITS = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+SIZE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)?\s*$", re.IGNORECASE)
 MEMORY_LIMIT = re.compile(r"^\s*[0-9]+(\.[0-9]+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class ReadOptions:
-    """How to read a file: sheet for xlsx; delimiter, encoding and decimal mark for csv.
+    """How to read a file: sheet for xlsx; delimiter, encoding, decimal mark and longest line for csv.
 
     `decimal` is "auto" (detect a decimal comma per column), "." or ",". `header_row` is the
     1-based row holding the column names (default 1), for a title block above the table.
+    `sheet` is a name, an index or "all" (every sheet with the same column names).
+    `encoding` is any Python text codec name (default: detected). `max_line_size` is the
+    longest CSV line the reader takes, in bytes or as a size such as "8MB" (default: DuckDB's).
     """
 
     sheet: str | int | None = None
@@ -46,6 +53,7 @@ class ReadOptions:
     encoding: str | None = None
     decimal: str = "auto"
     header_row: int | None = None
+    max_line_size: int | str | None = None
 
     def __post_init__(self) -> None:
         if self.header_row is not None and (isinstance(self.header_row, bool) or not isinstance(self.header_row, int)
@@ -53,8 +61,40 @@ class ReadOptions:
             raise UsageError(f"header row must be a row number >= 1; got {self.header_row!r}")
         if self.decimal not in ("auto", ".", ","):
             raise UsageError(f"decimal must be 'auto', '.' or ','; got {self.decimal!r}")
-        if self.encoding and self.encoding.lower() not in ENCODINGS:
-            raise UsageError(f"encoding {self.encoding!r} is not supported; use one of {', '.join(sorted(set(ENCODINGS.values())))}")
+        if self.encoding:
+            check_encoding(self.encoding)
+        if self.max_line_size is not None:
+            object.__setattr__(self, "max_line_size", parse_size(self.max_line_size, "max line size"))
+
+
+def check_encoding(name: str) -> str:
+    """A Python text codec name (`codecs.lookup`), as given.
+
+    >>> check_encoding("cp1252")
+    'cp1252'
+    """
+    try:
+        codecs.lookup(name)
+        b"a".decode(name, errors="replace")  # a bytes-to-bytes codec (base64, zlib) is not a text encoding
+    except LookupError:
+        raise UsageError(f"encoding {name!r} is not a text encoding Python knows; "
+                         f"give a codec name such as {ENCODING_EXAMPLES}") from None
+    return name
+
+
+def parse_size(value: int | str, what: str) -> int:
+    """A positive size in bytes, from a number of bytes or a text such as '8MB' or '4MiB'.
+
+    >>> parse_size("8MB", "max line size")
+    8000000
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    found = SIZE.match(str(value)) if isinstance(value, str) else None
+    size = int(float(found.group(1)) * SIZE_UNITS[(found.group(2) or "B").upper()]) if found else 0
+    if size <= 0:
+        raise UsageError(f"{what} must be a size like 4MB or 8000000 (bytes); got {value!r}")
+    return size
 
 
 @dataclass(frozen=True)

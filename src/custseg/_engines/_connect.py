@@ -19,7 +19,7 @@ import ibis
 import ibis.expr.datatypes as dt
 
 from .._errors import UsageError
-from ._limits import configure_engine
+from ._limits import configure_engine, temp_folder
 from ._read import open_source
 from ._spark import open_spark_source, spark_backend
 
@@ -85,7 +85,7 @@ def open_input(data, con: ibis.BaseBackend, config, columns: dict[str, str] | No
     if con.name == "pyspark":
         return open_spark_source(data, con, config.read, list(columns) if columns else None)
     optional = tuple(config.mapping.optional_columns()) if config.mapping and columns else ()
-    return open_source(data, con, config.read, columns, optional)
+    return open_source(data, con, config.read, columns, temp_folder(config), optional)
 
 
 def engine_record(config) -> dict:

@@ -61,12 +61,17 @@ def configure_engine(con, config) -> None:
         limit = f"{int(cgroup * CGROUP_MEMORY_SHARE) // 2**20}MiB"
     if limit:
         _set(con, "memory_limit", _sql_text(check_memory_limit(limit)))
-    temp = getattr(config, "temp_directory", None) or os.environ.get(TEMP_ENV)
+    temp = temp_folder(config)
     if temp or limit:
         import tempfile
 
         folder = Path(temp) if temp else Path(tempfile.gettempdir()) / f"custseg-spill-{os.getpid()}"
         _set(con, "temp_directory", _sql_text(str(folder)))
+
+
+def temp_folder(config) -> str | None:
+    """Where custseg's temporary files go: `config.temp_directory`, else $CUSTSEG_TEMP_DIR (None: the system's)."""
+    return getattr(config, "temp_directory", None) or os.environ.get(TEMP_ENV)
 
 
 def describe_engine_error(exc: BaseException) -> str:
@@ -84,6 +89,8 @@ def describe_engine_error(exc: BaseException) -> str:
 
 
 def _input_name(data) -> str:
+    if isinstance(data, list | tuple):  # several files, named as `_read.several_files` names them
+        return " + ".join(map(_input_name, data))
     return str(data) if isinstance(data, str | os.PathLike) else type(data).__name__
 
 

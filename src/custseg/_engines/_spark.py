@@ -9,15 +9,20 @@ Spark ML on the same session.
 
 from __future__ import annotations
 
+import codecs
 import csv
+import functools
 from pathlib import Path
 
 import ibis
 import pandas as pd
 
-from .._config._options import DEFAULT_SPARK_MASTER, ENCODINGS, ReadOptions
+from .._config._options import ALL_SHEETS, DEFAULT_SPARK_MASTER, ReadOptions
 from .._errors import DataError, UsageError
-from ._read import ROW_KEY, Source, detect_encoding, file_sha256, input_kind
+from ._encodings import file_encoding
+from ._inputs import check_same_columns, common_kind, file_labels, input_files
+from ._read import ROW_KEY, Source, file_sha256, refuse_sheets_alike, several_files
+from ._xlsx import sheet_key
 
 SPARK_SILHOUETTE = "silhouette_sqeuclidean_spark"
 # Defaults for a local session; anything given with --spark-conf wins.
@@ -52,6 +57,10 @@ def spark_backend(master: str = DEFAULT_SPARK_MASTER, conf=()) -> ibis.BaseBacke
     return ibis.pyspark.connect(spark_session(master, conf))
 
 
+SPARK_CHARSETS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "utf-16": "UTF-16", "iso8859-1": "ISO-8859-1", "cp1252": "windows-1252"}
+SPARK_NATIVE_CHARSETS = ("us-ascii", "iso-8859-1", "utf-8", "utf-16be", "utf-16le", "utf-16", "utf-32")
+
+
 def _sniff_delimiter(path: Path, encoding: str) -> str:
     with path.open(encoding=encoding, errors="replace", newline="") as handle:
         head = handle.read(1 << 16)
@@ -61,37 +70,48 @@ def _sniff_delimiter(path: Path, encoding: str) -> str:
         return ","
 
 
-def _spark_frame(session, path: Path, kind: str, options: ReadOptions, columns: list[str] | None, notes: dict):
+def _spark_frame(session, path: Path, kind: str, options: ReadOptions, notes: dict):
+    """Every column of one file (text for CSV and workbooks, typed by `_prep._parse` like the embedded engine's)."""
     if kind == "parquet":
-        frame = session.read.parquet(str(path))
-    elif kind == "csv":  # every column as text, typed by _typing like the embedded engine's
-        encoding = ENCODINGS[options.encoding.lower()] if options.encoding else detect_encoding(path)
-        delimiter = notes["delimiter"] = options.delimiter or _sniff_delimiter(path, encoding)
-        frame = session.read.options(header=True, encoding=encoding, sep=delimiter, inferSchema=False).csv(str(path))
-    else:  # a workbook fits in one machine: fastexcel to Arrow, then to Spark
-        import fastexcel
+        return session.read.parquet(str(path))
+    if kind == "csv":
+        encoding = file_encoding(path, options.encoding)
+        notes |= {"encoding": encoding.codec, "encoding_rule": encoding.rule}
+        delimiter = notes["delimiter"] = options.delimiter or _sniff_delimiter(path, encoding.codec)
+        charset = SPARK_CHARSETS.get(codecs.lookup(encoding.codec).name, encoding.codec)
+        if charset.lower() not in SPARK_NATIVE_CHARSETS:  # Spark 4 reads other charsets through the JDK's on request
+            session.conf.set("spark.sql.legacy.javaCharsets", "true")
+        return session.read.options(header=True, encoding=charset, sep=delimiter, inferSchema=False).csv(str(path))
+    import fastexcel  # a workbook fits in one machine: fastexcel to Arrow, then to Spark
 
-        sheet = options.sheet if options.sheet is not None else 0
-        sheet = int(sheet) if isinstance(sheet, str) and sheet.isdigit() else sheet
-        reader = fastexcel.read_excel(str(path))
-        header = reader.load_sheet(sheet, n_rows=0, dtypes="string").to_arrow().column_names
-        wanted = [c for c in columns if c in header] if columns else None
-        arrow = reader.load_sheet(sheet, use_columns=wanted or None, dtypes="string").to_arrow()
-        frame = session.createDataFrame(arrow.to_pandas())
-    if columns:
-        from pyspark.sql import functions as F
+    if options.sheet == ALL_SHEETS:
+        raise UsageError("--sheet all reads with the duckdb engine; with --engine spark, save the sheets as CSV files "
+                         "and give them all")
+    reader = fastexcel.read_excel(str(path))
+    arrow = reader.load_sheet(sheet_key(options.sheet), dtypes="string").to_arrow()
+    if options.sheet is None:
+        refuse_sheets_alike(path, reader, arrow.column_names, 0)
+    return session.createDataFrame(arrow.to_pandas())
 
-        present = [c for c in columns if c in frame.columns]
-        every = [frame[f"`{c}`"] for c in frame.columns]
-        # the whole row's hash: duplicates are judged on every column, not only the ones kept
-        key = [F.xxhash64(*every).alias(ROW_KEY)] if len(present) < len(frame.columns) else []
-        frame = frame.select(*(frame[f"`{c}`"] for c in present), *key)
-    return frame
+
+def _kept_columns(frame, columns: list[str] | None):
+    """The run's columns of `frame`, and the whole row's hash: duplicates are judged on every column, not only the ones kept."""
+    if not columns:
+        return frame
+    from pyspark.sql import functions as F
+
+    present = [c for c in columns if c in frame.columns]
+    every = [frame[f"`{c}`"] for c in frame.columns]
+    key = [F.xxhash64(*every).alias(ROW_KEY)] if len(present) < len(frame.columns) else []
+    return frame.select(*(frame[f"`{c}`"] for c in present), *key)
 
 
 def open_spark_source(data, con: ibis.BaseBackend, options: ReadOptions | None = None,
                       columns: list[str] | None = None) -> Source:
-    """Open `data` (a path, a pandas DataFrame or an ibis table) as an ibis table on Spark."""
+    """Open `data` (a path, pattern, folder or list of them, a pandas DataFrame or an ibis table) as an ibis table on Spark.
+
+    Several files are read one by one and stacked by column name (`_inputs`), as on DuckDB.
+    """
     options = options or ReadOptions()
     session = con._session
     name = ibis.util.gen_name("custseg_input")
@@ -100,17 +120,30 @@ def open_spark_source(data, con: ibis.BaseBackend, options: ReadOptions | None =
     if isinstance(data, pd.DataFrame):
         session.createDataFrame(data).createOrReplaceTempView(name)
         return Source(con.table(name), "DataFrame", "dataframe", None)
-    path = Path(data)
-    if not path.is_file():
-        raise DataError(f"{path}: file not found")
-    kind = input_kind(path)
-    try:
-        notes: dict = {}
-        frame = _spark_frame(session, path, kind, options, columns, notes)
-    except DataError:
-        raise
-    except Exception as exc:  # Spark's reader errors: the first line only
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"{path}: cannot read as {kind} with Spark ({first})") from None
-    frame.createOrReplaceTempView(name)
-    return Source(con.table(name), str(path), kind, file_sha256(path), path, notes)
+    if options.max_line_size:
+        raise UsageError("--max-line-size applies to the duckdb engine; Spark reads lines of any length")
+    given, paths = input_files(data)
+    kind = common_kind(given, paths)
+    frames, records = [], []
+    for path in paths:
+        if not path.is_file():
+            raise DataError(f"{path}: file not found")
+        try:
+            notes: dict = {}
+            frames.append(_spark_frame(session, path, kind, options, notes))
+        except (DataError, UsageError):
+            raise
+        except Exception as exc:  # Spark's reader errors: the first line only
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise DataError(f"{path}: cannot read as {kind} with Spark ({first})") from None
+        records.append({"name": path.name, "path": str(path), "sha256": file_sha256(path), "rows": None, **notes})
+    if len(frames) == 1:
+        _kept_columns(frames[0], columns).createOrReplaceTempView(name)
+        return Source(con.table(name), str(paths[0]), kind, records[0]["sha256"], paths[0], notes, records)
+    for record, label in zip(records, file_labels(paths)):
+        record["name"] = label
+    check_same_columns([(record["path"], frame.columns) for record, frame in zip(records, frames)])
+    for record, frame in zip(records, frames):
+        record["rows"] = frame.count()
+    _kept_columns(functools.reduce(lambda top, bottom: top.unionByName(bottom), frames), columns).createOrReplaceTempView(name)
+    return several_files(con.table(name), given, kind, records)

@@ -80,3 +80,12 @@ def prefetched(path, sheet, header_row: int, kinds: dict[str, str]):
         return None
     thread.join()
     return result[0] if result else None
+
+
+def sheet_header(reader, sheet: str | int, header_row: int) -> list[str] | None:
+    """A sheet's column names (None for an empty sheet or one that does not read)."""
+    try:
+        return reader.load_sheet(sheet, header_row=header_row, n_rows=0, dtypes="string").to_arrow().column_names
+    except Exception:  # an empty or unreadable sheet has no header to compare
+        return None
+

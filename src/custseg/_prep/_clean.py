@@ -12,9 +12,10 @@ from .._config._options import CleaningRules
 from .._errors import DataError
 from ._features import revenue
 from ._netting import NOT_NETTED, UNMATCHED, mark_orphan_customers, mark_unmatched, netting_counts, signed_counts
-from ._parse import ROW_KEY, row_key
+from ._parse import REPEATED_HEADER, ROW_KEY, row_key
 
 RULES = (
+    "repeated_header",
     "total_row",
     "missing_customer",
     "missing_order",
@@ -28,6 +29,7 @@ RULES = (
 )
 MAX_MISSING_CUSTOMER_SHARE = 0.5  # above this, the customer column is probably the wrong one
 RULE_TEXT = {
+    "repeated_header": "a header line repeated among the data rows (files joined one after the other)",
     "total_row": "no customer and no order id (a total or subtotal row)",
     "missing_customer": "no customer id",
     "missing_order": "no order id",
@@ -54,6 +56,8 @@ def _conditions(lines: ibis.Table, mapping: ColumnMapping, rules: CleaningRules,
     cols = lines.columns
     signs_kept = mapping.cancellations in ("net", "signed")  # negative lines netted or summed, not dropped
     conditions = {}
+    if REPEATED_HEADER in cols:  # flagged by `_parse.flag_repeated_headers`, its cells NULL
+        conditions["repeated_header"] = lines[REPEATED_HEADER]
     if "order" in cols:
         conditions["total_row"] = lines.customer.isnull() & lines.order.isnull()
     conditions["missing_customer"] = lines.customer.isnull()
@@ -135,7 +139,8 @@ def clean_lines(lines: ibis.Table, mapping: ColumnMapping, source: str, rules: C
     counts = lines.aggregate(rows_in=lines.count(), customers_in=lines.customer.nunique(), **first_hit,
                              **aggregates).execute().iloc[0]
     rows_in, before = int(counts["rows_in"]), int(counts["rows"] or 0)
-    dropped = {name: int(counts[name] or 0) for name in conditions}
+    dropped = {name: int(counts[name] or 0) for name in conditions
+               if counts[name] or name != "repeated_header"}  # listed when found: only text inputs can have one
     _checks(source, mapping, rows_in, dropped, before)
     kept = lines.filter(keep)
     # If the order (line) id is unique among the kept lines, no two kept lines are identical,
@@ -162,10 +167,11 @@ def clean_lines(lines: ibis.Table, mapping: ColumnMapping, source: str, rules: C
         kept = kept.filter(~kept[UNMATCHED]).drop(UNMATCHED, *([NOT_NETTED] if rule == "net" else []))
     rows_out = rows_in - sum(dropped.values())
     _checks(source, mapping, rows_in, dropped, rows_out)
+    helpers = [ROW_KEY, *([REPEATED_HEADER] if REPEATED_HEADER in kept.columns else [])]
     if marked or (rules.drop_duplicates and not order_unique):
-        kept = kept.drop(ROW_KEY).cache()  # later stages read the kept lines several times
+        kept = kept.drop(*helpers).cache()  # later stages read the kept lines several times
     else:
-        kept = kept.drop(ROW_KEY)
+        kept = kept.drop(*helpers)
     cancellations = {"rule": rule}
     if rule == "net":
         cancellations |= {"matched": final["cancellations_matched"], "unmatched": final["cancellations_unmatched"],

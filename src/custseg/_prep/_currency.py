@@ -19,7 +19,7 @@ from .._config._columns import CURRENCY_FIELD, ColumnMapping
 from .._config._dates import date_formats
 from .._errors import DataError
 from ._features import revenue
-from ._parse import date_per_line, text_type
+from ._parse import RowName, data_row, data_rows, date_per_line, text_type
 from ._rates import RULE, Rates
 
 MONEY_ROLES = ("price", "amount")
@@ -46,11 +46,12 @@ def _with_rates(lines: ibis.Table, rates: Rates) -> ibis.Table:
 
 def _first_row(table: ibis.Table, condition: ibis.Value) -> int:
     """The first data row of the input where `condition` holds."""
-    numbered = table.mutate(_row=ibis.row_number() + 1, _hit=condition.fill_null(False))
+    numbered = table.mutate(_row=data_rows(table), _hit=condition.fill_null(False))
     return int(numbered.filter(numbered._hit).order_by("_row").select("_row").limit(1).execute().iloc[0, 0])
 
 
-def _lines_per_currency(lines: ibis.Table, table: ibis.Table, mapping: ColumnMapping, source: str) -> dict[str, int]:
+def _lines_per_currency(lines: ibis.Table, table: ibis.Table, mapping: ColumnMapping, source: str,
+                        row_name: RowName | None) -> dict[str, int]:
     """Lines with a customer per currency, most first; a blank currency on such a line stops."""
     with_customer = lines.filter(lines.customer.notnull())
     counts = with_customer.group_by("currency").aggregate(_n=with_customer.count()).execute()
@@ -59,12 +60,12 @@ def _lines_per_currency(lines: ibis.Table, table: ibis.Table, mapping: ColumnMap
         row = _first_row(table, text_type("currency")(table[mapping.currency]).isnull()
                          & text_type("customer")(table[mapping.customer]).notnull())
         raise DataError(f"{source}: column {mapping.currency!r} (currency) is blank on {blank:,} line(s) that have a "
-                        f"customer, e.g. data row {row}; every line needs its currency code")
+                        f"customer, e.g. {data_row(row, row_name)}; every line needs its currency code")
     counts = counts.dropna(subset=["currency"]).sort_values(["_n", "currency"], ascending=[False, True])
     return {str(c): int(n) for c, n in zip(counts["currency"], counts["_n"])}
 
 
-def _check_currencies(per_currency: dict[str, int], rates: Rates, table, mapping, source: str) -> None:
+def _check_currencies(per_currency: dict[str, int], rates: Rates, table, mapping, source: str, row_name: RowName | None) -> None:
     """Every currency of the lines has a rate in the file."""
     missing = [c for c in per_currency if c not in rates.currencies()]
     if missing:
@@ -72,11 +73,11 @@ def _check_currencies(per_currency: dict[str, int], rates: Rates, table, mapping
         row = _first_row(table, (text_type("currency")(table[mapping.currency]) == currency)
                          & text_type("customer")(table[mapping.customer]).notnull())
         raise DataError(f"{source}: column {mapping.currency!r} (currency) holds {currency} on {per_currency[currency]:,} "
-                        f"line(s), e.g. data row {row}, but {rates.path} has no rate for {currency} (it has "
+                        f"line(s), e.g. {data_row(row, row_name)}, but {rates.path} has no rate for {currency} (it has "
                         f"{', '.join(rates.currencies())}); add it to the rates file (--rates)")
 
 
-def _check_dates(lines: ibis.Table, rates: Rates, table, mapping, source: str) -> None:
+def _check_dates(lines: ibis.Table, rates: Rates, table, mapping, source: str, row_name: RowName | None) -> None:
     """Every dated line has a period of its currency that holds its date."""
     if "date" not in lines.columns:
         raise DataError(f"{rates.path} holds dated rates (start and end dates) but no date column is mapped to choose "
@@ -95,12 +96,12 @@ def _check_dates(lines: ibis.Table, rates: Rates, table, mapping, source: str) -
     starts, ends = [p.start for p in periods], [p.end for p in periods]
     span = f"{min(starts) if all(starts) else 'the beginning'} to {max(ends) if all(ends) else 'the end'}"
     raise DataError(f"{source}: {int(worst['_n']):,} line(s) in {currency} are dated outside every {currency} period of "
-                    f"{rates.path}, e.g. {day} at data row {row} (its periods run from {span}); add a period that holds "
+                    f"{rates.path}, e.g. {day} at {data_row(row, row_name)} (its periods run from {span}); add a period that holds "
                     "that date (--rates)")
 
 
 def convert_currencies(lines: ibis.Table, table: ibis.Table, mapping: ColumnMapping, rates: Rates | None, source: str,
-                       declared: str | None = None) -> tuple[ibis.Table, dict | None]:
+                       declared: str | None = None, row_name: RowName | None = None) -> tuple[ibis.Table, dict | None]:
     """Typed `lines` with their money in the corporate currency, and the record of what was done (None: no currency role).
 
     `table` is the input as read (for the data rows in messages), `mapping` the one it was
@@ -115,7 +116,7 @@ def convert_currencies(lines: ibis.Table, table: ibis.Table, mapping: ColumnMapp
             return lines, None
         return lines, {"column": declared, "present": False,
                        "rule": f"no column {declared!r} in the input: every amount is taken as in one currency"}
-    per_currency = _lines_per_currency(lines, table, mapping, source)
+    per_currency = _lines_per_currency(lines, table, mapping, source, row_name)
     record = {"column": mapping.currency, "present": True, "lines_read": per_currency}
     if rates is None:
         if len(per_currency) > 1:
@@ -126,9 +127,9 @@ def convert_currencies(lines: ibis.Table, table: ibis.Table, mapping: ColumnMapp
         only = next(iter(per_currency), None)
         return lines, record | {"money_in": only, "corporate": None, "rates_file": None,
                                 "rule": f"one currency and no rates: money amounts are in {only}"}
-    _check_currencies(per_currency, rates, table, mapping, source)
+    _check_currencies(per_currency, rates, table, mapping, source, row_name)
     if rates.dated:
-        _check_dates(lines, rates, table, mapping, source)
+        _check_dates(lines, rates, table, mapping, source, row_name)
     joined = _with_rates(lines, rates)
     kept_as_read = joined.customer.isnull() | (joined.date.isnull() if rates.dated else ibis.literal(False))
     money = {role: ibis.ifelse(kept_as_read, joined[role], joined[role] / joined._rate)

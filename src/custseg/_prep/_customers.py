@@ -11,7 +11,7 @@ import pandas as pd
 from .._errors import DataError, UsageError
 from ._ids import blank_to_null, id_text
 from ._numbers import choose_readings, number_probes
-from ._parse import salesforce_customers
+from ._parse import RowName, salesforce_customers
 
 ID = "_custseg_id"
 
@@ -47,7 +47,8 @@ def _looks_like_id(name: str, values: pd.Series) -> bool:
 
 def customer_table(table: ibis.Table, source: str, id_column: str | None = None, columns: list[str] | None = None,
                    categorical: str = "ignore", decimal: str = "auto", imputation: dict[str, float] | None = None,
-                   delimiter: str | None = None, salesforce_ids: bool = False) -> tuple[pd.DataFrame, list[str], dict]:
+                   delimiter: str | None = None, salesforce_ids: bool = False,
+                   row_name: RowName | None = None) -> tuple[pd.DataFrame, list[str], dict]:
     """Return (frame with `customer` + feature columns, feature names, preparation notes).
 
     Numeric columns are used (or `columns`); numbers are read by the same parser as sales
@@ -68,7 +69,7 @@ def customer_table(table: ibis.Table, source: str, id_column: str | None = None,
     notes = {"excluded_id_like": [], "ignored_text": [], "one_hot": {}, "imputed": {}}
     table = table.mutate(**{ID: id_text(table[id_column]) if id_column else (ibis.row_number() + 1).cast("string")})
     if id_column and salesforce_ids:
-        table, notes["salesforce_ids"] = salesforce_customers(table, ID, id_column, source)
+        table, notes["salesforce_ids"] = salesforce_customers(table, ID, id_column, source, row_name=row_name)
     frame, numeric, notes["number_formats"] = _typed_columns(table, columns or [c for c in have if c != id_column], decimal,
                                                              delimiter, source, table[ID])
     ids = frame["customer"].astype("string")

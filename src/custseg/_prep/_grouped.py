@@ -27,7 +27,7 @@ import ibis.expr.datatypes as dt
 
 from .._config._columns import DATE_ROLES, FILL_DOWN_ON_SPARK, NUMERIC_ROLES, ColumnMapping
 from .._errors import DataError, UsageError
-from ._parse import DATA_ROW, data_rows, require_columns
+from ._parse import DATA_ROW, RowName, data_row, data_rows, require_columns
 
 LABEL = (r"(?i)^\s*(grand\s+totals?|sub[-\s]?totals?|sous[-\s]totals?|totals?\s+g[ée]n[ée]ra(l|ux)|totaux\s+g[ée]n[ée]raux"
          r"|totals?|sum|somme|count)\s*(:.*|\(.*\)|[0-9][0-9.,\s]*)?$")
@@ -105,7 +105,8 @@ def _label_text(table: ibis.Table, mapping: ColumnMapping) -> ibis.Value:
     return ibis.coalesce(*(ibis.ifelse(t.re_search(LABEL), t, ibis.null(dt.string)) for t in texts))
 
 
-def _refuse_blank_customers(table: ibis.Table, kinds: dict, counts: dict, mapping: ColumnMapping, source: str) -> None:
+def _refuse_blank_customers(table: ibis.Table, kinds: dict, counts: dict, mapping: ColumnMapping, source: str,
+                            row_name: RowName | None) -> None:
     """Stop when the orphan lines are those of a grouped report (read without --fill-down)."""
     evidence = [f"{counts[key]:,} {what}" for key, what in (("label", "subtotal or total row(s)"),
                                                            ("records", "'(N records)' group header(s)")) if counts[key]]
@@ -119,12 +120,13 @@ def _refuse_blank_customers(table: ibis.Table, kinds: dict, counts: dict, mappin
     first = int(table.mutate(_row=data_rows(table)).filter(kinds["orphan"]).aggregate(first=ibis._._row.min())
                 .execute().iloc[0, 0])
     raise DataError(f"{source}: column {mapping.customer!r} (customer) is blank on {counts['orphan']:,} of "
-                    f"{counts['line']:,} lines (first at data row {first}) in what looks like a report grouped by "
+                    f"{counts['line']:,} lines (first at {data_row(first, row_name)}) in what looks like a report grouped by "
                     f"customer ({' and '.join(evidence)}); use --fill-down to give each blank cell the customer "
                     "above it, or export the report again as \"Details Only\"")
 
 
-def grouped_lines(table: ibis.Table, mapping: ColumnMapping, source: str) -> tuple[ibis.Table, dict, dict]:
+def grouped_lines(table: ibis.Table, mapping: ColumnMapping, source: str,
+                  row_name: RowName | None = None) -> tuple[ibis.Table, dict, dict]:
     """`table` without the total and group-header rows of a grouped report, its blank customer cells filled down
     with `mapping.fill_down`; the rows dropped per rule; notes for cleaning.json (none for a plain export).
 
@@ -141,7 +143,7 @@ def grouped_lines(table: ibis.Table, mapping: ColumnMapping, source: str) -> tup
     fill = mapping.fill_down and counts["orphan"] > 0
     notes = {"grouped_report": {"column": mapping.customer, "fill_down": True, "customer_filled_down": 0}}
     if counts["orphan"] and not mapping.fill_down:
-        _refuse_blank_customers(table, kinds, counts, mapping, source)
+        _refuse_blank_customers(table, kinds, counts, mapping, source, row_name)
     if not (counts["label"] or counts["records"] or fill):
         return table, {}, notes if mapping.fill_down else {}
     if fill and table.get_backend().name != "duckdb":
@@ -166,7 +168,7 @@ def grouped_lines(table: ibis.Table, mapping: ColumnMapping, source: str) -> tup
     totals = _grand_totals(marked)
     for row, text, records in totals:
         if records != counts["line"]:
-            raise DataError(f"{source}: the grand total row at data row {row} ({text!r}) counts {records:,} records, "
+            raise DataError(f"{source}: the grand total row at {data_row(row, row_name)} ({text!r}) counts {records:,} records, "
                             f"but {counts['line']:,} lines were read; was the report cut short or were rows removed? "
                             "Export the report again")
     tally = marked.aggregate(subtotal_row=(marked._rule == "subtotal_row").sum(),

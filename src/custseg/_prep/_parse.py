@@ -6,6 +6,8 @@ Every value that does not convert is an error naming the file, column, value and
 from __future__ import annotations
 
 import functools
+import operator
+from collections.abc import Callable
 
 import ibis
 import ibis.expr.datatypes as dt
@@ -22,6 +24,32 @@ ID_ROLES = ("customer", "order", "product")
 TEXT_ROLES = (*ID_ROLES, "product_label", "country", "currency")
 EXAMPLES = 3
 DATA_ROW = "_data_row"  # a row's number in the file as read (1 below the header), kept when rows were removed (`_grouped`)
+REPEATED_HEADER = "_repeated_header"  # flags a header line repeated among the data rows (rule repeated_header)
+RowName = Callable[[int], str]  # data row number -> its name in a message ('b.csv data row 17'), `Source.row_name`
+
+
+def data_row(row: int, row_name: RowName | None = None) -> str:
+    """'data row 17', or what `row_name` (the input's) calls it."""
+    return row_name(row) if row_name else f"data row {row}"
+
+
+def flag_repeated_headers(table: ibis.Table, names: list[str]) -> ibis.Table:
+    """`table` with `REPEATED_HEADER` true on the rows whose every cell is its column's name, and the cells of
+    `names` NULL there, so that typing never reads them (rule repeated_header of `_clean` drops them).
+
+    Such a row is a header line repeated inside the data, as when two CSV exports are joined
+    with `cat` (the second file's byte order mark aside). The row keeps its place, so data rows
+    are numbered as in the file. Only a table of text columns can hold one.
+    """
+    cells = [c for c in table.columns if c not in (ROW_KEY, DATA_ROW)]
+    schema = table.schema()
+    if not cells or not all(schema[c].is_string() for c in cells):
+        return table
+    first, *rest = cells  # the cheap exact comparisons first: DuckDB evaluates the next ones on the rows that pass
+    same = [table[c] == c for c in rest] + [table[first].replace("\ufeff", "") == first]
+    flag = functools.reduce(operator.and_, same).fill_null(False)
+    return table.mutate(**{name: ibis.ifelse(flag, ibis.null(dt.string), table[name]) for name in dict.fromkeys(names)},
+                        **{REPEATED_HEADER: flag})
 
 
 def text_type(role: str):
@@ -118,37 +146,41 @@ def require_columns(table: ibis.Table, mapping: ColumnMapping, source: str) -> N
         )
 
 
-def examples(table: ibis.Table, raw: ibis.Value, bad: ibis.Value, shown: ibis.Value | None = None) -> str:
+def examples(table: ibis.Table, raw: ibis.Value, bad: ibis.Value, shown: ibis.Value | None = None,
+             row_name: RowName | None = None) -> str:
     """Up to three raw values where `bad` holds, with their data row (and how they were read)."""
     numbered = table.mutate(_raw=raw, _bad=bad.fill_null(False), _row=data_rows(table),
                             _shown=shown.cast(dt.string) if shown is not None else ibis.null(dt.string))
     found = numbered.filter(numbered._bad).select("_row", "_raw", "_shown").order_by("_row").limit(EXAMPLES).execute()
-    return ", ".join(f"{value!r}" + (f" (read as {str(read)[:10]})" if shown is not None else "") + f" at data row {row}"
+    return ", ".join(f"{value!r}" + (f" (read as {str(read)[:10]})" if shown is not None else "") + f" at {data_row(row, row_name)}"
                      for row, value, read in found.itertuples(index=False))
 
 
-def _check_dates(table, roles, raw_text, columns, counts, mapping, source) -> None:
+def _check_dates(table, roles, raw_text, columns, counts, mapping, source, row_name) -> None:
     for role in (r for r in DATE_ROLES if r in roles):
         raw = raw_text.get(role, table[roles[role]].cast(dt.string))
         if counts.get(f"{role}|fail"):
             formats = " or ".join(f for f in date_formats(mapping.date_format) if f not in ISO_FORMATS) or "YYYY-MM-DD"
             raise DataError(f"{source}: column {roles[role]!r} ({role}) has {counts[f'{role}|fail']:,} dates that do not "
-                            f"parse (expected {formats}), e.g. {examples(table, raw, raw.notnull() & columns[role].isnull())}")
+                            f"parse (expected {formats}), e.g. {examples(table, raw, raw.notnull() & columns[role].isnull(), None, row_name)}")
         if counts[f"{role}|year"]:
             raise DataError(f"{source}: column {roles[role]!r} ({role}) has {counts[f'{role}|year']:,} date(s) outside the "
                             f"years {MIN_YEAR} to {max_year()}, e.g. "
-                            f"{examples(table, raw, implausible_year(columns[role]), columns[role].date())}; "
+                            f"{examples(table, raw, implausible_year(columns[role]), columns[role].date(), row_name)}; "
                             "is the date format right (%Y is a four-digit year, %y a two-digit one)?")
 
 
 def typed_lines(table: ibis.Table, mapping: ColumnMapping, source: str, decimal: str = "auto",
-                delimiter: str | None = None) -> tuple[ibis.Table, dict]:
+                delimiter: str | None = None, row_name: RowName | None = None) -> tuple[ibis.Table, dict]:
     """Select the mapped columns, renamed to their roles and typed; return it with notes on every decision.
 
     `delimiter` is the file's (a semicolon file reads an ambiguous '1.250' as 1250, see `_numbers`).
+    `row_name` names a data row in messages (several files: the file and its own row).
+    Header lines repeated among the rows are flagged (`flag_repeated_headers`), not typed.
     """
     require_columns(table, mapping, source)
     roles = mapping.roles()
+    table = flag_repeated_headers(table, list(roles.values()))
     schema = table.schema()
     columns: dict[str, ibis.Value] = {}
     raw_text: dict[str, ibis.Value] = {}
@@ -187,17 +219,19 @@ def typed_lines(table: ibis.Table, mapping: ColumnMapping, source: str, decimal:
     for role, raw in raw_text.items():
         if role in NUMERIC_ROLES and failures[roles[role]]:
             raise DataError(f"{source}: column {roles[role]!r} ({role}) has {failures[roles[role]]:,} non-numeric "
-                            f"values, e.g. {examples(table, raw, raw.notnull() & parsed[roles[role]].isnull())}")
-    _check_dates(table, roles, raw_text, columns | line_dates, counts, mapping, source)
+                            f"values, e.g. {examples(table, raw, raw.notnull() & parsed[roles[role]].isnull(), None, row_name)}")
+    _check_dates(table, roles, raw_text, columns | line_dates, counts, mapping, source, row_name)
     notes = {"decimal_marks": {name: d["decimal"] for name, d in decisions.items()}, "number_formats": decisions}
     columns[ROW_KEY] = row_key(table)
+    if REPEATED_HEADER in table.columns:
+        columns[REPEATED_HEADER] = table[REPEATED_HEADER]
     typed_values = {role: value_dates[role] if role in value_dates
                     else READINGS[reading_of(decisions[roles[role]]["decimal"])](text[role]._raw) for role in raw_text}
     rows = {DATA_ROW: table[DATA_ROW]} if DATA_ROW in table.columns else {}  # for salesforce_customers' message
     typed = table.select(**columns, **{f"_raw_{role}": raw for role, raw in raw_text.items()}, **rows)
     if mapping.salesforce_ids:  # before the joins: its data rows are the file's, and its count needs no join
         counted = _counted_ids(text["customer"], bool(counts["customer|changed"])) if "customer" in text else None
-        typed, notes["salesforce_ids"] = salesforce_customers(typed, "customer", roles["customer"], source, counted)
+        typed, notes["salesforce_ids"] = salesforce_customers(typed, "customer", roles["customer"], source, counted, row_name)
     typed = _typed_by_value(typed, text, typed_values)
     order = [*(c for c in columns if c != ROW_KEY), *(r for r in raw_text if r in DATE_ROLES),
              *(r for r in raw_text if r in NUMERIC_ROLES), ROW_KEY]  # the columns' order before typing by value
@@ -205,7 +239,7 @@ def typed_lines(table: ibis.Table, mapping: ColumnMapping, source: str, decimal:
 
 
 def salesforce_customers(table: ibis.Table, column: str, name: str, source: str,
-                         counted: ibis.Table | None = None) -> tuple[ibis.Table, dict]:
+                         counted: ibis.Table | None = None, row_name: RowName | None = None) -> tuple[ibis.Table, dict]:
     """`table` with its Salesforce ids in `column` in 18-character form, and the counts (of lines); an error for a bad checksum.
 
     Checksums are computed once per distinct id (30M lines: 800k ids), in `_ids.salesforce_forms`;
@@ -225,8 +259,8 @@ def salesforce_customers(table: ibis.Table, column: str, name: str, source: str,
         found = numbered.semi_join(bad, numbered[column] == bad._bad).order_by("_row").limit(1).execute()
         value, row = found[column].iloc[0], int(found["_row"].iloc[0])
         raise DataError(f"{source}: column {name!r} (customer) has {bad_count:,} "
-                        f"Salesforce id(s) whose letter case does not match their checksum, e.g. {value!r} at data row "
-                        f"{row} (its checksum says {case_from_checksum(value)!r}); was the case changed by a spreadsheet? "
+                        f"Salesforce id(s) whose letter case does not match their checksum, e.g. {value!r} at "
+                        f"{data_row(row, row_name)} (its checksum says {case_from_checksum(value)!r}); was the case changed by a spreadsheet? "
                         "Export the ids again")
     if counts["converted_15_to_18"]:
         converted = ibis.memtable({"_id15": values[column].filter(flags["converted_15_to_18"]), "_id18": id18})

@@ -107,14 +107,15 @@ def _line_features(source: Source, config: RunConfig, timer: Timer):
     mapping = declared.present_in(source.table.columns)
     rates = read_rates(config.rates) if config.rates else None
     with timer.stage("clean"):
-        table, report_rows, report_notes = grouped_lines(source.table, mapping, source.name)
-        lines, notes = typed_lines(table, mapping, source.name, config.read.decimal, source.delimiter)
+        table, report_rows, report_notes = grouped_lines(source.table, mapping, source.name, source.row_name)
+        lines, notes = typed_lines(table, mapping, source.name, config.read.decimal, source.delimiter, source.row_name)
         if source.kind in ("csv", "xlsx"):  # text parsed again by every query (a CSV view: the file too): type once
             lines = lines.cache()
-        lines, currency = convert_currencies(lines, table, mapping, rates, source.name, declared.currency)
+        lines, currency = convert_currencies(lines, table, mapping, rates, source.name, declared.currency, source.row_name)
         facts: dict = {}
         kept, cleaning = clean_lines(lines, mapping, source.name, config.cleaning, facts, config.as_of)
-        cleaning = record_grouped(cleaning, report_rows) | notes | report_notes | {"file": source.notes}
+        cleaning = (record_grouped(cleaning, report_rows) | notes | report_notes
+                    | {"file": source.notes, "files": source.file_records(cleaning["rows_in"])})
         if currency:
             cleaning["currency"] = currency | ({"totals": currency_totals(kept, rates)} if currency["present"] else {})
         if cleaning["dropped"].get("after_as_of"):
@@ -140,10 +141,10 @@ def _table_features(source: Source, config: RunConfig, timer: Timer, imputation:
         customers, names, notes = customer_table(source.table, source.name, config.id_column,
                                                  list(config.columns) if config.columns else None,
                                                  config.categorical, config.read.decimal, imputation, source.delimiter,
-                                                 config.salesforce_ids)
+                                                 config.salesforce_ids, source.row_name)
     cleaning = {"rows_in": len(customers), "rows_out": len(customers), "dropped": {}, "customers_in": len(customers),
                 "customers_kept": len(customers), "date_min": None, "date_max": None, "preparation": notes,
-                "number_formats": notes["number_formats"], "file": source.notes}
+                "number_formats": notes["number_formats"], "file": source.notes, "files": source.file_records(len(customers))}
     if "salesforce_ids" in notes:
         cleaning["salesforce_ids"] = notes["salesforce_ids"]
     return None, customers, names, cleaning, None
@@ -160,10 +161,8 @@ def prepare(data, config: RunConfig, imputation: dict | None = None) -> Prepared
     mapping = config.mapping
     with timer.stage("read"):
         source = open_input(data, con, config, mapping.column_kinds() if mapping and not config.customers else None)
-    if config.customers:
-        parts = _table_features(source, config, timer, imputation)
-    else:
-        parts = _line_features(source, config, timer)
+    with source.reading_errors():
+        parts = _table_features(source, config, timer, imputation) if config.customers else _line_features(source, config, timer)
     lines, customers, names, cleaning, per_product = parts
     check_enough_customers(len(customers))
     check_finite(customers, names, source.name)

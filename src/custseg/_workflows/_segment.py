@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dtm
 from collections.abc import Callable
 from importlib import metadata
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -75,7 +74,7 @@ def fit_model(prepared: Prepared, config: RunConfig, progress: Progress | None =
 
 
 def segment(data, config: RunConfig | None = None, progress: Progress | None = None, **options) -> SegmentationResult:
-    """Segment customers from a file path, a pandas DataFrame or an ibis table.
+    """Segment customers from a file path (or several: a list, a glob pattern, a folder), a pandas DataFrame or an ibis table.
 
     Options are `RunConfig` fields (or pass a `RunConfig`); `preset="salesforce-cpq"`
     is a shortcut for its column mapping.
@@ -135,8 +134,8 @@ def build_result(prepared: Prepared, config: RunConfig, scaler: Scaler, Z: np.nd
         "custseg_version": package_versions()["custseg"],
         "created": dtm.datetime.now(dtm.timezone.utc).isoformat(timespec="seconds"),
         "mode": mode,
-        "input": {"path": str(source.path) if source.path else source.name, "name": Path(source.name).name,
-                  "sha256": source.sha256, "kind": source.kind, "rows": cleaning["rows_in"]},
+        "input": {"path": str(source.path) if source.path else source.name, "name": source.title,
+                  "sha256": source.sha256, "kind": source.kind, "rows": cleaning["rows_in"], "files": cleaning.get("files", [])},
         "config": config.to_dict(),
         "seed": config.seed,
         "versions": package_versions(),
