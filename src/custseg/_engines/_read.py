@@ -19,6 +19,7 @@ import pandas as pd
 from .._config._options import ENCODINGS, ReadOptions
 from .._errors import DataError, UsageError
 from ._limits import describe_engine_error
+from ._spaces import trimmed_names
 from ._xlsx import prefetched, sheet_key, typed_sheet
 
 SUFFIX_KINDS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xlsx", ".parquet": "parquet", ".pq": "parquet"}
@@ -164,6 +165,7 @@ def _read_xlsx(con: ibis.BaseBackend, path: Path, options: ReadOptions, kinds: d
             arrow = typed_sheet(reader, sheet, header_row, kinds) if kinds else None
         if arrow is None:
             arrow = reader.load_sheet(sheet, header_row=header_row, dtypes="string").to_arrow()
+        arrow = arrow.rename_columns(trimmed_names(arrow.column_names))
         header = arrow.column_names
         columns = list(kinds) or None
         wanted = [c for c in columns if c in header] if columns else None
@@ -183,6 +185,12 @@ def _read_xlsx(con: ibis.BaseBackend, path: Path, options: ReadOptions, kinds: d
     except Exception as exc:
         raise DataError(f"{path}: cannot read sheet {sheet!r} ({str(exc).splitlines()[0]})") from None
     return con.create_table(ibis.util.gen_name("xlsx"), arrow, temp=True)
+
+
+def _trimmed_header(table: ibis.Table) -> ibis.Table:
+    """`table` with the spaces around its column names trimmed (`_spaces`): 'Account\u00a0' and '\ufeffAccount' are 'Account'."""
+    renamed = {new: old for new, old in zip(trimmed_names(table.columns), table.columns) if new != old}
+    return table.rename(renamed) if renamed else table
 
 
 def open_source(
@@ -205,9 +213,10 @@ def open_source(
     if isinstance(data, pd.DataFrame):
         empty = {c: "string" for c in data.columns if data[c].dtype == object and data[c].isna().all()}  # no NULL-typed columns
         data = data.astype(empty) if empty else data
-        return Source(con.create_table(ibis.util.gen_name("frame"), data, temp=True), "DataFrame", "dataframe", None)
+        return Source(_trimmed_header(con.create_table(ibis.util.gen_name("frame"), data, temp=True)), "DataFrame",
+                      "dataframe", None)
     if isinstance(data, ibis.Table):
-        return Source(data, "ibis table", "ibis", None)
+        return Source(_trimmed_header(data), "ibis table", "ibis", None)
     path = Path(data)
     if not path.exists():
         raise DataError(f"{path}: file not found")
@@ -231,4 +240,4 @@ def open_source(
     except Exception as exc:  # DuckDB's reader errors: report the first line only
         message = describe_engine_error(exc)
         raise DataError(f"{path}: cannot read as {kind} ({message})") from None
-    return Source(table, str(path), kind, digest, path, notes)
+    return Source(_trimmed_header(table), str(path), kind, digest, path, notes)

@@ -18,6 +18,7 @@ import pandas as pd
 from .._config._options import DEFAULT_SPARK_MASTER, ENCODINGS, ReadOptions
 from .._errors import DataError, UsageError
 from ._read import ROW_KEY, Source, detect_encoding, file_sha256, input_kind
+from ._spaces import trim, trimmed_names
 
 SPARK_SILHOUETTE = "silhouette_sqeuclidean_spark"
 # Defaults for a local session; anything given with --spark-conf wins.
@@ -75,9 +76,10 @@ def _spark_frame(session, path: Path, kind: str, options: ReadOptions, columns: 
         sheet = int(sheet) if isinstance(sheet, str) and sheet.isdigit() else sheet
         reader = fastexcel.read_excel(str(path))
         header = reader.load_sheet(sheet, n_rows=0, dtypes="string").to_arrow().column_names
-        wanted = [c for c in columns if c in header] if columns else None
+        wanted = [c for c in header if trim(c) in columns] if columns else None
         arrow = reader.load_sheet(sheet, use_columns=wanted or None, dtypes="string").to_arrow()
         frame = session.createDataFrame(arrow.to_pandas())
+    frame = frame.toDF(*trimmed_names(frame.columns))  # 'Account\u00a0' is 'Account', as in every reader
     if columns:
         from pyspark.sql import functions as F
 
@@ -98,7 +100,8 @@ def open_spark_source(data, con: ibis.BaseBackend, options: ReadOptions | None =
     if isinstance(data, ibis.Table):
         return Source(data, "ibis table", "ibis", None)
     if isinstance(data, pd.DataFrame):
-        session.createDataFrame(data).createOrReplaceTempView(name)
+        frame = session.createDataFrame(data)
+        frame.toDF(*trimmed_names(frame.columns)).createOrReplaceTempView(name)
         return Source(con.table(name), "DataFrame", "dataframe", None)
     path = Path(data)
     if not path.is_file():

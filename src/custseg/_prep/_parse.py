@@ -15,8 +15,8 @@ from .._engines._read import ROW_KEY  # a hash of the whole input row: duplicate
 from .._errors import DataError
 from .._config._dates import ISO_FORMATS, MIN_YEAR, date_formats, max_year
 from ._dates import implausible_year, parse_dates
-from ._ids import blank_to_null, case_from_checksum, id_text, salesforce_forms
-from ._numbers import READINGS, choose_readings, number_probes, reading_of, weighted_count
+from ._ids import blank_to_null, case_from_checksum, id_text, lost_digits, salesforce_forms, space_counts
+from ._numbers import choose_readings, number_of, number_probes, weighted_count
 
 ID_ROLES = ("customer", "order", "product")
 TEXT_ROLES = (*ID_ROLES, "product_label", "country")
@@ -33,7 +33,7 @@ def _changed(raw: ibis.Value, typed: ibis.Value) -> ibis.Value:
     return ((raw.isnull() != typed.isnull()) | (raw != typed)).fill_null(False).sum()
 
 
-def _one_row(aggregates: list[ibis.Table]) -> dict[str, int]:
+def one_row(aggregates: list[ibis.Table]) -> dict[str, int]:
     """Several one-row aggregates (of different tables) in one query, as integers."""
     if not aggregates:
         return {}
@@ -56,18 +56,41 @@ def _raw_values(table: ibis.Table, raw_text: dict[str, ibis.Value]) -> ibis.Tabl
     return functools.reduce(lambda left, right: left.union(right), parts).cache()
 
 
+def _text_probes(role: str, raw: ibis.Value, trimmed: ibis.Value, weight: ibis.Value | None = None) -> dict[str, ibis.Value]:
+    """Aggregates over a text role's values (each counting `weight` when given; `trimmed` is `blank_to_null(raw)`):
+    those with spaces around them (and Unicode ones), and for an id those whose digits are lost (`_ids.lost_digits`)."""
+    spaced, unicode = space_counts(raw, trimmed, weight)
+    probes = {f"{role}|spaced": spaced, f"{role}|unicode": unicode}
+    lost = lost_digits(raw) if role in ID_ROLES else None
+    if lost is not None:
+        probes[f"{role}|lost"] = lost.fill_null(False).sum() if weight is None else weighted_count(lost, weight)
+    return probes
+
+
+def lost_digits_error(table: ibis.Table, column: ibis.Value, label: str, count: int, source: str) -> DataError:
+    """The stop for ids whose digits are lost (`_ids.lost_digits`), naming the first ones and their rows."""
+    found = examples(table, column, lost_digits(column))
+    if column.type().is_floating():
+        return DataError(f"{source}: column {label} has {count:,} id(s) held as floating-point numbers of 16 digits or "
+                         f"more, e.g. {found}: their last digits may be lost (a float keeps 15 to 17 significant digits, "
+                         "Excel 15); give the column as text or whole numbers")
+    return DataError(f"{source}: column {label} has {count:,} id(s) in Excel's scientific notation, e.g. {found}: "
+                     "their digits are lost; export the column formatted as text and read it again")
+
+
 def _value_probes(text: dict[str, ibis.Table], roles: dict[str, str], value_dates: dict[str, ibis.Value],
                   text_roles: list[str]) -> list[ibis.Table]:
     """One-row aggregates over the distinct values (`_raw_values`, filtered per role in `text`): the
     number readings' and the dates' failures counted in lines, and how many distinct values of the
-    text columns `text_roles` typing changes."""
-    aggregates = [text[r].aggregate(**number_probes({roles[r]: text[r]._raw}, weight=text[r]._n))
-                  for r in text if r in NUMERIC_ROLES]
+    text columns `text_roles` typing changes, with `_text_probes` counted in lines."""
+    aggregates = [number_probes(text[r], {roles[r]: text[r]._raw}, weight=text[r]._n) for r in text if r in NUMERIC_ROLES]
     aggregates += [text[r].aggregate(**{f"{r}|fail": weighted_count(text[r]._raw.notnull() & parsed.isnull(), text[r]._n),
                                         f"{r}|year": weighted_count(implausible_year(parsed), text[r]._n)})
                    for r, parsed in value_dates.items()]
-    aggregates += [text[r].aggregate(**{f"{r}|changed": _changed(text[r]._raw, _text_type(r)(text[r]._raw))})
-                   for r in text_roles]
+    for r in text_roles:  # typed values as columns of a subquery: expressions repeated in each count make long SQL
+        values = text[r].mutate(_typed=_text_type(r)(text[r]._raw), _trimmed=blank_to_null(text[r]._raw))
+        aggregates.append(values.aggregate(**{f"{r}|changed": _changed(values._raw, values._typed)},
+                                           **_text_probes(r, values._raw, values._trimmed, values._n)))
     return aggregates
 
 
@@ -163,9 +186,15 @@ def typed_lines(table: ibis.Table, mapping: ColumnMapping, source: str, decimal:
     aggregates = _value_probes(text, roles, value_dates, [r for r in as_read if r != "order"])
     probes = {f"{r}|year": implausible_year(columns[r]).fill_null(False).sum() for r in DATE_ROLES if r in columns}
     probes |= {f"{r}|changed": _changed(table[roles[r]], columns[r]) for r in as_read if r == "order"}
+    probes |= {key: value for r in as_read if r == "order"
+               for key, value in _text_probes(r, table[roles[r]], blank_to_null(table[roles[r]])).items()}
+    probes |= {f"{r}|lost": lost_digits(table[roles[r]]).sum() for r in ID_ROLES
+               if r in roles and schema[roles[r]].is_floating()}
     if probes:
         aggregates.append(table.aggregate(**probes))
-    counts = _one_row(aggregates)
+    counts = one_row(aggregates)
+    for role in (r for r in ID_ROLES if counts.get(f"{r}|lost")):
+        raise lost_digits_error(table, table[roles[role]], f"{roles[role]!r} ({role})", counts[f"{role}|lost"], source)
     # A text column that typing leaves unchanged (no surrounding spaces, no blanks, no '10001.0':
     # the usual export) is used as read, so that later queries do not type it again (30M lines:
     # ~8 s a query for one id column).
@@ -178,10 +207,12 @@ def typed_lines(table: ibis.Table, mapping: ColumnMapping, source: str, decimal:
             raise DataError(f"{source}: column {roles[role]!r} ({role}) has {failures[roles[role]]:,} non-numeric "
                             f"values, e.g. {examples(table, raw, raw.notnull() & parsed[roles[role]].isnull())}")
     _check_dates(table, roles, raw_text, columns | line_dates, counts, mapping, source)
-    notes = {"decimal_marks": {name: d["decimal"] for name, d in decisions.items()}, "number_formats": decisions}
+    notes = {"decimal_marks": {name: d["decimal"] for name, d in decisions.items()}, "number_formats": decisions,
+             "spaces_trimmed": {roles[r]: {"values": counts[f"{r}|spaced"], "unicode": counts[f"{r}|unicode"]}
+                                for r in as_read if counts[f"{r}|spaced"]}}
     columns[ROW_KEY] = row_key(table)
-    typed_values = {role: value_dates[role] if role in value_dates
-                    else READINGS[reading_of(decisions[roles[role]]["decimal"])](text[role]._raw) for role in raw_text}
+    typed_values = {role: value_dates[role] if role in value_dates else number_of(text[role]._raw, decisions[roles[role]])
+                    for role in raw_text}
     typed = table.select(**columns, **{f"_raw_{role}": raw for role, raw in raw_text.items()})
     if mapping.salesforce_ids:  # before the joins: its data rows are the file's, and its count needs no join
         counted = _counted_ids(text["customer"], bool(counts["customer|changed"])) if "customer" in text else None
