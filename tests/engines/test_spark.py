@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 
-from custseg import preset, segment
+from custseg import ColumnMapping, preset, segment
 from custseg._config._run import RunConfig
 from custseg._workflows._demo_data import write_cpq_export
 from custseg._workflows._segment import prepare
@@ -108,3 +108,16 @@ def test_cli_runs_on_spark_and_writes_the_same_files(spark, cpq_files, tmp_path)
     assert run["engine"]["master"] == "local[2]" and run["config"]["engine"] == "spark"
     k_selection = pd.read_csv(tmp_path / "spark" / "k_selection.csv")
     assert list(k_selection["k"]) == [3, 4, 5] and k_selection["silhouette_sqeuclidean_spark"].between(-1, 1).all()
+
+
+def test_spark_trims_headers_and_ids_and_reads_formatted_numbers_as_duckdb(spark, tmp_path):
+    """Issue 21 items 4, 5: a BOM and no-break spaces around names and ids, dollars and parentheses."""
+    path = tmp_path / "untidy.csv"
+    path.write_text("\ufeffAccount\u00a0,Invoice,Qty,Price\nA\u00a0,i1,1,\"$12,500.00\"\nA,i2,1,\"$12,500.00\"\n"
+                    "\u200bB,i3,2,($1.00)\nB,i4,1,$3.00\nC\u3000,i5,1,$1.00\n", encoding="utf-8")
+    mapping = ColumnMapping(customer="Account", order="Invoice", quantity="Qty", price="Price")
+    results = [prepare(path, RunConfig(mapping=mapping, features=("TotalSales",), **engine)) for engine in ({}, SPARK)]
+    for result in results:  # A: 2 x 12,500; B: 3 (the negative price dropped); C: 1
+        assert dict(zip(result.customers["customer"], result.customers["TotalSales"])) == {"A": 25_000.0, "B": 3.0, "C": 1.0}
+        assert result.cleaning["spaces_trimmed"] == {"Account": {"values": 3, "unicode": 3}}
+    assert results[0].cleaning["number_formats"] == results[1].cleaning["number_formats"]
