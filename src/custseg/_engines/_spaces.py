@@ -17,7 +17,6 @@ ASCII_SPACES = "\t\n\x0b\x0c\r "
 UNICODE_SPACES = ("\x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200C))) + "\u2028\u2029\u202f\u205f\u2060\u3000"
                   "\ufeff")
 SPACES = ASCII_SPACES + UNICODE_SPACES
-UNICODE_CODES = tuple(map(ord, UNICODE_SPACES))
 # the same characters as a regular-expression class (RE2 for DuckDB, Java for Spark)
 SPACE_CLASS = r"[\t-\r \x{0085}\x{00a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]"
 

@@ -10,7 +10,7 @@ import pandas as pd
 
 from .._errors import DataError, UsageError
 from ._ids import blank_to_null, id_text, lost_digits, space_counts
-from ._numbers import choose_readings, number_probes
+from ._numbers import choose_readings, marked_columns, number_probes
 from ._parse import examples, lost_digits_error, one_row, salesforce_customers
 
 ID = "_custseg_id"
@@ -51,6 +51,8 @@ def _typed_columns(table: ibis.Table, names: list[str], decimal: str, delimiter:
     probes = {"_rows": table.count(), **_id_probes(table[id_column] if id_column else None),
               **{f"{name}|tokens": token.fill_null(False).sum() for name, token in tokens.items()}}
     counts = one_row([table.aggregate(**probes), *([number_probes(table, numbers)] if numbers else [])])
+    if formatted := marked_columns(counts):  # numbers with currency symbols, %, parentheses...: probed again
+        counts |= one_row([number_probes(table, {name: numbers[name] for name in formatted}, formatted=True)])
     if not counts["_rows"]:
         raise DataError(f"{source}: no data rows (the file has a header only)")
     if counts.get("_lost"):

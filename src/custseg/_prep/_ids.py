@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .._config._options import ReadOptions
-from .._engines._spaces import SPACE_CLASS, UNICODE_CODES
+from .._engines._spaces import SPACE_CLASS, SPACES
 from .._engines._xlsx import number_cells
 from .._errors import DataError
 
@@ -39,19 +39,16 @@ SF18 = r"^[a-zA-Z0-9]{18}$"
 
 
 AROUND = f"^{SPACE_CLASS}+|{SPACE_CLASS}+$"
+_SPACES = ibis.literal(SPACES)
 EXCEL_SCIENTIFIC = rf"^{SPACE_CLASS}*[0-9](\.[0-9]+)?[eE]\+[0-9]+{SPACE_CLASS}*$"  # 6.27123E+15, as Excel shows it
 EXACT_DIGITS = 15  # a float id of more digits (>= 1e15) may have lost its last ones
 LONG_DIGITS = rf"^[0-9]{{{EXACT_DIGITS + 1},}}$"
 
 
-def _not_space(code: ibis.Value) -> ibis.Value:
-    """Whether a character code is not a space (`_engines._spaces`)."""
-    return (code > 32) & ~code.isin(UNICODE_CODES)
-
-
 def spaced(column: ibis.Value) -> ibis.Value:
-    """Whether a text is empty or begins or ends with a space, ASCII or Unicode (NULL for NULL)."""
-    return ~(_not_space(column.ascii_str()) & _not_space(column.right(1).ascii_str()))
+    """Whether a text is empty or begins or ends with a space, ASCII or Unicode (NULL for NULL): its first and last
+    characters looked up in the string of spaces, as fast on DuckDB as the former test of an ASCII code <= 32."""
+    return _SPACES.contains(column.left(1)) | _SPACES.contains(column.right(1))
 
 
 def blank_to_null(column: ibis.Value) -> ibis.Value:
@@ -59,7 +56,7 @@ def blank_to_null(column: ibis.Value) -> ibis.Value:
 
     Only a value that is empty or begins or ends with a space goes through the regular
     expression (a CASE evaluates a branch on its rows only): a clean column costs two
-    character codes a value.
+    one-character lookups a value.
     """
     return ibis.ifelse(spaced(column), column.re_replace(AROUND, "").nullif(""), column)
 

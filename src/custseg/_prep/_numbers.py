@@ -22,8 +22,6 @@ accounting parentheses (`(1,234.00)` is -1234) and SAP's trailing minus (`234,00
 
 from __future__ import annotations
 
-import functools
-
 import ibis
 import ibis.expr.datatypes as dt
 
@@ -42,7 +40,7 @@ _CUR = f"[{CURRENCIES}]?"
 FORMATTED = (rf"^{_CUR}{_GAP}\(?{_GAP}[+-]?{_GAP}{_CUR}{_GAP}[+-]?[0-9.,' {GAPS}]*[0-9]{_GAP}{_CUR}{_GAP}%?{_GAP}"
              rf"\)?{_GAP}{_CUR}-?$")
 ACCOUNTING_ZERO = rf"^[{CURRENCIES}]{_GAP}-$|^-{_GAP}[{CURRENCIES}]$"  # '$ -': zero in Excel's Accounting format
-STRIPPED = rf"[{CURRENCIES}%()]|-$"
+STRIPPED = MARKED = rf"[{CURRENCIES}%()]|-$"
 FORMAT_MARKS = ("currency", "percent", "parentheses", "trailing_minus")
 
 
@@ -61,9 +59,9 @@ READINGS = {DOT_READING: _dot, COMMA_READING: _comma}
 
 
 def _marked(text: ibis.Value) -> ibis.Value:
-    """Whether a text carries a format mark: a currency symbol, %, a parenthesis or a trailing minus."""
-    return functools.reduce(lambda left, right: left | right,
-                            [text.contains(mark) for mark in (*CURRENCIES, "%", "(", ")")] + [text.endswith("-")])
+    """Whether a text carries a format mark: a currency symbol, %, a parenthesis or a trailing minus (one regular
+    expression: 4x faster on DuckDB than the ten tests it replaces)."""
+    return text.re_search(MARKED)
 
 
 def _formatted(text: ibis.Value, reading: str) -> ibis.Value:
@@ -77,12 +75,13 @@ def _formatted(text: ibis.Value, reading: str) -> ibis.Value:
     return ibis.ifelse(valid, READINGS[reading](text.re_replace(STRIPPED, "")) / divisor, zero)
 
 
-def parse_number(text: ibis.Value, reading: str, formatted: bool = True) -> ibis.Value:
+def parse_number(text: ibis.Value, reading: str, formatted: bool = True, marked: ibis.Value | None = None) -> ibis.Value:
     """`text` as a number read by `reading` ("dot" or "comma"); format marks stripped when `formatted` (the column has
-    some), through a regular expression on the marked values only (a CASE evaluates a branch on its rows only)."""
+    some), through regular expressions on the marked values only (a CASE evaluates a branch on its rows only).
+    `marked`: `_marked(text)` when already a column."""
     if not formatted:
         return READINGS[reading](text)
-    return ibis.ifelse(_marked(text), _formatted(text, reading), READINGS[reading](text))
+    return ibis.ifelse(_marked(text) if marked is None else marked, _formatted(text, reading), READINGS[reading](text))
 
 
 def number_of(text: ibis.Value, decision: dict) -> ibis.Value:
@@ -100,16 +99,20 @@ def weighted_count(condition: ibis.Value, weight: ibis.Value) -> ibis.Value:
     return condition.fill_null(False).ifelse(weight, 0).sum()
 
 
-def number_probes(table: ibis.Table, raw: dict[str, ibis.Value], weight: ibis.Value | None = None) -> ibis.Table:
+def number_probes(table: ibis.Table, raw: dict[str, ibis.Value], weight: ibis.Value | None = None,
+                  formatted: bool = False) -> ibis.Table:
     """A one-row table counting, per column of `raw` (text of `table`), the values each reading fails on, those they
-    read differently, and the values with each format mark (each value counting `weight`, e.g. its lines, when given).
+    read differently and the values with a format mark (each value counting `weight`, e.g. its lines, when given).
 
-    The texts and their readings are columns of a subquery: as expressions repeated in each count, the SQL of one
-    column grew to 44 KB, which DuckDB took a second to parse.
+    Run first with `formatted` False (plain readings: a marked value fails them), then again with it for the
+    columns that have marked values, which also counts each mark: the marks' regular expressions and their
+    CASE cost a plain column nothing (1M distinct prices: 0.3 s; the SQL three times as long). The texts and
+    their readings are columns of a subquery: as expressions repeated in each count, the SQL grew to 44 KB.
     """
     names = {name: f"_t{i}" for i, name in enumerate(raw)}
     texts = table.select(**{names[name]: text for name, text in raw.items()}, _w=weight if weight is not None else 1)
-    readings = texts.mutate(**{f"{column}_{reading}": parse_number(texts[column], reading)
+    texts = texts.mutate(**{f"{column}_marked": _marked(texts[column]).fill_null(False) for column in names.values()})
+    readings = texts.mutate(**{f"{column}_{reading}": parse_number(texts[column], reading, formatted, texts[f"{column}_marked"])
                                for column in names.values() for reading in READINGS})
 
     def count(condition: ibis.Value) -> ibis.Value:
@@ -118,16 +121,23 @@ def number_probes(table: ibis.Table, raw: dict[str, ibis.Value], weight: ibis.Va
     probes = {}
     for name, column in names.items():
         text, dot, comma = readings[column], readings[f"{column}_{DOT_READING}"], readings[f"{column}_{COMMA_READING}"]
+        marked = readings[f"{column}_marked"]
         probes[f"{name}|{DOT_READING}"] = count(text.notnull() & dot.isnull())
         probes[f"{name}|{COMMA_READING}"] = count(text.notnull() & comma.isnull())
         probes[f"{name}|differ"] = count(dot.notnull() & comma.notnull() & (dot != comma))
         probes[f"{name}|values"] = count(text.notnull())
-        probes[f"{name}|marked"] = count(_marked(text))
-        probes |= {f"{name}|currency {symbol}": count(text.contains(symbol)) for symbol in CURRENCIES}
-        probes[f"{name}|percent"] = count(text.contains("%"))
-        probes[f"{name}|parentheses"] = count(text.contains("("))
-        probes[f"{name}|trailing_minus"] = count(ibis.ifelse(text.endswith("-"), text.re_search("[0-9]-$"), False))
+        probes[f"{name}|marked"] = count(marked)
+        if formatted:  # each mark, counted on the marked values only
+            probes |= {f"{name}|currency {symbol}": count(marked & text.contains(symbol)) for symbol in CURRENCIES}
+            probes[f"{name}|percent"] = count(marked & text.contains("%"))
+            probes[f"{name}|parentheses"] = count(marked & text.contains("("))
+            probes[f"{name}|trailing_minus"] = count(marked & text.re_search("[0-9]-$"))
     return readings.aggregate(**probes)
+
+
+def marked_columns(counts) -> list[str]:
+    """The columns whose plain `number_probes` found marked values: to probe again with `formatted`."""
+    return [key.rsplit("|", 1)[0] for key, value in counts.items() if key.endswith("|marked") and value]
 
 
 def _example(table: ibis.Table, text: ibis.Value) -> tuple[str, float, float]:
@@ -147,6 +157,8 @@ def _first(table: ibis.Table, text: ibis.Value, condition: ibis.Value) -> str:
 def _format_marks(table: ibis.Table, name: str, text: ibis.Value, counts, source: str, label: str) -> dict:
     """What the column's values carried and was stripped (recorded with its decision); a stop for a column mixing two
     currencies, or percentages and plain numbers."""
+    if not int(counts[f"{name}|marked"] or 0):
+        return {}
     symbols = [symbol for symbol in CURRENCIES if int(counts[f"{name}|currency {symbol}"] or 0)]
     if len(symbols) > 1:
         first, second = (_first(table, text, text.contains(symbol)) for symbol in symbols[:2])
@@ -157,8 +169,6 @@ def _format_marks(table: ibis.Table, name: str, text: ibis.Value, counts, source
         raise DataError(f"{source}: column {label} mixes percentages and plain numbers: "
                         f"{_first(table, text, text.contains('%'))} and {_first(table, text, ~text.contains('%'))}; "
                         "write every value with % (read as divided by 100) or none")
-    if not int(counts[f"{name}|marked"] or 0):
-        return {}
     stripped = {mark: int(counts[f"{name}|{mark}"] or 0) for mark in FORMAT_MARKS[1:]}
     stripped = {"currency": sum(int(counts[f"{name}|currency {symbol}"] or 0) for symbol in symbols)} | stripped
     return {"stripped": stripped} | ({"currency": symbols[0]} if symbols else {})
@@ -168,7 +178,7 @@ def choose_readings(table: ibis.Table, raw: dict[str, ibis.Value], counts, decim
                     source: str, labels: dict[str, str] | None = None) -> tuple[dict[str, ibis.Value], dict[str, dict], dict[str, int]]:
     """Per column: the parsed expression, the recorded decision and the count of values that do not convert.
 
-    `counts` holds the executed `number_probes`; `labels` names columns in messages (e.g. "price (price)").
+    `counts` holds the executed `number_probes` (formatted for the `marked_columns`); `labels` names columns in messages (e.g. "price (price)").
     """
     forced = reading_of(decimal)
     parsed, decisions, failures = {}, {}, {}

@@ -16,7 +16,7 @@ from .._errors import DataError
 from .._config._dates import ISO_FORMATS, MIN_YEAR, date_formats, max_year
 from ._dates import implausible_year, parse_dates
 from ._ids import blank_to_null, case_from_checksum, id_text, lost_digits, salesforce_forms, space_counts
-from ._numbers import choose_readings, number_of, number_probes, weighted_count
+from ._numbers import choose_readings, marked_columns, number_of, number_probes, weighted_count
 
 ID_ROLES = ("customer", "order", "product")
 TEXT_ROLES = (*ID_ROLES, "product_label", "country")
@@ -185,14 +185,19 @@ def typed_lines(table: ibis.Table, mapping: ColumnMapping, source: str, decimal:
     line_dates = {role: parse_dates(raw, formats) for role, raw in raw_text.items() if role in DATE_ROLES}
     aggregates = _value_probes(text, roles, value_dates, [r for r in as_read if r != "order"])
     probes = {f"{r}|year": implausible_year(columns[r]).fill_null(False).sum() for r in DATE_ROLES if r in columns}
-    probes |= {f"{r}|changed": _changed(table[roles[r]], columns[r]) for r in as_read if r == "order"}
-    probes |= {key: value for r in as_read if r == "order"
-               for key, value in _text_probes(r, table[roles[r]], blank_to_null(table[roles[r]])).items()}
     probes |= {f"{r}|lost": lost_digits(table[roles[r]]).sum() for r in ID_ROLES
                if r in roles and schema[roles[r]].is_floating()}
-    if probes:
+    if "order" in as_read:  # probed line by line (about one a line), its typed forms as columns of a subquery
+        lined = table.mutate(_typed=columns["order"], _trimmed=blank_to_null(table[roles["order"]]))
+        order = lined[roles["order"]]
+        probes |= {"order|changed": _changed(order, lined._typed), **_text_probes("order", order, lined._trimmed)}
+        aggregates.append(lined.aggregate(**probes))
+    elif probes:
         aggregates.append(table.aggregate(**probes))
     counts = one_row(aggregates)
+    formatted = [r for r in raw_text if r in NUMERIC_ROLES and roles[r] in marked_columns(counts)]
+    if formatted:  # numbers with currency symbols, %, parentheses...: probed again, their marks counted
+        counts |= one_row([number_probes(text[r], {roles[r]: text[r]._raw}, text[r]._n, formatted=True) for r in formatted])
     for role in (r for r in ID_ROLES if counts.get(f"{r}|lost")):
         raise lost_digits_error(table, table[roles[role]], f"{roles[role]!r} ({role})", counts[f"{role}|lost"], source)
     # A text column that typing leaves unchanged (no surrounding spaces, no blanks, no '10001.0':
