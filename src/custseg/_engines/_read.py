@@ -188,7 +188,7 @@ def _read_xlsx(con: ibis.BaseBackend, path: Path, options: ReadOptions, kinds: d
 
 
 def _trimmed_header(table: ibis.Table) -> ibis.Table:
-    """`table` with the spaces around its column names trimmed (`_spaces`): 'Account\u00a0' and '\ufeffAccount' are 'Account'."""
+    """`table` with the spaces around its column names trimmed (`_spaces`): 'Account\\u00a0' and '\\ufeffAccount' are 'Account'."""
     renamed = {new: old for new, old in zip(trimmed_names(table.columns), table.columns) if new != old}
     return table.rename(renamed) if renamed else table
 
