@@ -141,3 +141,16 @@ def test_several_files_are_stacked_by_name_as_on_duckdb(spark, tmp_path):
     assert totals == {"A": 2 * 10 + 7, "B": 5 + 4 * 3, "B\u2019": 3 * 4, "C": 9}
     assert [(f["name"], f["rows"], f["encoding"]) for f in on_spark.cleaning["files"]] == [("a.csv", 2, "utf-8"),
                                                                                            ("b.csv", 4, "cp1252")]
+
+
+def test_spark_trims_headers_and_ids_and_reads_formatted_numbers_as_duckdb(spark, tmp_path):
+    """Issue 21 items 4, 5: a BOM and no-break spaces around names and ids, dollars and parentheses."""
+    path = tmp_path / "untidy.csv"
+    path.write_text("\ufeffAccount\u00a0,Invoice,Qty,Price\nA\u00a0,i1,1,\"$12,500.00\"\nA,i2,1,\"$12,500.00\"\n"
+                    "\u200bB,i3,2,($1.00)\nB,i4,1,$3.00\nC\u3000,i5,1,$1.00\n", encoding="utf-8")
+    mapping = ColumnMapping(customer="Account", order="Invoice", quantity="Qty", price="Price")
+    results = [prepare(path, RunConfig(mapping=mapping, features=("TotalSales",), **engine)) for engine in ({}, SPARK)]
+    for result in results:  # A: 2 x 12,500; B: 3 (the negative price dropped); C: 1
+        assert dict(zip(result.customers["customer"], result.customers["TotalSales"])) == {"A": 25_000.0, "B": 3.0, "C": 1.0}
+        assert result.cleaning["spaces_trimmed"] == {"Account": {"values": 3, "unicode": 3}}
+    assert results[0].cleaning["number_formats"] == results[1].cleaning["number_formats"]

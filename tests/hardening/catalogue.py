@@ -273,6 +273,27 @@ def converted_totals() -> dict[str, float]:
 
 CURRENCIES = ["JPY" if i % 3 == 0 else "USD" if i % 5 == 0 else "EUR" for i in range(90)]
 
+
+def numbered_ids(long_id: float) -> list[list]:
+    """`rows_as_cells(G)` with number ids (1000 + customer), the fourth one `long_id`."""
+    cells = [[1000.0 + int(c[0][1:])] + c[1:] for c in rows_as_cells(G)]
+    cells[3][0] = long_id
+    return cells
+
+
+def numbered_frame(long_id: float) -> pd.DataFrame:
+    return pd.DataFrame(numbered_ids(long_id), columns=CPQ_HEADER)
+
+
+def with_price(rows: list[str], price: Callable[[str], str]) -> list[str]:
+    """Rows whose price (the fourth field) is written by `price`."""
+    return [",".join([*fields[:3], price(fields[3]), fields[4]]) for fields in (row.split(",") for row in rows)]
+
+
+DOLLARS = with_price(G, lambda price: f'"${float(price):,.2f}"')
+UNTIDY_HEADER = "\ufeffcust\u00a0,inv\u200b,qty,\u3000price,day "
+
+
 CASES: list[Case] = [
     # files that cannot be read
     Case("missing-file", "input file does not exist", lambda d: d / "nope.csv",
@@ -426,6 +447,32 @@ CASES: list[Case] = [
          message="Error: {dir}/sf.csv: column 'cust' (customer) has 1 Salesforce id(s) whose letter case does not match "
                  "their checksum, e.g. '001DN00000ABCDEIAV' at data row 4 (its checksum says '001Dn00000AbCdEIAV'); "
                  "was the case changed by a spreadsheet? Export the ids again"),
+    # issue 21: ids whose digits are lost, formatted numbers
+    Case("id-scientific", "a customer id in Excel's scientific notation ('6.27123E+15', a CSV saved by Excel)",
+         csv_case("sci.csv", G[:3] + ["6.27123E+15,i1,1,5,01/01/2020"] + G[3:]),
+         message="Error: {dir}/sci.csv: column 'cust' (customer) has 1 id(s) in Excel's scientific notation, e.g. "
+                 "'6.27123E+15' at data row 4: their digits are lost; export the column formatted as text and read it again"),
+    Case("id-float-16-digits", "a 16-digit customer id held as a float (Parquet)",
+         lambda d: write_parquet(d / "f.parquet", numbered_frame(6271234567890123.0)),
+         message="Error: {dir}/f.parquet: column 'cust' (customer) has 1 id(s) held as floating-point numbers of 16 digits "
+                 "or more, e.g. 6271234567890123.0 at data row 4: their last digits may be lost (a float keeps 15 to 17 "
+                 "significant digits, Excel 15); give the column as text or whole numbers"),
+    Case("id-number-cell-16-digits", "a 16-digit customer id in a number cell of a workbook (Excel keeps 15 digits)",
+         xlsx_case("n.xlsx", {"Sales": [CPQ_HEADER] + numbered_ids(6271234567890120.0)}),
+         message="Error: {dir}/n.xlsx: column 'cust' (customer) has number cells and ids of 16 digits or more, e.g. "
+                 "'6271234567890120' at data row 4: a workbook keeps 15 significant digits of a number, so their last "
+                 "digits may be lost; format the column as text in the export and read it again"),
+    Case("mixed-currencies", "prices in dollars and one in euros", csv_case("cur.csv", DOLLARS[:3] + ["c1,e1,1,€5.00,01/01/2020"]
+                                                                             + DOLLARS[3:]),
+         message="Error: {dir}/cur.csv: column 'price' (price) mixes currencies: '$5.00' at data row 1 and '€5.00' at data "
+                 "row 4; amounts in different currencies cannot be added: convert them to one currency first"),
+    Case("mixed-percent", "one price written '5%' among plain numbers", csv_case("pct.csv", G[:3] + ["c1,p1,1,5%,01/01/2020"] + G[3:]),
+         message="Error: {dir}/pct.csv: column 'price' (price) mixes percentages and plain numbers: '5%' at data row 4 and "
+                 "'5' at data row 1; write every value with % (read as divided by 100) or none"),
+    Case("customers-mostly-numbers", "a per-customer column of numbers with one 'abc' (never dropped as text)",
+         raw_case("c.csv", "id,spend\n" + "".join(f"k{i},{i}\n" for i in range(9)) + "k9,abc\n"), ("--customers", "--id", "id"),
+         message="Error: {dir}/c.csv: column 'spend' is numbers but for 1 of 10 values, e.g. 'abc' at data row 10; write "
+                 "them as numbers or leave the cells empty (missing values are imputed with the median)"),
     Case("xlsx-title-block", "a workbook with a title block above the header (row 3)",
          xlsx_case("titled.xlsx", {"Sales": [["Sales export"], [], CPQ_HEADER] + rows_as_cells(G)}),
          message="Error: {dir}/titled.xlsx: sheet 'Sales' has no column(s) cust, inv, qty, price, day; row 3 looks like "
@@ -657,6 +704,14 @@ CASES: list[Case] = [
          lambda d: write(d / "w.csv", csv_text(WINDOWS_1252), "cp1252"), code=0, check=names_kept(*WINDOWS_1252_NAMES)),
     Case("parquet", "the same lines as parquet", lambda d: write_parquet(d / "p.parquet", pd.read_csv(pd.io.common.StringIO(csv_text(G)), dtype=str)),
          code=0, check=totals_are(GOOD_TOTALS)),
+    Case("dollar-prices", "prices '$1,000.00' (currency symbol stripped, recorded)", csv_case("usd.csv", DOLLARS),
+         code=0, check=totals_are(GOOD_TOTALS)),
+    Case("untidy-header", "a header with a BOM, no-break, zero-width and ideographic spaces around the names",
+         csv_case("h.csv", G, UNTIDY_HEADER), code=0, check=totals_are(GOOD_TOTALS)),
+    Case("ids-unicode-spaces", "customer ids with no-break spaces and a BOM around them ('c1\\u00a0', '\\ufeffc2')",
+         csv_case("sp.csv", [("\ufeff" if i % 2 else "") + r.split(",", 1)[0] + ("\u00a0" if i % 3 else "") + "," + r.split(",", 1)[1]
+                             for i, r in enumerate(G)]),  # every line but those with i % 6 == 0: 75
+         code=0, check=totals_are(GOOD_TOTALS, spaces_trimmed={"cust": {"values": 75, "unicode": 75}})),
 ]
 
 
@@ -670,6 +725,9 @@ def render_table() -> str:
 
 
 CHECKED = {
+    "dollar-prices": "TotalSales equals the plain prices' (the symbol stripped, counted in cleaning.json)",
+    "untidy-header": "the names match the mapping once trimmed; TotalSales right",
+    "ids-unicode-spaces": "nine customers, not 27; TotalSales right; 75 trimmed values counted",
     "decimal-comma": "TotalSales equals the sum of quantity x 5.25-style prices",
     "thousands-en": "TotalSales uses 1000.50, not 1.0005 or an error",
     "thousands-fr": "TotalSales uses 1000.50",

@@ -59,6 +59,17 @@ def _file_text(file: dict) -> str:
     return f"{file['name']}{sheet}: {file['rows']:,} rows{encoding}{endings}"
 
 
+STRIPPED_WORDS = {"currency": "currency symbol {currency!r}", "percent": "% (divided by 100)",
+                  "parentheses": "parentheses (negative)", "trailing_minus": "trailing minus (negative)"}
+
+
+def _stripped(chosen: dict) -> str:
+    """'; stripped: currency symbol '$' from 180 value(s), ...' for a column of formatted numbers (`_prep._numbers`)."""
+    marks = [f"{STRIPPED_WORDS[mark].format(currency=chosen.get('currency'))} from {count:,}"
+             for mark, count in (chosen.get("stripped") or {}).items() if count]
+    return f"; stripped: {', '.join(marks)} value(s)" if marks else ""
+
+
 def summary_lines(cleaning: dict) -> list[str]:
     """Every reading and cleaning decision of a run, one line each, as `custseg run` prints them."""
     lines = [f"  dropped {count:,} line(s): {cleaning['rules'][rule]}" for rule, count in cleaning["dropped"].items() if count]
@@ -66,7 +77,13 @@ def summary_lines(cleaning: dict) -> list[str]:
         lines.append(f"  {cleaning['customers_after_as_of']:,} customer(s) left out: every line on or after the as-of day "
                      f"{cleaning['as_of']}")
     for column, chosen in (cleaning.get("number_formats") or {}).items():
-        lines.append(f"  numbers in {column!r}: decimal {chosen['decimal']!r}, thousands {chosen['thousands']!r} ({chosen['rule']})")
+        lines.append(f"  numbers in {column!r}: decimal {chosen['decimal']!r}, thousands {chosen['thousands']!r} ({chosen['rule']})"
+                     + _stripped(chosen))
+    for column, count in (cleaning.get("missing_tokens") or {}).items():
+        lines.append(f"  {count:,} value(s) in {column!r} written n/a, NA, null, none or nan: read as missing (imputed)")
+    for column, count in (cleaning.get("spaces_trimmed") or {}).items():
+        lines.append(f"  spaces trimmed around {count['values']:,} value(s) in {column!r}"
+                     + (f", {count['unicode']:,} of them Unicode spaces (no-break, zero-width, BOM...)" if count["unicode"] else ""))
     files = cleaning.get("files") or []
     if len(files) > 1:
         parts = "sheets" if len({f["path"] for f in files}) == 1 else "files"

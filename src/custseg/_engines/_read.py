@@ -27,6 +27,7 @@ from ._encodings import duckdb_encoding, file_encoding, utf8_copy
 from ._inputs import common_kind, file_labels, input_files, input_kind, part_label, stacked
 from ._limits import describe_engine_error
 from ._long_lines import long_line_error
+from ._spaces import trimmed_names
 from ._xlsx import prefetched, sheet_header, sheet_key, typed_sheet
 
 SNIFF_BYTES = 1 << 20
@@ -209,6 +210,7 @@ def _read_sheet(con: ibis.BaseBackend, reader, path: Path, sheet: str | int, opt
             arrow = typed_sheet(reader, sheet, header_row, kinds) if kinds else None
         if arrow is None:
             arrow = reader.load_sheet(sheet, header_row=header_row, dtypes="string").to_arrow()
+        arrow = arrow.rename_columns(trimmed_names(arrow.column_names))
         header = arrow.column_names
         columns = list(kinds) or None
         required = [c for c in kinds if c not in optional]
@@ -229,6 +231,12 @@ def _read_sheet(con: ibis.BaseBackend, reader, path: Path, sheet: str | int, opt
     except Exception as exc:
         raise DataError(f"{path}: cannot read sheet {sheet!r} ({str(exc).splitlines()[0]})") from None
     return con.create_table(ibis.util.gen_name("xlsx"), arrow, temp=True)
+
+
+def _trimmed_header(table: ibis.Table) -> ibis.Table:
+    """`table` with the spaces around its column names trimmed (`_spaces`): 'Account\u00a0' and '\ufeffAccount' are 'Account'."""
+    renamed = {new: old for new, old in zip(trimmed_names(table.columns), table.columns) if new != old}
+    return table.rename(renamed) if renamed else table
 
 
 def _read_file(con: ibis.BaseBackend, path: Path, kind: str, options: ReadOptions, columns: dict[str, str] | list[str] | None,
@@ -258,8 +266,8 @@ def _read_file(con: ibis.BaseBackend, path: Path, kind: str, options: ReadOption
         record = {"path": str(path), "name": str(path), **notes}
         raise (long_line_error([record], str(exc)) or
                DataError(f"{path}: cannot read as {kind} ({describe_engine_error(exc)})")) from None
-    return [(table, {"name": path.name, "path": str(path), "sha256": digest, "rows": None,
-                     **({"sheet": sheet} if sheet is not None else {}), **notes}) for sheet, table in tables]
+    return [(_trimmed_header(table), {"name": path.name, "path": str(path), "sha256": digest, "rows": None,
+                                      **({"sheet": sheet} if sheet is not None else {}), **notes}) for sheet, table in tables]
 
 
 def open_source(
@@ -288,9 +296,10 @@ def open_source(
     if isinstance(data, pd.DataFrame):
         empty = {c: "string" for c in data.columns if data[c].dtype == object and data[c].isna().all()}  # no NULL-typed columns
         data = data.astype(empty) if empty else data
-        return Source(con.create_table(ibis.util.gen_name("frame"), data, temp=True), "DataFrame", "dataframe", None)
+        return Source(_trimmed_header(con.create_table(ibis.util.gen_name("frame"), data, temp=True)), "DataFrame",
+                      "dataframe", None)
     if isinstance(data, ibis.Table):
-        return Source(data, "ibis table", "ibis", None)
+        return Source(_trimmed_header(data), "ibis table", "ibis", None)
     given, paths = input_files(data)
     kind = common_kind(given, paths)
     parts = [part for path in paths for part in _read_file(con, path, kind, options, columns, temp_directory, optional)]

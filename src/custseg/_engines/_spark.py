@@ -22,6 +22,7 @@ from .._errors import DataError, UsageError
 from ._encodings import file_encoding
 from ._inputs import check_same_columns, common_kind, file_labels, input_files
 from ._read import ROW_KEY, Source, file_sha256, refuse_sheets_alike, several_files
+from ._spaces import trimmed_names
 from ._xlsx import sheet_key
 
 SPARK_SILHOUETTE = "silhouette_sqeuclidean_spark"
@@ -118,7 +119,8 @@ def open_spark_source(data, con: ibis.BaseBackend, options: ReadOptions | None =
     if isinstance(data, ibis.Table):
         return Source(data, "ibis table", "ibis", None)
     if isinstance(data, pd.DataFrame):
-        session.createDataFrame(data).createOrReplaceTempView(name)
+        frame = session.createDataFrame(data)
+        frame.toDF(*trimmed_names(frame.columns)).createOrReplaceTempView(name)
         return Source(con.table(name), "DataFrame", "dataframe", None)
     if options.max_line_size:
         raise UsageError("--max-line-size applies to the duckdb engine; Spark reads lines of any length")
@@ -130,7 +132,8 @@ def open_spark_source(data, con: ibis.BaseBackend, options: ReadOptions | None =
             raise DataError(f"{path}: file not found")
         try:
             notes: dict = {}
-            frames.append(_spark_frame(session, path, kind, options, notes))
+            frame = _spark_frame(session, path, kind, options, notes)
+            frames.append(frame.toDF(*trimmed_names(frame.columns)))  # 'Account\u00a0' is 'Account', as in every reader
         except (DataError, UsageError):
             raise
         except Exception as exc:  # Spark's reader errors: the first line only

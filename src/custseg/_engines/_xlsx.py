@@ -11,6 +11,8 @@ import logging
 import threading
 from pathlib import Path
 
+from ._spaces import trim, trimmed_names
+
 NATIVE_TYPES = {"number": ("is_floating", "is_integer"), "date": ("is_timestamp", "is_date")}
 _AHEAD: dict[tuple, tuple[threading.Thread, list]] = {}
 
@@ -31,7 +33,8 @@ def typed_sheet(reader, sheet: str | int, header_row: int, kinds: dict[str, str]
     `_prep._parse` reports each bad cell with its row. A number or date column that came
     out in another type (dates in a quantity column, serial numbers in a date column), or
     with empty cells (fastexcel also empties the text "n/a", "NA" and "#N/A"), is read
-    again as text, for the same reports and the same missing values as a CSV.
+    again as text, for the same reports and the same missing values as a CSV. A header with
+    spaces around it is found under its trimmed name (the reader trims the names, `_spaces`).
     """
     import pyarrow as pa
 
@@ -41,12 +44,31 @@ def typed_sheet(reader, sheet: str | int, header_row: int, kinds: dict[str, str]
                                   dtypes={c: "string" for c, kind in kinds.items() if kind == "text"}).to_arrow()
     except Exception:  # a column of mixed types (or a sheet the text path reports on)
         return None
+    untidy = {c: kinds[trim(c)] for c in arrow.column_names if c not in kinds and trim(c) in kinds}
+    if untidy:  # headers with spaces around them ('Account\u00a0'): read again with the kinds under those names
+        return typed_sheet(reader, sheet, header_row, kinds | untidy)
     as_text = [c for c, kind in kinds.items() if kind != "text" and c in arrow.column_names and (
         arrow.column(c).null_count or not any(getattr(pa.types, test)(arrow.column(c).type) for test in NATIVE_TYPES[kind]))]
     if as_text:
         text = reader.load_sheet(sheet, header_row=header_row, use_columns=as_text, dtypes="string").to_arrow()
         arrow = pa.table({c: text.column(c) if c in as_text else arrow.column(c) for c in arrow.column_names})
     return arrow
+
+
+def number_cells(path, sheet, header_row: int, name: str) -> str:
+    """What the cells of column `name` (its header trimmed) hold, by strict inference over every row: "numbers",
+    "text", "mixed" (numbers and text) or "other" (dates, booleans). Parses the sheet once more."""
+    import fastexcel
+    import pyarrow as pa
+
+    reader = fastexcel.read_excel(str(path))
+    try:
+        column = reader.load_sheet(sheet_key(sheet), header_row=header_row, schema_sample_rows=None, dtype_coercion="strict",
+                                   use_columns=lambda info: trim(info.name) == name).to_arrow().column(0)
+    except Exception:  # cells of several types
+        return "mixed"
+    return "numbers" if pa.types.is_floating(column.type) or pa.types.is_integer(column.type) else (
+        "text" if pa.types.is_string(column.type) or pa.types.is_large_string(column.type) else "other")
 
 
 def _key(path, sheet, header_row: int, kinds: dict[str, str]) -> tuple:
@@ -83,9 +105,9 @@ def prefetched(path, sheet, header_row: int, kinds: dict[str, str]):
 
 
 def sheet_header(reader, sheet: str | int, header_row: int) -> list[str] | None:
-    """A sheet's column names (None for an empty sheet or one that does not read)."""
+    """A sheet's column names, trimmed as every reader trims them (None for an empty sheet or one that does not read)."""
     try:
-        return reader.load_sheet(sheet, header_row=header_row, n_rows=0, dtypes="string").to_arrow().column_names
+        return trimmed_names(reader.load_sheet(sheet, header_row=header_row, n_rows=0, dtypes="string").to_arrow().column_names)
     except Exception:  # an empty or unreadable sheet has no header to compare
         return None
 

@@ -19,7 +19,8 @@ from .._config._columns import CURRENCY_FIELD, ColumnMapping
 from .._config._dates import date_formats
 from .._errors import DataError
 from ._features import revenue
-from ._parse import RowName, data_row, data_rows, date_per_line, text_type
+from ._parse import date_per_line, text_type
+from ._rows import RowName, data_row, data_rows
 from ._rates import RULE, Rates
 
 MONEY_ROLES = ("price", "amount")

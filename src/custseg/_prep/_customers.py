@@ -9,36 +9,71 @@ import numpy as np
 import pandas as pd
 
 from .._errors import DataError, UsageError
-from ._ids import blank_to_null, id_text
-from ._numbers import choose_readings, number_probes
-from ._parse import RowName, salesforce_customers
+from ._ids import blank_to_null, id_text, lost_digits, space_counts
+from ._numbers import choose_readings, marked_columns, number_probes
+from ._parse import examples, lost_digits_error, one_row, salesforce_customers
+from ._rows import RowName
 
 ID = "_custseg_id"
 
 ID_NAME = re.compile(r"(^id$|_id$|^id_|id$|number$|code$)", re.IGNORECASE)
 CATEGORICAL_MODES = ("ignore", "onehot")
 MAX_CATEGORIES = 20
+MISSING_TOKENS = ("n/a", "na", "#n/a", "null", "none", "nan")  # in a column of numbers: missing, like an empty cell
+MOSTLY_NUMBERS = 0.9  # a column whose values are this share numbers is numeric: the others stop the run
+
+
+def _id_probes(column: ibis.Value | None) -> dict[str, ibis.Value]:
+    """Aggregates on the id column: ids whose digits are lost, values with spaces (Unicode ones) around them."""
+    if column is None:
+        return {}
+    lost = lost_digits(column)
+    probes = {"_lost": lost.fill_null(False).sum()} if lost is not None else {}
+    if column.type().is_string():
+        probes["_spaced"], probes["_unicode"] = space_counts(column, blank_to_null(column))
+    return probes
 
 
 def _typed_columns(table: ibis.Table, names: list[str], decimal: str, delimiter: str | None, source: str,
-                   ids: ibis.Value) -> tuple[pd.DataFrame, dict[str, bool], dict]:
+                   id_column: str | None, row_name: RowName | None = None) -> tuple[pd.DataFrame, dict[str, bool], dict]:
     """One scan, then one frame: `customer` plus each column as numbers (by the shared parser) or as text.
 
-    Returns the frame, column -> whether it is numeric, and the number formats chosen.
+    Returns the frame, column -> whether it is numeric, and notes: the number formats chosen, the values read as
+    missing (`MISSING_TOKENS`) and the spaces trimmed around ids. A column of mostly numbers (`MOSTLY_NUMBERS`)
+    with other values stops, naming them.
     """
     schema = table.schema()
-    text = {name: blank_to_null(table[name].cast("string")) for name in names if schema[name].is_string()}
-    probes = number_probes(text) | {"_rows": table.count()}
-    row = table.aggregate(**probes).execute().iloc[0]
-    if not int(row["_rows"]):
+    aliases = {name: f"_c{i}" for i, name in enumerate(n for n in names if schema[n].is_string())}
+    # the trimmed texts as columns of a subquery: expressions repeated in each count make long SQL
+    table = table.mutate(**{alias: blank_to_null(table[name]) for name, alias in aliases.items()})
+    text = {name: table[alias] for name, alias in aliases.items()}
+    tokens = {name: cells.lower().isin(MISSING_TOKENS) for name, cells in text.items()}
+    numbers = {name: ibis.ifelse(tokens[name], ibis.null("string"), cells) for name, cells in text.items()}
+    probes = {"_rows": table.count(), **_id_probes(table[id_column] if id_column else None),
+              **{f"{name}|tokens": token.fill_null(False).sum() for name, token in tokens.items()}}
+    counts = one_row([table.aggregate(**probes), *([number_probes(table, numbers)] if numbers else [])])
+    if formatted := marked_columns(counts):  # numbers with currency symbols, %, parentheses...: probed again
+        counts |= one_row([number_probes(table, {name: numbers[name] for name in formatted}, formatted=True)])
+    if not counts["_rows"]:
         raise DataError(f"{source}: no data rows (the file has a header only)")
-    counts = {key: int(row[key] or 0) for key in probes}
-    parsed, formats, failures = choose_readings(table, text, counts, decimal, delimiter, source)
+    if counts.get("_lost"):
+        raise lost_digits_error(table, table[id_column], repr(id_column), counts["_lost"], source, row_name)
+    parsed, formats, failures = choose_readings(table, numbers, counts, decimal, delimiter, source, None, row_name)
+    for name, cells in numbers.items():
+        values = counts[f"{name}|values"]
+        if failures[name] and values - failures[name] >= MOSTLY_NUMBERS * values:
+            raise DataError(f"{source}: column {name!r} is numbers but for {failures[name]:,} of {values:,} values, e.g. "
+                            f"{examples(table, cells, cells.notnull() & parsed[name].isnull(), None, row_name)}; write them as numbers "
+                            "or leave the cells empty (missing values are imputed with the median)")
     numeric = {name: name not in text or not failures[name] for name in names}
     values = {name: parsed[name] if name in text and numeric[name] else text.get(name, table[name].cast("float64"))
               for name in names}
-    frame = table.select(customer=ids, **values).to_pandas()
-    return frame, numeric, {name: formats[name] for name in text if numeric[name]}
+    frame = table.select(customer=table[ID], **values).to_pandas()
+    notes = {"number_formats": {name: formats[name] for name in text if numeric[name]},
+             "missing_tokens": {name: counts[f"{name}|tokens"] for name in text if numeric[name] and counts[f"{name}|tokens"]},
+             "spaces_trimmed": ({id_column: {"values": counts["_spaced"], "unicode": counts["_unicode"]}}
+                                if counts.get("_spaced") else {})}
+    return frame, numeric, notes
 
 
 def _looks_like_id(name: str, values: pd.Series) -> bool:
@@ -70,8 +105,9 @@ def customer_table(table: ibis.Table, source: str, id_column: str | None = None,
     table = table.mutate(**{ID: id_text(table[id_column]) if id_column else (ibis.row_number() + 1).cast("string")})
     if id_column and salesforce_ids:
         table, notes["salesforce_ids"] = salesforce_customers(table, ID, id_column, source, row_name=row_name)
-    frame, numeric, notes["number_formats"] = _typed_columns(table, columns or [c for c in have if c != id_column], decimal,
-                                                             delimiter, source, table[ID])
+    frame, numeric, typing = _typed_columns(table, columns or [c for c in have if c != id_column], decimal, delimiter,
+                                            source, id_column, row_name)
+    notes |= typing
     ids = frame["customer"].astype("string")
     if ids.isna().any():
         raise DataError(f"{source}: column {id_column!r} has {int(ids.isna().sum())} empty customer id(s)")

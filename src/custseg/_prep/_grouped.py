@@ -27,7 +27,8 @@ import ibis.expr.datatypes as dt
 
 from .._config._columns import DATE_ROLES, FILL_DOWN_ON_SPARK, NUMERIC_ROLES, ColumnMapping
 from .._errors import DataError, UsageError
-from ._parse import DATA_ROW, RowName, data_row, data_rows, require_columns
+from ._parse import require_columns
+from ._rows import DATA_ROW, RowName, data_row, data_rows
 
 LABEL = (r"(?i)^\s*(grand\s+totals?|sub[-\s]?totals?|sous[-\s]totals?|totals?\s+g[ée]n[ée]ra(l|ux)|totaux\s+g[ée]n[ée]raux"
          r"|totals?|sum|somme|count)\s*(:.*|\(.*\)|[0-9][0-9.,\s]*)?$")

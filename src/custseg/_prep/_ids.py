@@ -1,5 +1,10 @@
 """Customer (and order, product) ids as the same text whatever the reader: one account, one id.
 
+- Spaces around an id are trimmed, Unicode ones too (no-break, zero-width, BOM: `_engines._spaces`),
+  so `'A\u00a0'` and `'A'` are one customer; spaces inside are kept.
+- An id whose digits are lost stops the run (`lost_digits`): Excel's scientific notation written
+  as text (`6.27123E+15`), or a floating-point number of 16 digits or more (a float holds 15 to
+  17 significant digits, Excel keeps 15, so a 16-digit id may have lost its last digit).
 - Integral numbers are written without a fractional part: a workbook's `10001` and a CSV's
   `10001.0` are the same id `10001` (leading zeros are kept: `0001` stays text).
 - Salesforce ids (`--salesforce-ids`, on with the salesforce-cpq preset): a 15-character id
@@ -21,6 +26,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .._config._options import ReadOptions
+from .._engines._spaces import SPACE_CLASS, SPACES
+from .._engines._xlsx import number_cells
+from .._errors import DataError
+
 INTEGRAL = r"^[+-]?[0-9]+\.0+$"
 SF_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 CHECKSUM_LETTERS = np.frombuffer(SF_ALPHABET.encode(), np.uint8)
@@ -28,14 +38,70 @@ SF15 = r"^[a-zA-Z0-9]{15}$"
 SF18 = r"^[a-zA-Z0-9]{18}$"
 
 
-def blank_to_null(column: ibis.Value) -> ibis.Value:
-    """Text without surrounding spaces, tabs and line breaks; NULL when blank.
+AROUND = f"^{SPACE_CLASS}+|{SPACE_CLASS}+$"
+_SPACES = ibis.literal(SPACES)
+EXCEL_SCIENTIFIC = rf"^{SPACE_CLASS}*[0-9](\.[0-9]+)?[eE]\+[0-9]+{SPACE_CLASS}*$"  # 6.27123E+15, as Excel shows it
+EXACT_DIGITS = 15  # a float id of more digits (>= 1e15) may have lost its last ones
+LONG_DIGITS = rf"^[0-9]{{{EXACT_DIGITS + 1},}}$"
 
-    Only a value that is empty or begins or ends with a character of code <= 32 goes through
-    TRIM: the same result, 3x faster on DuckDB, whose TRIM with a character set is slow.
+
+def spaced(column: ibis.Value) -> ibis.Value:
+    """Whether a text is empty or begins or ends with a space, ASCII or Unicode (NULL for NULL): its first and last
+    characters looked up in the string of spaces, as fast on DuckDB as the former test of an ASCII code <= 32."""
+    return _SPACES.contains(column.left(1)) | _SPACES.contains(column.right(1))
+
+
+def blank_to_null(column: ibis.Value) -> ibis.Value:
+    """Text without the spaces around it (`_engines._spaces`: ASCII, no-break, zero-width, BOM...); NULL when blank.
+
+    Only a value that is empty or begins or ends with a space goes through the regular
+    expression (a CASE evaluates a branch on its rows only): a clean column costs two
+    one-character lookups a value.
     """
-    untouched = (column.ascii_str() > 32) & (column.right(1).ascii_str() > 32)
-    return ibis.ifelse(untouched, column, column.strip().nullif(""))
+    return ibis.ifelse(spaced(column), column.re_replace(AROUND, "").nullif(""), column)
+
+
+def space_counts(raw: ibis.Value, trimmed: ibis.Value, weight: ibis.Value | None = None) -> tuple[ibis.Value, ibis.Value]:
+    """Aggregates: the values (each counting `weight` when given) that had spaces around them and are not blank
+    (`trimmed` is `blank_to_null(raw)`), and those of them with a Unicode space (no-break, zero-width, BOM...)."""
+    had = (raw != trimmed).fill_null(False)
+    unicode = ibis.ifelse(had, raw.strip() != trimmed, False)  # ASCII trimming alone leaves a Unicode space
+    return tuple(flag.sum() if weight is None else flag.ifelse(weight, 0).sum() for flag in (had, unicode))
+
+
+def lost_digits(column: ibis.Value) -> ibis.Value | None:
+    """Where an id column's value has lost digits: Excel's scientific notation as text, or a float of 16 digits or more;
+    None for a column that cannot (integers)."""
+    if column.type().is_floating():
+        return column.abs() >= 10.0 ** EXACT_DIGITS
+    if column.type().is_string():  # the regular expression only where 'E+' is (CASE evaluates a branch on its rows only)
+        return ibis.ifelse(column.contains("E+") | column.contains("e+"), column.re_search(EXCEL_SCIENTIFIC), False)
+    return None
+
+
+def refuse_number_cell_ids(source, read: ReadOptions, columns: dict[str, str]) -> None:
+    """Stop when an id column of a workbook (`columns`: name -> label in messages) holds number cells and an id of 16
+    digits or more: a workbook keeps 15 significant digits of a number, so such an id may have lost its last ones.
+
+    The reader gives every id as text; the sheet is parsed again (`_engines._xlsx.number_cells`) only for a column
+    that has such an id, to tell number cells from text cells (a 16-digit id typed as text is exact).
+    """
+    if source.kind != "xlsx":
+        return
+    for name, label in columns.items():
+        text = source.table[name].cast(dt.string)
+        numbered = source.table.select(_id=text, _row=ibis.row_number() + 1)
+        long = ibis.ifelse(numbered._id.length() > EXACT_DIGITS, numbered._id.re_search(LONG_DIGITS), False)
+        found = numbered.filter(long).order_by("_row").limit(1).execute()
+        if found.empty:
+            continue
+        sheets = [(part["path"], part.get("sheet", read.sheet)) for part in source.files]  # each file (sheet) read
+        if not any(number_cells(path, sheet, (read.header_row or 1) - 1, name) in ("numbers", "mixed") for path, sheet in sheets):
+            continue
+        raise DataError(f"{source.name}: column {label} has number cells and ids of 16 digits or more, e.g. "
+                        f"{found['_id'].iloc[0]!r} at {source.row_name(int(found['_row'].iloc[0]))}: a workbook keeps 15 "
+                        "significant digits of a number, so their last digits may be lost; format the column as text in "
+                        "the export and read it again")
 
 
 def id_text(column: ibis.Value) -> ibis.Value:

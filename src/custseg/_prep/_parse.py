@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import operator
-from collections.abc import Callable
 
 import ibis
 import ibis.expr.datatypes as dt
@@ -17,20 +16,14 @@ from .._engines._read import ROW_KEY  # a hash of the whole input row: duplicate
 from .._errors import DataError
 from .._config._dates import ISO_FORMATS, MIN_YEAR, date_formats, max_year
 from ._dates import implausible_year, parse_dates
-from ._ids import blank_to_null, case_from_checksum, id_text, salesforce_forms
-from ._numbers import READINGS, choose_readings, number_probes, reading_of, weighted_count
+from ._ids import blank_to_null, case_from_checksum, id_text, lost_digits, salesforce_forms, space_counts
+from ._rows import DATA_ROW, RowName, data_row, data_rows
+from ._numbers import choose_readings, marked_columns, number_of, number_probes, weighted_count
 
 ID_ROLES = ("customer", "order", "product")
 TEXT_ROLES = (*ID_ROLES, "product_label", "country", "currency")
 EXAMPLES = 3
-DATA_ROW = "_data_row"  # a row's number in the file as read (1 below the header), kept when rows were removed (`_grouped`)
 REPEATED_HEADER = "_repeated_header"  # flags a header line repeated among the data rows (rule repeated_header)
-RowName = Callable[[int], str]  # data row number -> its name in a message ('b.csv data row 17'), `Source.row_name`
-
-
-def data_row(row: int, row_name: RowName | None = None) -> str:
-    """'data row 17', or what `row_name` (the input's) calls it."""
-    return row_name(row) if row_name else f"data row {row}"
 
 
 def flag_repeated_headers(table: ibis.Table, names: list[str]) -> ibis.Table:
@@ -62,7 +55,7 @@ def _changed(raw: ibis.Value, typed: ibis.Value) -> ibis.Value:
     return ((raw.isnull() != typed.isnull()) | (raw != typed)).fill_null(False).sum()
 
 
-def _one_row(aggregates: list[ibis.Table]) -> dict[str, int]:
+def one_row(aggregates: list[ibis.Table]) -> dict[str, int]:
     """Several one-row aggregates (of different tables) in one query, as integers."""
     if not aggregates:
         return {}
@@ -85,18 +78,42 @@ def _raw_values(table: ibis.Table, raw_text: dict[str, ibis.Value]) -> ibis.Tabl
     return functools.reduce(lambda left, right: left.union(right), parts).cache()
 
 
+def _text_probes(role: str, raw: ibis.Value, trimmed: ibis.Value, weight: ibis.Value | None = None) -> dict[str, ibis.Value]:
+    """Aggregates over a text role's values (each counting `weight` when given; `trimmed` is `blank_to_null(raw)`):
+    those with spaces around them (and Unicode ones), and for an id those whose digits are lost (`_ids.lost_digits`)."""
+    spaced, unicode = space_counts(raw, trimmed, weight)
+    probes = {f"{role}|spaced": spaced, f"{role}|unicode": unicode}
+    lost = lost_digits(raw) if role in ID_ROLES else None
+    if lost is not None:
+        probes[f"{role}|lost"] = lost.fill_null(False).sum() if weight is None else weighted_count(lost, weight)
+    return probes
+
+
+def lost_digits_error(table: ibis.Table, column: ibis.Value, label: str, count: int, source: str,
+                      row_name: RowName | None = None) -> DataError:
+    """The stop for ids whose digits are lost (`_ids.lost_digits`), naming the first ones and their rows."""
+    found = examples(table, column, lost_digits(column), None, row_name)
+    if column.type().is_floating():
+        return DataError(f"{source}: column {label} has {count:,} id(s) held as floating-point numbers of 16 digits or "
+                         f"more, e.g. {found}: their last digits may be lost (a float keeps 15 to 17 significant digits, "
+                         "Excel 15); give the column as text or whole numbers")
+    return DataError(f"{source}: column {label} has {count:,} id(s) in Excel's scientific notation, e.g. {found}: "
+                     "their digits are lost; export the column formatted as text and read it again")
+
+
 def _value_probes(text: dict[str, ibis.Table], roles: dict[str, str], value_dates: dict[str, ibis.Value],
                   text_roles: list[str]) -> list[ibis.Table]:
     """One-row aggregates over the distinct values (`_raw_values`, filtered per role in `text`): the
     number readings' and the dates' failures counted in lines, and how many distinct values of the
-    text columns `text_roles` typing changes."""
-    aggregates = [text[r].aggregate(**number_probes({roles[r]: text[r]._raw}, weight=text[r]._n))
-                  for r in text if r in NUMERIC_ROLES]
+    text columns `text_roles` typing changes, with `_text_probes` counted in lines."""
+    aggregates = [number_probes(text[r], {roles[r]: text[r]._raw}, weight=text[r]._n) for r in text if r in NUMERIC_ROLES]
     aggregates += [text[r].aggregate(**{f"{r}|fail": weighted_count(text[r]._raw.notnull() & parsed.isnull(), text[r]._n),
                                         f"{r}|year": weighted_count(implausible_year(parsed), text[r]._n)})
                    for r, parsed in value_dates.items()]
-    aggregates += [text[r].aggregate(**{f"{r}|changed": _changed(text[r]._raw, text_type(r)(text[r]._raw))})
-                   for r in text_roles]
+    for r in text_roles:  # typed values as columns of a subquery: expressions repeated in each count make long SQL
+        values = text[r].mutate(_typed=text_type(r)(text[r]._raw), _trimmed=blank_to_null(text[r]._raw))
+        aggregates.append(values.aggregate(**{f"{r}|changed": _changed(values._raw, values._typed)},
+                                           **_text_probes(r, values._raw, values._trimmed, values._n)))
     return aggregates
 
 
@@ -126,11 +143,6 @@ def row_key(table: ibis.Table) -> ibis.Value:
     if ROW_KEY in table.columns:
         return table[ROW_KEY]
     return ibis.struct({name: table[name] for name in table.columns if name != DATA_ROW}).hash()
-
-
-def data_rows(table: ibis.Table) -> ibis.Value:
-    """Each row's data row: `DATA_ROW` when the table has it, else its position (the order the engine reads it in)."""
-    return table[DATA_ROW] if DATA_ROW in table.columns else ibis.row_number() + 1
 
 
 def require_columns(table: ibis.Table, mapping: ColumnMapping, source: str) -> None:
@@ -205,28 +217,42 @@ def typed_lines(table: ibis.Table, mapping: ColumnMapping, source: str, decimal:
     line_dates = {role: date_per_line(table[roles[role]], formats) for role in raw_text if role in DATE_ROLES}
     aggregates = _value_probes(text, roles, value_dates, [r for r in as_read if r != "order"])
     probes = {f"{r}|year": implausible_year(columns[r]).fill_null(False).sum() for r in DATE_ROLES if r in columns}
-    probes |= {f"{r}|changed": _changed(table[roles[r]], columns[r]) for r in as_read if r == "order"}
-    if probes:
+    probes |= {f"{r}|lost": lost_digits(table[roles[r]]).sum() for r in ID_ROLES
+               if r in roles and schema[roles[r]].is_floating()}
+    if "order" in as_read:  # probed line by line (about one a line), its typed forms as columns of a subquery
+        lined = table.mutate(_typed=columns["order"], _trimmed=blank_to_null(table[roles["order"]]))
+        order = lined[roles["order"]]
+        probes |= {"order|changed": _changed(order, lined._typed), **_text_probes("order", order, lined._trimmed)}
+        aggregates.append(lined.aggregate(**probes))
+    elif probes:
         aggregates.append(table.aggregate(**probes))
-    counts = _one_row(aggregates)
+    counts = one_row(aggregates)
+    formatted = [r for r in raw_text if r in NUMERIC_ROLES and roles[r] in marked_columns(counts)]
+    if formatted:  # numbers with currency symbols, %, parentheses...: probed again, their marks counted
+        counts |= one_row([number_probes(text[r], {roles[r]: text[r]._raw}, text[r]._n, formatted=True) for r in formatted])
+    for role in (r for r in ID_ROLES if counts.get(f"{r}|lost")):
+        raise lost_digits_error(table, table[roles[role]], f"{roles[role]!r} ({role})", counts[f"{role}|lost"], source,
+                                row_name)
     # A text column that typing leaves unchanged (no surrounding spaces, no blanks, no '10001.0':
     # the usual export) is used as read, so that later queries do not type it again (30M lines:
     # ~8 s a query for one id column).
     columns |= {r: table[roles[r]] for r in as_read if not counts[f"{r}|changed"]}
     labels = {roles[r]: f"{roles[r]!r} ({r})" for r in NUMERIC_ROLES if r in roles}
     numeric_text = {roles[r]: raw for r, raw in raw_text.items() if r in NUMERIC_ROLES}
-    parsed, decisions, failures = choose_readings(table, numeric_text, counts, decimal, delimiter, source, labels)
+    parsed, decisions, failures = choose_readings(table, numeric_text, counts, decimal, delimiter, source, labels, row_name)
     for role, raw in raw_text.items():
         if role in NUMERIC_ROLES and failures[roles[role]]:
             raise DataError(f"{source}: column {roles[role]!r} ({role}) has {failures[roles[role]]:,} non-numeric "
                             f"values, e.g. {examples(table, raw, raw.notnull() & parsed[roles[role]].isnull(), None, row_name)}")
     _check_dates(table, roles, raw_text, columns | line_dates, counts, mapping, source, row_name)
-    notes = {"decimal_marks": {name: d["decimal"] for name, d in decisions.items()}, "number_formats": decisions}
+    notes = {"decimal_marks": {name: d["decimal"] for name, d in decisions.items()}, "number_formats": decisions,
+             "spaces_trimmed": {roles[r]: {"values": counts[f"{r}|spaced"], "unicode": counts[f"{r}|unicode"]}
+                                for r in as_read if counts[f"{r}|spaced"]}}
     columns[ROW_KEY] = row_key(table)
     if REPEATED_HEADER in table.columns:
         columns[REPEATED_HEADER] = table[REPEATED_HEADER]
-    typed_values = {role: value_dates[role] if role in value_dates
-                    else READINGS[reading_of(decisions[roles[role]]["decimal"])](text[role]._raw) for role in raw_text}
+    typed_values = {role: value_dates[role] if role in value_dates else number_of(text[role]._raw, decisions[roles[role]])
+                    for role in raw_text}
     rows = {DATA_ROW: table[DATA_ROW]} if DATA_ROW in table.columns else {}  # for salesforce_customers' message
     typed = table.select(**columns, **{f"_raw_{role}": raw for role, raw in raw_text.items()}, **rows)
     if mapping.salesforce_ids:  # before the joins: its data rows are the file's, and its count needs no join

@@ -21,7 +21,8 @@ from ._customers import MAX_CATEGORIES, customer_table
 from ._features import (REVENUE_FEATURE, check_features, check_finite, customer_features, default_as_of,
                         product_revenue)
 from ._grouped import grouped_lines, record_grouped
-from ._parse import typed_lines
+from ._ids import refuse_number_cell_ids
+from ._parse import ID_ROLES, typed_lines
 from ._rates import read_rates
 
 SUPPLEMENTARY = {"RecencyDays": "date"}  # described in the profiles (not clustered) when its line role is mapped
@@ -144,7 +145,8 @@ def _table_features(source: Source, config: RunConfig, timer: Timer, imputation:
                                                  config.salesforce_ids, source.row_name)
     cleaning = {"rows_in": len(customers), "rows_out": len(customers), "dropped": {}, "customers_in": len(customers),
                 "customers_kept": len(customers), "date_min": None, "date_max": None, "preparation": notes,
-                "number_formats": notes["number_formats"], "file": source.notes, "files": source.file_records(len(customers))}
+                "number_formats": notes["number_formats"], "missing_tokens": notes["missing_tokens"],
+                "spaces_trimmed": notes["spaces_trimmed"], "file": source.notes, "files": source.file_records(len(customers))}
     if "salesforce_ids" in notes:
         cleaning["salesforce_ids"] = notes["salesforce_ids"]
     return None, customers, names, cleaning, None
@@ -161,6 +163,10 @@ def prepare(data, config: RunConfig, imputation: dict | None = None) -> Prepared
     mapping = config.mapping
     with timer.stage("read"):
         source = open_input(data, con, config, mapping.column_kinds() if mapping and not config.customers else None)
+        roles = mapping.roles() if mapping and not config.customers else {}
+        ids = ({config.id_column: repr(config.id_column)} if config.customers and config.id_column
+               else {roles[r]: f"{roles[r]!r} ({r})" for r in ID_ROLES if r in roles})
+        refuse_number_cell_ids(source, config.read, {name: label for name, label in ids.items() if name in source.table.columns})
     with source.reading_errors():
         parts = _table_features(source, config, timer, imputation) if config.customers else _line_features(source, config, timer)
     lines, customers, names, cleaning, per_product = parts
