@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from shared_data import shared_file
+from shared_data import shared_file, small_lines_frame
 
 
 @pytest.fixture
@@ -29,19 +29,6 @@ def mall_csv() -> Path:
 def small_lines() -> pd.DataFrame:
     """Sales lines of 60 customers in three clear behaviours, renamed columns (nothing hard-coded)."""
     return small_lines_frame()
-
-
-def small_lines_frame() -> pd.DataFrame:
-    """The `small_lines` fixture's table, for fixtures of a wider scope."""
-    rows = []
-    for c in range(60):
-        kind = c % 3
-        n_lines = (2, 12, 30)[kind]
-        price = (500.0, 40.0, 10.0)[kind]
-        for i in range(n_lines):
-            rows.append({"Client": f"C{c:03d}", "Ligne": f"L{c:03d}-{i:02d}", "Article": f"P{(c + i) % 7}",
-                         "Qte": 1.0 + (i % 2), "PU": price * (1 + 0.01 * (c % 5)), "Jour": f"{1 + i % 28:02d}/03/2021"})
-    return pd.DataFrame(rows)
 
 
 @pytest.fixture(scope="session")

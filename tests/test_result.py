@@ -7,7 +7,7 @@ import json
 import lxml.html
 import pandas as pd
 import pytest
-from conftest import small_lines_frame
+from shared_data import small_lines_frame
 
 from custseg import ColumnMapping, segment, write_run
 from custseg._i18n import NARROW_NBSP
