@@ -111,15 +111,26 @@ def test_secrets_in_config_are_refused(sf_env):
 
 def test_fields_command_writes_sfdx_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "custseg.toml").write_text('[salesforce.push]\nsegment_field = "Segment__c"\nscore_field = "Segment_Score__c"\n')
-    result, text = invoke("fields", "-o", "sfdx", "--date-field", "Segment_Date__c", "--config", "custseg.toml")
+    (tmp_path / "custseg.toml").write_text('[salesforce.fields]\nsegment = "Segment__c"\nscore = "Segment_Score__c"\n'
+                                           'action = ""\n')
+    result, text = invoke("fields", "-o", "sfdx", "--date-field", "Segment_Day__c", "--config", "custseg.toml")
     assert result.exit_code == 0, text
     base = tmp_path / "sfdx" / "force-app" / "main" / "default"
     names = sorted(p.name for p in (base / "objects" / "Account" / "fields").iterdir())
-    assert names == ["Segment_Date__c.field-meta.xml", "Segment_Score__c.field-meta.xml", "Segment__c.field-meta.xml"]
+    # every configured field: the default segment id, the date renamed on the command line, the score; no action
+    assert names == ["Segment_Day__c.field-meta.xml", "Segment_Id__c.field-meta.xml", "Segment_Score__c.field-meta.xml",
+                     "Segment__c.field-meta.xml"]
     assert "page layout" in text
     result, text = invoke("fields", "-o", "sfdx")
     assert result.exit_code == 2 and "--overwrite" in text
+
+
+def test_field_names_moved_from_the_push_table_say_where(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "custseg.toml").write_text('[salesforce.push]\nscore_field = "Segment_Score__c"\n')
+    result, text = invoke("fields", "-o", "sfdx", "--config", "custseg.toml")
+    assert result.exit_code == 2
+    assert text.strip() == 'Error: [salesforce.push] score_field moved to [salesforce.fields] as score = "Segment_Score__c"'
 
 
 def test_debug_shows_the_traceback(sf_env):

@@ -8,7 +8,6 @@ its column and row instead of failing inside the reader.
 from __future__ import annotations
 
 import csv
-import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import ibis
 import pandas as pd
 
+from .._atomic import file_sha256
 from .._config._options import ENCODINGS, ReadOptions
 from .._errors import DataError, UsageError
 from ._limits import describe_engine_error
@@ -41,15 +41,6 @@ class Source:
     @property
     def delimiter(self) -> str | None:
         return self.notes.get("delimiter")
-
-
-def file_sha256(path: Path) -> str:
-    """Hex SHA-256 of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def input_kind(path: Path) -> str:
