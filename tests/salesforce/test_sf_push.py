@@ -88,7 +88,7 @@ def test_transient_lock_errors_are_retried_with_backoff_and_permanent_errors_rep
     org.permanent_errors = {account_id(5): "FIELD_CUSTOM_VALIDATION_EXCEPTION:Segment locked by finance:--",
                             account_id(6): "ENTITY_IS_DELETED:entity is deleted:--"}
     sleeps = []
-    report = push_segments(run_dir, client, apply=True, retry_seconds=1.5, sleep=sleeps.append)
+    report = push(run_dir, client, apply=True, retry_seconds=1.5, sleep=sleeps.append)
     assert sleeps == [1.5]
     assert report.retried == 2 and report.failed == 2 and report.updated == N_ACCOUNTS - 2
     assert segment_of(org, 3) == "Champions" and segment_of(org, 5) == ""
