@@ -60,7 +60,7 @@ def _print_summary(result, out_dir: Path, report: bool = True) -> None:
     _print_votes(result.k_selection)
     for warning in result.run["k"].get(f"warnings_{lang}", []):
         console.print(f"Warning: {warning}", markup=False, style="yellow")
-    table = Table(title=f"{result.k} segments")
+    table = Table(title=f"{len(result.profiles)} segments")  # fewer than k once a review merged some
     for column in ("id", "name", "customers", "share", "revenue share"):
         table.add_column(column, justify="right" if column != "name" else "left")
     for _, row in result.profiles.iterrows():

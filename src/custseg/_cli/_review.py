@@ -78,7 +78,8 @@ def _print_status(status) -> None:
     for flag in status.to_review:
         console.print(f"To review: segment {flag['segment_id']} {flag['en']}.", markup=False, style="yellow", soft_wrap=True)
     if status.approval.approved:
-        console.print(f"Approved: {status.approval.reason}.", markup=False, soft_wrap=True)
+        console.print(f"Approved by {status.approval.by} on {status.approval.at[:10]}: assignments.parquet, profiles.csv and "
+                      "model.json are those approved.", markup=False, soft_wrap=True)
     else:
         console.print(f"Not approved: {status.approval.reason}. To approve: custseg review {status.run_dir} --approve "
                       "--by \"Your Name\"", markup=False, soft_wrap=True)
