@@ -319,7 +319,7 @@ def _review(run: dict, segments: list[dict], lang: str) -> dict:
     if carried:
         lines.insert(0, t["carried"].format(previous=carried["previous"], approval=carried[f"approval_{lang}"]))
         lines[1:1] = [t["carried_remerged"].format(id=sid) for sid in carried.get("merged_again", [])]
-    if any(c["field"] == "merge_into" for r in reviews for c in r["changes"]):
+    if any(c["field"] == "merge_into" for r in reviews for c in r["changes"]) or (carried or {}).get("merged_again"):
         lines.append(t["review_merged_note"].format(k=run["k"]["chosen"]))
     names = {s["id"]: s["name"] for s in segments}
     flags = [t["to_review"].format(id=f[S.SEGMENT_ID], name=names.get(f[S.SEGMENT_ID], ""), reason=f[lang])

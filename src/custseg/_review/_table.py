@@ -52,8 +52,10 @@ def _check_target(path: Path, overwrite: bool) -> None:
         raise UsageError(f"review table {path} must end with .xlsx or .csv")
     if path.exists() and not overwrite:
         raise UsageError(f"{path} already exists (use --overwrite to replace it)")
-    if not path.parent.is_dir():
-        raise UsageError(f"cannot write {path}: folder {path.parent} does not exist")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def write_review_table(table: pd.DataFrame, path: str | Path, overwrite: bool = False) -> Path:

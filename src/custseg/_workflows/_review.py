@@ -186,12 +186,12 @@ def reviewed_result(result: SegmentationResult, edits: Edits, record: dict) -> S
     for sid in staying:
         own = dict(edits.texts[sid])
         for key, rule in (("name", "name_rule"), ("action", "action_rule")):
-            own[rule] = REVIEWED if sid in received or (sid, key) in changed else str(old_profiles.loc[sid, rule])
+            kept = str(old_profiles.loc[sid, rule]) if rule in old_profiles.columns else "kept"
+            own[rule] = REVIEWED if sid in received or (sid, key) in changed else kept
         texts.append(own)
-    described = list(dict.fromkeys([*names, *run.get("supplementary", [])]))
     revenue_feature = REVENUE_FEATURE if REVENUE_FEATURE in assignments.columns else None
     profiles, _ = segment_profiles(assignments, labels, centers, names, _rules(config.rules_file), revenue_feature, staying,
-                                   texts, [f for f in described if f not in names], config.label_table(), Z,
+                                   texts, run.get("supplementary", []), config.label_table(), Z,
                                    assignments[S.CUSTOMER_ID].astype(str).to_numpy())
     profiles = profiles.sort_values(S.SEGMENT_ID, kind="stable").reset_index(drop=True)
 
