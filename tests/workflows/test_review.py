@@ -91,6 +91,7 @@ def test_renames_texts_and_a_merge_recompute_every_output(demo, run_dir, tmp_pat
     assert (after.assignments.loc[~merged, "segment_id"] == before.assignments.loc[~merged, "segment_id"]).all()
     z = after.assignments.loc[merged, ["z_TotalSales", "z_OrderCount", "z_AvgOrderValue"]].mean().to_numpy()
     np.testing.assert_allclose(after.model["centroids"][2], z)  # the merged centre: its customers' mean in model units
+    assert after.model["format_version"] == 2 and after.model["assignment"]["segment_ids"] == [1, 2, 3, 3]
 
     # names everywhere: profiles, assignments, model.json, report
     assert new.loc[1, "name_en"] == "Key partners" and new.loc[1, "name_fr"] == "Partenaires clés"

@@ -13,6 +13,7 @@ from .._config import config_of_model
 from .._errors import CustsegError, DataError
 
 FORMAT_VERSION = 1
+MERGED_FORMAT_VERSION = 2  # a model with an `assignment` (merged segments): custseg before it would score by `centroids`
 
 
 def model_document(*, features: list[str], scaler: dict, centers: np.ndarray, segment_ids: list[int], texts: list[dict],
@@ -25,7 +26,7 @@ def model_document(*, features: list[str], scaler: dict, centers: np.ndarray, se
     merged = {"assignment": assignment} if assignment else {}
     return {
         "format": "custseg-model",
-        "format_version": FORMAT_VERSION,
+        "format_version": MERGED_FORMAT_VERSION if assignment else FORMAT_VERSION,
         "mode": mode,
         "features": features,
         "columns": columns,
@@ -39,6 +40,11 @@ def model_document(*, features: list[str], scaler: dict, centers: np.ndarray, se
         "seed": seed,
         "config": config,
     }
+
+
+def with_assignment(model: dict, assignment: dict) -> dict:
+    """`model` scoring by `assignment` (`assignment_of`), marked with the format version that says so."""
+    return model | {"format_version": MERGED_FORMAT_VERSION, "assignment": assignment}
 
 
 def assignment_of(centroids: np.ndarray, segment_ids) -> dict:
@@ -75,8 +81,9 @@ def load_model(path: str | Path) -> dict:
         raise DataError(f"{path}: not a custseg model (invalid JSON: {exc})") from None
     if not isinstance(model, dict) or model.get("format") != "custseg-model":
         raise DataError(f"{path}: not a custseg model file")
-    if model.get("format_version") != FORMAT_VERSION:
-        raise DataError(f"{path}: model format version {model.get('format_version')!r} is not supported (expected {FORMAT_VERSION})")
+    if model.get("format_version") not in (FORMAT_VERSION, MERGED_FORMAT_VERSION):
+        raise DataError(f"{path}: model format version {model.get('format_version')!r} is not supported "
+                        f"(expected {FORMAT_VERSION} or {MERGED_FORMAT_VERSION})")
     try:
         centroids = np.asarray(model.get("centroids", []), dtype=float)
     except (TypeError, ValueError):

@@ -28,7 +28,7 @@ from .._review import (APPROVED_FILES, Approval, approval_record, approval_statu
                        review_table, write_review_table)
 from .._review._approval import read_run_record
 from .._review._edits import Edits
-from ._model import assign_segments, assignment_of
+from ._model import assign_segments, assignment_of, with_assignment
 
 REVIEWED = "review"  # name_rule / action_rule of a text the review set (edited, or kept on a merged segment)
 
@@ -208,7 +208,8 @@ def reviewed_result(result: SegmentationResult, edits: Edits, record: dict) -> S
             per_product = _merged_products(per_product, edits.merges)
             top = rank_products(per_product)
         fitted = model.get("assignment") or assignment_of(model["centroids"], ids)
-        model["assignment"] = assignment_of(fitted["centroids"], [edits.merges.get(int(i), int(i)) for i in fitted["segment_ids"]])
+        model = with_assignment(model, assignment_of(fitted["centroids"],
+                                                     [edits.merges.get(int(i), int(i)) for i in fitted["segment_ids"]]))
     model["centroids"] = centers.tolist()
     model["segments"] = [{"id": sid, **{key: dict(edits.texts[sid][key]) for key in ("name", "description", "action")}}
                          for sid in staying]
