@@ -157,6 +157,25 @@ def first_name(segment: int) -> Callable[[pd.DataFrame], pd.DataFrame]:
 REVIEW_ARGS = ("--apply", "{dir}/segments.csv", "--by", "A. Name")
 
 
+def flagged_run(d: Path) -> Path:
+    """A run whose segment 3 a refresh flagged as new (run.json `to_review`)."""
+    run = review_case(lambda t: t)(d)
+    record = json.loads((run / "run.json").read_text(encoding="utf-8"))
+    record["to_review"] = [{"segment_id": 3, "reason": "new", "en": "is new this period: its name comes from the naming "
+                            "rules, nobody reviewed it", "fr": "est nouveau"}]
+    (run / "run.json").write_text(json.dumps(record), encoding="utf-8")
+    return run
+
+
+def without_product_revenue(d: Path) -> Path:
+    """A run with top products written before product_revenue.parquet existed, and a table merging segment 3 into 2."""
+    run = review_case(cell(3, "merge_into", "2"))(d)
+    (run / "product_revenue.parquet").unlink()
+    (run / "top_products.csv").write_text("segment_id,rank,product,label,revenue,share,lift\n1,1,P1,,10.0,1.0,1.0\n",
+                                          encoding="utf-8")
+    return run
+
+
 def score_args(model: str) -> tuple[str, ...]:
     return ("--model", "{dir}/" + model)
 
@@ -497,6 +516,15 @@ CASES: list[Case] = [
          REVIEW_ARGS, command="review",
          message="Error: segments.csv, row 2: segment 1 has 999 customers in this table but 3 in the run: the table comes "
                  "from another run or from before a review; export it again"),
+    Case("review-old-run-merge", "a merge in a run written before custseg kept every product's revenue",
+         without_product_revenue, REVIEW_ARGS, command="review",
+         message="Error: {dir}/run: written by an earlier custseg without product_revenue.parquet, which a merge adds up; "
+                 "run it again with this version, then review"),
+    Case("review-approve-flagged", "--approve on a refreshed run with a new segment nobody reviewed", flagged_run,
+         ("--approve", "--by", "B. Boss"), command="review",
+         message="Error: {dir}/run: segment(s) 3 are flagged for review (is new this period: its name comes from the naming "
+                 "rules, nobody reviewed it): export the table, check them and apply it (custseg review {dir}/run --export "
+                 "segments.xlsx, then --apply segments.xlsx --by NAME) before approving"),
     Case("review-no-signer", "--apply without --by", review_case(lambda t: t), ("--apply", "{dir}/segments.csv"),
          command="review", code=2, message='Error: say who signs with --by, e.g. --by "A. Name" (recorded in run.json)'),
     # not errors: read right, counted right
