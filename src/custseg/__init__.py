@@ -26,6 +26,7 @@ _LAZY = {
     "migration": "._workflows._migration",
     "list_runs": "._workflows._runs",
     "run_demo": "._workflows._demo",
+    "review": "._workflows._review",
     "write_run": "._outputs",
     "write_rfm": "._outputs",
     "write_comparison": "._outputs",

@@ -6,6 +6,7 @@ import functools
 import itertools
 import json
 import math
+import shutil
 import time
 from pathlib import Path
 
@@ -16,6 +17,11 @@ from . import _schema as S
 from ._atomic import FORMULA_TRIGGERS, NEUTRAL_PREFIX, neutralise_frame, staged_directory
 from ._report import dendrogram_figure, render_report, sankey_figure
 from ._result import RFMResult, SegmentationResult
+
+
+RUN_FILES = (S.ASSIGNMENTS_CSV, S.ASSIGNMENTS_PARQUET, S.PROFILES_CSV, S.K_SELECTION_CSV, S.TOP_PRODUCTS_CSV,
+             S.PRODUCT_REVENUE_PARQUET, S.CLEANING_JSON, S.MODEL_JSON, S.RUN_JSON, S.REPORT_HTML)
+"""The files of a run folder (`write_run`); report.html and product_revenue.parquet may be absent."""
 
 
 def _json_default(value):
@@ -88,10 +94,13 @@ def write_large_csv(frame: pd.DataFrame, path: Path) -> None:
     pa_csv.write_csv(pa.table(columns, names=table.column_names), path)
 
 
-def write_run(result: SegmentationResult, out_dir: str | Path, overwrite: bool = False, report: bool = True) -> Path:
+def write_run(result: SegmentationResult, out_dir: str | Path, overwrite: bool = False, report: bool = True,
+              keep_others: bool = False) -> Path:
     """Write every output of `result` into `out_dir`; returns the directory.
 
-    The directory is built beside `out_dir` and renamed into place when complete.
+    The directory is built beside `out_dir` and renamed into place when complete. With
+    `keep_others` (a review rewriting its run), what other commands wrote in the old folder
+    (the push history in salesforce/, PNG charts, migration tables) is copied into the new one.
     """
     out_dir = Path(out_dir)
     start = time.perf_counter()
@@ -101,14 +110,29 @@ def write_run(result: SegmentationResult, out_dir: str | Path, overwrite: bool =
         write_csv(result.profiles, staging / S.PROFILES_CSV)
         write_csv(result.k_selection, staging / S.K_SELECTION_CSV)
         write_csv(result.top_products, staging / S.TOP_PRODUCTS_CSV)
+        if result.product_revenue is not None:
+            result.product_revenue.to_parquet(staging / S.PRODUCT_REVENUE_PARQUET, index=False)
         (staging / S.CLEANING_JSON).write_text(dump_json(result.cleaning), encoding="utf-8")
         (staging / S.MODEL_JSON).write_text(dump_json(result.model), encoding="utf-8")
         if report:
             render_report(result, staging / S.REPORT_HTML, lang=result.run["lang"])
         result.run["timings"]["write"] = round(time.perf_counter() - start, 4)
         (staging / S.RUN_JSON).write_text(dump_json(result.run), encoding="utf-8")
+        if keep_others and out_dir.is_dir():
+            _copy_others(out_dir, staging)
     result.directory = out_dir
     return out_dir
+
+
+def _copy_others(old: Path, staging: Path) -> None:
+    """Copy into `staging` every entry of `old` that the run does not write (an old report.html stays out)."""
+    for entry in old.iterdir():
+        if (staging / entry.name).exists() or entry.name in RUN_FILES:
+            continue
+        if entry.is_dir():
+            shutil.copytree(entry, staging / entry.name, symlinks=True)
+        else:
+            shutil.copy2(entry, staging / entry.name, follow_symlinks=False)
 
 
 def write_rfm(result: RFMResult, out_dir: str | Path, overwrite: bool = False) -> Path:

@@ -51,6 +51,7 @@ class SegmentationResult:
     run: dict
     model: dict
     directory: Path | None = field(default=None)
+    product_revenue: pd.DataFrame | None = field(default=None)  # every product's revenue per segment (merges re-rank it)
 
     @property
     def features(self) -> list[str]:
@@ -129,6 +130,7 @@ class SegmentationResult:
             return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
         top_path = directory / S.TOP_PRODUCTS_CSV
+        revenue_path = directory / S.PRODUCT_REVENUE_PARQUET
         return cls(
             assignments=pd.read_parquet(directory / S.ASSIGNMENTS_PARQUET),
             profiles=pd.read_csv(directory / S.PROFILES_CSV, keep_default_na=False, na_values=[""]),
@@ -138,6 +140,7 @@ class SegmentationResult:
             run=read_json(S.RUN_JSON),
             model=read_json(S.MODEL_JSON),
             directory=directory,
+            product_revenue=pd.read_parquet(revenue_path) if revenue_path.is_file() else None,
         )
 
 

@@ -15,6 +15,7 @@ import custseg
 
 from ._cli._methods import AsOf, compare_methods, rfm
 from ._cli._inputs import InputOptions, one_or_several, with_input_options
+from ._cli._review import review
 from ._cli._salesforce import app as salesforce_app
 from ._cli._support import console, prefetch_input, reported_errors, split_list, summary_lines
 from ._config import CleaningRules, parse_k_range
@@ -59,7 +60,7 @@ def _print_summary(result, out_dir: Path, report: bool = True) -> None:
     _print_votes(result.k_selection)
     for warning in result.run["k"].get(f"warnings_{lang}", []):
         console.print(f"Warning: {warning}", markup=False, style="yellow")
-    table = Table(title=f"{result.k} segments")
+    table = Table(title=f"{len(result.profiles)} segments")  # fewer than k once a review merged some
     for column in ("id", "name", "customers", "share", "revenue share"):
         table.add_column(column, justify="right" if column != "name" else "left")
     for _, row in result.profiles.iterrows():
@@ -269,6 +270,13 @@ def refresh(
         console.print(f"Segments kept: {drift['kept']}, new: {drift['new']}, retired: {drift['retired']}. "
                       f"Silhouette on the new data: old model {drift['old_model_silhouette_on_new_data']:.3f}, "
                       f"new model {drift['new_model_silhouette']:.3f}.", markup=False)
+        carried = drift["carried"]
+        console.print(f"Names, texts and merges carried from {carried['previous']} ({carried['approval_en']})"
+                      + "".join(f"; segment {i} merged again" for i in carried["merged_again"]) + ".", markup=False, soft_wrap=True)
+        for flag in result.run.get("to_review", []):
+            console.print(f"To review: segment {flag['segment_id']} {flag['en']}.", markup=False, style="yellow", soft_wrap=True)
+        console.print(f"Not approved until signed off: custseg review {out_dir} --export segments.xlsx (edit, then --apply), "
+                      f"then custseg review {out_dir} --approve --by \"Your Name\"", markup=False, soft_wrap=True)
 
 
 @app.command()
@@ -308,6 +316,7 @@ def runs(
 
 app.command("rfm")(rfm)
 app.command("compare-methods")(compare_methods)
+app.command("review")(review)
 app.add_typer(salesforce_app, name="salesforce")
 
 

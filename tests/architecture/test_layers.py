@@ -107,6 +107,8 @@ def test_no_import_circle():
     ("custseg._outputs", {"custseg._workflows"}),
     ("custseg._report", {"custseg._workflows", "custseg._outputs"}),
     ("custseg._salesforce", {"custseg._workflows", "custseg._outputs", "custseg._report"}),
+    ("custseg._review", {"custseg._engines", "custseg._prep", "custseg._cluster", "custseg._profile", "custseg._workflows",
+                         "custseg._report", "custseg._outputs", "custseg._salesforce", "custseg.cli", "custseg._cli"}),
 ])
 def test_layers_only_import_downwards(layer, forbidden):
     reached = {t for m in _layer(layer) for t in _reach(m)}

@@ -112,6 +112,71 @@ def deep_edit(path: str, value) -> Callable[[dict], dict]:
     return apply
 
 
+@functools.cache
+def reviewed_run() -> Path:
+    """A run of the nine good customers in three segments, made once (each review case edits a copy)."""
+    import tempfile
+
+    from custseg import segment, write_run
+    from custseg._config._columns import ColumnMapping
+
+    mapping = ColumnMapping(customer="cust", order="inv", quantity="qty", price="price", date="day", date_format="%d/%m/%Y")
+    frame = pd.read_csv(pd.io.common.StringIO(csv_text(G)), dtype=str)
+    return write_run(segment(frame, mapping=mapping, k=3), Path(tempfile.mkdtemp(prefix="custseg-review-")) / "run", report=False)
+
+
+def review_case(edit: Callable[[pd.DataFrame], pd.DataFrame]) -> Callable[[Path], Path]:
+    """A copy of `reviewed_run()` in the case's folder and its review table, edited, as segments.csv beside it."""
+    def make(d: Path) -> Path:
+        import shutil
+
+        from custseg import review
+        from custseg._review import read_review_table
+
+        run = Path(shutil.copytree(reviewed_run(), d / "run"))
+        review(run, export=d / "segments.csv")
+        edit(read_review_table(d / "segments.csv")).to_csv(d / "segments.csv", index=False)
+        return run
+    return make
+
+
+def cell(segment: int, column: str, value: str) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    def apply(table: pd.DataFrame) -> pd.DataFrame:
+        table.loc[table["segment_id"] == str(segment), column] = value
+        return table
+    return apply
+
+
+def first_name(segment: int) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """Segment `segment` takes segment 1's English name."""
+    def apply(table: pd.DataFrame) -> pd.DataFrame:
+        table.loc[table["segment_id"] == str(segment), "name_en"] = table["name_en"].iloc[0]
+        return table
+    return apply
+
+
+REVIEW_ARGS = ("--apply", "{dir}/segments.csv", "--by", "A. Name")
+
+
+def flagged_run(d: Path) -> Path:
+    """A run whose segment 3 a refresh flagged as new (run.json `to_review`)."""
+    run = review_case(lambda t: t)(d)
+    record = json.loads((run / "run.json").read_text(encoding="utf-8"))
+    record["to_review"] = [{"segment_id": 3, "reason": "new", "en": "is new this period: its name comes from the naming "
+                            "rules, nobody reviewed it", "fr": "est nouveau"}]
+    (run / "run.json").write_text(json.dumps(record), encoding="utf-8")
+    return run
+
+
+def without_product_revenue(d: Path) -> Path:
+    """A run with top products written before product_revenue.parquet existed, and a table merging segment 3 into 2."""
+    run = review_case(cell(3, "merge_into", "2"))(d)
+    (run / "product_revenue.parquet").unlink()
+    (run / "top_products.csv").write_text("segment_id,rank,product,label,revenue,share,lift\n1,1,P1,,10.0,1.0,1.0\n",
+                                          encoding="utf-8")
+    return run
+
+
 def score_args(model: str) -> tuple[str, ...]:
     return ("--model", "{dir}/" + model)
 
@@ -606,9 +671,9 @@ CASES: list[Case] = [
                  "position 0: invalid start byte)"),
     Case("model-not-custseg", "a JSON file that is not a custseg model", model_case("m.json", raw=b"[1, 2]"),
          score_args("m.json"), command="score", message="Error: {dir}/m.json: not a custseg model file"),
-    Case("model-other-version", "model.json from another format version", model_case("m.json", edited(format_version=2)),
+    Case("model-other-version", "model.json from another format version", model_case("m.json", edited(format_version=3)),
          score_args("m.json"), command="score",
-         message="Error: {dir}/m.json: model format version 2 is not supported (expected 1)"),
+         message="Error: {dir}/m.json: model format version 3 is not supported (expected 1 or 2)"),
     Case("model-centroids-edited", "centroids edited by hand (a row removed)",
          model_case("m.json", lambda m: edited(centroids=m["centroids"][:1])(m)), score_args("m.json"), command="score",
          message="Error: {dir}/m.json: centroids, features and segments do not agree (edited by hand?)"),
@@ -627,6 +692,41 @@ CASES: list[Case] = [
     Case("model-other-columns", "new data without the model's customer column",
          model_case("m.json", deep_edit("config.mapping.customer", "AccountId")), score_args("m.json"), command="score",
          message="Error: {dir}/new.csv: missing column(s) AccountId (customer); the file has: cust, inv, qty, price, day"),
+    # the business review (custseg review RUN --apply segments.csv --by NAME): the run is left exactly as it was
+    Case("review-unknown-segment", "a row of the review table with a segment id the run does not have",
+         review_case(cell(3, "segment_id", "7")), REVIEW_ARGS, command="review",
+         message="Error: segments.csv, row 4: segment 7 is not a segment of this run (segments 1, 2, 3)"),
+    Case("review-row-missing", "a segment's row deleted from the review table",
+         review_case(lambda t: t[t["segment_id"] != "2"]), REVIEW_ARGS, command="review",
+         message="Error: segments.csv: no row for segment 2; every segment needs its row (export the table again)"),
+    Case("review-empty-name", "a segment's French name emptied", review_case(cell(2, "name_fr", " ")), REVIEW_ARGS,
+         command="review", message="Error: segments.csv, row 3: name_fr of segment 2 is empty"),
+    Case("review-duplicate-name", "two segments given the same English name", review_case(first_name(3)), REVIEW_ARGS,
+         command="review", message="Error: segments.csv, row 4: name_en 'Premium buyers' is also the name of segment 1 "
+                                   "(row 2); names must differ"),
+    Case("review-merge-itself", "a segment merged into itself", review_case(cell(2, "merge_into", "2")), REVIEW_ARGS,
+         command="review", message="Error: segments.csv, row 3: segment 2 cannot merge into itself"),
+    Case("review-merge-unknown", "a merge into a segment the run does not have", review_case(cell(2, "merge_into", "5")),
+         REVIEW_ARGS, command="review",
+         message="Error: segments.csv, row 3: segment 2 merges into 5, which is not a segment of this run (segments 1, 2, 3)"),
+    Case("review-merge-chain", "a chain of merges (3 into 2, 2 into 1)",
+         review_case(lambda t: cell(2, "merge_into", "1")(cell(3, "merge_into", "2")(t))), REVIEW_ARGS, command="review",
+         message="Error: segments.csv, row 4: segment 3 merges into 2, which merges into 1: merge both into 1 directly"),
+    Case("review-other-run", "a review table of another run (the sizes differ)", review_case(cell(1, "size", "999")),
+         REVIEW_ARGS, command="review",
+         message="Error: segments.csv, row 2: segment 1 has 999 customers in this table but 3 in the run: the table comes "
+                 "from another run or from before a review; export it again"),
+    Case("review-old-run-merge", "a merge in a run written before custseg kept every product's revenue",
+         without_product_revenue, REVIEW_ARGS, command="review",
+         message="Error: {dir}/run: written by an earlier custseg without product_revenue.parquet, which a merge adds up; "
+                 "run it again with this version, then review"),
+    Case("review-approve-flagged", "--approve on a refreshed run with a new segment nobody reviewed", flagged_run,
+         ("--approve", "--by", "B. Boss"), command="review",
+         message="Error: {dir}/run: segment(s) 3 are flagged for review (is new this period: its name comes from the naming "
+                 "rules, nobody reviewed it): export the table, check them and apply it (custseg review {dir}/run --export "
+                 "segments.xlsx, then --apply segments.xlsx --by NAME) before approving"),
+    Case("review-no-signer", "--apply without --by", review_case(lambda t: t), ("--apply", "{dir}/segments.csv"),
+         command="review", code=2, message='Error: say who signs with --by, e.g. --by "A. Name" (recorded in run.json)'),
     # not errors: read right, counted right
     Case("decimal-comma", "prices '5,25' in a ';' file (decimal comma detected)", semicolon_case("fr.csv", decimal_comma_rows()),
          code=0, check=totals_are(decimal_comma_totals())),

@@ -41,7 +41,9 @@ must be read right: the test checks the numbers. The table is regenerated with
 Commands: `custseg run INPUT --customer cust --order inv --quantity qty --price price --date day
 --date-format %d/%m/%Y -o DIR/out --no-report` (plus the case's options), or
 `custseg score INPUT --model DIR/m.json` for the model rows, or `--customers --id id` for
-per-customer tables.
+per-customer tables, or `custseg review DIR/run --apply DIR/segments.csv --by "A. Name"` for
+the review rows (a run of the nine customers in three segments, and its exported table
+edited; the run and the table must be left byte for byte as they were).
 
 """
 

@@ -24,7 +24,7 @@ from custseg.cli import app
 
 runner = CliRunner()
 RUN_FILES = {"assignments.csv", "assignments.parquet", "profiles.csv", "k_selection.csv", "top_products.csv",
-             "cleaning.json", "model.json", "run.json"}
+             "product_revenue.parquet", "cleaning.json", "model.json", "run.json"}
 
 
 def sales(tmp_path: Path, n: int = 90) -> Path:

@@ -90,6 +90,7 @@ def round_trip(messages, work: Path, tag: str) -> None:
     assert cli(messages, sf_app, "pull", "-o", f"{tag}.xlsx", "--year", "2020", "--config", "custseg.toml").exit_code == 0
     run = cli(messages, app, "run", f"{tag}.parquet", "--preset", "salesforce-cpq", "--k", "3", "-o", f"run_{tag}")
     assert run.exit_code == 0, run.output
+    assert cli(messages, app, "review", f"run_{tag}", "--approve", "--by", "Head of marketing").exit_code == 0
     for extra in ((), ("--apply",)):
         push = cli(messages, sf_app, "push", f"run_{tag}", *extra, "--config", "custseg.toml")
         assert push.exit_code == 0, push.output

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
 from fake_salesforce import FakeOrg, describe_field
 
 from custseg._config._columns import SALESFORCE_CPQ_FIELDS
+from custseg._review import approval_record
+from custseg._salesforce import PushFields
 from custseg._salesforce._soql import id18
 
 SECRET = "00DSECRET!Zq9-distinctive-token-7781"
@@ -62,6 +65,8 @@ def build_org(account_fields: list[dict] | None = None) -> FakeOrg:
     if account_fields is None:
         account_fields = [
             describe_field("Segment__c", "string", length=80),
+            describe_field("Segment_Id__c", "double"),
+            describe_field("Segment_Action__c", "textarea", length=1000),
             describe_field("Segment_Score__c", "double", scale=4),
             describe_field("Segment_Date__c", "date"),
             describe_field("Segment_Model__c", "string", length=80),
@@ -72,8 +77,16 @@ def build_org(account_fields: list[dict] | None = None) -> FakeOrg:
     return org
 
 
-def make_run_dir(path: Path, segments: dict[str, str], distance: float = 0.5, created: str = "2024-05-01T09:30:00+00:00") -> Path:
-    """A minimal run directory: assignments.parquet, run.json, model.json."""
+SEGMENT_ONLY = PushFields(segment_id=None, action=None, date=None)  # the push of the segment's name alone
+
+
+def action_of(name: str) -> str:
+    return f"Call the {name} accounts"
+
+
+def make_run_dir(path: Path, segments: dict[str, str], distance: float = 0.5, created: str = "2024-05-01T09:30:00+00:00",
+                 approved: bool = True) -> Path:
+    """A minimal run directory: assignments.parquet, profiles.csv (actions), run.json, model.json; approved unless told."""
     path.mkdir(parents=True, exist_ok=True)
     names = sorted(set(segments.values()))
     frame = pd.DataFrame({
@@ -83,8 +96,13 @@ def make_run_dir(path: Path, segments: dict[str, str], distance: float = 0.5, cr
         "distance": [distance + i / 1000 for i in range(len(segments))],
     })
     frame.to_parquet(path / "assignments.parquet", index=False)
-    (path / "run.json").write_text(json.dumps({"created": created, "features": ["TotalSales"], "k": {"chosen": len(names)}}))
+    pd.DataFrame({"segment_id": range(1, len(names) + 1), "name_en": names,
+                  "action_en": [action_of(n) for n in names]}).to_csv(path / "profiles.csv", index=False)
+    run = {"created": created, "features": ["TotalSales"], "k": {"chosen": len(names)}, "lang": "en"}
     (path / "model.json").write_text(json.dumps({"format_version": 1, "centroids": [[0.0]]}))
+    if approved:
+        run["approval"] = approval_record(path, "Test Approver", datetime(2024, 5, 2, tzinfo=timezone.utc))
+    (path / "run.json").write_text(json.dumps(run))
     return path
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
-from sf_helpers import N_ACCOUNTS, N_SUBSCRIPTIONS, SECRET, account_id
+from sf_helpers import N_ACCOUNTS, N_SUBSCRIPTIONS, SECRET, account_id, make_run_dir
 from typer.testing import CliRunner
 
 from custseg._cli._salesforce import app
@@ -111,17 +111,52 @@ def test_secrets_in_config_are_refused(sf_env):
 
 def test_fields_command_writes_sfdx_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "custseg.toml").write_text('[salesforce.push]\nsegment_field = "Segment__c"\nscore_field = "Segment_Score__c"\n')
-    result, text = invoke("fields", "-o", "sfdx", "--date-field", "Segment_Date__c", "--config", "custseg.toml")
+    (tmp_path / "custseg.toml").write_text('[salesforce.fields]\nsegment = "Segment__c"\nscore = "Segment_Score__c"\n'
+                                           'action = ""\n')
+    result, text = invoke("fields", "-o", "sfdx", "--date-field", "Segment_Day__c", "--config", "custseg.toml")
     assert result.exit_code == 0, text
     base = tmp_path / "sfdx" / "force-app" / "main" / "default"
     names = sorted(p.name for p in (base / "objects" / "Account" / "fields").iterdir())
-    assert names == ["Segment_Date__c.field-meta.xml", "Segment_Score__c.field-meta.xml", "Segment__c.field-meta.xml"]
+    # every configured field: the default segment id, the date renamed on the command line, the score; no action
+    assert names == ["Segment_Day__c.field-meta.xml", "Segment_Id__c.field-meta.xml", "Segment_Score__c.field-meta.xml",
+                     "Segment__c.field-meta.xml"]
     assert "page layout" in text
     result, text = invoke("fields", "-o", "sfdx")
     assert result.exit_code == 2 and "--overwrite" in text
 
 
+def test_field_names_moved_from_the_push_table_say_where(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "custseg.toml").write_text('[salesforce.push]\nscore_field = "Segment_Score__c"\n')
+    result, text = invoke("fields", "-o", "sfdx", "--config", "custseg.toml")
+    assert result.exit_code == 2
+    assert text.strip() == 'Error: [salesforce.push] score_field moved to [salesforce.fields] as score = "Segment_Score__c"'
+
+
 def test_debug_shows_the_traceback(sf_env):
     result = runner.invoke(app, ["pull", "-o", "s.json", "--debug"])
     assert result.exit_code != 0 and result.exception is not None
+
+
+def test_offline_needs_no_credentials_and_says_there_is_no_diff(monkeypatch, tmp_path):
+    for name in ("SF_INSTANCE_URL", "SF_ACCESS_TOKEN", "SF_USERNAME", "SF_PASSWORD", "SF_CONSUMER_KEY", "SF_CONSUMER_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    run_dir = make_run_dir(tmp_path / "out", {account_id(n): "Loyal" for n in range(5)}, approved=False)
+    result, text = invoke("push", str(run_dir), "--offline")
+    assert result.exit_code == 0, text
+    flat = " ".join(text.split())
+    assert f"Offline: 5 customer(s) written to {run_dir / 'salesforce' / 'to_send.csv'}" in flat
+    assert "cannot read the org: the file lists every customer" in flat and "no diff is shown" in flat
+    assert "Not approved (nobody approved it): --apply will refuse it" in flat
+    assert len(pd.read_csv(run_dir / "salesforce" / "to_send.csv")) == 5
+    result, text = invoke("push", str(run_dir), "--offline", "--apply")
+    assert result.exit_code == 2 and text.strip() == "Error: --offline writes the CSV without connecting; it cannot --apply"
+
+
+def test_unapproved_apply_is_refused_then_allowed_with_the_override(sf_env, org, tmp_path):
+    run_dir = make_run_dir(tmp_path / "unapproved", {account_id(n): "Loyal" for n in range(5)}, approved=False)
+    result, text = invoke("push", str(run_dir), "--apply", "--config", "custseg.toml")
+    assert result.exit_code == 1 and text.count("\n") == 1 and f"Error: {run_dir} is not approved (nobody approved it)" in text
+    result, text = invoke("push", str(run_dir), "--apply", "--unapproved", "--config", "custseg.toml")
+    assert result.exit_code == 0, text
+    assert "sent anyway (--unapproved, recorded in the audit)" in " ".join(text.split()) and "Done: 5 record(s) updated" in text

@@ -7,10 +7,10 @@ import json
 import pandas as pd
 import pytest
 from fake_salesforce import describe_field
-from sf_helpers import N_ACCOUNTS, SECRET, account_id, build_org, make_run_dir
+from sf_helpers import N_ACCOUNTS, SECRET, SEGMENT_ONLY, account_id, action_of, build_org, make_run_dir
 
-from custseg._errors import DataError
-from custseg._salesforce import PushFields, push_segments
+from custseg._errors import DataError, UsageError
+from custseg._salesforce import PushFields, push_segments, write_offline
 from custseg._salesforce._push import read_assignments
 from custseg._salesforce._soql import id18
 
@@ -18,7 +18,9 @@ ALL_FIELDS = PushFields(score="Segment_Score__c", date="Segment_Date__c", model=
 
 
 def push(run_dir, client, **kwargs):
+    """A push of the segment's name alone (the mechanics); the default fields are tested on their own."""
     kwargs.setdefault("retry_seconds", 0)
+    kwargs.setdefault("fields", SEGMENT_ONLY)
     return push_segments(run_dir, client, **kwargs)
 
 
@@ -86,7 +88,7 @@ def test_transient_lock_errors_are_retried_with_backoff_and_permanent_errors_rep
     org.permanent_errors = {account_id(5): "FIELD_CUSTOM_VALIDATION_EXCEPTION:Segment locked by finance:--",
                             account_id(6): "ENTITY_IS_DELETED:entity is deleted:--"}
     sleeps = []
-    report = push_segments(run_dir, client, apply=True, retry_seconds=1.5, sleep=sleeps.append)
+    report = push(run_dir, client, apply=True, retry_seconds=1.5, sleep=sleeps.append)
     assert sleeps == [1.5]
     assert report.retried == 2 and report.failed == 2 and report.updated == N_ACCOUNTS - 2
     assert segment_of(org, 3) == "Champions" and segment_of(org, 5) == ""
@@ -264,3 +266,65 @@ def test_a_server_error_is_one_line_and_a_rerun_finishes(client, org, run_dir):
         push(run_dir, client, apply=True)
     again = push(run_dir, client, apply=True)  # the job had been processed: nothing left to send
     assert again.to_change == 0 and again.unchanged == N_ACCOUNTS
+
+
+def test_the_default_fields_are_the_name_id_action_and_run_date(client, org, run_dir):
+    report = push_segments(run_dir, client, apply=True, retry_seconds=0)
+    assert report.fields == {"segment": "Segment__c", "segment_id": "Segment_Id__c", "action": "Segment_Action__c",
+                             "date": "Segment_Date__c"}
+    # make_run_dir numbers the names alphabetically: At risk 1, Champions 2, Loyal 3; account n is names[n % 3]
+    record = org.records["Account"][account_id(4)]  # 4 % 3 = 1: Loyal
+    assert (record["Segment__c"], record["Segment_Id__c"], record["Segment_Action__c"], record["Segment_Date__c"]) == (
+        "Loyal", "3", action_of("Loyal"), "2024-05-01")
+    assert push_segments(run_dir, client, apply=True, retry_seconds=0).to_change == 0
+
+
+def test_apply_refuses_a_run_nobody_approved_before_any_call(client, org, tmp_path):
+    run_dir = make_run_dir(tmp_path / "out", {account_id(n): "A" for n in range(3)}, approved=False)
+    with pytest.raises(DataError, match=r"out is not approved \(nobody approved it\); nothing was sent: .*"
+                                        r"custseg review .*out --approve --by \"Your Name\" \(or push with --unapproved"):
+        push(run_dir, client, apply=True)
+    assert not org.query_jobs and not org.ingest_jobs
+    assert push(run_dir, client).to_change == 3  # a dry run is allowed: it says what --apply would do
+
+
+def test_unapproved_override_is_written_in_the_audit(client, org, tmp_path):
+    run_dir = make_run_dir(tmp_path / "out", {account_id(n): "A" for n in range(3)}, approved=False)
+    report = push(run_dir, client, apply=True, unapproved=True)
+    assert report.updated == 3
+    audit = json.loads((run_dir / "salesforce" / "audit.jsonl").read_text().splitlines()[-1])
+    assert audit["approval"] == {"approved": False, "reason": "nobody approved it", "by": None, "at": None, "unapproved": True}
+
+
+def test_an_approval_is_void_once_the_assignments_change(client, org, run_dir):
+    frame = pd.read_parquet(run_dir / "assignments.parquet")
+    frame.loc[0, "segment_name"] = "Edited by hand"
+    frame.to_parquet(run_dir / "assignments.parquet", index=False)
+    with pytest.raises(DataError, match="assignments.parquet changed since Test Approver approved it on 2024-05-02"):
+        push(run_dir, client, apply=True)
+    assert not org.ingest_jobs
+
+
+def test_offline_writes_every_customer_without_connecting(tmp_path):
+    run_dir = make_run_dir(tmp_path / "out", {account_id(n): ["Loyal", "=Risk"][n % 2] for n in range(4)})
+    report = write_offline(run_dir)
+    assert (report.mode, report.customers) == ("offline", 4)
+    sent = pd.read_csv(run_dir / "salesforce" / "to_send.csv", dtype=str)
+    assert list(sent.columns) == ["Id", "Segment__c", "Segment_Id__c", "Segment_Action__c", "Segment_Date__c"]
+    # names sorted: '=Risk' is segment 1, 'Loyal' segment 2; spreadsheet formulas neutralised
+    assert sent.iloc[1].tolist() == [account_id(1), "'=Risk", "1", "Call the =Risk accounts", "2024-05-01"]
+    assert sent.iloc[0].tolist() == [account_id(0), "Loyal", "2", action_of("Loyal"), "2024-05-01"]
+
+
+@pytest.mark.parametrize("table, expected", [
+    ({}, {"segment": "Segment__c", "segment_id": "Segment_Id__c", "action": "Segment_Action__c", "date": "Segment_Date__c"}),
+    ({"fields": {"action": "", "date": "", "score": "Churn_Score__c"}, "push": {"object": "Account"}},
+     {"segment": "Segment__c", "segment_id": "Segment_Id__c", "score": "Churn_Score__c"}),
+])
+def test_fields_come_from_the_fields_table(table, expected):
+    assert PushFields.from_config({"salesforce": table}).targets() == expected
+
+
+def test_unknown_role_in_the_fields_table():
+    with pytest.raises(UsageError, match="unknown key.*\\[salesforce.fields\\]: colour; keys are segment, segment_id"):
+        PushFields.from_config({"salesforce": {"fields": {"colour": "Colour__c"}}})

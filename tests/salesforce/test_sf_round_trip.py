@@ -17,6 +17,8 @@ def test_pull_output_segments_with_the_preset_and_pushes_back(client, org, tmp_p
     run_dir = outputs.write_run(result, tmp_path / "out", report=False)
     kept = len(result.assignments)
     assert 0 < kept <= N_ACCOUNTS  # accounts with only returns (quantity -1) are cleaned out
+    review = pytest.importorskip("custseg._workflows._review")
+    review.review(run_dir, approve=True, by="Head of marketing")
     report = push_segments(run_dir, client, apply=True, retry_seconds=0)
     assert report.failed == 0 and report.updated == kept
     pushed = {r["Id"]: r["Segment__c"] for r in org.records["Account"].values() if r["Segment__c"]}

@@ -44,7 +44,7 @@ def test_run_directory_round_trip(retail_result, tmp_path):
     out = write_run(retail_result, tmp_path / "run", report=False)
     names = sorted(p.name for p in out.iterdir())
     assert names == ["assignments.csv", "assignments.parquet", "cleaning.json", "k_selection.csv", "model.json",
-                     "profiles.csv", "run.json", "top_products.csv"]
+                     "product_revenue.parquet", "profiles.csv", "run.json", "top_products.csv"]
     loaded = SegmentationResult.load(out)
     pd.testing.assert_frame_equal(loaded.assignments, retail_result.assignments)
     run = json.loads((out / "run.json").read_text())

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from ._support import console, error_console, reported_errors, split_list
 from .._config import load_toml
+from .._errors import UsageError
 from .. import _salesforce as salesforce
 from .._salesforce._settings import DEFAULT_API_VERSION, connection_config
 
@@ -28,6 +29,12 @@ app = typer.Typer(
 
 Debug = Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")]
 Config = Annotated[Optional[Path], typer.Option("--config", help="custseg.toml with a salesforce table (non-secret settings).")]
+SegmentField = Annotated[Optional[str], typer.Option(help="Field receiving the segment name (default Segment__c).")]
+SegmentIdField = Annotated[Optional[str], typer.Option(help="Number field receiving the segment id (default Segment_Id__c; '' leaves it out).")]
+ActionField = Annotated[Optional[str], typer.Option(help="Text field receiving the segment's action (default Segment_Action__c; '' leaves it out).")]
+DateField = Annotated[Optional[str], typer.Option(help="Date field receiving the run date (default Segment_Date__c; '' leaves it out).")]
+ScoreField = Annotated[Optional[str], typer.Option(help="Number field receiving the distance to the segment center (default: none).")]
+ModelField = Annotated[Optional[str], typer.Option(help="Text field receiving the model identifier (default: none).")]
 STAGES = {"pull": "pulling rows", "read": "reading current values", "send": "updating records"}
 
 
@@ -144,29 +151,59 @@ def push(
     apply: Annotated[bool, typer.Option("--apply", help="Send the changes. Without it: dry run, nothing is written to Salesforce.")] = False,
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Folder for the push files (default RUN_DIR/salesforce).")] = None,
     batch_size: Annotated[Optional[int], typer.Option(help="Rows per Bulk API update job (default 10000).")] = None,
-    segment_field: Annotated[Optional[str], typer.Option(help="Field receiving the segment name (default Segment__c).")] = None,
-    score_field: Annotated[Optional[str], typer.Option(help="Number field receiving the distance to the segment center (default: none).")] = None,
-    date_field: Annotated[Optional[str], typer.Option(help="Date field receiving the run date (default: none).")] = None,
-    model_field: Annotated[Optional[str], typer.Option(help="Text field receiving the model identifier (default: none).")] = None,
+    segment_field: SegmentField = None, segment_id_field: SegmentIdField = None, action_field: ActionField = None,
+    date_field: DateField = None, score_field: ScoreField = None, model_field: ModelField = None,
     max_retries: Annotated[Optional[int], typer.Option(help="Retries of rows refused with UNABLE_TO_LOCK_ROW (default 3).")] = None,
+    unapproved: Annotated[bool, typer.Option("--unapproved", help="Let --apply send a run nobody approved (recorded in the audit).")] = False,
+    offline: Annotated[bool, typer.Option("--offline", help="Write to_send.csv without connecting (no credentials; every customer, no diff).")] = False,
     config: Config = None,
     debug: Debug = False,
 ) -> None:
-    """Write each customer's segment to its Account record, only where it changes (dry run unless --apply)."""
+    """Write each customer's segment, id, action and run date to its Account record, only where they change (dry run
+    unless --apply; --apply needs an approved run)."""
     with reported_errors(debug):
         file_config = _config(config)
-        fields = salesforce.PushFields.from_config(file_config, segment=segment_field, score=score_field, date=date_field, model=model_field)
+        fields = salesforce.PushFields.from_config(file_config, segment=segment_field, segment_id=segment_id_field,
+                                                   action=action_field, date=date_field, score=score_field, model=model_field)
         settings = salesforce.push_settings(file_config)
+        if offline:
+            if apply:
+                raise UsageError("--offline writes the CSV without connecting; it cannot --apply")
+            _print_offline(salesforce.write_offline(run_dir, fields, out_dir=output), run_dir)
+            return
         if batch_size is not None:
             settings["batch_size"] = batch_size
         if max_retries is not None:
             settings["max_retries"] = max_retries
         client = salesforce.connect(salesforce.settings_from_env(file_config))
         with _Bar() as bar:
-            report = salesforce.push_segments(run_dir, client, fields=fields, apply=apply, out_dir=output, progress=bar, **settings)
+            report = salesforce.push_segments(run_dir, client, fields=fields, apply=apply, out_dir=output, progress=bar,
+                                              unapproved=unapproved, **settings)
         _print_push(report)
+        _print_approval(report, run_dir)
         _conclude(report, apply, "to_send.csv", "Done: {updated:,} record(s) updated; previous values in {out_dir}/rollback.csv.",
                   "Nothing to send: the Accounts found already have these values")
+
+
+def _print_approval(report, run_dir: Path) -> None:
+    """The run's sign-off: who approved it, or that it was not (and what --apply does then)."""
+    approval = report.approval
+    if approval.get("approved"):
+        console.print(f"Run {approval['reason']}.", markup=False, soft_wrap=True)
+    elif approval.get("unapproved"):
+        console.print(f"Warning: {run_dir} is not approved ({approval['reason']}); sent anyway (--unapproved, recorded in "
+                      "the audit).", markup=False, style="yellow", soft_wrap=True)
+    else:
+        console.print(f"Not approved ({approval.get('reason')}): --apply will refuse it until custseg review {run_dir} "
+                      "--approve --by \"Your Name\".", markup=False, soft_wrap=True)
+
+
+def _print_offline(report, run_dir: Path) -> None:
+    console.print(f"Offline: {report.customers:,} customer(s) written to {report.out_dir / report.files['to_send']} "
+                  f"({', '.join(report.fields.values())} of {report.object_name}). Without a connection custseg cannot read "
+                  "the org: the file lists every customer, whether or not its values already hold, and no diff is shown. "
+                  "Load it with Data Loader or sf data update bulk (docs/salesforce.md).", markup=False, soft_wrap=True)
+    _print_approval(report, run_dir)
 
 
 @app.command()
@@ -198,10 +235,8 @@ def rollback(
 @app.command()
 def fields(
     output: Annotated[Path, typer.Option("-o", "--output", help="SFDX source folder to write.")] = Path("sfdx"),
-    segment_field: Annotated[Optional[str], typer.Option(help="Segment field name (default Segment__c).")] = None,
-    score_field: Annotated[Optional[str], typer.Option(help="Score field name to create too.")] = None,
-    date_field: Annotated[Optional[str], typer.Option(help="Date field name to create too.")] = None,
-    model_field: Annotated[Optional[str], typer.Option(help="Model field name to create too.")] = None,
+    segment_field: SegmentField = None, segment_id_field: SegmentIdField = None, action_field: ActionField = None,
+    date_field: DateField = None, score_field: ScoreField = None, model_field: ModelField = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing folder.")] = False,
     config: Config = None,
     debug: Debug = False,
@@ -209,7 +244,8 @@ def fields(
     """Write the CustomField metadata and permission sets for an admin to deploy (no Salesforce access needed)."""
     with reported_errors(debug):
         file_config = _config(config)
-        targets = salesforce.PushFields.from_config(file_config, segment=segment_field, score=score_field, date=date_field, model=model_field)
+        targets = salesforce.PushFields.from_config(file_config, segment=segment_field, segment_id=segment_id_field,
+                                                    action=action_field, date=date_field, score=score_field, model=model_field)
         version = str(file_config.get("salesforce", {}).get("api_version", DEFAULT_API_VERSION))
         written = salesforce.write_field_metadata(output, targets, api_version=version, overwrite=overwrite)
         for path in written:

@@ -21,6 +21,7 @@ import duckdb
 import ibis
 import pandas as pd
 
+from .._atomic import file_sha256
 from .._config._options import ALL_SHEETS, ReadOptions
 from .._errors import DataError
 from ._encodings import duckdb_encoding, file_encoding, utf8_copy
@@ -86,13 +87,6 @@ class Source:
             raise error from None
 
 
-def file_sha256(path: Path) -> str:
-    """Hex SHA-256 of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 MIXED_NEWLINES = re.compile(rb"[^\r]\n")

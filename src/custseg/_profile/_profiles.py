@@ -135,7 +135,8 @@ def segment_profiles(features: pd.DataFrame, labels: np.ndarray, centers: np.nda
         for lang in S.LANGUAGES:
             row[f"name_{lang}"] = entry["name"][lang]
             row[f"summary_{lang}"] = _summary(row, summarised, feature_labels or {}, lang)
-            row[f"description_{lang}"] = f"{entry['description'][lang].rstrip('.')} ({_facts(row, lang)})."
+            described = entry["description"][lang].rstrip(".")
+            row[f"description_{lang}"] = f"{described} ({_facts(row, lang)})." if described else f"{_facts(row, lang)}."
             row[f"action_{lang}"] = entry["action"][lang]
     text_cols = [f"{key}_{lang}" for key in ("name", "summary", "description", "action") for lang in S.LANGUAGES]
     frame = pd.DataFrame(rows)

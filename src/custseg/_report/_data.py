@@ -299,6 +299,35 @@ def _segments(profiles: pd.DataFrame, table_rows: list[dict], lang: str, colors:
     return segments
 
 
+def _changes_text(changes: list[dict], lang: str) -> str:
+    """A review's changes in a few words: segments renamed, descriptions and actions edited, merges."""
+    t = texts(lang)
+    touched = {key: len({c[S.SEGMENT_ID] for c in changes if c["field"].startswith(key + "_")})
+               for key in ("name", "description", "action")}
+    parts = [t[text].format(n=touched[key]) for key, text in (("name", "review_renamed"), ("description", "review_described"),
+                                                              ("action", "review_actions")) if touched[key]]
+    parts += [t["review_merged"].format(merged=c[S.SEGMENT_ID], into=c["new"]) for c in changes if c["field"] == "merge_into"]
+    return ", ".join(parts) or t["review_no_change"]
+
+
+def _review(run: dict, segments: list[dict], lang: str) -> dict:
+    """The lines beside the approval table: who reviewed and what changed, what was carried from the previous
+    run, and the segments still to review (run.json's `reviews`, `refresh.carried`, `to_review`)."""
+    t = texts(lang)
+    reviews = run.get("reviews") or []
+    lines = [t["reviewed"].format(by=r["by"], day=str(r["at"])[:10], changes=_changes_text(r["changes"], lang)) for r in reviews]
+    carried = (run.get("refresh") or {}).get("carried")
+    if carried:
+        lines.insert(0, t["carried"].format(previous=carried["previous"], approval=carried[f"approval_{lang}"]))
+        lines[1:1] = [t["carried_remerged"].format(id=sid) for sid in carried.get("merged_again", [])]
+    if any(c["field"] == "merge_into" for r in reviews for c in r["changes"]) or (carried or {}).get("merged_again"):
+        lines.append(t["review_merged_note"].format(k=run["k"]["chosen"]))
+    names = {s["id"]: s["name"] for s in segments}
+    flags = [t["to_review"].format(id=f[S.SEGMENT_ID], name=names.get(f[S.SEGMENT_ID], ""), reason=f[lang])
+             for f in run.get("to_review") or []]
+    return {"lines": lines or ([] if flags else [t["not_reviewed"]]), "flags": flags}
+
+
 def _p_text(pvalue: float, lang: str) -> str:
     """p-values as FactoMineR prints them: tiny ones as '< 0.001'."""
     if pvalue is None or not math.isfinite(pvalue):
@@ -405,6 +434,7 @@ def report_data(result, lang: str = "en", max_points: int = 20_000, map_method: 
         "silhouette": _silhouette(result, [s["id"] for s in segments], max_points, seed, lang),
         "segments": segments,
         "confidence": _confidence(result, lang),
+        "review": _review(result.run, segments, lang),
         "table": table,
         "table_rows": table_rows,
         "naming": _naming(profiles, segments, lang),

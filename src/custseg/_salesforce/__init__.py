@@ -19,6 +19,7 @@ _LAZY = {
     "pull_records": "._pull",
     "PushReport": "._push",
     "push_segments": "._push",
+    "write_offline": "._push",
     "rollback_segments": "._rollback",
     "SalesforceSettings": "._settings",
     "settings_from_env": "._settings",
@@ -40,6 +41,7 @@ __all__ = [
     "rollback_segments",
     "settings_from_env",
     "write_field_metadata",
+    "write_offline",
 ]
 
 __getattr__, __dir__ = lazy_names(__name__, _LAZY)

@@ -8,23 +8,31 @@ from xml.sax.saxutils import escape
 
 from .._atomic import staged_directory
 from ._settings import DEFAULT_API_VERSION
-from ._targets import ROLE_LABELS, PushFields
+from ._targets import CREATED, ROLE_LABELS, PushFields
 
 NAMESPACE = "http://soap.sforce.com/2006/04/metadata"
 EDIT_SET = "Custseg_Segments_Edit"
 READ_SET = "Custseg_Segments_Read"
 DESCRIPTIONS = {
-    "segment": "Customer segment assigned by custseg (K-means on sales lines).",
-    "score": "Distance of the customer to its segment center (lower = more typical).",
+    "segment": "Customer segment assigned by custseg (K-means on sales lines), as approved at the business review.",
+    "segment_id": "Identifier of the custseg segment (kept by the yearly refresh while the segment persists).",
+    "action": "Next step proposed for the customer's segment, as approved at the business review.",
     "date": "Date of the segmentation run that assigned the segment.",
+    "score": "Distance of the customer to its segment center (lower = more typical).",
     "model": "Identifier of the custseg model that assigned the segment.",
 }
-TYPE_XML = {
-    "segment": "    <length>80</length>\n    <type>Text</type>\n",
-    "score": "    <precision>18</precision>\n    <scale>4</scale>\n    <type>Number</type>\n",
-    "date": "    <type>Date</type>\n",
-    "model": "    <length>80</length>\n    <type>Text</type>\n",
-}
+
+
+def _type_xml(role: str) -> str:
+    """The type part of a field's metadata (`_targets.CREATED`: Text, Number, LongTextArea or Date)."""
+    kind, length, scale, precision = CREATED[role]
+    if kind == "string":
+        return f"    <length>{length}</length>\n    <type>Text</type>\n"
+    if kind == "textarea":
+        return f"    <length>{length}</length>\n    <type>LongTextArea</type>\n    <visibleLines>3</visibleLines>\n"
+    if kind == "double":
+        return f"    <precision>{precision}</precision>\n    <scale>{scale}</scale>\n    <type>Number</type>\n"
+    return "    <type>Date</type>\n"
 
 
 def field_xml(role: str, name: str) -> str:
@@ -44,7 +52,7 @@ def field_xml(role: str, name: str) -> str:
         f"    <label>{escape(ROLE_LABELS[role])}</label>\n"
         "    <required>false</required>\n"
         "    <trackHistory>false</trackHistory>\n"
-        f"{TYPE_XML[role]}{unique}"
+        f"{_type_xml(role)}{unique}"
         "</CustomField>\n"
     )
 
@@ -111,7 +119,7 @@ def write_field_metadata(
     api_version: str = DEFAULT_API_VERSION,
     overwrite: bool = False,
 ) -> list[Path]:
-    """Write the SFDX folder for the fields of `fields` (default: Account.Segment__c) and return its files.
+    """Write the SFDX folder for the fields of `fields` (default: `PushFields()`'s four) and return its files.
 
     >>> write_field_metadata("sfdx/")  # doctest: +SKIP
     """

@@ -28,12 +28,13 @@ from .. import _schema as S
 from .._atomic import append_line, neutralise_cell, restore_frame, write_text_atomic
 from .._locks import folder_lock
 from .._errors import CustsegError, DataError, UsageError
+from .._review import approval_status
 from ._bulk import QueryJob
 from ._client import SalesforceClient
 from ._run_input import read_assignments
 from ._send import UNKNOWN, SentJob, send_rows
 from ._soql import quote
-from ._targets import PushFields, TargetField, preflight
+from ._targets import PushFields, TargetField, created_fields, preflight
 
 Progress = Callable[[str, int, "int | None"], None]
 NULL_FOR_BULK = "#N/A"  # Bulk API: sets the field to null
@@ -75,6 +76,7 @@ class PushReport:
     push_id: str = ""
     files: dict[str, str] = field(default_factory=dict)
     error: str | None = None
+    approval: dict = field(default_factory=dict)  # the run's sign-off when pushed; `unapproved`: pushed anyway
 
     def to_dict(self) -> dict:
         """Plain dict for summary.json and the audit record."""
@@ -387,7 +389,7 @@ def _write_summary(report: PushReport, out_dir: Path, now: datetime, summary_nam
         "event": "rollback" if report.mode.startswith("rollback") else "push",
         "push": report.push_id,
         **{k: summary[k] for k in ("mode", "object_name", "fields", "customers", "not_found", "unchanged", "to_change",
-                                   "updated", "failed", "unknown", "retried", "jobs", "error")},
+                                   "updated", "failed", "unknown", "retried", "jobs", "error", "approval")},
         "files": {k: v for k, v in report.files.items() if k not in ("summary", "audit")},
     }
     append_line(out_dir / FILES["audit"], client.settings.redact(_json_line(audit)))
@@ -436,11 +438,14 @@ def push_segments(
     progress: Progress | None = None,
     sleep: Callable[[float], None] = time.sleep,
     now: datetime | None = None,
+    unapproved: bool = False,
 ) -> PushReport:
     """Push each customer's segment of `run_dir` to its Account; dry run unless `apply`.
 
     Writes its files to `out_dir` (default `<run_dir>/salesforce/`) and returns a report;
     `report.failed` counts rows Salesforce refused. The run folder is locked meanwhile.
+    `apply` refuses a run that is not approved (`custseg review RUN --approve`) unless
+    `unapproved`, which the audit records.
 
     >>> report = push_segments("out/", connect(settings_from_env()))  # doctest: +SKIP
     >>> report.to_change, report.unchanged                             # doctest: +SKIP
@@ -452,6 +457,7 @@ def push_segments(
     run_dir = Path(run_dir)
     wanted = read_assignments(run_dir, fields)
     out_dir = output_dir(run_dir, out_dir)
+    approval = approval_check(run_dir, apply, unapproved)
 
     obj = fields.object_name
     describe = client.describe(obj)
@@ -470,10 +476,45 @@ def push_segments(
               for record in wanted.itertuples(index=False)]
     report = PushReport(mode="apply" if apply else "dry-run", object_name=obj, fields={r: target_fields[r].name for r in roles},
                         customers=len(wanted), not_found=0, unchanged=0, to_change=0, transitions=[], out_dir=out_dir,
-                        push_id=stamp(now))
+                        push_id=stamp(now), approval=approval)
     with locked(run_dir, out_dir):
         return send_values(PushJob(client, run_dir, out_dir, target_fields, values), report, apply, settings,
                             progress or no_progress, sleep, now)
+
+
+def approval_check(run_dir: Path, apply: bool, unapproved: bool) -> dict:
+    """The run's sign-off as the push records it; DataError when `apply` meets a run not approved (unless `unapproved`)."""
+    status = approval_status(run_dir)
+    if apply and not status.approved and not unapproved:
+        raise DataError(f"{run_dir} is not approved ({status.reason}); nothing was sent: check its report, then "
+                        f"custseg review {run_dir} --approve --by \"Your Name\" (or push with --unapproved, recorded in the audit)")
+    return {"approved": status.approved, "reason": status.reason, "by": status.by, "at": status.at,
+            "unapproved": bool(apply and not status.approved)}
+
+
+def write_offline(run_dir: str | Path, fields: PushFields | None = None, out_dir: str | Path | None = None) -> PushReport:
+    """Write `to_send.csv` as a push would send it, without connecting: every customer with the value of each
+    field (formatted for the fields `custseg salesforce fields` creates). Without the org's current values there
+    is no diff: the file lists every customer, changed or not.
+
+    >>> write_offline("out/").files["to_send"]  # doctest: +SKIP
+    'to_send.csv'
+    """
+    fields = fields or PushFields()
+    run_dir = Path(run_dir)
+    wanted = read_assignments(run_dir, fields)
+    out_dir = output_dir(run_dir, out_dir)
+    targets = created_fields(fields)
+    _check_values(wanted, targets, run_dir / S.ASSIGNMENTS_PARQUET)
+    header = ["Id"] + [t.name for t in targets.values()]
+    rows = [[record.Id] + [_format(getattr(record, role), target) for role, target in targets.items()]
+            for record in wanted.itertuples(index=False)]
+    with locked(run_dir, out_dir):
+        out_dir.mkdir(parents=True, exist_ok=True)
+        _write_csv(out_dir / FILES["to_send"], pd.DataFrame(rows, columns=header))
+    return PushReport(mode="offline", object_name=fields.object_name, fields=fields.targets(), customers=len(wanted),
+                      not_found=0, unchanged=0, to_change=len(wanted), transitions=[], out_dir=out_dir,
+                      files={"to_send": FILES["to_send"]}, approval=approval_check(run_dir, False, False))
 
 
 def no_progress(stage: str, done: int, total: int | None) -> None:

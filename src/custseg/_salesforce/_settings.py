@@ -138,9 +138,9 @@ def connection_config(config: Mapping | None) -> dict:
         raise UsageError(
             f"custseg.toml [salesforce] must not hold secrets (found {', '.join(found)}): use environment variables such as SF_ACCESS_TOKEN"
         )
-    unknown = sorted(set(table) - CONNECTION_CONFIG_KEYS - {"pull", "push"})
+    unknown = sorted(set(table) - CONNECTION_CONFIG_KEYS - {"pull", "push", "fields"})
     if unknown:
-        known = ", ".join(sorted(CONNECTION_CONFIG_KEYS | {"pull", "push"}))
+        known = ", ".join(sorted(CONNECTION_CONFIG_KEYS | {"pull", "push", "fields"}))
         raise UsageError(f"unknown key(s) in [salesforce]: {', '.join(unknown)}; keys are {known}")
     return table
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from .._errors import DataError, UsageError
 from ._soql import check_object_name
@@ -13,11 +13,20 @@ _CUSTOM_FIELD = re.compile(r"^[A-Za-z](?:[A-Za-z0-9]|_(?!_))*(?:__[A-Za-z](?:[A-
 
 ROLE_TYPES = {
     "segment": {"string", "picklist", "textarea"},
-    "score": {"double", "percent", "currency", "int"},
+    "segment_id": {"double", "int", "string"},
+    "action": {"string", "textarea"},
     "date": {"date"},
+    "score": {"double", "percent", "currency", "int"},
     "model": {"string", "textarea"},
 }
-ROLE_LABELS = {"segment": "Segment", "score": "Segment score", "date": "Segment date", "model": "Segment model"}
+ROLE_LABELS = {"segment": "Segment", "segment_id": "Segment id", "action": "Segment action", "date": "Segment date",
+               "score": "Segment score", "model": "Segment model"}
+CREATED = {  # each role's field as `custseg salesforce fields` creates it: describe type, length, scale, precision
+    "segment": ("string", 80, 0, 0), "segment_id": ("double", 0, 0, 4), "action": ("textarea", 1000, 0, 0),
+    "date": ("date", 0, 0, 0), "score": ("double", 0, 4, 18), "model": ("string", 80, 0, 0),
+}
+PUSH_KEYS = ("object", "score_column", "batch_size", "max_retries", "retry_seconds")
+MOVED_KEYS = {"segment_field": "segment", "score_field": "score", "date_field": "date", "model_field": "model"}
 ADMIN_STEPS = (
     "an admin must create the field(s) and give this user edit access: run `custseg salesforce fields -o sfdx/`, "
     "deploy it (cd sfdx && sf project deploy start --source-dir force-app), assign the permission set it contains, "
@@ -27,25 +36,31 @@ ADMIN_STEPS = (
 
 @dataclass(frozen=True)
 class PushFields:
-    """Target object and field names; None leaves a role out.
+    """Target object and the field of each role; None (or '') leaves a role out.
 
-    `score_column` is the assignments column sent to the score field.
+    By default the segment's name, id, action and the run date are pushed; the distance to the
+    segment's centre (`score`, from the assignments column `score_column`) and the model's
+    identifier (`model`) when given a field.
 
     >>> PushFields().targets()
-    {'segment': 'Segment__c'}
-    >>> PushFields(score="Segment_Score__c").targets()["score"]
+    {'segment': 'Segment__c', 'segment_id': 'Segment_Id__c', 'action': 'Segment_Action__c', 'date': 'Segment_Date__c'}
+    >>> PushFields(action=None, score="Segment_Score__c").targets()["score"]
     'Segment_Score__c'
     """
 
     object_name: str = "Account"
     segment: str = "Segment__c"
+    segment_id: str | None = "Segment_Id__c"
+    action: str | None = "Segment_Action__c"
+    date: str | None = "Segment_Date__c"
     score: str | None = None
-    date: str | None = None
     model: str | None = None
     score_column: str = "distance"
 
     def __post_init__(self) -> None:
         check_object_name(self.object_name)
+        if not self.segment:
+            raise UsageError("the segment field cannot be left out ([salesforce.fields] segment)")
         names = self.targets()
         for role, name in names.items():
             if not _CUSTOM_FIELD.match(name) or len(name) > 43:
@@ -59,25 +74,36 @@ class PushFields:
 
     @classmethod
     def from_config(cls, config: Mapping | None, **overrides: str | None) -> "PushFields":
-        """From `[salesforce.push]` keys object, segment_field, score_field, date_field, model_field, score_column."""
-        table = dict(((config or {}).get("salesforce", {})).get("push", {}))
-        mapping = {"object": "object_name", "segment_field": "segment", "score_field": "score", "date_field": "date",
-                   "model_field": "model", "score_column": "score_column"}
-        kwargs = {mapping[k]: (str(v) if v not in ("", None) else None) for k, v in table.items() if k in mapping}
-        kwargs.update({k: v for k, v in overrides.items() if v is not None})
-        if kwargs.get("segment") is None and "segment" in kwargs:
-            raise UsageError("[salesforce.push] segment_field cannot be empty")
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in kwargs.items() if k in known})
+        """From `[salesforce.fields]` (role = "Field__c", "" leaves the role out) and `[salesforce.push]` keys
+        object and score_column; `overrides` (command-line options) win."""
+        salesforce = (config or {}).get("salesforce", {})
+        table = dict(salesforce.get("fields", {}))
+        unknown = sorted(set(table) - set(ROLE_TYPES))
+        if unknown:
+            raise UsageError(f"unknown key(s) in [salesforce.fields]: {', '.join(unknown)}; keys are {', '.join(ROLE_TYPES)}")
+        push = push_table(config)
+        kwargs = {role: str(value) if value not in ("", None) else None for role, value in table.items()}
+        kwargs |= {name: str(push[key]) for key, name in (("object", "object_name"), ("score_column", "score_column")) if key in push}
+        kwargs |= {role: value or None for role, value in overrides.items() if value is not None}
+        return cls(**kwargs)
+
+
+def push_table(config: Mapping | None) -> dict:
+    """The `[salesforce.push]` table, its keys checked (field names moved to `[salesforce.fields]`)."""
+    table = dict(((config or {}).get("salesforce", {})).get("push", {}))
+    moved = sorted(set(table) & set(MOVED_KEYS))
+    if moved:
+        key = moved[0]
+        raise UsageError(f"[salesforce.push] {key} moved to [salesforce.fields] as {MOVED_KEYS[key]} = \"{table[key]}\"")
+    unknown = sorted(set(table) - set(PUSH_KEYS))
+    if unknown:
+        raise UsageError(f"unknown key(s) in [salesforce.push]: {', '.join(unknown)}; keys are {', '.join(sorted(PUSH_KEYS))}")
+    return table
 
 
 def push_settings(config: Mapping | None) -> dict:
     """batch_size, max_retries, retry_seconds from `[salesforce.push]` (only those given)."""
-    table = dict(((config or {}).get("salesforce", {})).get("push", {}))
-    known = {"object", "segment_field", "score_field", "date_field", "model_field", "score_column", "batch_size", "max_retries", "retry_seconds"}
-    unknown = sorted(set(table) - known)
-    if unknown:
-        raise UsageError(f"unknown key(s) in [salesforce.push]: {', '.join(unknown)}; keys are {', '.join(sorted(known))}")
+    table = push_table(config)
     out = {}
     for key, kind in (("batch_size", int), ("max_retries", int), ("retry_seconds", float)):
         if key in table:
@@ -95,6 +121,11 @@ class TargetField:
     length: int
     scale: int
     picklist: tuple[str, ...] | None
+
+
+def created_fields(targets: PushFields) -> dict[str, TargetField]:
+    """The target fields as `custseg salesforce fields` creates them: what an offline push formats values for."""
+    return {role: TargetField(role, name, *CREATED[role][:3], None) for role, name in targets.targets().items()}
 
 
 def preflight(describe: dict, targets: PushFields) -> dict[str, TargetField]:

@@ -12,16 +12,20 @@ from scipy.optimize import linear_sum_assignment
 
 from .. import _schema as S
 from .._cluster import Scaler
+from .._cluster._merge import merge_segments
 from .._cluster._metrics import evaluate, inertia, nearest_center
 from .._config import RunConfig, config_of_model
 from .._errors import DataError, UsageError
 from .._prep._prepare import Prepared, prepare
 from ._migration import customer_overlap
 from .._result import SegmentationResult
-from ._model import load_model
+from .._review import approval_status
+from ._model import assign_segments, assignment_of, load_model
 from ._segment import build_result, fit_model, k_record
 
 OUT_OF_RANGE = "out_of_range"
+NEW_SEGMENT = {"en": "is new this period: its name comes from the naming rules, nobody reviewed it",
+               "fr": "est nouveau sur cette période : son nom vient des règles de nommage, personne ne l'a revu"}
 MATCH_THRESHOLD = 1.0  # z units: farther apart than this, two segments are not the same segment
 
 
@@ -49,7 +53,7 @@ def _assign(model: dict, prepared: Prepared) -> tuple[Scaler, np.ndarray, np.nda
     scaler = Scaler.from_dict(model["scaler"])
     Z = scaler.transform(prepared.X, prepared.ids)
     centers = np.asarray(model["centroids"], dtype=float)
-    return scaler, Z, centers, nearest_center(Z, centers)
+    return scaler, Z, centers, assign_segments(model, Z)
 
 
 def _fit_table(Z: np.ndarray, labels: np.ndarray, centers: np.ndarray, config: RunConfig) -> tuple[pd.DataFrame, np.ndarray]:
@@ -117,6 +121,50 @@ def match_segments(old_centers: np.ndarray, new_centers: np.ndarray, threshold: 
     return pairs
 
 
+def _fitted_centroids(model: dict) -> tuple[np.ndarray, list[int]]:
+    """A model's fitted centroids and the segment id of each: its segments' centroids, or after a merge the
+    centroids of its `assignment` (several share an id)."""
+    assignment = model.get("assignment")
+    if assignment:
+        return np.asarray(assignment["centroids"], dtype=float), [int(i) for i in assignment["segment_ids"]]
+    return np.asarray(model["centroids"], dtype=float), [int(s["id"]) for s in model["segments"]]
+
+
+def _identities(part_ids: list[int], pairs: list[tuple], k: int, next_id: int) -> tuple[list[int], list[float]]:
+    """The segment id of each of the `k` new fitted segments, and its centre's shift: the id of the old fitted
+    centroid it matches, else a new id (in fitted order). Two new segments that match two centroids of one
+    merged segment share its id (merged again) while two segments or more remain.
+
+    >>> _identities([1, 2, 2], [(0, 1, 0.2), (1, 0, 0.3), (2, 2, 0.1)], 4, 3)
+    ([2, 1, 2, 3], [0.3, 0.2, 0.1, nan])
+    """
+    ids: list[int | None] = [None] * k
+    shifts = [np.nan] * k
+    for old, new, distance in pairs:
+        if old is not None and new is not None:
+            ids[new], shifts[new] = part_ids[old], distance
+    if len(set(ids) - {None}) + ids.count(None) < 2:  # merging again would leave one segment: the others are new
+        ids = [i if i not in ids[:n] else None for n, i in enumerate(ids)]
+    for n in range(k):
+        if ids[n] is None:
+            ids[n], next_id = next_id, next_id + 1
+    return ids, shifts
+
+
+def _carried(previous, merged_again: list[int]) -> dict:
+    """What refresh carried from the previous run, and whether that run was approved (run.json `refresh.carried`)."""
+    folder = Path(previous) if not isinstance(previous, dict) else None
+    if folder is not None and (folder / S.RUN_JSON).is_file():
+        status = approval_status(folder)
+        english = status.reason if status.approved else f"not approved: {status.reason}"
+        french = f"approuvé par {status.by} le {status.at[:10]}" if status.approved else "non approuvé"
+    else:
+        status = None
+        english, french = "approval unknown: refreshed from a model file", "validation inconnue : repris d'un fichier de modèle"
+    return {"previous": str(previous) if folder is not None else "(model)", "approved": bool(status and status.approved),
+            "approval_en": english, "approval_fr": french, "merged_again": merged_again}
+
+
 def refresh(data, previous: str | Path, progress: Callable | None = None, threshold: float = MATCH_THRESHOLD,
             **changes) -> SegmentationResult:
     """Retrain on new data, then give each new segment that matches an old one its id and name.
@@ -133,31 +181,31 @@ def refresh(data, previous: str | Path, progress: Callable | None = None, thresh
                if old_assignments is not None and old_assignments.is_file() else None)
     scaler, Z, segmenter = fit_model(prepared, config, progress)
     _, Z_old, old_centers_own, old_labels = _assign(old, prepared)
-    k_old = len(old_centers_own)
-    old_in_new = np.array([Z[old_labels == i].mean(axis=0) if (old_labels == i).any() else np.full(Z.shape[1], np.nan)
-                           for i in range(k_old)])
+    part_centers, part_ids = _fitted_centroids(old)
+    part_labels = nearest_center(Z_old, part_centers)
+    old_in_new = np.array([Z[part_labels == i].mean(axis=0) if (part_labels == i).any() else np.full(Z.shape[1], np.nan)
+                           for i in range(len(part_centers))])
     pairs = match_segments(old_in_new, segmenter.cluster_centers_, threshold)
-    old_ids = [s["id"] for s in old["segments"]]
-    next_id = max(old_ids) + 1
-    new_ids, texts = [0] * segmenter.k_, [None] * segmenter.k_
-    matching = []
-    old_shares = np.bincount(old_labels, minlength=k_old) / len(old_labels)
-    new_shares = np.bincount(segmenter.labels_, minlength=segmenter.k_) / len(segmenter.labels_)
-    for o, n, distance in sorted(pairs, key=lambda p: (p[1] is None, p[1] if p[1] is not None else p[0])):
-        if n is not None and o is not None:
-            new_ids[n] = old_ids[o]
-            texts[n] = {key: old["segments"][o][key] for key in ("name", "description", "action")}
-            status = "kept"
-        elif n is not None:
-            new_ids[n], next_id, status = next_id, next_id + 1, "new"
-        else:
-            status = "retired"
-        matching.append({
-            "status": status, "old_id": old_ids[o] if o is not None else None, "new_id": new_ids[n] if n is not None else None,
-            "name_en": old["segments"][o]["name"]["en"] if o is not None else None, "center_shift": distance,
-            "old_model_share": float(old_shares[o]) if o is not None else None,
-            "new_model_share": float(new_shares[n]) if n is not None else None,
-        })
+    old_ids = [int(s["id"]) for s in old["segments"]]
+    fitted_ids, shifts = _identities(part_ids, pairs, segmenter.k_, max(old_ids) + 1)
+    new_ids = list(dict.fromkeys(fitted_ids))  # a segment merged at the previous review merges again here
+    labels, centers = merge_segments(Z, segmenter.labels_, [new_ids.index(i) for i in fitted_ids], segmenter.cluster_centers_)
+    merged_again = [i for i in new_ids if fitted_ids.count(i) > 1]
+    silhouettes = segmenter.silhouette_samples_ if not merged_again else evaluate(
+        Z, labels, len(new_ids), exact_max=config.silhouette_exact_max, sample_size=config.silhouette_sample_size,
+        seed=config.seed)[1]
+    old_of = {sid: segment for sid, segment in zip(old_ids, old["segments"])}
+    texts = [{key: old_of[i][key] for key in ("name", "description", "action")} if i in old_of else None for i in new_ids]
+    old_shares = dict(zip(old_ids, np.bincount(old_labels, minlength=len(old_ids)) / len(old_labels)))
+    new_shares = np.bincount(labels, minlength=len(new_ids)) / len(labels)
+    matching = [{"status": "kept" if i in old_of else "new", "old_id": i if i in old_of else None, "new_id": i,
+                 "name_en": old_of[i]["name"]["en"] if i in old_of else None,
+                 "center_shift": min((d for f, d in zip(fitted_ids, shifts) if f == i), default=np.nan),
+                 "old_model_share": float(old_shares[i]) if i in old_of else None, "new_model_share": float(new_shares[n]),
+                 "fitted_segments": fitted_ids.count(i)} for n, i in enumerate(new_ids)]
+    matching += [{"status": "retired", "old_id": i, "new_id": None, "name_en": old_of[i]["name"]["en"], "center_shift": np.nan,
+                  "old_model_share": float(old_shares[i]), "new_model_share": None, "fitted_segments": 0}
+                 for i in old_ids if i not in new_ids]
     old_fit, _ = _fit_table(Z_old, old_labels, old_centers_own, config)
     drift = {
         "previous_model": old["training"], "threshold": threshold, "matching": matching,
@@ -165,11 +213,12 @@ def refresh(data, previous: str | Path, progress: Callable | None = None, thresh
         "new_model_silhouette": float(segmenter.k_selection_.loc[segmenter.k_selection_["chosen"], "silhouette"].iloc[0]),
         "kept": sum(m["status"] == "kept" for m in matching), "new": sum(m["status"] == "new" for m in matching),
         "retired": sum(m["status"] == "retired" for m in matching),
-        "customer_overlap": overlap,
+        "customer_overlap": overlap, "carried": _carried(previous, merged_again),
     }
-    result = build_result(prepared, config, scaler, Z, segmenter.labels_, segmenter.cluster_centers_, new_ids, texts,
-                          segmenter.k_selection_, segmenter.silhouette_samples_, k_record(segmenter), mode="refresh",
-                          extra_run={"refresh": drift})
+    flags = [{S.SEGMENT_ID: i, "reason": "new", **NEW_SEGMENT} for i in new_ids if i not in old_of]
+    result = build_result(prepared, config, scaler, Z, labels, centers, new_ids, texts, segmenter.k_selection_, silhouettes,
+                          k_record(segmenter), mode="refresh", extra_run={"refresh": drift, **({"to_review": flags} if flags else {})},
+                          assignment=assignment_of(segmenter.cluster_centers_, fitted_ids) if merged_again else None)
     order = np.argsort(new_ids)
     result.profiles = result.profiles.iloc[order].reset_index(drop=True)
     return result

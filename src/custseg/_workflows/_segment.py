@@ -18,7 +18,8 @@ from .._profile import separation
 from .._engines import engine_record
 from .._prep._features import TOP_PRODUCT, product_labels
 from .._prep._prepare import Prepared, prepare
-from .._profile import load_rules, segment_profiles, top_products
+from .._profile import load_rules, rank_products, segment_product_revenue, segment_profiles
+from .._profile._products import REVENUE_COLUMNS
 from .._result import SegmentationResult
 from ._model import model_document
 
@@ -103,8 +104,10 @@ def _segment_order(labels: np.ndarray, revenue: np.ndarray | None) -> np.ndarray
 def build_result(prepared: Prepared, config: RunConfig, scaler: Scaler, Z: np.ndarray, labels: np.ndarray,
                  centers: np.ndarray, segment_ids: list[int], texts: list[dict | None] | None,
                  k_selection: pd.DataFrame, silhouette_samples: np.ndarray, k_info: dict, mode: str,
-                 extra_columns: dict | None = None, extra_run: dict | None = None) -> SegmentationResult:
-    """Profiles, assignments, top products, run record and model, from fitted pieces."""
+                 extra_columns: dict | None = None, extra_run: dict | None = None,
+                 assignment: dict | None = None) -> SegmentationResult:
+    """Profiles, assignments, top products, run record and model, from fitted pieces (`assignment`: model.json's
+    fitted centroids of merged segments)."""
     timer, customers, names = prepared.timer, prepared.customers, prepared.names
     with timer.stage("profile"):
         profiles, segment_texts = segment_profiles(customers, labels, centers, names, load_rules(config.rules_file),
@@ -113,7 +116,8 @@ def build_result(prepared: Prepared, config: RunConfig, scaler: Scaler, Z: np.nd
         ids = np.asarray(segment_ids)
         frame = pd.DataFrame({S.CUSTOMER_ID: prepared.ids, S.SEGMENT_ID: ids[labels]})
         frame[S.SEGMENT_NAME] = profiles[f"name_{config.lang}"].to_numpy()[labels]
-        for name in (*names, *prepared.supplementary):
+        revenue = [prepared.revenue_feature] if prepared.revenue_feature else []  # summed when a review merges segments
+        for name in dict.fromkeys((*names, *prepared.supplementary, *revenue)):
             frame[name] = customers[name].to_numpy()
         if TOP_PRODUCT in customers.columns:
             frame[TOP_PRODUCT] = customers[TOP_PRODUCT].to_numpy()
@@ -125,10 +129,11 @@ def build_result(prepared: Prepared, config: RunConfig, scaler: Scaler, Z: np.nd
             frame[column] = values
         if prepared.lines is not None:
             keyed = frame[[S.CUSTOMER_ID, S.SEGMENT_ID]].rename(columns={S.CUSTOMER_ID: "customer"})
-            products = top_products(prepared.lines if prepared.product_lines is None else prepared.product_lines, keyed,
-                                    labels=product_labels(prepared.lines))  # lazy: read once, by top_products
+            per_product = segment_product_revenue(prepared.lines if prepared.product_lines is None else prepared.product_lines,
+                                                  keyed, labels=product_labels(prepared.lines))  # lazy: read once here
         else:
-            products = pd.DataFrame(columns=["segment_id", "rank", "product", "label", "revenue", "share", "lift"])
+            per_product = pd.DataFrame(columns=REVENUE_COLUMNS)
+        products = rank_products(per_product)
     source, cleaning = prepared.source, prepared.cleaning
     run = {
         "custseg_version": package_versions()["custseg"],
@@ -157,7 +162,7 @@ def build_result(prepared: Prepared, config: RunConfig, scaler: Scaler, Z: np.nd
         mode="customers" if config.customers else "lines", cleaning_rules=config.cleaning.to_dict(),
         training={"sha256": source.sha256, "input": run["input"]["name"], "date_min": cleaning.get("date_min"),
                   "date_max": cleaning.get("date_max"), "n_customers": int(len(frame))},
-        seed=config.seed, config=run["config"], preparation=cleaning.get("preparation"),
+        seed=config.seed, config=run["config"], preparation=cleaning.get("preparation"), assignment=assignment,
     )
     return SegmentationResult(assignments=frame, profiles=profiles, k_selection=k_selection,
-                              top_products=products, cleaning=cleaning, run=run, model=model)
+                              top_products=products, cleaning=cleaning, run=run, model=model, product_revenue=per_product)
