@@ -70,6 +70,12 @@ def big_mixed_encoding(d: Path) -> Path:
     return write(d / "mixed_late.csv", body + "c\xe9,iY,1,5,01/01/2020\n".encode("latin-1"))
 
 
+def late_windows_1252(d: Path) -> Path:
+    """Two MB of ASCII lines (other customers), then the Windows-1252 rows: beyond the first MiB."""
+    ascii_rows = [f"x{i},ix{i},1,5,01/01/2020" for i in range(60_000)]
+    return write(d / "late.csv", csv_text(ascii_rows + WINDOWS_1252), "cp1252")
+
+
 @functools.cache
 def trained_model() -> str:
     from custseg import segment
@@ -455,8 +461,8 @@ CASES: list[Case] = [
                   + csv_text(G).split("\n", 1)[1].encode()),
          message="Error: {dir}/mixed.csv: mixed encodings: line 2 is UTF-8 but line 3 is not (re-save the file as UTF-8)"),
     Case("mixed-encodings-late", "a latin-1 line after 2 MB of UTF-8", big_mixed_encoding,
-         message="Error: {dir}/mixed_late.csv: CSV Error on Line: 54002: Invalid unicode (byte sequence mismatch) "
-                 "detected. This file is not utf-8 encoded."),
+         message="Error: {dir}/mixed_late.csv: mixed encodings: line 2 is UTF-8 but line 54002 is not (re-save the file "
+                 "as UTF-8)"),
     Case("wrong-encoding", "--encoding ascii on a Windows-1252 file", lambda d: write(d / "w.csv", csv_text(ACCENTED), "cp1252"),
          (*MAP, "--encoding", "ascii"),
          message="Error: {dir}/w.csv: not ascii text (byte 0xE9 on line 2); is --encoding right?"),
@@ -802,6 +808,8 @@ CASES: list[Case] = [
          csv_case("cat.csv", G[:45] + [HEADER] + G[45:]), code=0, check=totals_are(GOOD_TOTALS, dropped_repeated_header=1)),
     Case("windows-1252", "Excel's Windows-1252 CSV: ids with \u2019 \u20ac \u2013 (bytes 0x92 0x80 0x96)",
          lambda d: write(d / "w.csv", csv_text(WINDOWS_1252), "cp1252"), code=0, check=names_kept(*WINDOWS_1252_NAMES)),
+    Case("windows-1252-late", "a Windows-1252 CSV whose first non-ASCII byte comes after 2 MB of plain ASCII",
+         late_windows_1252, code=0, check=names_kept(*WINDOWS_1252_NAMES)),
     Case("parquet", "the same lines as parquet", lambda d: write_parquet(d / "p.parquet", pd.read_csv(pd.io.common.StringIO(csv_text(G)), dtype=str)),
          code=0, check=totals_are(GOOD_TOTALS)),
     Case("dollar-prices", "prices '$1,000.00' (currency symbol stripped, recorded)", csv_case("usd.csv", DOLLARS),
@@ -860,4 +868,5 @@ CHECKED = {
     "sheet-all": "both sheets read and listed; the Notes sheet (other columns) left out",
     "repeated-header": "1 line dropped under 'a header line repeated among the data rows', totals unchanged",
     "windows-1252": "ids read exactly (not as latin-1 control characters); encoding cp1252 printed and recorded",
+    "windows-1252-late": "the same: the whole file is checked for UTF-8, not its first MiB",
 }

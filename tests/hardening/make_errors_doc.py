@@ -105,8 +105,8 @@ NOTES = """
   ISO dates and date-times; anything else is an error naming the value and row.
 - **Mixed encodings**: a file that is neither all UTF-8 nor all Windows-1252 stops the run rather
   than silently garbling one of the two (`cé` and `c\\xe9` would become two customers).
-- **Encodings**: a CSV whose first MiB is valid UTF-8 is read as UTF-8 (UTF-16 when it starts
-  with its byte order mark); any other is read as Windows-1252 (cp1252), what Excel writes as
+- **Encodings**: a CSV that is valid UTF-8 from its first byte to its last is read as UTF-8
+  (the whole file is checked, in 1 MiB chunks; UTF-16 when it starts with its byte order mark); any other is read as Windows-1252 (cp1252), what Excel writes as
   "CSV" on Western systems. cp1252 agrees with latin-1 except for bytes 0x80-0x9F, which are
   ’ € – “ ” … in cp1252 and invisible control characters in latin-1 (the old rule read
   `Café – €5 pack` as `Café \\x96 \\x805 pack`); the five bytes cp1252 leaves undefined are

@@ -1,7 +1,8 @@
 """The encoding a text file is read in, and a UTF-8 copy of a file in an encoding DuckDB does not read.
 
-The rule: a UTF-16 byte order mark says UTF-16; a file whose first MiB is valid UTF-8 is
-UTF-8; any other file is Windows-1252 (cp1252), what Excel writes as "CSV" on Western
+The rule: a UTF-16 byte order mark says UTF-16; a file that is valid UTF-8 from its first
+byte to its last is UTF-8 (the whole file is checked: an Excel export's first '£' may come
+after millions of plain ASCII bytes); any other file is Windows-1252 (cp1252), what Excel writes as "CSV" on Western
 systems. cp1252 reads every byte as latin-1 does except 0x80-0x9F, which are ’ € – “ ” …
 in cp1252 and invisible control characters in latin-1; the five bytes cp1252 leaves
 undefined are read as latin-1 reads them, as web browsers do. `--encoding` takes any Python
@@ -51,36 +52,45 @@ def duckdb_encoding(codec: str) -> str | None:
 
 
 def file_encoding(path: Path, given: str | None = None) -> Encoding:
-    """The encoding `given` (--encoding), or the one detected from the first MiB (see the module's rule)."""
+    """The encoding `given` (--encoding), or the one the module's rule detects."""
     if given:
         return Encoding(given, "given with --encoding")
     with path.open("rb") as handle:
         head = handle.read(SNIFF_BYTES)
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return Encoding("utf-16", "UTF-16 byte order mark")
-    sample = head[:8192]
-    if sum(byte < 32 and byte not in b"\t\n\r\x0c" for byte in sample) > len(sample) // 10:
-        raise DataError(f"{path}: not a text file (binary content); export the data as CSV, or use .xlsx/.parquet for those formats")
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:  # not just a character cut at the end of the sample
-            _refuse_mixed_encodings(path, head, exc.start)
-            return Encoding(WINDOWS_1252, f"not UTF-8 (byte 0x{head[exc.start]:02X} on line {_line(head, exc.start)}): "
-                                          "read as Windows-1252, Excel's encoding for CSV")
-    return Encoding("utf-8", "valid UTF-8")
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return Encoding("utf-16", "UTF-16 byte order mark")
+        sample = head[:8192]
+        if sum(byte < 32 and byte not in b"\t\n\r\x0c" for byte in sample) > len(sample) // 10:
+            raise DataError(f"{path}: not a text file (binary content); export the data as CSV, or use .xlsx/.parquet for those formats")
+        bad = _first_non_utf8(head, handle)
+    if bad is None:
+        return Encoding("utf-8", "valid UTF-8")
+    byte, line, utf8_line = bad
+    if utf8_line is not None:
+        raise DataError(f"{path}: mixed encodings: line {utf8_line} is UTF-8 but line {line} is not (re-save the file as UTF-8)")
+    return Encoding(WINDOWS_1252, f"not UTF-8 (byte 0x{byte:02X} on line {line}): read as Windows-1252, Excel's encoding for CSV")
 
 
-def _line(head: bytes, at: int) -> int:
-    return head.count(b"\n", 0, at) + 1
-
-
-def _refuse_mixed_encodings(path: Path, head: bytes, bad_at: int) -> None:
-    """Stop when the sample has both UTF-8 accents and bytes that are not UTF-8: one encoding would garble the other."""
-    utf8 = UTF8_MULTIBYTE.search(head)
-    if utf8:
-        raise DataError(f"{path}: mixed encodings: line {_line(head, utf8.start())} is UTF-8 but line {_line(head, bad_at)} "
-                        "is not (re-save the file as UTF-8)")
+def _first_non_utf8(head: bytes, handle) -> tuple[int, int, int | None] | None:
+    """The first byte of the file (`head`, then the rest of `handle`) that is not UTF-8: (its value, its line, the
+    line of a UTF-8 accent before it, or None); None when the whole file is UTF-8."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    lines, utf8_line, chunk = 1, None, head
+    while True:
+        try:
+            decoder.decode(chunk, final=not chunk)
+        except UnicodeDecodeError as exc:
+            seen = exc.object[:exc.start]
+            accent = UTF8_MULTIBYTE.search(seen)
+            if accent and utf8_line is None:
+                utf8_line = lines + seen.count(b"\n", 0, accent.start())
+            return exc.object[exc.start], lines + seen.count(b"\n"), utf8_line
+        if utf8_line is None and (accent := UTF8_MULTIBYTE.search(chunk)):
+            utf8_line = lines + chunk.count(b"\n", 0, accent.start())
+        if not chunk:
+            return None
+        lines += chunk.count(b"\n")
+        chunk = handle.read(CHUNK_BYTES)
 
 
 def utf8_copy(path: Path, encoding: Encoding, folder: str | Path | None = None) -> Path:
