@@ -210,6 +210,11 @@ def test_score_changes_how_data_are_read_never_what_is_computed(two_years, tmp_p
     folder, _, y2, _ = two_years
     with pytest.raises(UsageError, match="score changes how the data are read .* not scaling: use refresh"):
         score(y2, folder / "run_2020", scaling="log")
+    with pytest.raises(UsageError, match=r"^score keeps the model's cancellation rule \(signed\), which made its features: "
+                                         r"--cancellations drop would compute other ones; use refresh to retrain with it$"):
+        score(y2, folder / "run_2020", roles={"cancellations": "drop"})
+    same = score(y2, folder / "run_2020", roles={"cancellations": "signed"})  # the model's own rule: fine
+    assert same.run["config"]["mapping"]["cancellations"] == "signed"
     table = pd.DataFrame({"id": [f"c{i}" for i in range(12)], "spend": [float(i * i) for i in range(12)],
                           "visits": [float(i % 4) for i in range(12)]})
     model = write_run(segment(table, customers=True, id_column="id", k=2), tmp_path / "per_customer", report=False)

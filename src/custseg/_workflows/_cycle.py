@@ -86,6 +86,11 @@ def score(data, model: str | Path | dict, lang: str | None = None, as_of: dtm.da
         raise UsageError(f"score changes how the data are read ({', '.join(READING)}), not {', '.join(unknown)}: "
                          "use refresh to retrain")
     model = _model_of(model)
+    rule = (reading.get("roles") or {}).get("cancellations")
+    saved = (model["config"].get("mapping") or {}).get("cancellations")
+    if rule and rule != saved:
+        raise UsageError(f"score keeps the model's cancellation rule ({saved}), which made its features: "
+                         f"--cancellations {rule} would compute other ones; use refresh to retrain with it")
     config = config_of_model(model, lang=lang, as_of=as_of, **reading)
     prepared = _prepare_for_model(data, model, config)
     scaler, Z, centers, labels = _assign(model, prepared)
