@@ -96,14 +96,15 @@ def _spark_frame(session, path: Path, kind: str, options: ReadOptions, notes: di
 
 
 def _kept_columns(frame, columns: list[str] | None):
-    """The run's columns of `frame`, and the whole row's hash: duplicates are judged on every column, not only the ones kept."""
+    """The run's columns of `frame`, and a hash of the others: with the run's typed columns, duplicates are judged on
+    every column, not only the ones kept."""
     if not columns:
         return frame
     from pyspark.sql import functions as F
 
     present = [c for c in columns if c in frame.columns]
-    every = [frame[f"`{c}`"] for c in frame.columns]
-    key = [F.xxhash64(*every).alias(ROW_KEY)] if len(present) < len(frame.columns) else []
+    others = [frame[f"`{c}`"] for c in frame.columns if c not in present]
+    key = [F.xxhash64(*others).alias(ROW_KEY)] if others else []
     return frame.select(*(frame[f"`{c}`"] for c in present), *key)
 
 

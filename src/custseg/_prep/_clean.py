@@ -40,7 +40,8 @@ RULE_TEXT = {
     "zero_price": "zero price (free item)",
     "missing_date": "no date",
     "after_as_of": "dated on or after the as-of day (--as-of): after the period analysed",
-    "duplicate_line": "exact duplicate of another line (every column of the input)",
+    "duplicate_line": "duplicate of another line (the same values in every column: ids, numbers and dates as read, "
+                      "spaces and number formats aside)",
     "unmatched_refund": "refund (negative amount) with no earlier purchase to net it against",
     "negative_customer": "line of a customer whose signed total is negative or who has amendment lines only "
                          "(amends purchases not in the data)",

@@ -138,6 +138,14 @@ def date_per_line(column: ibis.Value, formats: list[str]) -> ibis.Value:
     return parse_dates(blank_to_null(column), formats) if column.type().is_string() else column.cast(dt.timestamp)
 
 
+def _rest_key(table: ibis.Table, used: set[str]) -> ibis.Value:
+    """A hash of the columns no role uses (the reader's, if it made one: it kept the run's columns only)."""
+    if ROW_KEY in table.columns:
+        return table[ROW_KEY]
+    rest = {name: table[name] for name in table.columns if name not in used and name not in (DATA_ROW, REPEATED_HEADER)}
+    return ibis.struct(rest).hash() if rest else ibis.literal(0, type="int64")
+
+
 def row_key(table: ibis.Table) -> ibis.Value:
     """The reader's hash of the whole row if it made one (it kept only some columns), else one over every column."""
     if ROW_KEY in table.columns:
@@ -248,7 +256,7 @@ def typed_lines(table: ibis.Table, mapping: ColumnMapping, source: str, decimal:
     notes = {"decimal_marks": {name: d["decimal"] for name, d in decisions.items()}, "number_formats": decisions,
              "spaces_trimmed": {roles[r]: {"values": counts[f"{r}|spaced"], "unicode": counts[f"{r}|unicode"]}
                                 for r in as_read if counts[f"{r}|spaced"]}}
-    columns[ROW_KEY] = row_key(table)
+    columns[ROW_KEY] = _rest_key(table, set(roles.values()))
     if REPEATED_HEADER in table.columns:
         columns[REPEATED_HEADER] = table[REPEATED_HEADER]
     typed_values = {role: value_dates[role] if role in value_dates else number_of(text[role]._raw, decisions[roles[role]])
@@ -261,6 +269,9 @@ def typed_lines(table: ibis.Table, mapping: ColumnMapping, source: str, decimal:
     typed = _typed_by_value(typed, text, typed_values)
     order = [*(c for c in columns if c != ROW_KEY), *(r for r in raw_text if r in DATE_ROLES),
              *(r for r in raw_text if r in NUMERIC_ROLES), ROW_KEY]  # the columns' order before typing by value
+    # a line's key: its typed values and the rest of its row, so that '12748\u00a0' and '12748', or '$1,234.50' and
+    # '1234.5', are the same line (duplicates), while lines that differ in any column stay apart
+    typed = typed.mutate(**{ROW_KEY: ibis.struct({c: typed[c] for c in order}).hash()})
     return typed.select(*order), notes
 
 
