@@ -191,20 +191,38 @@ def test_job_left_running_blocks_the_next_push_and_rollback_until_it_ends(client
     assert job_states(out) == {JOB_2: "JobComplete"}
 
 
+def killed_push_journal(out: Path, job_id: str) -> None:
+    """jobs.jsonl of a push killed after it created `job_id` (recorded "unknown")."""
+    out.mkdir()
+    (out / "jobs.jsonl").write_text(
+        json.dumps({"push": "P0", "event": "started", "mode": "apply", "rows": 40}) + "\n"
+        + json.dumps({"push": "P0", "event": "job", "job_id": job_id, "rows": 40, "attempt": 1, "state": "unknown"}) + "\n")
+
+
 def test_job_left_open_by_a_killed_push_is_aborted_and_read_before_sending(client, org, run_dir):
     # a push killed while uploading: jobs.jsonl says the job was created ("unknown"); Salesforce holds it Open
     out = run_dir / "salesforce"
-    out.mkdir()
     stale = client.call(lambda sf: client.bulk2(sf, "Account").create_job("update"))["id"]
-    (out / "jobs.jsonl").write_text(
-        json.dumps({"push": "P0", "event": "started", "mode": "apply", "rows": 40}) + "\n"
-        + json.dumps({"push": "P0", "event": "job", "job_id": stale, "rows": 40, "attempt": 1, "state": "unknown"}) + "\n")
+    killed_push_journal(out, stale)
     report = push(run_dir, client)
     assert org.ingest_jobs[stale].state == "Aborted"  # aborted before anything else: it can never run
     assert report.updated == N_ACCOUNTS and written(org) == N_ACCOUNTS
     events = [e["event"] for e in lines(out / "audit.jsonl")]
     assert events == ["resolved", "interrupted", "push"]
     assert job_states(out)[stale] == "Aborted"
+
+
+def test_job_salesforce_no_longer_knows_does_not_block_and_one_it_cannot_read_does(client, org, run_dir):
+    out = run_dir / "salesforce"
+    killed_push_journal(out, "750I00000000000099")  # deleted by Salesforce (7 days after it ended): 404
+    org.fail("unavailable", "GET", "/jobs/ingest/750I00000000000099", times=100)
+    with pytest.raises(DataError, match=r"^update job 750I00000000000099 of the push of P0 cannot be read back from Salesforce "
+                                        r"now; nothing was sent: run again later$"):
+        push(run_dir, client)
+    assert org.ingest_count() == 0
+    org.faults = []
+    assert push(run_dir, client).updated == N_ACCOUNTS
+    assert job_states(out)["750I00000000000099"] == "Gone"
 
 
 # -- 3. bounded waiting: backoff, --job-timeout, query jobs too ---------------------------------------

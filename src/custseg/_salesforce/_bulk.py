@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from simple_salesforce.exceptions import SalesforceResourceNotFound
 from simple_salesforce.util import call_salesforce
 
 from .._errors import DataError
@@ -27,6 +28,14 @@ READ_BACK_POLLS = 10
 MAX_POLL_SECONDS = 30.0
 RUNNING = ("UploadComplete", "InProgress")
 FINISHED = ("JobComplete", "Failed", "Aborted")
+GONE = "Gone"  # a job Salesforce no longer knows (it deletes jobs 7 days after they end): not running
+
+
+def _ingest_job(bulk, job_id: str) -> dict:
+    try:
+        return bulk.get_job(job_id, False)
+    except SalesforceResourceNotFound:
+        return {"id": job_id, "state": GONE}
 
 
 def wait_job(client: SalesforceClient, object_name: str, job_id: str, is_query: bool, what: str) -> dict:
@@ -225,11 +234,13 @@ def read_back(client: SalesforceClient, object_name: str, job_id: str, sent: int
 
     A job still open is aborted first (nothing of it has been processed); with `abort` (an interrupted push) a
     running one too: the batch it is processing runs to its end. The job is then polled `READ_BACK_POLLS` times at
-    most, and its rows read whatever its end state.
+    most, and its rows read whatever its end state. A job Salesforce no longer knows is `GONE` (its rows unknown).
     """
     obj = object_name
     try:
-        info = client.call(lambda sf: client.bulk2(sf, obj).get_job(job_id, False), f"update job {job_id}", True)
+        info = client.call(lambda sf: _ingest_job(client.bulk2(sf, obj), job_id), f"update job {job_id}", True)
+        if info.get("state") == GONE:
+            return IngestResult(job_id, GONE)
         if info.get("state") == "Open" or (abort and info.get("state") in RUNNING):
             try:
                 client.call(lambda sf: client.bulk2(sf, obj).abort_job(job_id, False), f"abort job {job_id}")

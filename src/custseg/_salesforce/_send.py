@@ -16,7 +16,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
 from .._errors import DataError
-from ._bulk import FINISHED, IngestResult, read_back, run_update_job
+from ._bulk import FINISHED, GONE, IngestResult, read_back, run_update_job
 from ._client import SalesforceClient
 from ._soql import check_record_id
 
@@ -188,21 +188,24 @@ def open_jobs(entries: list[dict]) -> dict[str, dict]:
             if entry.get("rows") is not None:
                 created[entry["job_id"]] = entry
             state[entry["job_id"]] = entry.get("state", UNKNOWN)
-    return {job_id: entry for job_id, entry in created.items() if state[job_id] not in FINISHED}
+    return {job_id: entry for job_id, entry in created.items() if state[job_id] not in (*FINISHED, GONE)}
 
 
 def resolve_jobs(client: SalesforceClient, object_name: str, entries: list[dict], journal: Journal) -> list[dict]:
     """Read back every job a journal leaves unknown or running (an open one is aborted), before anything is sent.
 
-    Journals each end state (`resolved`: True) and returns them; DataError, in one line, while one still runs or cannot be read.
+    Journals each end state (`resolved`: True; `Gone`: deleted by Salesforce, so long ended) and returns them;
+    DataError, in one line, while one still runs or cannot be read.
     """
     resolved = []
     for job_id, entry in open_jobs(entries).items():
         result = read_back(client, object_name, job_id, int(entry.get("rows") or 0))
-        if result is None or result.state not in FINISHED:
-            state = "unreadable" if result is None else result.state
-            raise DataError(f"update job {job_id} of the push of {entry.get('push')} is {state} in Salesforce; nothing was sent: "
-                            "run again when it has finished (custseg then reads its results first)")
+        where = f"update job {job_id} of the push of {entry.get('push')}"
+        if result is None:
+            raise DataError(f"{where} cannot be read back from Salesforce now; nothing was sent: run again later")
+        if result.state not in (*FINISHED, GONE):
+            raise DataError(f"{where} is {result.state} in Salesforce; nothing was sent: run again when it has finished "
+                            "(custseg then reads its results first)")
         record = {"event": "job", "push": entry.get("push"), "job_id": job_id, "state": result.state, "resolved": True,
                   "updated": len(result.successful), "failed": len(result.failed), "unprocessed": len(result.unprocessed)}
         journal(record)
