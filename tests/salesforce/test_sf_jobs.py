@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from sf_helpers import N_ACCOUNTS, SECRET, account_id
+from sf_helpers import N_ACCOUNTS, SECRET, account_id, make_run_dir
 from typer.testing import CliRunner
 
 from custseg._cli._salesforce import app
@@ -85,6 +87,24 @@ def test_job_aborted_by_an_admin_midway_records_the_rows_it_wrote(client, org, r
     assert push(run_dir, client).to_change == 15  # the re-run sends only the rest
 
 
+def test_second_job_aborted_midway_at_scale_the_files_say_what_the_org_holds(client, org, tmp_path):
+    # 800 rows in jobs of 300: job 1 completes (300), an admin aborts job 2 after 200 rows, job 3 is never sent
+    ids = [account_id(n) for n in range(800)]
+    for record_id in ids:
+        org.records["Account"].setdefault(record_id, {"Id": record_id, "Name": "Client", "Segment__c": ""})
+    run = make_run_dir(tmp_path / "big", dict.fromkeys(ids, "Champions"))
+
+    def abort_the_next_job(stage, done, total):
+        if stage == "send":  # job 1 is done
+            org.abort_jobs, org.stop_after = True, 200
+
+    with pytest.raises(DataError, match=r"500 row\(s\) confirmed updated, 0 refused, 300 not sent"):
+        push(run, client, batch_size=300, progress=abort_the_next_job)
+    in_org = sum(org.records["Account"][i]["Segment__c"] == "Champions" for i in ids)
+    assert in_org == 500  # the files say 500 too, not 300
+    assert_files_say(run / "salesforce", updated=500, not_sent=300)
+
+
 def test_job_that_fails_midway_records_written_refused_and_unprocessed_rows(client, org, run_dir):
     org.job_error, org.stop_after = "UNKNOWN_EXCEPTION: the org failed", 30
     org.permanent_errors[account_id(3)] = "FIELD_CUSTOM_VALIDATION_EXCEPTION:Segment locked:--"
@@ -152,6 +172,24 @@ def test_cli_interrupt_exits_130_with_one_line(sf_env, org, run_dir, monkeypatch
         "Error: interrupted: the running job was aborted and read back; 10 row(s) confirmed updated, 0 refused, 30 not sent "
         "(jobs in jobs.jsonl); a re-run is safe: it reads the current values and sends only what still differs"]
     assert written(org) == 10
+
+
+def test_sigterm_to_a_push_aborts_its_job_reads_it_back_and_exits_130(sf_env, server, org, run_dir):
+    (sf_env / "slow.toml").write_text("[salesforce]\npoll_seconds = 0.2\n", encoding="utf-8")
+    org.busy_after = 5
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
+    command = [sys.executable, "-c", "from custseg.cli import main; main()", "salesforce", "push", str(run_dir), "--apply",
+               "--config", "slow.toml"]
+    process = subprocess.Popen(command, cwd=sf_env, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not (JOB_2 in org.ingest_jobs and org.ingest_jobs[JOB_2].polls) and time.monotonic() < deadline:
+        time.sleep(0.05)  # until the push waits for its job
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert stderr.strip().startswith("Error: interrupted: the running job was aborted and read back; 10 row(s) confirmed updated")
+    assert org.ingest_jobs[JOB_2].state == "Aborted" and written(org) == 10
+    assert_files_say(run_dir / "salesforce", updated=10, not_sent=30)
 
 
 def test_sigterm_while_sending_is_an_interrupt():
