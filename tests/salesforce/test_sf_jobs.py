@@ -146,7 +146,7 @@ def interrupt_first_wait_for_a_job(client, org) -> None:
 def test_ctrl_c_during_a_job_aborts_it_and_records_what_it_wrote(client, org, run_dir):
     org.busy_after, org.batch_rows = 5, 10  # the job runs slowly: 5 rows done when Ctrl-C comes
     interrupt_first_wait_for_a_job(client, org)
-    with pytest.raises(Interrupted, match=r"^interrupted: the running job was aborted and read back; 10 row\(s\) confirmed "
+    with pytest.raises(Interrupted, match=r"^interrupted \(any job still running was aborted and read back\); 10 row\(s\) confirmed "
                                           r"updated, 0 refused, 30 not sent") as info:
         push(run_dir, client)
     assert info.value.exit_code == 130
@@ -169,7 +169,7 @@ def test_cli_interrupt_exits_130_with_one_line(sf_env, org, run_dir, monkeypatch
     result, text = invoke("push", run_dir, "--apply", "--config", "slow.toml")
     assert result.exit_code == 130
     assert text.strip().splitlines() == [
-        "Error: interrupted: the running job was aborted and read back; 10 row(s) confirmed updated, 0 refused, 30 not sent "
+        "Error: interrupted (any job still running was aborted and read back); 10 row(s) confirmed updated, 0 refused, 30 not sent "
         "(jobs in jobs.jsonl); a re-run is safe: it reads the current values and sends only what still differs"]
     assert written(org) == 10
 
@@ -187,7 +187,7 @@ def test_sigterm_to_a_push_aborts_its_job_reads_it_back_and_exits_130(sf_env, se
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
-    assert stderr.strip().startswith("Error: interrupted: the running job was aborted and read back; 10 row(s) confirmed updated")
+    assert stderr.strip().startswith("Error: interrupted (any job still running was aborted and read back); 10 row(s) confirmed updated")
     assert org.ingest_jobs[JOB_2].state == "Aborted" and written(org) == 10
     assert_files_say(run_dir / "salesforce", updated=10, not_sent=30)
 

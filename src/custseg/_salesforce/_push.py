@@ -370,7 +370,7 @@ def send_values(job: PushJob, report: PushReport, apply: bool, settings: dict, p
         name = Path(failure.filename).name if failure.filename else out_dir
         raise DataError(f"cannot write {name} in {out_dir}: {failure.strerror or failure}; {_outcome_text(report)}") from None
     if isinstance(failure, KeyboardInterrupt) and apply and to_send:
-        raise Interrupted(f"interrupted: the running job was aborted and read back; {_outcome_text(report)}") from None
+        raise Interrupted(f"interrupted (any job still running was aborted and read back); {_outcome_text(report)}") from None
     if isinstance(failure, Exception) and apply and to_send:
         raise DataError(client.settings.redact(f"{report.error}; {_outcome_text(report)}")) from None
     if failure is not None:
