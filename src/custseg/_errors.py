@@ -19,6 +19,12 @@ class UsageError(CustsegError, ValueError):
     exit_code = 2
 
 
+class Interrupted(CustsegError):
+    """Ctrl-C or SIGTERM stopped a command that first put its work in order (a push reads its jobs back)."""
+
+    exit_code = 130
+
+
 class EngineError(CustsegError, RuntimeError):
     """The data engine failed for a reason that is not the input (a setting it refused, a failure of its own)."""
 

@@ -22,7 +22,7 @@ value or option at fault, and a non-zero exit code:
 | 1 | the data (or a saved model, or the output disk) cannot be used (`DataError`) |
 | 1 | the engine failed for a reason of its own, not the input's (`EngineError`) |
 | 2 | the options are invalid or inconsistent (`UsageError`) |
-| 130 | interrupted (Ctrl-C) |
+| 130 | interrupted (Ctrl-C; a Salesforce push or rollback also on SIGTERM, once its running job is aborted and read back: `Interrupted`) |
 
 A traceback is shown only with `--debug`. When a run fails, no output directory is created
 and an existing one is left exactly as it was (the run is written to a hidden

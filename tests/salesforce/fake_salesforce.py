@@ -7,6 +7,10 @@ The real, unchanged simple-salesforce client talks to it: `instance_url` is
 (`login.salesforce.com`, `acme.my.salesforce.com`, ...) reach it through
 `RewriteAdapter`. Faults are switched on by setting attributes of `FakeOrg` or with
 `FakeOrg.fail` (status codes, dropped connections, answers that never come).
+
+Update jobs follow Bulk API 2.0's documented semantics: the rows a job processed before it was
+aborted or failed stay written (they are in its successful and failed results, the rest in
+`unprocessedrecords`), and a batch in progress when the job is aborted runs to its end.
 """
 
 from __future__ import annotations
@@ -57,6 +61,7 @@ class QueryJobState:
     header: list[str]
     rows: list[list[str]]
     polls: int = 0
+    aborted: bool = False
 
 
 @dataclass
@@ -70,6 +75,8 @@ class IngestJobState:
     failed: list[dict] = field(default_factory=list)
     header: list[str] = field(default_factory=list)
     error: str = ""
+    rows: list[list[str]] = field(default_factory=list)  # the uploaded rows, parsed at close
+    done: int = 0  # rows processed so far
 
 
 class FakeOrg:
@@ -105,7 +112,12 @@ class FakeOrg:
         self.short_page: int | None = None  # page number that loses its last row
         self.under_report: int = 0  # rows the query job claims in addition to the real ones
         self.polls_in_progress = 1
-        self.job_error = ""  # when set, update jobs fail whole with this errorMessage
+        self.job_error = ""  # when set, update jobs fail with this errorMessage (after `stop_after` rows; at once by default)
+        self.stop_after: int | None = None  # rows an update job processes before it fails (job_error) or is aborted
+        self.abort_jobs = False  # an admin aborts each update job after `stop_after` rows
+        self.busy_after: int | None = None  # the org is busy: an update job stays InProgress after this many rows
+        self.batch_rows = 10  # rows of the internal batch that runs to its end when a busy job is aborted
+        self.query_busy = False  # query jobs stay InProgress
         self.faults: list[dict] = []
         self.count_header: str | None = None  # Sforce-NumberOfRecords of result pages: None = the count, "" = absent
         self.repeat_locator = False  # every page after the first points to itself
@@ -173,21 +185,38 @@ class FakeOrg:
         return columns, [[r.get(c, "") for c in columns] for r in records]
 
     # -- ingest -------------------------------------------------------------------------------
-    def process(self, job: IngestJobState) -> None:
+    def close(self, job: IngestJobState) -> None:
+        """The upload is complete: parse the rows and process them as the fault switches say."""
         reader = csv.reader(io.StringIO(job.data, newline=""))
-        header = next(reader)
-        job.header = header
+        job.header = next(reader)
+        job.rows = [row for row in reader if row]
         fields = {f["name"]: f for f in self.objects[job.object_name]["fields"]}
-        if self.job_error:
-            job.state, job.error = "Failed", self.job_error
-            return
-        for name in header:
+        for name in job.header:
             if name != "Id" and (name not in fields or not fields[name]["updateable"]):
                 job.state, job.error = "Failed", f"InvalidBatch : Field name not found : {name}"
                 return
+        if self.busy_after is not None:
+            self.process(job, self.busy_after)
+            job.state = "InProgress"
+        elif self.job_error or self.abort_jobs:
+            self.process(job, self.stop_after or 0)
+            job.state = "Aborted" if self.abort_jobs else "Failed"
+            job.error = self.job_error
+        else:
+            self.process(job, len(job.rows))
+            job.state = "JobComplete"
+
+    def abort(self, job: IngestJobState) -> None:
+        """Abort a job: an open one processes nothing; a running one finishes the batch in progress."""
+        if job.state in ("UploadComplete", "InProgress") and job.done < len(job.rows):
+            self.process(job, (job.done // self.batch_rows + 1) * self.batch_rows)
+        job.state = "Aborted"
+
+    def process(self, job: IngestJobState, upto: int) -> None:
+        """Process the job's rows up to row `upto` (the org's values change as they go)."""
         table = self.records[job.object_name]
-        for row in reader:
-            values = dict(zip(header, row))
+        for row in job.rows[job.done : upto]:
+            values = dict(zip(job.header, row))
             record_id = values["Id"]
             error = None
             if record_id in self.always_lock or (record_id in self.lock_once and record_id not in self.locked):
@@ -205,7 +234,14 @@ class FakeOrg:
                     continue
                 table[record_id][name] = "" if value == "#N/A" else value
             job.successful.append({"sf__Id": record_id, "sf__Created": "false", **values})
-        job.state = "JobComplete"
+        job.done = max(job.done, min(upto, len(job.rows)))
+
+    def finish(self) -> None:
+        """The busy org catches up: every job still InProgress processes its rows and completes."""
+        for job in self.ingest_jobs.values():
+            if job.state == "InProgress":
+                self.process(job, len(job.rows))
+                job.state = "JobComplete"
 
 
 def _csv(header: list[str], rows: list[list[str]]) -> str:
@@ -396,9 +432,13 @@ class Handler(BaseHTTPRequestHandler):
         job = org.query_jobs.get(parts[0]) if parts else None
         if job is None:
             return self._error(404, "NOT_FOUND", "job not found")
+        if method == "PATCH" and len(parts) == 1:
+            job.aborted = json.loads(body)["state"] == "Aborted"
+            return self._json(200, {"id": parts[0], "state": "Aborted"})
         if method == "GET" and len(parts) == 1:
             job.polls += 1
-            state = "InProgress" if job.polls <= org.polls_in_progress else "JobComplete"
+            state = "InProgress" if job.polls <= org.polls_in_progress or org.query_busy else "JobComplete"
+            state = "Aborted" if job.aborted else state
             return self._json(200, {"id": parts[0], "state": state, "numberRecordsProcessed": len(job.rows) + org.under_report})
         if method == "GET" and parts[1:] == ["results"]:
             size = int(query.get("maxRecords", ["50000"])[0])
@@ -439,16 +479,20 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(201, b"", "text/plain")
         if method == "PATCH" and not rest:
             state = json.loads(body)["state"]
-            if state == "UploadComplete":
-                org.process(job)
-            elif job.state in ("JobComplete", "Failed", "Aborted"):
+            if job.state in ("JobComplete", "Failed", "Aborted"):
                 return self._error(400, "INVALIDJOBSTATE", f"Cannot change the state of a job in state {job.state}")
+            if state == "UploadComplete":
+                org.close(job)
+            elif state == "Aborted":
+                org.abort(job)
             else:
                 job.state = state
             return self._json(200, {"id": job_id, "state": "UploadComplete" if state == "UploadComplete" else state})
         if method == "GET" and not rest:
             job.polls += 1
             state = job.state if job.polls > org.polls_in_progress or job.state in ("Open", "Aborted") else "InProgress"
+            if org.busy_after is not None and job.state == "InProgress":
+                state = "InProgress"
             info = {"id": job_id, "state": state, "numberRecordsProcessed": len(job.successful) + len(job.failed),
                     "numberRecordsFailed": len(job.failed)}
             if job.error:
@@ -461,7 +505,8 @@ class Handler(BaseHTTPRequestHandler):
             header = ["sf__Id", "sf__Error"] + job.header
             return self._send(200, _csv(header, [[r.get(h, "") for h in header] for r in job.failed]), "text/csv")
         if method == "GET" and rest == ["unprocessedrecords"]:
-            return self._send(200, _csv(job.header or ["Id"], []), "text/csv")
+            left = job.rows[job.done :] if job.state in ("Failed", "Aborted") else []
+            return self._send(200, _csv(job.header or ["Id"], left), "text/csv")
         return self._error(404, "NOT_FOUND", "no such ingest resource")
 
 

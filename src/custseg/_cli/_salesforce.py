@@ -35,7 +35,15 @@ ActionField = Annotated[Optional[str], typer.Option(help="Text field receiving t
 DateField = Annotated[Optional[str], typer.Option(help="Date field receiving the run date (default Segment_Date__c; '' leaves it out).")]
 ScoreField = Annotated[Optional[str], typer.Option(help="Number field receiving the distance to the segment center (default: none).")]
 ModelField = Annotated[Optional[str], typer.Option(help="Text field receiving the model identifier (default: none).")]
+JobTimeout = Annotated[Optional[float], typer.Option(
+    "--job-timeout", help="Minutes to wait for one Bulk job before stopping (default 30; [salesforce] job_timeout_minutes).")]
 STAGES = {"pull": "pulling rows", "read": "reading current values", "send": "updating records"}
+
+
+def _client(file_config: dict, job_timeout: float | None):
+    """A client for the environment's credentials and custseg.toml, with --job-timeout applied."""
+    settings = salesforce.settings_from_env(file_config)
+    return salesforce.connect(settings if job_timeout is None else replace(settings, job_timeout_minutes=job_timeout))
 
 
 def _config(path: Path | None) -> dict:
@@ -77,6 +85,7 @@ def pull(
     fields: Annotated[Optional[str], typer.Option(help="Comma-separated SOQL fields (default: the CPQ fields of the salesforce-cpq preset).")] = None,
     page_size: Annotated[Optional[int], typer.Option(help="Rows per result page (default 50000).")] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing output file.")] = False,
+    job_timeout: JobTimeout = None,
     config: Config = None,
     debug: Debug = False,
 ) -> None:
@@ -87,7 +96,7 @@ def pull(
         overrides = {"object_name": object_name, "fields": split_list(fields), "date_field": date_field, "page_size": page_size}
         options = replace(options, **{k: v for k, v in overrides.items() if v is not None})
         options = options.with_window(year, since, until)
-        client = salesforce.connect(salesforce.settings_from_env(file_config))
+        client = _client(file_config, job_timeout)
         with _Bar() as bar:
             report = salesforce.pull_records(client, output, options, overwrite=overwrite, progress=bar)
         console.print(f"SOQL: {report.soql}", markup=False, soft_wrap=True)
@@ -156,6 +165,7 @@ def push(
     max_retries: Annotated[Optional[int], typer.Option(help="Retries of rows refused with UNABLE_TO_LOCK_ROW (default 3).")] = None,
     unapproved: Annotated[bool, typer.Option("--unapproved", help="Let --apply send a run nobody approved (recorded in the audit).")] = False,
     offline: Annotated[bool, typer.Option("--offline", help="Write to_send.csv without connecting (no credentials; every customer, no diff).")] = False,
+    job_timeout: JobTimeout = None,
     config: Config = None,
     debug: Debug = False,
 ) -> None:
@@ -175,7 +185,7 @@ def push(
             settings["batch_size"] = batch_size
         if max_retries is not None:
             settings["max_retries"] = max_retries
-        client = salesforce.connect(salesforce.settings_from_env(file_config))
+        client = _client(file_config, job_timeout)
         with _Bar() as bar:
             report = salesforce.push_segments(run_dir, client, fields=fields, apply=apply, out_dir=output, progress=bar,
                                               unapproved=unapproved, **settings)
@@ -213,6 +223,7 @@ def rollback(
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Folder of the push files (default RUN_DIR/salesforce).")] = None,
     batch_size: Annotated[Optional[int], typer.Option(help="Rows per Bulk API update job (default 10000).")] = None,
     object_name: Annotated[Optional[str], typer.Option("--object", help="Object pushed to (default Account).")] = None,
+    job_timeout: JobTimeout = None,
     config: Config = None,
     debug: Debug = False,
 ) -> None:
@@ -223,7 +234,7 @@ def rollback(
         if batch_size is not None:
             settings["batch_size"] = batch_size
         target = object_name or salesforce.PushFields.from_config(file_config).object_name
-        client = salesforce.connect(salesforce.settings_from_env(file_config))
+        client = _client(file_config, job_timeout)
         with _Bar() as bar:
             report = salesforce.rollback_segments(run_dir, client, apply=apply, out_dir=output, object_name=target, progress=bar, **settings)
         _print_push(report)

@@ -3,7 +3,9 @@
 simple-salesforce's `query()` and `update()` hide the job id and the per-page record
 counts; here each HTTP step (create, upload, close, poll, results, next page) is one
 `SalesforceClient.call`, repeated after a new login if the session expired, with the
-same job id and locator.
+same job id and locator. Jobs are polled with a doubling wait and for a bounded time
+(`SalesforceClient.job_timeout_seconds`, `--job-timeout`); the rows of an update job are read
+whatever its end state (an aborted or failed job may have written some).
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from simple_salesforce.exceptions import SalesforceResourceNotFound
 from simple_salesforce.util import call_salesforce
 
 from .._errors import DataError
@@ -21,6 +25,40 @@ from ._client import SalesforceClient
 
 log = logging.getLogger(__name__)
 READ_BACK_POLLS = 10
+MAX_POLL_SECONDS = 30.0
+RUNNING = ("UploadComplete", "InProgress")
+FINISHED = ("JobComplete", "Failed", "Aborted")
+GONE = "Gone"  # a job Salesforce no longer knows (it deletes jobs 7 days after they end): not running
+
+
+def _ingest_job(bulk, job_id: str) -> dict:
+    try:
+        return bulk.get_job(job_id, False)
+    except SalesforceResourceNotFound:
+        return {"id": job_id, "state": GONE}
+
+
+def wait_job(client: SalesforceClient, object_name: str, job_id: str, is_query: bool, what: str) -> dict:
+    """The job's info once it has finished, or when `client.job_timeout_seconds` have passed (its state then running).
+
+    Waits `client.poll_seconds` before each check, twice as long each time up to 30 s.
+    """
+    delay, waited, start = client.poll_seconds, 0.0, time.monotonic()
+    while True:
+        if delay:
+            client.sleep(delay)
+            waited += delay
+        info = client.call(lambda sf: client.bulk2(sf, object_name).get_job(job_id, is_query), what, True)
+        if info.get("state") not in RUNNING or max(waited, time.monotonic() - start) >= client.job_timeout_seconds:
+            return info
+        delay = min(max(delay, client.poll_seconds) * 2, MAX_POLL_SECONDS)
+
+
+def still_running(what: str, info: dict, client: SalesforceClient) -> str:
+    """'query job X is still InProgress after 30 minute(s) (--job-timeout), 120 row(s) processed so far'."""
+    minutes = f"{client.job_timeout_seconds / 60:.4g}"
+    return (f"{what} is still {info.get('state')} after {minutes} minute(s) (--job-timeout), "
+            f"{int(info.get('numberRecordsProcessed') or 0):,} row(s) processed so far")
 
 
 def _read_csv(text: str) -> tuple[list[str], list[list[str]]]:
@@ -45,8 +83,17 @@ class QueryJob:
         client, obj = self.client, self.object_name
         job = client.call(lambda sf: client.bulk2(sf, obj).create_job("query", self.soql), f"create a query job on {obj}")
         self.job_id = job_id = job["id"]
-        client.call(lambda sf: client.bulk2(sf, obj).wait_for_job(job_id, True, client.poll_seconds), f"query job {job_id}", True)
-        info = client.call(lambda sf: client.bulk2(sf, obj).get_job(job_id, True), f"query job {job_id}", True)
+        info = wait_job(client, obj, job_id, True, f"query job {job_id}")
+        if info.get("state") in RUNNING:  # a query writes nothing: abort it, a new pull makes a new one
+            try:
+                client.call(lambda sf: client.bulk2(sf, obj).abort_job(job_id, True), f"abort query job {job_id}")
+            except DataError as exc:
+                log.warning("%s", exc)
+            raise DataError(f"{still_running(f'query job {job_id}', info, client)}; custseg aborted it and nothing was "
+                            "written: run again later (the org is busy), or raise --job-timeout")
+        if info.get("state") != "JobComplete":
+            raise DataError(f"query job {job_id} ended {info.get('state')}: {info.get('errorMessage') or 'no message'}; "
+                            "nothing was written")
         self.server_rows = int(info.get("numberRecordsProcessed") or 0)
         return self
 
@@ -115,6 +162,11 @@ class IngestResult:
     successful: list[dict] = field(default_factory=list)
     failed: list[dict] = field(default_factory=list)
     unprocessed: list[dict] = field(default_factory=list)
+    processed: int | None = None  # the job's numberRecordsProcessed, when read
+
+    def all_processed_listed(self) -> bool:
+        """Whether every row Salesforce says it processed is in the successful or failed results."""
+        return self.processed is not None and self.processed <= len(self.successful) + len(self.failed)
 
 
 def rows_to_csv(header: list[str], rows: list[list[str]]) -> str:
@@ -131,7 +183,8 @@ def run_update_job(
 ) -> IngestResult:
     """One Bulk API 2.0 `update` job: create, `created(job_id)`, upload, close, wait, read per-row results.
 
-    `created` runs before any data leaves (it records the job); if it fails the job is aborted.
+    `created` runs before any data leaves (it records the job); if it fails the job is aborted. A job that ends
+    Failed or Aborted, or still runs after `--job-timeout`, raises DataError: the caller reads it back (`read_back`).
     """
     obj = object_name
     data = rows_to_csv(header, rows)
@@ -143,21 +196,27 @@ def run_update_job(
         client.call(lambda sf: client.bulk2(sf, obj).upload_job_data(job_id, data), f"upload to job {job_id}")
         client.call(lambda sf: client.bulk2(sf, obj).close_job(job_id), f"close job {job_id}")
         closed = True
-        client.call(lambda sf: client.bulk2(sf, obj).wait_for_job(job_id, False, client.poll_seconds), f"update job {job_id}", True)
+        info = wait_job(client, obj, job_id, False, f"update job {job_id}")
     except BaseException:
-        if not closed:  # best effort: an open job must not be processed half uploaded
+        if not closed:  # best effort: an open job must not be processed half uploaded (the caller reads it back)
             try:
                 client.call(lambda sf: client.bulk2(sf, obj).abort_job(job_id, False), f"abort job {job_id}")
             except Exception:  # noqa: BLE001 - the first error is the one to report
                 pass
         raise
+    if info.get("state") in RUNNING:
+        raise DataError(still_running(f"update job {job_id}", info, client))
+    if info.get("state") != "JobComplete":
+        raise DataError(f"update job {job_id} ended {info.get('state')} ({info.get('errorMessage') or 'no message'})")
     return job_results(client, obj, job_id, len(rows))
 
 
-def job_results(client: SalesforceClient, object_name: str, job_id: str, sent: int, state: str = "JobComplete") -> IngestResult:
-    """The per-row results of a finished update job of `sent` rows."""
+def job_results(client: SalesforceClient, object_name: str, job_id: str, sent: int, state: str = "JobComplete",
+                processed: int | None = None) -> IngestResult:
+    """The per-row results of an update job of `sent` rows that ended in `state` (rows an aborted or failed
+    job processed stay written: they are in its successful and failed results)."""
     obj = object_name
-    result = IngestResult(job_id, state)
+    result = IngestResult(job_id, state, processed=processed)
     for kind, target in (("successfulResults", result.successful), ("failedResults", result.failed)):
         text = client.call(lambda sf: client.bulk2(sf, obj).get_ingest_results(job_id, kind), f"{kind} of job {job_id}", True)
         names, values = _read_csv(text)
@@ -170,25 +229,32 @@ def job_results(client: SalesforceClient, object_name: str, job_id: str, sent: i
     return result
 
 
-def read_back(client: SalesforceClient, object_name: str, job_id: str, sent: int) -> IngestResult | None:
+def read_back(client: SalesforceClient, object_name: str, job_id: str, sent: int, abort: bool = False) -> IngestResult | None:
     """The results of an update job whose outcome was lost (its state when not finished); None if unreadable.
 
-    A job still open is aborted first: nothing of it has been processed. A job in progress is
-    polled `READ_BACK_POLLS` times at most.
+    A job still open is aborted first (nothing of it has been processed); with `abort` (an interrupted push) a
+    running one too: the batch it is processing runs to its end. The job is then polled `READ_BACK_POLLS` times at
+    most, and its rows read whatever its end state. A job Salesforce no longer knows is `GONE` (its rows unknown).
     """
     obj = object_name
     try:
+        info = client.call(lambda sf: _ingest_job(client.bulk2(sf, obj), job_id), f"update job {job_id}", True)
+        if info.get("state") == GONE:
+            return IngestResult(job_id, GONE)
+        if info.get("state") == "Open" or (abort and info.get("state") in RUNNING):
+            try:
+                client.call(lambda sf: client.bulk2(sf, obj).abort_job(job_id, False), f"abort job {job_id}")
+            except DataError as exc:  # it finished meanwhile: read it as it is
+                log.warning("%s", exc)
         for poll in range(READ_BACK_POLLS):
             info = client.call(lambda sf: client.bulk2(sf, obj).get_job(job_id, False), f"update job {job_id}", True)
-            if info.get("state") not in ("UploadComplete", "InProgress"):
+            if info.get("state") not in RUNNING:
                 break
             client.sleep(client.poll_seconds)
-        if info.get("state") == "Open":
-            client.call(lambda sf: client.bulk2(sf, obj).abort_job(job_id, False), f"abort job {job_id}")
-            return IngestResult(job_id, "Aborted")
-        if info.get("state") == "JobComplete":
-            return job_results(client, obj, job_id, sent)
-        return IngestResult(job_id, str(info.get("state") or "unknown"))
+        state = str(info.get("state") or "unknown")
+        if state not in FINISHED:
+            return IngestResult(job_id, state)
+        return job_results(client, obj, job_id, sent, state, int(info.get("numberRecordsProcessed") or 0))
     except DataError as exc:
         log.warning("cannot read back update job %s: %s", job_id, exc)
         return None

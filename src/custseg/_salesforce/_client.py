@@ -87,7 +87,7 @@ class SalesforceClient:
         session: requests.Session | None = None,
         poll_seconds: float | None = None,
         max_reconnects: int = 3,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
         self.settings = settings
         self.session = session
@@ -95,7 +95,8 @@ class SalesforceClient:
         self.max_reconnects = max_reconnects
         self.reconnects = 0
         self.retries = 0  # idempotent calls repeated after a 5xx or a dropped connection
-        self.sleep = sleep
+        self.sleep = sleep or time.sleep
+        self.job_timeout_seconds = settings.job_timeout_minutes * 60  # the longest wait for one Bulk job
         self._sf: Salesforce | None = None
 
     # -- connection -------------------------------------------------------------------

@@ -27,12 +27,12 @@ import pandas as pd
 from .. import _schema as S
 from .._atomic import append_line, neutralise_cell, restore_frame, write_text_atomic
 from .._locks import folder_lock
-from .._errors import CustsegError, DataError, UsageError
+from .._errors import CustsegError, DataError, Interrupted, UsageError
 from .._review import approval_status
 from ._bulk import QueryJob
 from ._client import SalesforceClient
 from ._run_input import read_assignments
-from ._send import UNKNOWN, SentJob, send_rows
+from ._send import UNKNOWN, SentJob, resolve_jobs, send_rows, terminate_as_interrupt
 from ._soql import quote
 from ._targets import PushFields, TargetField, created_fields, preflight
 
@@ -214,8 +214,9 @@ def _outcome_text(report: PushReport) -> str:
         return "nothing was sent to Salesforce"
     not_sent = report.to_change - report.updated - report.failed - report.unknown
     unknown = f", {report.unknown:,} unknown (job still running or unreadable)" if report.unknown else ""
+    first = "first reads back the jobs left unknown (and waits while one runs), then " if report.unknown else ""
     return (f"{report.updated:,} row(s) confirmed updated, {report.failed:,} refused{unknown}, {not_sent:,} not sent "
-            f"(jobs in {FILES['jobs']}); a re-run is safe: it reads the current values and sends only what still differs")
+            f"(jobs in {FILES['jobs']}); a re-run is safe: it {first}reads the current values and sends only what still differs")
 
 
 # -- the push: shared by push_segments and rollback_segments -----------------------------------
@@ -255,17 +256,41 @@ def _diff(job: PushJob, current: dict[str, list[str]], report: PushReport) -> tu
     return to_send, previous, diff_rows, not_found
 
 
+def _journal_entries(out_dir: Path) -> list[dict]:
+    """The lines of `jobs.jsonl` ([] when there is none); a line cut short by a full disk is skipped."""
+    path = out_dir / FILES["jobs"]
+    entries = []
+    for line in path.read_text(encoding="utf-8").splitlines() if path.is_file() else []:
+        try:
+            entries.append(json.loads(line))
+        except ValueError:
+            continue
+    return entries
+
+
+def _audit_base(job: PushJob) -> dict:
+    client = job.client
+    return {"run_dir": str(job.run_dir.resolve()), "instance": client.instance_host,
+            "api_version": client.settings.api_version, "auth": client.settings.auth}
+
+
+def _resolve_open_jobs(job: PushJob, object_name: str, journal) -> None:
+    """Read back the jobs an earlier push or rollback to this folder left unknown or running; one audit line says what they did."""
+    resolved = resolve_jobs(job.client, object_name, _journal_entries(job.out_dir), journal)
+    if resolved:
+        counts = {k: sum(r[k] for r in resolved) for k in ("updated", "failed", "unprocessed")}
+        append_line(job.out_dir / FILES["audit"], _json_line({
+            "time": datetime.now(timezone.utc).isoformat(timespec="seconds"), **_audit_base(job), "event": "resolved",
+            "jobs": {r["job_id"]: r["state"] for r in resolved}, "pushes": sorted({str(r["push"]) for r in resolved}), **counts}))
+
+
 def _recover_interrupted(job: PushJob, audit_base: dict) -> None:
     """Give every push of the journal that started but never finished (killed) its audit line."""
     journal = job.out_dir / FILES["jobs"]
     if not journal.is_file():
         return
     started: dict[str, dict] = {}
-    for line in journal.read_text(encoding="utf-8").splitlines():
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue  # a line cut short by a full disk
+    for entry in _journal_entries(job.out_dir):
         push_id = entry.get("push")
         if entry.get("event") == "started":
             started[push_id] = {**entry, "jobs": []}
@@ -297,6 +322,13 @@ def send_values(job: PushJob, report: PushReport, apply: bool, settings: dict, p
     """Read the current values, diff, write the files; with `apply` send the changes and record everything."""
     client, out_dir = job.client, job.out_dir
     names = [t.name for t in job.fields.values()]
+
+    def journal(entry: dict) -> None:
+        stamp = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+        append_line(out_dir / FILES["jobs"], _json_line({"push": report.push_id, "time": stamp, **entry}))
+
+    if apply:  # before the current values are read: a job still running would overwrite them
+        _resolve_open_jobs(job, report.object_name, journal)
     current = read_current(client, report.object_name, names, [i for i, _ in job.wanted], progress)
     to_send, previous, diff_rows, not_found = _diff(job, current, report)
     files = {k: job.prefix + FILES[k] for k in ("to_send", "diff", "not_found", "summary", "results", "failures")}
@@ -306,13 +338,7 @@ def send_values(job: PushJob, report: PushReport, apply: bool, settings: dict, p
     _write_csv(out_dir / files["diff"], pd.DataFrame(diff_rows, columns=["Id", "field", "from", "to"]))
     _write_csv(out_dir / files["not_found"], pd.DataFrame({"Id": not_found}, dtype=object))
     report.files.update({k: files[k] for k in ("to_send", "diff", "not_found")})
-
-    audit_base = {"run_dir": str(job.run_dir.resolve()), "instance": client.instance_host,
-                  "api_version": client.settings.api_version, "auth": client.settings.auth}
-
-    def journal(entry: dict) -> None:
-        stamp = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
-        append_line(out_dir / FILES["jobs"], _json_line({"push": report.push_id, "time": stamp, **entry}))
+    audit_base = _audit_base(job)
 
     outcome: dict[str, dict] = {}
     jobs: list[SentJob] = []
@@ -322,8 +348,9 @@ def send_values(job: PushJob, report: PushReport, apply: bool, settings: dict, p
             _recover_interrupted(job, audit_base)
         if apply and to_send:
             _start(job, report, header, previous, now, journal)
-            send_rows(client, report.object_name, header, to_send, settings["batch_size"], settings["max_retries"],
-                      settings["retry_seconds"], sleep, report, outcome, progress, journal, jobs)
+            with terminate_as_interrupt():
+                send_rows(client, report.object_name, header, to_send, settings["batch_size"], settings["max_retries"],
+                          settings["retry_seconds"], sleep, report, outcome, progress, journal, jobs)
     except BaseException as exc:  # noqa: BLE001 - recorded, then raised again below
         failure = exc
         report.error = str(exc) if isinstance(exc, CustsegError) else f"{type(exc).__name__}: {exc}"
@@ -342,6 +369,8 @@ def send_values(job: PushJob, report: PushReport, apply: bool, settings: dict, p
     if isinstance(failure, OSError):
         name = Path(failure.filename).name if failure.filename else out_dir
         raise DataError(f"cannot write {name} in {out_dir}: {failure.strerror or failure}; {_outcome_text(report)}") from None
+    if isinstance(failure, KeyboardInterrupt) and apply and to_send:
+        raise Interrupted(f"interrupted (any job still running was aborted and read back); {_outcome_text(report)}") from None
     if isinstance(failure, Exception) and apply and to_send:
         raise DataError(client.settings.redact(f"{report.error}; {_outcome_text(report)}")) from None
     if failure is not None:

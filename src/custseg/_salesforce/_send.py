@@ -3,17 +3,20 @@
 Each job is recorded (`journal`) as soon as Salesforce creates it, in state "unknown"; once
 its results are read the record says so. When anything fails, the jobs still "unknown" are
 read back from Salesforce before the caller writes its files, so that `results.csv` says
-what really happened to each row.
+what really happened to each row; on an interrupt (Ctrl-C, SIGTERM) the running jobs are aborted
+first. Jobs a push left "unknown" or running are resolved by the next one (`resolve_jobs`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import suppress
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
 from .._errors import DataError
-from ._bulk import IngestResult, read_back, run_update_job
+from ._bulk import FINISHED, GONE, IngestResult, read_back, run_update_job
 from ._client import SalesforceClient
 from ._soql import check_record_id
 
@@ -52,6 +55,10 @@ def _row(status: str, attempt: int, job_id: str, message: str = "") -> dict:
             "job_id": job_id}
 
 
+def _stopped(job: SentJob, state: str) -> dict:
+    return _row("not sent", job.attempt, job.job_id, f"JOB_{state.upper()}: the job stopped before this row")
+
+
 def _record(job: SentJob, result: IngestResult, outcome: dict[str, dict]) -> list[str]:
     """Fill `outcome` with the rows of `job`; return the ids worth another attempt."""
     transient, seen = [], set()
@@ -59,8 +66,13 @@ def _record(job: SentJob, result: IngestResult, outcome: dict[str, dict]) -> lis
         record_id = _result_id(record)
         outcome[record_id] = _row("updated", job.attempt, job.job_id)
         seen.add(record_id)
+    stopped = result.state in ("Failed", "Aborted")
+    for record in result.unprocessed if stopped else []:  # the job stopped before these rows: never written
+        record_id = _result_id(record)
+        outcome[record_id] = _stopped(job, result.state)
+        seen.add(record_id)
     failures = [(r, r.get("sf__Error", "")) for r in result.failed]
-    failures += [(r, "UNPROCESSED: the job did not process this row") for r in result.unprocessed]
+    failures += [] if stopped else [(r, "UNPROCESSED: the job did not process this row") for r in result.unprocessed]
     for record, message in failures:
         record_id = _result_id(record)
         outcome[record_id] = _row("failed", job.attempt, job.job_id, message)
@@ -73,8 +85,10 @@ def _record(job: SentJob, result: IngestResult, outcome: dict[str, dict]) -> lis
         if result.state == "JobComplete":
             outcome[record_id] = _row("failed", job.attempt, job.job_id, "NO_RESULT: Salesforce reported no result for this row")
             transient.append(record_id)
-        elif result.state in ("Failed", "Aborted"):
-            outcome[record_id] = _row("not sent", job.attempt, job.job_id, f"JOB_{result.state.upper()}: the job was not processed")
+        elif stopped and result.all_processed_listed():  # Salesforce says it processed no other row
+            outcome[record_id] = _stopped(job, result.state)
+        elif stopped:
+            outcome[record_id] = _row(UNKNOWN, job.attempt, job.job_id, f"UNKNOWN: the job ended {result.state} without a result for this row")
         else:
             outcome[record_id] = _row(UNKNOWN, job.attempt, job.job_id, f"UNKNOWN: the job is {result.state}; read it back later")
     return transient
@@ -83,15 +97,17 @@ def _record(job: SentJob, result: IngestResult, outcome: dict[str, dict]) -> lis
 def _journal_state(journal: Journal, job: SentJob, result: IngestResult) -> None:
     job.state = result.state
     journal({"event": "job", "job_id": job.job_id, "state": result.state, "updated": len(result.successful),
-             "failed": len(result.failed) + len(result.unprocessed)})
+             "failed": len(result.failed), "unprocessed": len(result.unprocessed)})
 
 
-def read_back_jobs(client: SalesforceClient, object_name: str, jobs: list[SentJob], outcome: dict[str, dict], journal: Journal) -> None:
-    """Ask Salesforce what became of the jobs still "unknown" and record their rows; unreadable ones stay unknown."""
+def read_back_jobs(client: SalesforceClient, object_name: str, jobs: list[SentJob], outcome: dict[str, dict], journal: Journal,
+                   abort: bool = False) -> None:
+    """Ask Salesforce what became of the jobs still "unknown" (aborting running ones with `abort`) and record their rows;
+    unreadable ones stay unknown."""
     for job in jobs:
         if job.state != UNKNOWN:
             continue
-        result = read_back(client, object_name, job.job_id, len(job.ids))
+        result = read_back(client, object_name, job.job_id, len(job.ids), abort)
         _record(job, result or IngestResult(job.job_id, UNKNOWN), outcome)
         if result is not None:
             with suppress(OSError):  # a full disk: the rows' outcome is still reported by the caller
@@ -115,7 +131,8 @@ def send_rows(
 ) -> None:
     """Send `rows` (Id -> row) in jobs of `batch_size`; retry transient row errors; fill `outcome` and `jobs`.
 
-    On any error the jobs created are read back (their rows' outcome filled) before it propagates.
+    On any error the jobs created are read back (their rows' outcome filled) before it propagates; on an interrupt
+    (KeyboardInterrupt: Ctrl-C, or SIGTERM under `terminate_as_interrupt`) the running ones are aborted first.
     """
     pending = list(rows)
     total = len(pending)
@@ -141,6 +158,56 @@ def send_rows(
                 _journal_state(journal, jobs[-1], result)
                 progress("send", sum(1 for o in outcome.values() if o["status"] == "updated"), total)
             pending = transient if attempt <= max_retries else []
-    except Exception:
-        read_back_jobs(client, object_name, jobs, outcome, journal)
+    except BaseException as exc:
+        read_back_jobs(client, object_name, jobs, outcome, journal, abort=isinstance(exc, KeyboardInterrupt))
         raise
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """While jobs are sent, SIGTERM (a kill) acts as Ctrl-C: the running job is aborted and read back (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def open_jobs(entries: list[dict]) -> dict[str, dict]:
+    """Job id -> its creation line, for the jobs of a journal (`jobs.jsonl` lines) whose last known state is not an end state."""
+    created, state = {}, {}
+    for entry in entries:
+        if entry.get("event") == "job" and entry.get("job_id"):
+            if entry.get("rows") is not None:
+                created[entry["job_id"]] = entry
+            state[entry["job_id"]] = entry.get("state", UNKNOWN)
+    return {job_id: entry for job_id, entry in created.items() if state[job_id] not in (*FINISHED, GONE)}
+
+
+def resolve_jobs(client: SalesforceClient, object_name: str, entries: list[dict], journal: Journal) -> list[dict]:
+    """Read back every job a journal leaves unknown or running (an open one is aborted), before anything is sent.
+
+    Journals each end state (`resolved`: True; `Gone`: deleted by Salesforce, so long ended) and returns them;
+    DataError, in one line, while one still runs or cannot be read.
+    """
+    resolved = []
+    for job_id, entry in open_jobs(entries).items():
+        result = read_back(client, object_name, job_id, int(entry.get("rows") or 0))
+        where = f"update job {job_id} of the push of {entry.get('push')}"
+        if result is None:
+            raise DataError(f"{where} cannot be read back from Salesforce now; nothing was sent: run again later")
+        if result.state not in (*FINISHED, GONE):
+            raise DataError(f"{where} is {result.state} in Salesforce; nothing was sent: run again when it has finished "
+                            "(custseg then reads its results first)")
+        record = {"event": "job", "push": entry.get("push"), "job_id": job_id, "state": result.state, "resolved": True,
+                  "updated": len(result.successful), "failed": len(result.failed), "unprocessed": len(result.unprocessed)}
+        journal(record)
+        resolved.append(record)
+    return resolved
