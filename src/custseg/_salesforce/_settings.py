@@ -25,10 +25,12 @@ SECRET_CONFIG_KEYS = frozenset(
     {"access_token", "token", "password", "security_token", "consumer_secret", "client_secret", "private_key", "session_id"}
 )
 CONNECTION_CONFIG_KEYS = frozenset(
-    {"instance_url", "domain", "api_version", "timeout_seconds", "poll_seconds", "http_retries", "http_retry_seconds"}
+    {"instance_url", "domain", "api_version", "timeout_seconds", "poll_seconds", "http_retries", "http_retry_seconds",
+     "http_retry_after_max_seconds"}
 )
 DEFAULT_POLL_SECONDS = 2.0
 DEFAULT_HTTP_RETRIES = 3
+DEFAULT_RETRY_AFTER_MAX_SECONDS = 120.0  # the longest Retry-After (429/503) waited for before a read is repeated
 # first wait before repeating a read that met a 5xx or a dropped connection (doubled each time)
 RETRY_SECONDS_VARIABLE = "CUSTSEG_SF_RETRY_SECONDS"
 
@@ -69,6 +71,7 @@ class SalesforceSettings:
     poll_seconds: float = DEFAULT_POLL_SECONDS
     http_retries: int = DEFAULT_HTTP_RETRIES
     http_retry_seconds: float = field(default_factory=_default_retry_seconds)
+    http_retry_after_max_seconds: float = DEFAULT_RETRY_AFTER_MAX_SECONDS
     access_token: str | None = field(default=None, repr=False)
     consumer_secret: str | None = field(default=None, repr=False)
     password: str | None = field(default=None, repr=False)
@@ -92,6 +95,8 @@ class SalesforceSettings:
             raise UsageError(f"poll_seconds must be >= 0; got {self.poll_seconds}")
         if not 0 <= self.http_retries <= 10 or self.http_retry_seconds < 0:
             raise UsageError(f"http_retries must be in [0, 10] and http_retry_seconds >= 0; got {self.http_retries}, {self.http_retry_seconds}")
+        if self.http_retry_after_max_seconds < 0:
+            raise UsageError(f"http_retry_after_max_seconds must be >= 0; got {self.http_retry_after_max_seconds}")
 
     def secrets(self) -> list[str]:
         """The secret values, longest first, for redaction."""
@@ -171,8 +176,10 @@ def settings_from_env(config: Mapping | None = None, environ: Mapping[str, str] 
         common["http_retries"] = int(table.get("http_retries", DEFAULT_HTTP_RETRIES))
         if "http_retry_seconds" in table:
             common["http_retry_seconds"] = float(table["http_retry_seconds"])
+        common["http_retry_after_max_seconds"] = float(table.get("http_retry_after_max_seconds", DEFAULT_RETRY_AFTER_MAX_SECONDS))
     except (TypeError, ValueError):
-        raise UsageError("[salesforce] timeout_seconds, poll_seconds, http_retries and http_retry_seconds must be numbers") from None
+        raise UsageError("[salesforce] timeout_seconds, poll_seconds, http_retries, http_retry_seconds and "
+                         "http_retry_after_max_seconds must be numbers") from None
     instance_url = get("SF_INSTANCE_URL") or table.get("instance_url")
     username = get("SF_USERNAME")
     consumer_key = get("SF_CONSUMER_KEY")
