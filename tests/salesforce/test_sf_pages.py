@@ -107,3 +107,64 @@ def test_job_results_cut_every_time_record_nothing_as_done(client, org, run_dir)
     assert json.loads((out / "summary.json").read_text())["updated"] == 0
     org.faults = []
     assert push(run_dir, client).to_change == 0  # a re-run reads the org and sends nothing
+
+
+# -- 5. rate limits ----------------------------------------------------------------------------
+def test_throttled_reads_wait_as_salesforce_asks(client, org, run_dir, caplog):
+    waits = []
+    client.sleep = waits.append
+    org.retry_after = "7"
+    org.fail("throttle", "GET", "/sobjects/Account/describe", times=2)  # 429 Retry-After: 7
+    org.fail("unavailable", "GET", f"/jobs/ingest/{JOB_2}")               # 503 Retry-After: 7 on a poll of the job
+    with caplog.at_level(logging.WARNING, logger="custseg._salesforce._client"):
+        report = push(run_dir, client)
+    assert report.updated == N_ACCOUNTS and segments(org) == WANTED[:N_ACCOUNTS]
+    assert waits == [7.0, 7.0, 7.0] and client.retries == 3 and org.ingest_count() == 1
+    assert "HTTP 429" in caplog.text and "HTTP 503" in caplog.text
+
+
+def test_retry_after_as_a_date_is_honoured(client, org, tmp_path):
+    waits = []
+    client.sleep = waits.append
+    org.retry_after = "Wed, 21 Oct 2015 07:28:00 GMT"  # already past: repeat at once
+    org.fail("throttle", "GET", "/sobjects/SBQQ__Subscription__c/describe")
+    assert pull_records(client, tmp_path / "s.csv", PullOptions()).rows == N_SUBSCRIPTIONS
+    assert waits == [0.0]
+
+
+def test_retry_after_beyond_the_bound_stops_at_once(client, org, tmp_path):
+    waits = []
+    client.sleep = waits.append
+    org.retry_after = "3600"
+    org.fail("throttle", "GET", "/sobjects/SBQQ__Subscription__c/describe", times=10)
+    with pytest.raises(DataError, match=r"HTTP 429 \(TOO_MANY_REQUESTS: Too many requests\); Salesforce asks to wait 3600 s "
+                                        r"\(Retry-After\), more than http_retry_after_max_seconds \(120\): run again later$"):
+        pull_records(client, tmp_path / "s.csv", PullOptions())
+    assert waits == [] and not org.query_jobs
+
+
+def test_throttled_write_is_not_repeated(client, org, run_dir):
+    org.retry_after = "1"
+    org.fail("throttle", "POST", "/jobs/ingest")
+    with pytest.raises(DataError, match="create an update job on Account: Salesforce answered HTTP 429"):
+        push(run_dir, client)
+    assert org.paths("POST").count("/services/data/v64.0/jobs/ingest") == 1 and client.retries == 0
+    assert statuses(run_dir / "salesforce") == {"not sent": N_ACCOUNTS}
+
+
+def test_daily_limit_stops_with_the_reset_hint_and_the_records_agree(sf_env, org, run_dir):
+    org.fail("refuse", "GET", f"/jobs/ingest/{JOB_3}", times=100)  # the limit is reached while job 3 runs
+    result, text = invoke("push", run_dir, "--apply", "--batch-size", "20", "--config", "custseg.toml")
+    assert result.exit_code == 1
+    lines = text.strip().splitlines()
+    assert len(lines) == 1 and "REQUEST_LIMIT_EXCEEDED" in lines[0]
+    assert "counts requests over the last 24 hours" in lines[0] and "run again in a few hours" in lines[0]
+    assert "20 row(s) confirmed updated, 0 refused, 20 unknown" in lines[0]
+    assert org.paths("GET").count(f"/services/data/v64.0/jobs/ingest/{JOB_3}") == 1 + 1  # no retry; one read back
+    out = run_dir / "salesforce"
+    assert statuses(out) == {"updated": 20, "unknown": 20} and segments(org) == WANTED[:N_ACCOUNTS]
+    audit = [json.loads(line) for line in (out / "audit.jsonl").read_text().splitlines()]
+    assert audit[-1]["updated"] == 20 and "REQUEST_LIMIT_EXCEEDED" in audit[-1]["error"]
+    org.faults = []
+    result, text = invoke("push", run_dir, "--apply", "--config", "custseg.toml")
+    assert result.exit_code == 0 and org.ingest_count() == 2, text  # the next day: nothing left to send
