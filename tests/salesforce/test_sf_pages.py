@@ -3,12 +3,15 @@ refuses, echoes the token; the values, the files and the messages stay right."""
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
+import traceback
+from urllib.parse import quote, quote_plus
 
 import pandas as pd
 import pytest
-from sf_helpers import N_ACCOUNTS, N_SUBSCRIPTIONS, SEGMENT_ONLY, account_id, subscription_rows
+from sf_helpers import N_ACCOUNTS, N_SUBSCRIPTIONS, SECRET, SEGMENT_ONLY, account_id, subscription_rows
 from typer.testing import CliRunner
 
 from custseg._cli._salesforce import app
@@ -168,3 +171,70 @@ def test_daily_limit_stops_with_the_reset_hint_and_the_records_agree(sf_env, org
     org.faults = []
     result, text = invoke("push", run_dir, "--apply", "--config", "custseg.toml")
     assert result.exit_code == 0 and org.ingest_count() == 2, text  # the next day: nothing left to send
+
+
+# -- 6. secrets --------------------------------------------------------------------------------
+def token_forms(token: str) -> set[str]:
+    """The token raw, URL-encoded and in base64 (alone, and inside a longer text at each of the 3 alignments)."""
+    raw = token.encode()
+    forms = {token, quote(token), quote(token, safe=""), quote_plus(token), base64.b64encode(raw).decode()}
+    for start in range(3):
+        core = raw[start : start + (len(raw) - start) // 3 * 3]
+        forms |= {base64.b64encode(core).decode(), base64.urlsafe_b64encode(core).decode()}
+    return forms
+
+
+@pytest.fixture
+def debug_log(sf_env):
+    handler = logging.FileHandler(sf_env / "debug.log", encoding="utf-8")
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    yield sf_env / "debug.log"
+    root.removeHandler(handler)
+    root.setLevel(old_level)
+    handler.close()
+
+
+def test_the_token_is_never_printed_or_written(sf_env, debug_log, server, org, run_dir, monkeypatch):
+    org.echo_token = True  # every error body repeats the token: raw, %-encoded, +-encoded, base64 of "Bearer <token>"
+    messages = []
+
+    def command(*args, code: int):
+        result, text = invoke(*args, "--config", "custseg.toml")
+        messages.append(text + repr(result.exception))
+        assert result.exit_code == code, text
+        assert len(text.strip().splitlines()) == 1 or code == 0, text
+        return text
+
+    for url in (f"{server.url}/secur/frontdoor.jsp?sid={SECRET}", f"{server.url}/secur/frontdoor.jsp?sid={quote(SECRET, safe='')}",
+                f"https://{quote(SECRET, safe='')}@127.0.0.1:{server.port}"):
+        monkeypatch.setenv("SF_INSTANCE_URL", url)
+        text = command("pull", "-o", "s.parquet", code=2)
+        assert "must be the org's address alone" in text and "not shown" in text
+    monkeypatch.setenv("SF_INSTANCE_URL", server.url)
+
+    org.fail("server_error", "GET", "/sobjects/SBQQ__Subscription__c/describe", times=4)  # 500, token in the body
+    assert "***" in command("pull", "-o", "s.parquet", code=1)  # it was there, and it was removed
+    command("push", run_dir, code=0)  # dry run: diff.csv, to_send.csv, summary.json, audit.jsonl
+    org.fail("server_error", "GET", "/jobs/ingest/750I00000000000003", times=100)  # polls of the job (after 2 queries), read back
+    text = command("push", run_dir, "--apply", code=1)
+    assert "***" in text and "40 unknown" in text
+    org.faults = []
+    command("push", run_dir, "--apply", code=0)  # the re-run rewrites the files
+    org.tokens.discard(SECRET)  # revoked: 401, token echoed
+    command("pull", "-o", "s.parquet", code=1)
+    debug = runner.invoke(app, ["pull", "-o", "s.parquet", "--config", "custseg.toml", "--debug"])
+    assert debug.exit_code != 0
+    messages.append("".join(traceback.format_exception(debug.exception)))
+
+    out = run_dir / "salesforce"
+    written = {p.name for p in out.iterdir()}
+    assert {"results.csv", "summary.json", "audit.jsonl", "jobs.jsonl", "diff.csv", "rollback.csv"} <= written
+    assert debug_log.stat().st_size > 0
+    texts = [("message", m) for m in messages]
+    texts += [(str(p), p.read_bytes().decode("utf-8", "replace")) for p in sf_env.rglob("*") if p.is_file()]
+    leaks = [(where, form) for where, text in texts for form in token_forms(SECRET) if form in text]
+    assert leaks == []
+    assert len(texts) > 15

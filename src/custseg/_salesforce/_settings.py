@@ -7,11 +7,12 @@ never appear in a repr, a message or a file: `redact` removes them from any text
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urlparse
+from urllib.parse import quote, quote_plus, urlparse
 
 from .._errors import UsageError
 
@@ -104,9 +105,10 @@ class SalesforceSettings:
         return sorted({v for v in values if v and len(v) >= 4}, key=len, reverse=True)
 
     def redact(self, text: str) -> str:
-        """`text` with every secret value replaced by `***`."""
-        for secret in self.secrets():
-            text = text.replace(secret, "***")
+        """`text` with every secret value, raw, URL-encoded or in base64, replaced by `***`."""
+        forms = {form for secret in self.secrets() for form in _encoded_forms(secret)}
+        for form in sorted(forms, key=len, reverse=True):
+            text = text.replace(form, "***")
         return text
 
     @property
@@ -115,6 +117,18 @@ class SalesforceSettings:
         if self.instance_url:
             return urlparse(self.instance_url).netloc
         return f"{self.domain}.salesforce.com"
+
+
+def _encoded_forms(secret: str) -> set[str]:
+    """`secret` as it may appear in a message: raw, URL-encoded, and in base64 at any of the 3 alignments of a longer
+    text (the part of the encoding that does not depend on the bytes around it; e.g. a `Basic`/`Bearer` header)."""
+    forms = {secret, quote(secret), quote(secret, safe=""), quote_plus(secret)}
+    raw = secret.encode("utf-8")
+    for start in range(3):
+        core = raw[start : start + (len(raw) - start) // 3 * 3]
+        if len(core) >= 6:
+            forms |= {base64.b64encode(core).decode(), base64.urlsafe_b64encode(core).decode()}
+    return forms
 
 
 def _clean_domain(value: str) -> str:
@@ -128,11 +142,28 @@ def _clean_domain(value: str) -> str:
 
 
 def _clean_instance_url(value: str) -> str:
+    """The instance URL, `https://host[:port]` and nothing else.
+
+    Anything after the host (a path, a query, a user) is refused without being shown: a
+    `frontdoor.jsp?sid=...` address holds a session id, which is as secret as a token.
+    """
     url = value.strip().rstrip("/")
     parsed = urlparse(url)
-    if parsed.scheme != "https" or not parsed.hostname or parsed.path or parsed.query:
-        raise UsageError(f"Salesforce instance URL must look like https://acme.my.salesforce.com; got {value!r}")
-    return url
+    try:
+        host = parsed.hostname
+        parsed.port  # noqa: B018 - a port that is not a number raises here
+    except ValueError:
+        host = None
+    extra = parsed.path or parsed.params or parsed.query or parsed.fragment or parsed.username or parsed.password
+    shown = f"the address of {host}" if host and not (parsed.username or parsed.password) else "the address"
+    if parsed.scheme != "https" or not host:
+        problem = "is not an https:// address"
+    elif extra:
+        problem = "has something after the host (not shown: it may hold a session id)"
+    else:
+        return url
+    raise UsageError(f"SF_INSTANCE_URL (or instance_url) must be the org's address alone, like https://acme.my.salesforce.com; "
+                     f"{shown} {problem}")
 
 
 def connection_config(config: Mapping | None) -> dict:
