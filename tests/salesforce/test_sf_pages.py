@@ -58,6 +58,7 @@ def test_cut_csv_is_refused(text, problem):
 def test_complete_csv_and_empty_answer_are_read():
     assert _read_csv('Id,Name\n"1","A ""B"", C"\n') == (["Id", "Name"], [["1", 'A "B", C']])
     assert _read_csv("") == ([], [])
+    assert _read_csv('"sf__Id","sf__Error"') == (["sf__Id", "sf__Error"], [])  # no failures: a header without its line break
 
 
 @pytest.mark.parametrize("how", ["char", "cell", "row"])
