@@ -215,6 +215,9 @@ def test_the_token_is_never_printed_or_written(sf_env, debug_log, server, org, r
         text = command("pull", "-o", "s.parquet", code=2)
         assert "must be the org's address alone" in text and "not shown" in text
     monkeypatch.setenv("SF_INSTANCE_URL", server.url)
+    monkeypatch.setenv("SF_DOMAIN", f"https://acme.my.salesforce.com/secur/frontdoor.jsp?sid={SECRET}")
+    assert "(not shown: it may hold a session id)" in command("pull", "-o", "s.parquet", code=2)
+    monkeypatch.delenv("SF_DOMAIN")
 
     org.fail("server_error", "GET", "/sobjects/SBQQ__Subscription__c/describe", times=4)  # 500, token in the body
     assert "***" in command("pull", "-o", "s.parquet", code=1)  # it was there, and it was removed

@@ -49,6 +49,7 @@ MISSING_CREDENTIALS = (
 )
 
 _DOMAIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*$")
+_SHOWABLE = re.compile(r"^[A-Za-z0-9.:/_ -]*$")  # a wrong domain shown in its message: no query, user or encoded text
 _VERSION = re.compile(r"^\d{2,3}\.0$")
 
 
@@ -137,7 +138,8 @@ def _clean_domain(value: str) -> str:
     domain = re.sub(r"^https?://", "", domain).rstrip("/")
     domain = re.sub(r"\.salesforce\.com$", "", domain, flags=re.IGNORECASE)
     if not _DOMAIN.match(domain):
-        raise UsageError(f"Salesforce domain must be 'login', 'test' or a My Domain such as 'acme.my'; got {value!r}")
+        shown = repr(value) if _SHOWABLE.match(value) else "an address with more than a host (not shown: it may hold a session id)"
+        raise UsageError(f"Salesforce domain must be 'login', 'test' or a My Domain such as 'acme.my'; got {shown}")
     return domain
 
 
