@@ -112,6 +112,7 @@ class FakeOrg:
         self.endless_pages = False  # the locator never says "null": rows go on beyond the announced count
         self.hang_seconds = 1.0  # how long a 'timeout' fault holds the answer back
         self.retry_after: str | None = None  # Retry-After header of 'throttle' (429) and 'unavailable' (503) answers
+        self.limit_message = "TotalRequests Limit exceeded."  # of 'refuse' (403): the daily limit; or the concurrent one
         self.echo_token = False  # error bodies repeat the caller's token: raw, URL-encoded, base64 of "Bearer <token>"
 
     def fail(self, kind: str, method: str, path_end: str, nth: int = 1, times: int = 1) -> None:
@@ -323,7 +324,7 @@ class Handler(BaseHTTPRequestHandler):
                     org.tokens.discard(token)
                 return self._error(401, "INVALID_SESSION_ID", "Session expired or invalid")
             if org.authenticated in org.refuse_at or fault == "refuse":
-                return self._error(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
+                return self._error(403, "REQUEST_LIMIT_EXCEEDED", org.limit_message)
             if fault == "server_error":
                 return self._error(500, "UNKNOWN_EXCEPTION", "An unexpected error occurred. Please include this ErrorId: 1234")
             wait = {"Retry-After": org.retry_after} if org.retry_after is not None else {}

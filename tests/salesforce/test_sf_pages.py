@@ -242,3 +242,11 @@ def test_the_token_is_never_printed_or_written(sf_env, debug_log, server, org, r
     leaks = [(where, form) for where, text in texts for form in token_forms(SECRET) if form in text]
     assert leaks == []
     assert len(texts) > 15
+
+
+def test_concurrent_request_limit_is_not_called_the_daily_limit(client, org, tmp_path):
+    org.limit_message = "ConcurrentPerOrgLongTxn Limit exceeded."  # too many long requests run at once
+    org.fail("refuse", "GET", "/sobjects/SBQQ__Subscription__c/describe")
+    with pytest.raises(DataError, match=r"ConcurrentPerOrgLongTxn.*too many long requests run at once in the org, run again in a "
+                                        r"few minutes$"):
+        pull_records(client, tmp_path / "s.csv", PullOptions())

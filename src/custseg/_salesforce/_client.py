@@ -124,7 +124,7 @@ class SalesforceClient:
         self.poll_seconds = settings.poll_seconds if poll_seconds is None else poll_seconds
         self.max_reconnects = max_reconnects
         self.reconnects = 0
-        self.retries = 0  # idempotent calls repeated after a 5xx or a dropped connection
+        self.retries = 0  # idempotent calls repeated after a 5xx, a 429, a dropped connection or a cut answer
         self.sleep = sleep
         self._sf: Salesforce | None = None
         self._retry_after: float | None = None  # of the last answer, read by `call` after a 429/503
@@ -183,8 +183,10 @@ class SalesforceClient:
     def call(self, step: Callable[[Salesforce], T], what: str = "Salesforce call", idempotent: bool = False) -> T:
         """Run `step(sf)`; on an expired session log in again once and repeat it.
 
-        With `idempotent`, a 5xx answer or a dropped connection is retried `http_retries` times,
-        waiting `http_retry_seconds`, then twice as long each time (logged as warnings).
+        With `idempotent`, a 5xx or 429 answer, a dropped connection or a cut answer is retried
+        `http_retries` times, waiting `http_retry_seconds`, then twice as long each time, or what
+        the answer's `Retry-After` asks (at most `http_retry_after_max_seconds`, else it stops);
+        each retry is logged as a warning.
         """
         retried = False
         attempt = 0
@@ -219,6 +221,8 @@ class SalesforceClient:
         """One line saying what failed (secrets not yet removed)."""
         if isinstance(exc, SalesforceRefusedRequest):
             text = error_text(exc)
+            if "REQUEST_LIMIT_EXCEEDED" in text and "Concurrent" in text:
+                return f"{what}: Salesforce refused the request ({text}); too many long requests run at once in the org, run again in a few minutes"
             if "REQUEST_LIMIT_EXCEEDED" in text:
                 return f"{what}: Salesforce refused the request ({text}); {DAILY_LIMIT_HINT}"
             return f"{what}: Salesforce refused the request ({text}); check the user's permissions"
