@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit, urlunsplit
+from urllib.parse import parse_qs, quote, quote_plus, urlsplit, urlunsplit
 
 import jwt
 from cryptography import x509
@@ -123,12 +123,16 @@ class FakeOrg:
         self.repeat_locator = False  # every page after the first points to itself
         self.endless_pages = False  # the locator never says "null": rows go on beyond the announced count
         self.hang_seconds = 1.0  # how long a 'timeout' fault holds the answer back
+        self.retry_after: str | None = None  # Retry-After header of 'throttle' (429) and 'unavailable' (503) answers
+        self.limit_message = "TotalRequests Limit exceeded."  # of 'refuse' (403): the daily limit; or the concurrent one
+        self.echo_token = False  # error bodies repeat the caller's token: raw, URL-encoded, base64 of "Bearer <token>"
 
     def fail(self, kind: str, method: str, path_end: str, nth: int = 1, times: int = 1) -> None:
         """Answer the `nth` (to `nth + times - 1`th) authenticated `method` request whose path ends with `path_end`:
         401 ('expire': a login token is revoked), 403 REQUEST_LIMIT_EXCEEDED ('refuse'), 500 ('server_error'),
-        503 ('unavailable'); 'drop' does the work then closes the connection without answering, 'timeout' does
-        the work and answers after `hang_seconds` (the client has given up), 'drop_before' closes without doing it."""
+        503 ('unavailable'), 429 ('throttle'); 'drop' does the work then closes the connection without answering, 'timeout'
+        does the work and answers after `hang_seconds` (the client has given up), 'drop_before' closes without doing it;
+        'cut_char', 'cut_cell', 'cut_row' answer a body cut as a connection closed early would (see `_cut`)."""
         self.faults.append({"kind": kind, "method": method, "path_end": path_end, "nth": nth, "times": times, "seen": 0})
 
     def _fault(self, method: str, path: str) -> str | None:
@@ -244,6 +248,17 @@ class FakeOrg:
                 job.state = "JobComplete"
 
 
+def _cut(data: bytes, how: str) -> bytes:
+    """A CSV answer cut short: 'char' loses its final line break and last character ("Franc" for "France"),
+    'cell' its last row's last cell (the line break kept), 'row' its last row."""
+    body = data.rstrip(b"\n")
+    if how == "char":
+        return body[:-1]
+    if how == "cell":
+        return body[: body.rindex(b",")] + b"\n"
+    return body[: body.rindex(b"\n") + 1]
+
+
 def _csv(header: list[str], rows: list[list[str]]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -254,6 +269,7 @@ def _csv(header: list[str], rows: list[list[str]]) -> str:
 
 class Handler(BaseHTTPRequestHandler):
     org: FakeOrg  # set on a subclass per server
+    cut_how: str | None = None  # this request's answer is cut ('cut_*' faults)
     protocol_version = "HTTP/1.1"
     wbufsize = 1 << 16  # headers and body leave together (flushed after each request)
     disable_nagle_algorithm = True
@@ -268,6 +284,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, body: str | bytes, content_type: str = "application/json", headers: dict | None = None) -> None:
         data = body.encode("utf-8") if isinstance(body, str) else body
+        if status == 200 and self.cut_how:
+            data = _cut(data, self.cut_how)
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
@@ -279,8 +297,12 @@ class Handler(BaseHTTPRequestHandler):
     def _json(self, status: int, payload) -> None:
         self._send(status, json.dumps(payload))
 
-    def _error(self, status: int, code: str, message: str) -> None:
-        self._json(status, [{"errorCode": code, "message": message}])
+    def _error(self, status: int, code: str, message: str, headers: dict | None = None) -> None:
+        if self.org.echo_token:
+            token = self.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+            basic = base64.b64encode(f"Bearer {token}".encode()).decode()
+            message += f" (session {token}; sid={quote(token, safe='')}; {quote(token)}; {quote_plus(token)}; {basic})"
+        self._send(status, json.dumps([{"errorCode": code, "message": message}]), headers=headers)
 
     def do_GET(self) -> None:
         self._route("GET")
@@ -317,6 +339,7 @@ class Handler(BaseHTTPRequestHandler):
         org = self.org
         url = urlsplit(self.path)
         body = self._body()
+        self.cut_how = None
         with org.lock:
             org.requests.append((method, url.path))
             if url.path == "/services/oauth2/token" and method == "POST":
@@ -337,11 +360,16 @@ class Handler(BaseHTTPRequestHandler):
                     org.tokens.discard(token)
                 return self._error(401, "INVALID_SESSION_ID", "Session expired or invalid")
             if org.authenticated in org.refuse_at or fault == "refuse":
-                return self._error(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
+                return self._error(403, "REQUEST_LIMIT_EXCEEDED", org.limit_message)
             if fault == "server_error":
                 return self._error(500, "UNKNOWN_EXCEPTION", "An unexpected error occurred. Please include this ErrorId: 1234")
+            wait = {"Retry-After": org.retry_after} if org.retry_after is not None else {}
             if fault == "unavailable":
-                return self._send(503, "<html>Service Unavailable</html>", "text/html")
+                return self._send(503, "<html>Service Unavailable</html>", "text/html", wait)
+            if fault == "throttle":
+                return self._error(429, "TOO_MANY_REQUESTS", "Too many requests", wait)
+            if fault and fault.startswith("cut_"):
+                self.cut_how = fault.removeprefix("cut_")
             rest = match.group(2)
             query = parse_qs(url.query)
             if fault == "drop_before":

@@ -45,7 +45,7 @@ def test_toml_gives_non_secret_settings():
 @pytest.mark.parametrize("env, config, message", [
     ({}, {}, "no Salesforce credentials: set SF_INSTANCE_URL and SF_ACCESS_TOKEN"),
     ({"SF_ACCESS_TOKEN": "x"}, {}, "SF_ACCESS_TOKEN is set but SF_INSTANCE_URL is not"),
-    ({"SF_INSTANCE_URL": "http://acme.my.salesforce.com", "SF_ACCESS_TOKEN": "x"}, {}, "must look like https://"),
+    ({"SF_INSTANCE_URL": "http://acme.my.salesforce.com", "SF_ACCESS_TOKEN": "x"}, {}, "the address of acme.my.salesforce.com is not an https:// address"),
     ({"SF_CONSUMER_KEY": "ck", "SF_CONSUMER_SECRET": "cs"}, {}, "needs the org's My Domain"),
     ({"SF_USERNAME": "u", "SF_PASSWORD": "p"}, {}, "needs SF_SECURITY_TOKEN too"),
     ({"SF_USERNAME": "u"}, {}, "only SF_USERNAME found"),

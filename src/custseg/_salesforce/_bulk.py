@@ -6,6 +6,8 @@ counts; here each HTTP step (create, upload, close, poll, results, next page) is
 same job id and locator. Jobs are polled with a doubling wait and for a bounded time
 (`SalesforceClient.job_timeout_seconds`, `--job-timeout`); the rows of an update job are read
 whatever its end state (an aborted or failed job may have written some).
+Every CSV answer is read strictly and its rows counted against
+what Salesforce announced; a cut answer is read again (`IncompleteAnswer`, a bounded retry).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from simple_salesforce.exceptions import SalesforceResourceNotFound
 from simple_salesforce.util import call_salesforce
 
 from .._errors import DataError
-from ._client import SalesforceClient
+from ._client import IncompleteAnswer, SalesforceClient
 
 log = logging.getLogger(__name__)
 READ_BACK_POLLS = 10
@@ -62,9 +64,27 @@ def still_running(what: str, info: dict, client: SalesforceClient) -> str:
 
 
 def _read_csv(text: str) -> tuple[list[str], list[list[str]]]:
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, [])
-    return header, list(reader)
+    """Header and rows of a CSV answer; IncompleteAnswer when it was cut.
+
+    Salesforce ends every row with a line break, so an answer cut in its last cell (a connection
+    closed early: "Franc" for "France") lacks the final one; a quote left open, or a row with
+    fewer cells than the header, is a cut too. An empty answer is no rows; a lone header line
+    may come without its line break (no row can be misread; the counts catch missing ones).
+    """
+    if not text:
+        return [], []
+    if not text.endswith(("\n", "\r")) and ("\n" in text or "\r" in text):
+        raise IncompleteAnswer("the answer ends inside its last row (no line break after it): it was cut")
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader, [])
+        rows = list(reader)
+    except csv.Error as exc:
+        raise IncompleteAnswer(f"the answer is not complete CSV ({exc} at line {reader.line_num}): it was cut") from None
+    for number, row in enumerate(rows, 2):
+        if row and len(row) != len(header):
+            raise IncompleteAnswer(f"row {number - 1} has {len(row)} cells for {len(header)} columns: the answer was cut")
+    return header, rows
 
 
 @dataclass
@@ -100,8 +120,9 @@ class QueryJob:
     def pages(self, page_size: int) -> Iterator[tuple[list[str], list[list[str]]]]:
         """Each page's header and rows, following the locator.
 
-        Each page's count is checked against its `Sforce-NumberOfRecords` header (when Salesforce
-        sends one), a repeated locator or more rows than the job announced stop the reading.
+        Each page is read strictly and its count checked against its `Sforce-NumberOfRecords` header
+        (when Salesforce sends one); a cut page is read again (`http_retries` times), a repeated
+        locator or more rows than the job announced stop the reading.
         """
         client, obj, job_id = self.client, self.object_name, self.job_id
         locator, seen = "", set()
@@ -109,12 +130,10 @@ class QueryJob:
         while True:
             page = len(self.page_rows) + 1
             where = f"page {page} of query job {job_id}"
-            announced, text, following = client.call(lambda sf: _result_page(client.bulk2(sf, obj), job_id, locator, page_size), where, True)
-            header, rows = _read_csv(text)
+            announced, header, rows, following = client.call(
+                lambda sf: _result_page(client.bulk2(sf, obj), job_id, locator, page_size), where, True)
             if announced is None:
                 log.warning("%s came without a usable Sforce-NumberOfRecords header; counted %d rows", where, len(rows))
-            elif len(rows) != announced:
-                raise DataError(f"{where} announced {announced} rows but held {len(rows)}; nothing was written, run again")
             received += len(rows)
             if received > self.server_rows:
                 raise DataError(f"query job {job_id} announced {self.server_rows} rows but sent {received} by page {page}; "
@@ -137,8 +156,8 @@ class QueryJob:
             )
 
 
-def _result_page(bulk, job_id: str, locator: str, page_size: int) -> tuple[int | None, str, str]:
-    """(announced rows or None, CSV text, next locator or '') of one results page.
+def _result_page(bulk, job_id: str, locator: str, page_size: int) -> tuple[int | None, list[str], list[list[str]], str]:
+    """(announced rows or None, header, rows, next locator or '') of one results page; IncompleteAnswer when cut.
 
     simple-salesforce's `get_query_results` fails with a KeyError/ValueError when the
     `Sforce-NumberOfRecords` header is missing or not a number: read the page here instead.
@@ -149,8 +168,11 @@ def _result_page(bulk, job_id: str, locator: str, page_size: int) -> tuple[int |
     response = call_salesforce(url=url, method="GET", session=bulk.session, headers=headers, params=params)
     count = (response.headers.get("Sforce-NumberOfRecords") or "").strip()
     following = (response.headers.get("Sforce-Locator") or "").strip()
-    text = response.content.decode("utf-8").replace("\x00", "")
-    return (int(count) if count.isdigit() else None), text, ("" if following == "null" else following)
+    header, rows = _read_csv(response.content.decode("utf-8").replace("\x00", ""))
+    announced = int(count) if count.isdigit() else None
+    if announced is not None and len(rows) != announced:
+        raise IncompleteAnswer(f"announced {announced} rows but held {len(rows)}")
+    return announced, header, rows, ("" if following == "null" else following)
 
 
 @dataclass
@@ -208,25 +230,42 @@ def run_update_job(
         raise DataError(still_running(f"update job {job_id}", info, client))
     if info.get("state") != "JobComplete":
         raise DataError(f"update job {job_id} ended {info.get('state')} ({info.get('errorMessage') or 'no message'})")
-    return job_results(client, obj, job_id, len(rows))
+    return job_results(client, obj, job_id, len(rows), info=info)
 
 
 def job_results(client: SalesforceClient, object_name: str, job_id: str, sent: int, state: str = "JobComplete",
-                processed: int | None = None) -> IngestResult:
+                info: dict | None = None) -> IngestResult:
     """The per-row results of an update job of `sent` rows that ended in `state` (rows an aborted or failed
-    job processed stay written: they are in its successful and failed results)."""
+    job processed stay written: they are in its successful and failed results).
+
+    The rows of a complete job's `successfulResults` and `failedResults` must match its counts (`info`, read
+    when not given); a cut or short answer is read again, then stops with a DataError.
+    """
     obj = object_name
+    if info is None:
+        info = client.call(lambda sf: client.bulk2(sf, obj).get_job(job_id, False), f"update job {job_id}", True)
+    processed, failed = int(info.get("numberRecordsProcessed") or 0), int(info.get("numberRecordsFailed") or 0)
+    counted = state == "JobComplete"  # an aborted job's batch in progress may still add rows after its counts were read
+    expected = {"successfulResults": processed - failed if counted else None, "failedResults": failed if counted else None}
     result = IngestResult(job_id, state, processed=processed)
     for kind, target in (("successfulResults", result.successful), ("failedResults", result.failed)):
-        text = client.call(lambda sf: client.bulk2(sf, obj).get_ingest_results(job_id, kind), f"{kind} of job {job_id}", True)
-        names, values = _read_csv(text)
-        target.extend(dict(zip(names, row)) for row in values if row)
+        target.extend(_ingest_rows(client, obj, job_id, kind, expected[kind]))
     if len(result.successful) + len(result.failed) < sent:
-        text = client.call(lambda sf: client.bulk2(sf, obj).get_ingest_results(job_id, "unprocessedrecords"),
-                           f"unprocessed rows of job {job_id}", True)
-        names, values = _read_csv(text)
-        result.unprocessed.extend(dict(zip(names, row)) for row in values if row)
+        result.unprocessed.extend(_ingest_rows(client, obj, job_id, "unprocessedrecords", None))
     return result
+
+
+def _ingest_rows(client: SalesforceClient, obj: str, job_id: str, kind: str, expected: int | None) -> list[dict]:
+    """The rows of one result list of an update job, read strictly; `expected` rows unless None."""
+
+    def fetch(sf) -> list[dict]:
+        names, values = _read_csv(client.bulk2(sf, obj).get_ingest_results(job_id, kind))
+        rows = [dict(zip(names, row)) for row in values if row]
+        if expected is not None and len(rows) != expected:
+            raise IncompleteAnswer(f"held {len(rows)} row(s) but the job counts {expected}")
+        return rows
+
+    return client.call(fetch, f"{kind} of job {job_id}", True)
 
 
 def read_back(client: SalesforceClient, object_name: str, job_id: str, sent: int, abort: bool = False) -> IngestResult | None:
@@ -254,7 +293,7 @@ def read_back(client: SalesforceClient, object_name: str, job_id: str, sent: int
         state = str(info.get("state") or "unknown")
         if state not in FINISHED:
             return IngestResult(job_id, state)
-        return job_results(client, obj, job_id, sent, state, int(info.get("numberRecordsProcessed") or 0))
+        return job_results(client, obj, job_id, sent, state, info)
     except DataError as exc:
         log.warning("cannot read back update job %s: %s", job_id, exc)
         return None

@@ -6,7 +6,8 @@ on an expired session, rebuilds the client and repeats the call that was refused
 refused call changed nothing on the server, so repeating it is safe: the bulk job ids
 are kept by the caller, and the work goes on where it was. Calls marked idempotent
 (polls, result pages, describe) are also repeated, a bounded number of times with a
-doubling wait, after a 5xx answer or a dropped connection; job creation never is.
+doubling wait, after a 5xx answer, a 429, a dropped connection or a cut answer (`IncompleteAnswer`);
+a `Retry-After` header is honoured up to `http_retry_after_max_seconds`. Job creation is never repeated.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
 import requests
@@ -38,6 +41,12 @@ AUTH_HINTS = {
     "client_credentials": "check SF_CONSUMER_KEY, SF_CONSUMER_SECRET and SF_DOMAIN",
     "password": "check SF_USERNAME, SF_PASSWORD, SF_SECURITY_TOKEN and SF_DOMAIN (test for a sandbox)",
 }
+
+# Salesforce counts API requests over a rolling 24 hours: capacity comes back as the oldest requests age out.
+DAILY_LIMIT_HINT = (
+    "the org's daily API request limit is reached; Salesforce counts requests over the last 24 hours, so capacity "
+    "comes back gradually as the oldest ones age out (Setup > System Overview shows the use): run again in a few hours"
+)
 
 
 class TimeoutSession(requests.Session):
@@ -65,11 +74,32 @@ def error_text(exc: SalesforceError) -> str:
     return " ".join(str(content).split())[:300]
 
 
+class IncompleteAnswer(Exception):
+    """An answer that arrived cut or short (a result page): reading it again may give it whole."""
+
+
 def _transient(exc: Exception) -> bool:
-    """A 5xx answer, or a connection that failed, dropped or timed out."""
+    """A 5xx or 429 answer, a cut answer, or a connection that failed, dropped or timed out."""
     if isinstance(exc, SalesforceError):
-        return isinstance(getattr(exc, "status", None), int) and exc.status >= 500
-    return isinstance(exc, (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError))
+        status = getattr(exc, "status", None)
+        return isinstance(status, int) and (status >= 500 or status == 429)
+    return isinstance(exc, (IncompleteAnswer, requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError))
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    """Seconds of a `Retry-After` header (a number of seconds or an HTTP date); None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
 class SalesforceClient:
@@ -94,15 +124,22 @@ class SalesforceClient:
         self.poll_seconds = settings.poll_seconds if poll_seconds is None else poll_seconds
         self.max_reconnects = max_reconnects
         self.reconnects = 0
-        self.retries = 0  # idempotent calls repeated after a 5xx or a dropped connection
+        self.retries = 0  # idempotent calls repeated after a 5xx, a 429, a dropped connection or a cut answer
         self.sleep = sleep or time.sleep
         self.job_timeout_seconds = settings.job_timeout_minutes * 60  # the longest wait for one Bulk job
         self._sf: Salesforce | None = None
+        self._retry_after: float | None = None  # of the last answer, read by `call` after a 429/503
+
+    def _note_retry_after(self, response: requests.Response, *args, **kwargs) -> None:
+        """Response hook: remember the `Retry-After` of each answer (None when it has none)."""
+        self._retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
 
     # -- connection -------------------------------------------------------------------
     def _login(self) -> Salesforce:
         s = self.settings
         session = self.session or TimeoutSession(s.timeout_seconds)
+        if self._note_retry_after not in session.hooks["response"]:
+            session.hooks["response"].append(self._note_retry_after)
         common = {"version": s.api_version, "session": session}
         try:
             if s.auth == "token":
@@ -147,12 +184,15 @@ class SalesforceClient:
     def call(self, step: Callable[[Salesforce], T], what: str = "Salesforce call", idempotent: bool = False) -> T:
         """Run `step(sf)`; on an expired session log in again once and repeat it.
 
-        With `idempotent`, a 5xx answer or a dropped connection is retried `http_retries` times,
-        waiting `http_retry_seconds`, then twice as long each time (logged as warnings).
+        With `idempotent`, a 5xx or 429 answer, a dropped connection or a cut answer is retried
+        `http_retries` times, waiting `http_retry_seconds`, then twice as long each time, or what
+        the answer's `Retry-After` asks (at most `http_retry_after_max_seconds`, else it stops);
+        each retry is logged as a warning.
         """
         retried = False
         attempt = 0
         while True:
+            self._retry_after = None
             try:
                 return step(self.sf)
             except SalesforceExpiredSession as exc:
@@ -163,11 +203,16 @@ class SalesforceClient:
                     ) from None
                 retried = True
                 self.reconnect()
-            except (SalesforceError, SalesforceOperationError, requests.RequestException) as exc:
-                if not (idempotent and _transient(exc) and attempt < self.settings.http_retries):
+            except (SalesforceError, SalesforceOperationError, IncompleteAnswer, requests.RequestException) as exc:
+                asked = self._retry_after if isinstance(exc, SalesforceError) else None
+                limit = self.settings.http_retry_after_max_seconds
+                if not (idempotent and _transient(exc) and attempt < self.settings.http_retries) or (asked or 0) > limit:
                     after = f" (after {attempt} retries)" if attempt else ""
+                    if (asked or 0) > limit:
+                        after += (f"; Salesforce asks to wait {asked:.0f} s (Retry-After), more than http_retry_after_max_seconds"
+                                  f" ({limit:g}): run again later")
                     raise DataError(self._clean(self._reason(exc, what) + after)) from None
-                delay = self.settings.http_retry_seconds * 2**attempt
+                delay = self.settings.http_retry_seconds * 2**attempt if asked is None else asked
                 attempt += 1
                 self.retries += 1
                 log.warning("%s; retry %d of %d in %.3g s", self._clean(self._reason(exc, what)), attempt, self.settings.http_retries, delay)
@@ -177,10 +222,12 @@ class SalesforceClient:
         """One line saying what failed (secrets not yet removed)."""
         if isinstance(exc, SalesforceRefusedRequest):
             text = error_text(exc)
+            if "REQUEST_LIMIT_EXCEEDED" in text and "Concurrent" in text:
+                return f"{what}: Salesforce refused the request ({text}); too many long requests run at once in the org, run again in a few minutes"
             if "REQUEST_LIMIT_EXCEEDED" in text:
-                return f"{what}: Salesforce refused the request ({text}); the org's API request limit is reached, try again later"
+                return f"{what}: Salesforce refused the request ({text}); {DAILY_LIMIT_HINT}"
             return f"{what}: Salesforce refused the request ({text}); check the user's permissions"
-        if isinstance(exc, SalesforceOperationError):
+        if isinstance(exc, (SalesforceOperationError, IncompleteAnswer)):
             return f"{what}: {exc}"
         if isinstance(exc, SalesforceError):
             return f"{what}: Salesforce answered HTTP {getattr(exc, 'status', '?')} ({error_text(exc)})"

@@ -7,11 +7,12 @@ never appear in a repr, a message or a file: `redact` removes them from any text
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urlparse
+from urllib.parse import quote, quote_plus, urlparse
 
 from .._errors import UsageError
 
@@ -26,11 +27,12 @@ SECRET_CONFIG_KEYS = frozenset(
 )
 CONNECTION_CONFIG_KEYS = frozenset(
     {"instance_url", "domain", "api_version", "timeout_seconds", "poll_seconds", "http_retries", "http_retry_seconds",
-     "job_timeout_minutes"}
+     "job_timeout_minutes", "http_retry_after_max_seconds"}
 )
 DEFAULT_POLL_SECONDS = 2.0
 DEFAULT_HTTP_RETRIES = 3
 DEFAULT_JOB_TIMEOUT_MINUTES = 30.0  # the longest wait for one Bulk job (--job-timeout)
+DEFAULT_RETRY_AFTER_MAX_SECONDS = 120.0  # the longest Retry-After (429/503) waited for before a read is repeated
 # first wait before repeating a read that met a 5xx or a dropped connection (doubled each time)
 RETRY_SECONDS_VARIABLE = "CUSTSEG_SF_RETRY_SECONDS"
 
@@ -48,6 +50,7 @@ MISSING_CREDENTIALS = (
 )
 
 _DOMAIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*$")
+_SHOWABLE = re.compile(r"^[A-Za-z0-9.:/_ -]*$")  # a wrong domain shown in its message: no query, user or encoded text
 _VERSION = re.compile(r"^\d{2,3}\.0$")
 
 
@@ -72,6 +75,7 @@ class SalesforceSettings:
     http_retries: int = DEFAULT_HTTP_RETRIES
     http_retry_seconds: float = field(default_factory=_default_retry_seconds)
     job_timeout_minutes: float = DEFAULT_JOB_TIMEOUT_MINUTES
+    http_retry_after_max_seconds: float = DEFAULT_RETRY_AFTER_MAX_SECONDS
     access_token: str | None = field(default=None, repr=False)
     consumer_secret: str | None = field(default=None, repr=False)
     password: str | None = field(default=None, repr=False)
@@ -97,6 +101,8 @@ class SalesforceSettings:
             raise UsageError(f"job timeout must be > 0 minutes (--job-timeout, job_timeout_minutes); got {self.job_timeout_minutes}")
         if not 0 <= self.http_retries <= 10 or self.http_retry_seconds < 0:
             raise UsageError(f"http_retries must be in [0, 10] and http_retry_seconds >= 0; got {self.http_retries}, {self.http_retry_seconds}")
+        if self.http_retry_after_max_seconds < 0:
+            raise UsageError(f"http_retry_after_max_seconds must be >= 0; got {self.http_retry_after_max_seconds}")
 
     def secrets(self) -> list[str]:
         """The secret values, longest first, for redaction."""
@@ -104,9 +110,10 @@ class SalesforceSettings:
         return sorted({v for v in values if v and len(v) >= 4}, key=len, reverse=True)
 
     def redact(self, text: str) -> str:
-        """`text` with every secret value replaced by `***`."""
-        for secret in self.secrets():
-            text = text.replace(secret, "***")
+        """`text` with every secret value, raw, URL-encoded or in base64, replaced by `***`."""
+        forms = {form for secret in self.secrets() for form in _encoded_forms(secret)}
+        for form in sorted(forms, key=len, reverse=True):
+            text = text.replace(form, "***")
         return text
 
     @property
@@ -117,22 +124,52 @@ class SalesforceSettings:
         return f"{self.domain}.salesforce.com"
 
 
+def _encoded_forms(secret: str) -> set[str]:
+    """`secret` as it may appear in a message: raw, URL-encoded, and in base64 at any of the 3 alignments of a longer
+    text (the part of the encoding that does not depend on the bytes around it; e.g. a `Basic`/`Bearer` header)."""
+    forms = {secret, quote(secret), quote(secret, safe=""), quote_plus(secret)}
+    raw = secret.encode("utf-8")
+    for start in range(3):
+        core = raw[start : start + (len(raw) - start) // 3 * 3]
+        if len(core) >= 6:
+            forms |= {base64.b64encode(core).decode(), base64.urlsafe_b64encode(core).decode()}
+    return forms
+
+
 def _clean_domain(value: str) -> str:
     """'https://acme.my.salesforce.com/' -> 'acme.my'; 'test' stays 'test'."""
     domain = value.strip()
     domain = re.sub(r"^https?://", "", domain).rstrip("/")
     domain = re.sub(r"\.salesforce\.com$", "", domain, flags=re.IGNORECASE)
     if not _DOMAIN.match(domain):
-        raise UsageError(f"Salesforce domain must be 'login', 'test' or a My Domain such as 'acme.my'; got {value!r}")
+        shown = repr(value) if _SHOWABLE.match(value) else "an address with more than a host (not shown: it may hold a session id)"
+        raise UsageError(f"Salesforce domain must be 'login', 'test' or a My Domain such as 'acme.my'; got {shown}")
     return domain
 
 
 def _clean_instance_url(value: str) -> str:
+    """The instance URL, `https://host[:port]` and nothing else.
+
+    Anything after the host (a path, a query, a user) is refused without being shown: a
+    `frontdoor.jsp?sid=...` address holds a session id, which is as secret as a token.
+    """
     url = value.strip().rstrip("/")
     parsed = urlparse(url)
-    if parsed.scheme != "https" or not parsed.hostname or parsed.path or parsed.query:
-        raise UsageError(f"Salesforce instance URL must look like https://acme.my.salesforce.com; got {value!r}")
-    return url
+    try:
+        host = parsed.hostname
+        parsed.port  # noqa: B018 - a port that is not a number raises here
+    except ValueError:
+        host = None
+    extra = parsed.path or parsed.params or parsed.query or parsed.fragment or parsed.username or parsed.password
+    shown = f"the address of {host}" if host and not (parsed.username or parsed.password) else "the address"
+    if parsed.scheme != "https" or not host:
+        problem = "is not an https:// address"
+    elif extra:
+        problem = "has something after the host (not shown: it may hold a session id)"
+    else:
+        return url
+    raise UsageError(f"SF_INSTANCE_URL (or instance_url) must be the org's address alone, like https://acme.my.salesforce.com; "
+                     f"{shown} {problem}")
 
 
 def connection_config(config: Mapping | None) -> dict:
@@ -177,9 +214,10 @@ def settings_from_env(config: Mapping | None = None, environ: Mapping[str, str] 
         common["job_timeout_minutes"] = float(table.get("job_timeout_minutes", DEFAULT_JOB_TIMEOUT_MINUTES))
         if "http_retry_seconds" in table:
             common["http_retry_seconds"] = float(table["http_retry_seconds"])
+        common["http_retry_after_max_seconds"] = float(table.get("http_retry_after_max_seconds", DEFAULT_RETRY_AFTER_MAX_SECONDS))
     except (TypeError, ValueError):
-        raise UsageError("[salesforce] timeout_seconds, poll_seconds, http_retries, http_retry_seconds and job_timeout_minutes "
-                         "must be numbers") from None
+        raise UsageError("[salesforce] timeout_seconds, poll_seconds, http_retries, http_retry_seconds, "
+                         "http_retry_after_max_seconds and job_timeout_minutes must be numbers") from None
     instance_url = get("SF_INSTANCE_URL") or table.get("instance_url")
     username = get("SF_USERNAME")
     consumer_key = get("SF_CONSUMER_KEY")
