@@ -111,6 +111,9 @@ class FakeOrg:
         self.repeat_locator = False  # every page after the first points to itself
         self.endless_pages = False  # the locator never says "null": rows go on beyond the announced count
         self.hang_seconds = 1.0  # how long a 'timeout' fault holds the answer back
+        self.rewrite_on_update: dict = {}  # field -> function of the value written (a flow or trigger rewriting it)
+        self.fail_without_message = False  # update jobs fail whole, without an errorMessage
+        self.empty_zero_pages = False  # a result page of 0 rows comes with an empty body (no header line)
 
     def fail(self, kind: str, method: str, path_end: str, nth: int = 1, times: int = 1) -> None:
         """Answer the `nth` (to `nth + times - 1`th) authenticated `method` request whose path ends with `path_end`:
@@ -178,7 +181,7 @@ class FakeOrg:
         header = next(reader)
         job.header = header
         fields = {f["name"]: f for f in self.objects[job.object_name]["fields"]}
-        if self.job_error:
+        if self.job_error or self.fail_without_message:
             job.state, job.error = "Failed", self.job_error
             return
         for name in header:
@@ -203,7 +206,7 @@ class FakeOrg:
             for name, value in values.items():
                 if name == "Id" or value == "":
                     continue
-                table[record_id][name] = "" if value == "#N/A" else value
+                table[record_id][name] = "" if value == "#N/A" else self.rewrite_on_update.get(name, str)(value)
             job.successful.append({"sf__Id": record_id, "sf__Created": "false", **values})
         job.state = "JobComplete"
 
@@ -417,7 +420,8 @@ class Handler(BaseHTTPRequestHandler):
                 headers["Sforce-NumberOfRecords"] = str(announced)
             elif org.count_header:
                 headers["Sforce-NumberOfRecords"] = org.count_header
-            return self._send(200, _csv(job.header, rows), "text/csv", headers)
+            body = "" if org.empty_zero_pages and not rows else _csv(job.header, rows)
+            return self._send(200, body, "text/csv", headers)
         return self._error(404, "NOT_FOUND", "no such query resource")
 
     # -- Bulk API 2.0 ingest ---------------------------------------------------------------------------
