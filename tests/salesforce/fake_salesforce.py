@@ -113,7 +113,7 @@ class FakeOrg:
         self.hang_seconds = 1.0  # how long a 'timeout' fault holds the answer back
         self.rewrite_on_update: dict = {}  # field -> function of the value written (a flow or trigger rewriting it)
         self.fail_without_message = False  # update jobs fail whole, without an errorMessage
-        self.empty_zero_pages = False  # a result page of 0 rows comes with an empty body (no header line)
+        self.empty_zero_pages = False  # a result (query page, job results) of 0 rows comes with an empty body, no header
 
     def fail(self, kind: str, method: str, path_end: str, nth: int = 1, times: int = 1) -> None:
         """Answer the `nth` (to `nth + times - 1`th) authenticated `method` request whose path ends with `path_end`:
@@ -460,13 +460,20 @@ class Handler(BaseHTTPRequestHandler):
             return self._json(200, info)
         if method == "GET" and rest == ["successfulResults"]:
             header = ["sf__Id", "sf__Created"] + job.header
-            return self._send(200, _csv(header, [[r.get(h, "") for h in header] for r in job.successful]), "text/csv")
+            return self._send(200, self._rows_csv(header, job.successful), "text/csv")
         if method == "GET" and rest == ["failedResults"]:
             header = ["sf__Id", "sf__Error"] + job.header
-            return self._send(200, _csv(header, [[r.get(h, "") for h in header] for r in job.failed]), "text/csv")
+            return self._send(200, self._rows_csv(header, job.failed), "text/csv")
         if method == "GET" and rest == ["unprocessedrecords"]:
-            return self._send(200, _csv(job.header or ["Id"], []), "text/csv")
+            return self._send(200, self._rows_csv(job.header or ["Id"], []), "text/csv")
         return self._error(404, "NOT_FOUND", "no such ingest resource")
+
+
+    def _rows_csv(self, header: list[str], records: list[dict]) -> str:
+        """Result rows as CSV; no rows and `empty_zero_pages`: an empty body."""
+        if self.org.empty_zero_pages and not records:
+            return ""
+        return _csv(header, [[r.get(h, "") for h in header] for r in records])
 
 
 class LocalCA:

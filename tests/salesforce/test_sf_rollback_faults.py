@@ -185,6 +185,12 @@ def test_a_zero_row_result_with_an_empty_body_is_zero_rows(client, org, run_dir,
     report = pull_records(client, tmp_path / "none.csv", PullOptions().with_window(year=2030))
     assert (report.rows, report.server_rows) == (0, 0)
     assert (tmp_path / "none.csv").read_text().startswith("Name,")
+    org.permanent_errors = {account_id(n): "ENTITY_IS_DELETED:entity is deleted:--" for n in range(N_ACCOUNTS)}
+    report = push(run_dir, client)  # successfulResults and unprocessedrecords: 0 rows, empty body
+    assert (report.updated, report.failed) == (0, N_ACCOUNTS)
+    org.permanent_errors = {}
+    report = push(run_dir, client)  # failedResults: 0 rows, empty body
+    assert (report.updated, report.failed) == (N_ACCOUNTS, 0)
     org.records["Account"].clear()  # the current values: 0 rows, empty body
     assert push_segments(run_dir, client, fields=SEGMENT_ONLY).not_found == N_ACCOUNTS
 
