@@ -125,6 +125,18 @@ def test_a_changed_record_is_still_resent_when_the_org_rewrites(client, org, run
     assert segments(org)[4] == "LOYAL"
 
 
+def test_a_read_back_that_fails_records_the_values_as_sent(client, org, run_dir, caplog):
+    org.rewrite_on_update = {"Segment__c": str.upper}
+    org.fail("server_error", "POST", "/jobs/query", nth=2)  # the read-back after the jobs (1: the current values)
+    report = push(run_dir, client)
+    assert (report.updated, report.rewritten) == (N_ACCOUNTS, 0) and "cannot read back" in caplog.text
+    written = pd.read_csv(run_dir / "salesforce" / "written.csv", dtype=str, keep_default_na=False)
+    assert (written["sent"] == written["stored"]).all()
+    again = push(run_dir, client)  # the org's uppercase values differ from the record: resent once, read back this time
+    assert (again.to_change, again.rewritten) == (N_ACCOUNTS, N_ACCOUNTS)
+    assert push(run_dir, client).to_change == 0
+
+
 # -- 8. leftovers ----------------------------------------------------------------------------
 def test_a_push_whose_files_could_not_be_written_gets_its_audit_line_next_time(sf_env, org, run_dir, monkeypatch):
     real = _push.write_text_atomic

@@ -295,22 +295,22 @@ def _diff(job: PushJob, current: dict[str, list[str]], report: PushReport, writt
 def _stored(job: PushJob, current: dict, diff: Diff, outcome: dict, report: PushReport, progress: Progress) -> Written:
     """What the org now stores for each value custseg sent (read back) or found already there; the rewrites in `report`.
 
-    A read-back that fails is logged and leaves those rows unrecorded (a later push compares them as before)."""
+    A row that cannot be read back is recorded as sent (a rewriting org's value is then resent once, and read again)."""
     names = [t.name for t in job.fields.values()]
+    wanted = dict(job.wanted)
     updated = [i for i in diff.to_send if outcome.get(i, {}).get("status") == "updated"]
     try:
-        after = read_current(job.client, report.object_name, names, updated, progress) if updated else {}
+        read = read_current(job.client, report.object_name, names, updated, progress) if updated else {}
     except DataError as exc:
-        log.warning("cannot read back the values just written (%s); they are compared as sent next time", exc)
-        after = {}
+        log.warning("cannot read back the values just written (%s); they are recorded as sent", exc)
+        read = {}
+    after = {i: read.get(i) or ["" if v is None else v for v in wanted[i]] for i in updated}
     after.update({i: current[i] for i in diff.unchanged})
-    wanted = dict(job.wanted)
     newer = {(i, name): (wanted[i][n], values[n]) for i, values in after.items()
              for n, name in enumerate(names) if wanted[i][n] is not None}
     by_name = {t.name: t for t in job.fields.values()}
-    sent = set(updated)
-    sent_back = {k: v for k, v in newer.items() if k[0] in sent}
-    report.rewritten, report.rewrites = rewrites(sent_back, lambda stored, sent, name: _same(stored, sent, by_name[name]))
+    read_back = {k: v for k, v in newer.items() if k[0] in read}
+    report.rewritten, report.rewrites = rewrites(read_back, lambda stored, value, name: _same(stored, value, by_name[name]))
     return newer
 
 
