@@ -24,7 +24,7 @@ value or option at fault, and a non-zero exit code:
 | 2 | the options are invalid or inconsistent (`UsageError`) |
 | 130 | interrupted (Ctrl-C; a Salesforce push or rollback also on SIGTERM, once its running job is aborted and read back: `Interrupted`) |
 
-A traceback is shown only with `--debug`. When a run fails, no output directory is created
+A traceback is shown only with `--debug` (before the `Error:` line; the exit code stays the same). When a run fails, no output directory is created
 and an existing one is left exactly as it was (the run is written to a hidden
 `.OUT.partial-PID-*` folder beside it and renamed when complete; a folder left by a killed
 run is removed by the next run into the same place).

@@ -126,6 +126,9 @@ class FakeOrg:
         self.retry_after: str | None = None  # Retry-After header of 'throttle' (429) and 'unavailable' (503) answers
         self.limit_message = "TotalRequests Limit exceeded."  # of 'refuse' (403): the daily limit; or the concurrent one
         self.echo_token = False  # error bodies repeat the caller's token: raw, URL-encoded, base64 of "Bearer <token>"
+        self.rewrite_on_update: dict = {}  # field -> function of the value written (a flow or trigger rewriting it)
+        self.fail_without_message = False  # update jobs fail whole, without an errorMessage
+        self.empty_zero_pages = False  # a result (query page, job results) of 0 rows comes with an empty body, no header
 
     def fail(self, kind: str, method: str, path_end: str, nth: int = 1, times: int = 1) -> None:
         """Answer the `nth` (to `nth + times - 1`th) authenticated `method` request whose path ends with `path_end`:
@@ -202,7 +205,7 @@ class FakeOrg:
         if self.busy_after is not None:
             self.process(job, self.busy_after)
             job.state = "InProgress"
-        elif self.job_error or self.abort_jobs:
+        elif self.job_error or self.abort_jobs or self.fail_without_message:
             self.process(job, self.stop_after or 0)
             job.state = "Aborted" if self.abort_jobs else "Failed"
             job.error = self.job_error
@@ -236,7 +239,7 @@ class FakeOrg:
             for name, value in values.items():
                 if name == "Id" or value == "":
                     continue
-                table[record_id][name] = "" if value == "#N/A" else value
+                table[record_id][name] = "" if value == "#N/A" else self.rewrite_on_update.get(name, str)(value)
             job.successful.append({"sf__Id": record_id, "sf__Created": "false", **values})
         job.done = max(job.done, min(upto, len(job.rows)))
 
@@ -485,7 +488,8 @@ class Handler(BaseHTTPRequestHandler):
                 headers["Sforce-NumberOfRecords"] = str(announced)
             elif org.count_header:
                 headers["Sforce-NumberOfRecords"] = org.count_header
-            return self._send(200, _csv(job.header, rows), "text/csv", headers)
+            body = "" if org.empty_zero_pages and not rows else _csv(job.header, rows)
+            return self._send(200, body, "text/csv", headers)
         return self._error(404, "NOT_FOUND", "no such query resource")
 
     # -- Bulk API 2.0 ingest ---------------------------------------------------------------------------
@@ -528,14 +532,21 @@ class Handler(BaseHTTPRequestHandler):
             return self._json(200, info)
         if method == "GET" and rest == ["successfulResults"]:
             header = ["sf__Id", "sf__Created"] + job.header
-            return self._send(200, _csv(header, [[r.get(h, "") for h in header] for r in job.successful]), "text/csv")
+            return self._send(200, self._rows_csv(header, job.successful), "text/csv")
         if method == "GET" and rest == ["failedResults"]:
             header = ["sf__Id", "sf__Error"] + job.header
-            return self._send(200, _csv(header, [[r.get(h, "") for h in header] for r in job.failed]), "text/csv")
+            return self._send(200, self._rows_csv(header, job.failed), "text/csv")
         if method == "GET" and rest == ["unprocessedrecords"]:
-            left = job.rows[job.done :] if job.state in ("Failed", "Aborted") else []
-            return self._send(200, _csv(job.header or ["Id"], left), "text/csv")
+            header, left = job.header or ["Id"], job.rows[job.done :] if job.state in ("Failed", "Aborted") else []
+            return self._send(200, self._rows_csv(header, [dict(zip(header, row)) for row in left]), "text/csv")
         return self._error(404, "NOT_FOUND", "no such ingest resource")
+
+
+    def _rows_csv(self, header: list[str], records: list[dict]) -> str:
+        """Result rows as CSV; no rows and `empty_zero_pages`: an empty body."""
+        if self.org.empty_zero_pages and not records:
+            return ""
+        return _csv(header, [[r.get(h, "") for h in header] for r in records])
 
 
 class LocalCA:

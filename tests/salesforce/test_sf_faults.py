@@ -277,7 +277,7 @@ def test_disk_full_during_the_last_job_says_what_was_sent(sf_env, org, run_dir, 
     result, text = invoke("push", run_dir, "--apply", "--batch-size", "20", "--config", "custseg.toml")
     assert result.exit_code == 1
     lines = text.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: cannot write jobs.jsonl")
+    assert len(lines) == 1 and lines[0].startswith("Error: cannot write results.csv")  # the journal, then the files
     assert "No space left on device; 40 row(s) confirmed updated, 0 refused, 0 not sent" in lines[0]
     assert segments(org) == WANTED[:N_ACCOUNTS]
     out = run_dir / "salesforce"

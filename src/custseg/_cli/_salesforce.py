@@ -125,15 +125,30 @@ def _print_push(report) -> None:
         if len(report.transitions) > 20:
             changes.add_row("...", f"{len(report.transitions) - 20} more in diff.csv", "")
         console.print(changes)
-    if report.not_found:
-        console.print(f"{report.not_found:,} customer(s) have no {report.object_name} visible to this user "
-                      "(deleted, merged or not shared): see not_found.csv.", markup=False, soft_wrap=True)
+    if report.rewritten:
+        console.print(f"Note: {report.rewrite_note()}.", markup=False, soft_wrap=True)
     files = ", ".join(v for k, v in report.files.items() if k not in ("rollback_copy",))
     console.print(f"Files in {report.out_dir}: {files}", markup=False, soft_wrap=True)
 
 
-def _conclude(report, apply: bool, to_send: str, done: str, nothing: str) -> None:
-    """The last line of a push or rollback; exit 1 when rows failed or no customer has an Account."""
+def _problems(report, apply: bool, force: bool) -> list[str]:
+    """What a push or rollback left undone, one clause each (the command then exits 1)."""
+    problems = []
+    if apply and report.failed:
+        problems.append(f"{report.failed:,} row(s) were not updated (see {report.out_dir / report.files['failures']}): fix them "
+                        "and run again, only what still differs is sent")
+    if report.changed_since and not force:
+        left = "are left as they are" if apply else "would be left as they are"
+        problems.append(f"{report.changed_since:,} record(s) changed since custseg wrote them (by someone else or a later "
+                        f"push) {left} (see {report.out_dir / report.files['changed_since']}); --force puts them back too")
+    if report.not_found:
+        problems.append(f"{report.not_found:,} of {report.customers:,} customer(s) have no {report.object_name} visible to this "
+                        f"user: deleted, merged or not shared (see {report.out_dir / report.files['not_found']})")
+    return problems
+
+
+def _conclude(report, apply: bool, to_send: str, done: str, nothing: str, force: bool = False) -> None:
+    """The last lines of a push or rollback; exit 1 when rows failed, records were left or customers not found."""
     if report.customers and report.not_found == report.customers:
         error_console.print(f"Error: none of the {report.customers:,} customer(s) has an {report.object_name} in this org visible "
                             f"to this user (see {report.out_dir / 'not_found.csv'}); nothing was sent: check that "
@@ -142,16 +157,19 @@ def _conclude(report, apply: bool, to_send: str, done: str, nothing: str) -> Non
     if not apply:
         console.print(f"Dry run: nothing was sent. Check {to_send} and {to_send.replace('to_send', 'diff')}, "
                       "then run again with --apply.", markup=False, soft_wrap=True)
-    elif report.failed:
-        error_console.print(f"Error: {report.failed:,} row(s) were not updated; see {report.out_dir / report.files['failures']}. "
-                            "Fix them and run again: only what still differs is sent.", markup=False, soft_wrap=True)
-        raise typer.Exit(1)
     elif report.updated:
         console.print(done.format(updated=report.updated, out_dir=report.out_dir, copy=report.files.get("rollback_copy", "")),
                       markup=False, soft_wrap=True)
-    else:
-        missing = f"; {report.not_found:,} customer(s) have no {report.object_name} (not_found.csv)" if report.not_found else ""
-        console.print(f"{nothing}{missing}.", markup=False, soft_wrap=True)
+    elif not report.failed and not (report.changed_since and not force):
+        console.print(f"{nothing}.", markup=False, soft_wrap=True)
+    if report.changed_since and force:
+        console.print(f"Warning: {report.changed_since:,} record(s) changed since custseg wrote them are put back anyway "
+                      f"(--force; see {report.out_dir / report.files['changed_since']}).", markup=False, style="yellow",
+                      soft_wrap=True)
+    problems = _problems(report, apply, force)
+    if problems:
+        error_console.print(f"Error: {'; '.join(problems)}.", markup=False, soft_wrap=True)
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -224,6 +242,7 @@ def rollback(
     batch_size: Annotated[Optional[int], typer.Option(help="Rows per Bulk API update job (default 10000).")] = None,
     object_name: Annotated[Optional[str], typer.Option("--object", help="Object pushed to (default Account).")] = None,
     job_timeout: JobTimeout = None,
+    force: Annotated[bool, typer.Option("--force", help="Also put back records changed since custseg wrote them (by someone else or a later push).")] = False,
     config: Config = None,
     debug: Debug = False,
 ) -> None:
@@ -236,11 +255,12 @@ def rollback(
         target = object_name or salesforce.PushFields.from_config(file_config).object_name
         client = _client(file_config, job_timeout)
         with _Bar() as bar:
-            report = salesforce.rollback_segments(run_dir, client, apply=apply, out_dir=output, object_name=target, progress=bar, **settings)
+            report = salesforce.rollback_segments(run_dir, client, apply=apply, out_dir=output, object_name=target, progress=bar,
+                                                  force=force, **settings)
         _print_push(report)
         _conclude(report, apply, "undo_to_send.csv",
                   "Done: {updated:,} record(s) put back; the values they had are in {out_dir}/{copy}.",
-                  "Nothing to put back: Salesforce already holds the values of rollback.csv")
+                  "Nothing to put back: Salesforce already holds the values of rollback.csv", force)
 
 
 @app.command()

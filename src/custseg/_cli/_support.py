@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,23 +27,27 @@ def prefetch_input(path, config) -> None:
 
 @contextmanager
 def reported_errors(debug: bool = False) -> Iterator[None]:
-    """Run a command body; a custseg error becomes `Error: ...` and its exit code."""
+    """Run a command body; a custseg error becomes `Error: ...` and its exit code (with `debug`, after the traceback)."""
     try:
         yield
     except CustsegError as exc:
-        if debug:
-            raise
+        _traceback(debug)
         error_console.print(f"Error: {exc}", markup=False, soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         error_console.print("Interrupted.", markup=False)
         raise typer.Exit(130) from None
     except OSError as exc:
-        if debug:
-            raise
+        _traceback(debug)
         where = f" {exc.filename}" if exc.filename else ""
         error_console.print(f"Error:{where} {exc.strerror or exc}", markup=False, soft_wrap=True)
         raise typer.Exit(1) from None
+
+
+def _traceback(debug: bool) -> None:
+    """The traceback of the exception being handled, on stderr, when `debug`."""
+    if debug:
+        error_console.print(traceback.format_exc().rstrip(), markup=False, soft_wrap=True)
 
 
 def split_list(text: str | None) -> tuple[str, ...] | None:

@@ -139,7 +139,8 @@ class QueryJob:
                 raise DataError(f"query job {job_id} announced {self.server_rows} rows but sent {received} by page {page}; "
                                 "nothing was written, run again")
             self.page_rows.append(len(rows))
-            yield header, rows
+            if header or rows:  # a page of 0 rows may come with an empty body, without the header line
+                yield header, rows
             if not following:
                 return
             if following in seen or not rows:

@@ -30,6 +30,7 @@ from simple_salesforce.exceptions import (
 )
 
 from .._errors import DataError
+from ._plain import plain_text
 from ._settings import SalesforceSettings
 
 log = logging.getLogger(__name__)
@@ -178,7 +179,7 @@ class SalesforceClient:
         self.sf  # noqa: B018 - log in now so a login failure is reported here
 
     def _clean(self, text: str) -> str:
-        return self.settings.redact(text)
+        return self.settings.redact(plain_text(text))
 
     # -- calls ------------------------------------------------------------------------
     def call(self, step: Callable[[Salesforce], T], what: str = "Salesforce call", idempotent: bool = False) -> T:

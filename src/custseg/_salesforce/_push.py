@@ -13,6 +13,7 @@ if its outcome is lost) with retries of transient row errors -> `results.csv`,
 from __future__ import annotations
 
 import json
+import logging
 import math
 import time
 from collections import Counter
@@ -35,7 +36,9 @@ from ._run_input import read_assignments
 from ._send import UNKNOWN, SentJob, resolve_jobs, send_rows, terminate_as_interrupt
 from ._soql import quote
 from ._targets import PushFields, TargetField, created_fields, preflight
+from ._written import WRITTEN_FILE, Written, merged_frame, read_written, rewrite_text, rewrites
 
+log = logging.getLogger(__name__)
 Progress = Callable[[str, int, "int | None"], None]
 NULL_FOR_BULK = "#N/A"  # Bulk API: sets the field to null
 IN_CLAUSE_MAX_IDS = 500
@@ -51,6 +54,8 @@ FILES = {
     "rollback": "rollback.csv",
     "audit": "audit.jsonl",
     "jobs": "jobs.jsonl",
+    "written": WRITTEN_FILE,
+    "changed_since": "changed_since.csv",
 }
 
 
@@ -71,12 +76,19 @@ class PushReport:
     failed: int = 0
     unknown: int = 0
     retried: int = 0
+    changed_since: int = 0  # rollback: records changed since custseg wrote them (left unless forced)
+    rewritten: int = 0  # values the org stored differently from what was sent (a flow or trigger)
+    rewrites: list[dict] = field(default_factory=list)
     jobs: list[str] = field(default_factory=list)
     out_dir: Path | None = None
     push_id: str = ""
     files: dict[str, str] = field(default_factory=dict)
     error: str | None = None
     approval: dict = field(default_factory=dict)  # the run's sign-off when pushed; `unapproved`: pushed anyway
+
+    def rewrite_note(self) -> str:
+        """'the org rewrites N value(s) on update: ...' when it did, else ''."""
+        return rewrite_text(self.rewritten, self.rewrites) if self.rewritten else ""
 
     def to_dict(self) -> dict:
         """Plain dict for summary.json and the audit record."""
@@ -230,35 +242,81 @@ class PushJob:
     fields: dict[str, TargetField]
     wanted: list[tuple[str, list[str | None]]]
     prefix: str = ""  # file name prefix: "" for a push, "undo_" for a rollback
+    guard: bool = False  # leave records that no longer hold what custseg wrote (a rollback)
+    force: bool = False  # ... or send them too
 
 
-def _diff(job: PushJob, current: dict[str, list[str]], report: PushReport) -> tuple[dict, dict, list, list]:
-    """Rows to send and their previous values (Id -> row), diff rows, ids not found; fills the report's counts."""
+@dataclass
+class Diff:
+    """Rows to send and their previous values (Id -> row), diff rows, ids not found, ids unchanged, and the rows of
+    records changed since custseg wrote them (`Id, field, written, now, wanted`)."""
+
+    to_send: dict[str, list[str]]
+    previous: dict[str, list[str]]
+    rows: list[tuple]
+    not_found: list[str]
+    unchanged: list[str]
+    changed_since: list[tuple]
+
+
+def _diff(job: PushJob, current: dict[str, list[str]], report: PushReport, written: Written) -> Diff:
+    """What differs, compared as the org stores it (`written`: a value the org rewrote on update is not a change);
+    fills the report's counts."""
     targets = list(job.fields.values())
     to_send: dict[str, list[str]] = {}
     previous: dict[str, list[str]] = {}
-    diff_rows, transitions, not_found = [], Counter(), []
+    diff_rows, transitions, not_found, unchanged, changed_since = [], Counter(), [], [], []
     for record_id, new in job.wanted:
         if record_id not in current:
             not_found.append(record_id)
             continue
         old = current[record_id]
-        changed = [i for i, t in enumerate(targets) if new[i] is not None and not _same(old[i], new[i], t)]
+        changed = [i for i, t in enumerate(targets) if new[i] is not None and not _same(old[i], new[i], t)
+                   and written.get((record_id, t.name)) != (new[i], old[i])]
         if not changed:
+            unchanged.append(record_id)
             continue
+        if job.guard:
+            moved = [(record_id, targets[i].name, written[key][1], old[i], new[i]) for i in changed
+                     if (key := (record_id, targets[i].name)) in written and not _same(old[i], written[key][1], targets[i])]
+            changed_since += moved
+            report.changed_since += bool(moved)
+            if moved and not job.force:
+                continue
         to_send[record_id] = [record_id] + ["" if v is None else (v or NULL_FOR_BULK) for v in new]
         previous[record_id] = [record_id] + [value if value != "" else NULL_FOR_BULK for value in old]
         transitions[(old[0], old[0] if new[0] is None else new[0])] += 1
         diff_rows += [(record_id, targets[i].name, old[i], new[i]) for i in changed]
     report.customers, report.not_found, report.to_change = len(job.wanted), len(not_found), len(to_send)
-    report.unchanged = len(job.wanted) - len(not_found) - len(to_send)
+    report.unchanged = len(unchanged)
     report.transitions = [{"from": a, "to": b, "count": n} for (a, b), n in sorted(transitions.items(), key=lambda kv: (-kv[1], kv[0]))]
-    return to_send, previous, diff_rows, not_found
+    return Diff(to_send, previous, diff_rows, not_found, unchanged, changed_since)
 
 
-def _journal_entries(out_dir: Path) -> list[dict]:
-    """The lines of `jobs.jsonl` ([] when there is none); a line cut short by a full disk is skipped."""
-    path = out_dir / FILES["jobs"]
+def _stored(job: PushJob, current: dict, diff: Diff, outcome: dict, report: PushReport, progress: Progress) -> Written:
+    """What the org now stores for each value custseg sent (read back) or found already there; the rewrites in `report`.
+
+    A row that cannot be read back is recorded as sent (a rewriting org's value is then resent once, and read again)."""
+    names = [t.name for t in job.fields.values()]
+    wanted = dict(job.wanted)
+    updated = [i for i in diff.to_send if outcome.get(i, {}).get("status") == "updated"]
+    try:
+        read = read_current(job.client, report.object_name, names, updated, progress) if updated else {}
+    except DataError as exc:
+        log.warning("cannot read back the values just written (%s); they are recorded as sent", exc)
+        read = {}
+    after = {i: read.get(i) or ["" if v is None else v for v in wanted[i]] for i in updated}
+    after.update({i: current[i] for i in diff.unchanged})
+    newer = {(i, name): (wanted[i][n], values[n]) for i, values in after.items()
+             for n, name in enumerate(names) if wanted[i][n] is not None}
+    by_name = {t.name: t for t in job.fields.values()}
+    read_back = {k: v for k, v in newer.items() if k[0] in read}
+    report.rewritten, report.rewrites = rewrites(read_back, lambda stored, value, name: _same(stored, value, by_name[name]))
+    return newer
+
+
+def _json_lines(path: Path) -> list[dict]:
+    """The entries of a JSON-lines file; a line cut short (a full disk) is skipped."""
     entries = []
     for line in path.read_text(encoding="utf-8").splitlines() if path.is_file() else []:
         try:
@@ -276,7 +334,7 @@ def _audit_base(job: PushJob) -> dict:
 
 def _resolve_open_jobs(job: PushJob, object_name: str, journal) -> None:
     """Read back the jobs an earlier push or rollback to this folder left unknown or running; one audit line says what they did."""
-    resolved = resolve_jobs(job.client, object_name, _journal_entries(job.out_dir), journal)
+    resolved = resolve_jobs(job.client, object_name, _json_lines(job.out_dir / FILES["jobs"]), journal)
     if resolved:
         counts = {k: sum(r[k] for r in resolved) for k in ("updated", "failed", "unprocessed")}
         append_line(job.out_dir / FILES["audit"], _json_line({
@@ -285,24 +343,30 @@ def _resolve_open_jobs(job: PushJob, object_name: str, journal) -> None:
 
 
 def _recover_interrupted(job: PushJob, audit_base: dict) -> None:
-    """Give every push of the journal that started but never finished (killed) its audit line."""
+    """Give every push of the journal that started but never finished (killed, or its files could not be written)
+    and has no audit line its audit line, with the job states and counts the journal holds."""
     journal = job.out_dir / FILES["jobs"]
-    if not journal.is_file():
-        return
     started: dict[str, dict] = {}
-    for entry in _journal_entries(job.out_dir):
+    for entry in _json_lines(journal):
         push_id = entry.get("push")
         if entry.get("event") == "started":
-            started[push_id] = {**entry, "jobs": []}
-        elif entry.get("event") == "job" and push_id in started and entry.get("rows") is not None:
-            started[push_id]["jobs"].append(entry["job_id"])
+            started[push_id] = {**entry, "jobs": {}}
+        elif entry.get("event") == "job" and push_id in started:
+            started[push_id]["jobs"].setdefault(entry["job_id"], {}).update(entry)
         elif entry.get("event") == "finished":
             started.pop(push_id, None)
+    audited = {entry.get("push") for entry in _json_lines(job.out_dir / FILES["audit"])} if started else set()
     for push_id, entry in started.items():
-        error = "interrupted: the process stopped before recording the outcome (killed?); rows of its jobs are in an unknown state"
-        append_line(job.out_dir / FILES["audit"], _json_line({
-            **audit_base, "event": "interrupted", "push": push_id, "time": entry.get("time"), "mode": entry.get("mode", "apply"),
-            "to_change": entry.get("rows"), "jobs": entry["jobs"], "error": error, "files": {"rollback": FILES["rollback"]}}))
+        if push_id not in audited:
+            jobs = entry["jobs"].values()
+            unread = [j for j in jobs if j.get("state") == UNKNOWN]
+            error = ("interrupted: the process stopped before recording the outcome (killed, or its files could not be "
+                     f"written); {len(unread)} of its {len(jobs)} job(s) in an unknown state")
+            append_line(job.out_dir / FILES["audit"], _json_line({
+                **audit_base, "event": "interrupted", "push": push_id, "time": entry.get("time"), "mode": entry.get("mode", "apply"),
+                "to_change": entry.get("rows"), "updated": sum(j.get("updated", 0) for j in jobs),
+                "failed": sum(j.get("failed", 0) for j in jobs), "jobs": list(entry["jobs"]), "error": error,
+                "files": {"rollback": FILES["rollback"]}}))
         append_line(journal, _json_line({"push": push_id, "event": "finished", "recovered": True}))
 
 
@@ -330,38 +394,48 @@ def send_values(job: PushJob, report: PushReport, apply: bool, settings: dict, p
     if apply:  # before the current values are read: a job still running would overwrite them
         _resolve_open_jobs(job, report.object_name, journal)
     current = read_current(client, report.object_name, names, [i for i, _ in job.wanted], progress)
-    to_send, previous, diff_rows, not_found = _diff(job, current, report)
-    files = {k: job.prefix + FILES[k] for k in ("to_send", "diff", "not_found", "summary", "results", "failures")}
+    written = read_written(out_dir)
+    diff = _diff(job, current, report, written)
+    to_send, previous = diff.to_send, diff.previous
+    files = {k: job.prefix + FILES[k] for k in ("to_send", "diff", "not_found", "summary", "results", "failures", "changed_since")}
     out_dir.mkdir(parents=True, exist_ok=True)
     header = ["Id"] + names
     _write_csv(out_dir / files["to_send"], pd.DataFrame(list(to_send.values()), columns=header))
-    _write_csv(out_dir / files["diff"], pd.DataFrame(diff_rows, columns=["Id", "field", "from", "to"]))
-    _write_csv(out_dir / files["not_found"], pd.DataFrame({"Id": not_found}, dtype=object))
+    _write_csv(out_dir / files["diff"], pd.DataFrame(diff.rows, columns=["Id", "field", "from", "to"]))
+    _write_csv(out_dir / files["not_found"], pd.DataFrame({"Id": diff.not_found}, dtype=object))
     report.files.update({k: files[k] for k in ("to_send", "diff", "not_found")})
+    if job.guard:
+        _write_csv(out_dir / files["changed_since"], pd.DataFrame(diff.changed_since, columns=["Id", "field", "written", "now", "wanted"]))
+        report.files["changed_since"] = files["changed_since"]
     audit_base = _audit_base(job)
 
     outcome: dict[str, dict] = {}
     jobs: list[SentJob] = []
     failure: BaseException | None = None
+    stored: Written = {}
     try:
-        if apply:
-            _recover_interrupted(job, audit_base)
+        _recover_interrupted(job, audit_base)
         if apply and to_send:
             _start(job, report, header, previous, now, journal)
             with terminate_as_interrupt():
                 send_rows(client, report.object_name, header, to_send, settings["batch_size"], settings["max_retries"],
                           settings["retry_seconds"], sleep, report, outcome, progress, journal, jobs)
+        if apply:
+            stored = _stored(job, current, diff, outcome, report, progress)
     except BaseException as exc:  # noqa: BLE001 - recorded, then raised again below
         failure = exc
         report.error = str(exc) if isinstance(exc, CustsegError) else f"{type(exc).__name__}: {exc}"
     try:
         results = _results(report, outcome, jobs, to_send) if apply else None
-        if apply and to_send:
-            journal({"event": "finished", "updated": report.updated, "failed": report.failed, "unknown": report.unknown,
-                     "error": report.error})
+        if stored:
+            _write_csv(out_dir / FILES["written"], merged_frame(written, stored), durable=True)
+            report.files["written"] = FILES["written"]
         if results is not None:
             _write_results(results, to_send, header, out_dir, files, report)
         _write_summary(report, out_dir, now, files["summary"], audit_base, client)
+        if apply and to_send:  # last: a push whose audit line could not be written gets it from the next command
+            journal({"event": "finished", "updated": report.updated, "failed": report.failed, "unknown": report.unknown,
+                     "error": report.error})
     except OSError as exc:
         name = Path(exc.filename).name if exc.filename else out_dir
         raise DataError(client.settings.redact(
@@ -418,7 +492,8 @@ def _write_summary(report: PushReport, out_dir: Path, now: datetime, summary_nam
         "event": "rollback" if report.mode.startswith("rollback") else "push",
         "push": report.push_id,
         **{k: summary[k] for k in ("mode", "object_name", "fields", "customers", "not_found", "unchanged", "to_change",
-                                   "updated", "failed", "unknown", "retried", "jobs", "error", "approval")},
+                                   "updated", "failed", "unknown", "retried", "changed_since", "rewritten", "jobs", "error",
+                                   "approval")},
         "files": {k: v for k, v in report.files.items() if k not in ("summary", "audit")},
     }
     append_line(out_dir / FILES["audit"], client.settings.redact(_json_line(audit)))

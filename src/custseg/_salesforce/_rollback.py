@@ -60,9 +60,12 @@ def rollback_segments(
     progress: Progress | None = None,
     sleep: Callable[[float], None] = time.sleep,
     now: datetime | None = None,
+    force: bool = False,
 ) -> PushReport:
     """Restore the values of `<out_dir>/rollback.csv` where the org differs; dry run unless `apply`.
 
+    A record that no longer holds what custseg wrote (`written.csv`: changed since by someone else or
+    another push) is left as it is unless `force`, and listed in `undo_changed_since.csv`.
     Writes `undo_to_send.csv`, `undo_diff.csv`, ... beside the push files and one audit line;
     the values it overwrites go to a stamped `rollback-<time>.csv`.
 
@@ -85,5 +88,5 @@ def rollback_segments(
         report = PushReport(mode="rollback" if apply else "rollback dry-run", object_name=object_name,
                             fields={c: targets[c].name for c in columns}, customers=len(wanted), not_found=0, unchanged=0,
                             to_change=0, transitions=[], out_dir=out_dir, push_id=stamp(now))
-        job = PushJob(client, run_dir, out_dir, targets, wanted, prefix=UNDO_PREFIX)
+        job = PushJob(client, run_dir, out_dir, targets, wanted, prefix=UNDO_PREFIX, guard=True, force=force)
         return send_values(job, report, apply, settings, progress or no_progress, sleep, now)
