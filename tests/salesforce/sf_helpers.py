@@ -11,7 +11,10 @@ from fake_salesforce import FakeOrg, describe_field
 
 from custseg._config._columns import SALESFORCE_CPQ_FIELDS
 from custseg._review import approval_record
-from custseg._salesforce import PushFields
+from typer.testing import CliRunner
+
+from custseg._salesforce import PushFields, push_segments
+from custseg._cli._salesforce import app
 from custseg._salesforce._soql import id18
 
 SECRET = "00DSECRET!Zq9-distinctive-token-7781"
@@ -125,3 +128,20 @@ def add_currencies(org: FakeOrg, dated: list[tuple[str, float, str, str]] | None
             org.records["DatedConversionRate"][f"dr{n}"] = {"IsoCode": code, "ConversionRate": rate, "StartDate": start,
                                                            "NextStartDate": end}
     return org
+
+
+def invoke(*args):
+    """`custseg ARGS` in-process: the result and its whole output (stdout, then stderr)."""
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    return result, result.stdout + (result.stderr or "")
+
+
+def push(run_dir, client, **kwargs):
+    """An applied push without retry waits."""
+    kwargs.setdefault("retry_seconds", 0)
+    return push_segments(run_dir, client, apply=True, **kwargs)
+
+
+def segments(org) -> list[str]:
+    """The org's segment field of every account, in account order."""
+    return [org.records["Account"][account_id(n)].get("Segment__c", "") for n in range(N_ACCOUNTS)]

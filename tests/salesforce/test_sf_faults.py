@@ -18,32 +18,18 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sf_helpers import N_ACCOUNTS, N_SUBSCRIPTIONS, SECRET, account_id, make_run_dir
-from typer.testing import CliRunner
+from sf_helpers import invoke, push, segments, N_ACCOUNTS, N_SUBSCRIPTIONS, SECRET, account_id, make_run_dir
 
 from custseg._locks import folder_lock
-from custseg._cli._salesforce import app
 from custseg._errors import DataError
-from custseg._salesforce import PullOptions, SalesforceSettings, connect, pull_records, push_segments, rollback_segments
+from custseg._salesforce import PullOptions, SalesforceSettings, connect, pull_records, rollback_segments
 from custseg._salesforce import _push, _send
 from custseg._salesforce._soql import id18
 
-runner = CliRunner()
 JOB_2, JOB_3 = "750I00000000000002", "750I00000000000003"  # job 1 is the query of the current values
 
 
-def push(run_dir, client, **kwargs):
-    kwargs.setdefault("retry_seconds", 0)
-    return push_segments(run_dir, client, apply=True, **kwargs)
 
-
-def invoke(*args):
-    result = runner.invoke(app, [str(a) for a in args])
-    return result, result.stdout + (result.stderr or "")
-
-
-def segments(org) -> list[str]:
-    return [org.records["Account"][account_id(n)].get("Segment__c", "") for n in range(N_ACCOUNTS)]
 
 
 def statuses(out: Path) -> dict[str, int]:

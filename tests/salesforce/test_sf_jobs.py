@@ -16,31 +16,17 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sf_helpers import N_ACCOUNTS, SECRET, account_id, make_run_dir
-from typer.testing import CliRunner
+from sf_helpers import invoke, push, segments, N_ACCOUNTS, SECRET, account_id, make_run_dir
 
-from custseg._cli._salesforce import app
 from custseg._errors import DataError, Interrupted, UsageError
-from custseg._salesforce import SalesforceSettings, connect, push_segments, rollback_segments, settings_from_env
+from custseg._salesforce import SalesforceSettings, connect, rollback_segments, settings_from_env
 from custseg._salesforce._send import terminate_as_interrupt
 
-runner = CliRunner()
 JOB_2 = "750I00000000000002"  # job 1 is the query of the current values
 WANTED = (["Champions", "Loyal", "At risk"] * 14)[:N_ACCOUNTS]
 
 
-def push(run_dir, client, **kwargs):
-    kwargs.setdefault("retry_seconds", 0)
-    return push_segments(run_dir, client, apply=True, **kwargs)
 
-
-def invoke(*args):
-    result = runner.invoke(app, [str(a) for a in args])
-    return result, result.stdout + (result.stderr or "")
-
-
-def segments(org) -> list[str]:
-    return [org.records["Account"][account_id(n)].get("Segment__c", "") for n in range(N_ACCOUNTS)]
 
 
 def written(org) -> int:

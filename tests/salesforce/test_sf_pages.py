@@ -11,12 +11,12 @@ from urllib.parse import quote, quote_plus
 
 import pandas as pd
 import pytest
-from sf_helpers import N_ACCOUNTS, N_SUBSCRIPTIONS, SECRET, SEGMENT_ONLY, account_id, subscription_rows
+from sf_helpers import invoke, push, segments, N_ACCOUNTS, N_SUBSCRIPTIONS, SECRET, SEGMENT_ONLY, account_id, subscription_rows
 from typer.testing import CliRunner
 
 from custseg._cli._salesforce import app
 from custseg._errors import DataError
-from custseg._salesforce import PullOptions, pull_records, push_segments
+from custseg._salesforce import PullOptions, pull_records
 from custseg._salesforce._bulk import _read_csv
 from custseg._salesforce._client import IncompleteAnswer
 
@@ -26,18 +26,7 @@ WANTED = ["Champions", "Loyal", "At risk"] * 14
 COUNTRY = "SBQQ__Contract__r.BillingCountry"
 
 
-def invoke(*args):
-    result = runner.invoke(app, [str(a) for a in args])
-    return result, result.stdout + (result.stderr or "")
 
-
-def push(run_dir, client, **kwargs):
-    kwargs.setdefault("retry_seconds", 0)
-    return push_segments(run_dir, client, apply=True, **kwargs)
-
-
-def segments(org) -> list[str]:
-    return [org.records["Account"][account_id(n)].get("Segment__c", "") for n in range(N_ACCOUNTS)]
 
 
 def statuses(out) -> dict[str, int]:

@@ -11,22 +11,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sf_helpers import N_ACCOUNTS, SEGMENT_ONLY, account_id, make_run_dir
-from typer.testing import CliRunner
+from sf_helpers import invoke, segments, N_ACCOUNTS, SEGMENT_ONLY, account_id, make_run_dir
 
-from custseg._cli._salesforce import app
 from custseg._errors import DataError
 from custseg._salesforce import PullOptions, pull_records, push_segments, rollback_segments
 from custseg._salesforce import _push
 
-runner = CliRunner()
 JOB_2 = "750I00000000000002"  # job 1 is the query of the current values
 WANTED = (["Champions", "Loyal", "At risk"] * 14)[:N_ACCOUNTS]  # make_run_dir's run_dir: account n is names[n % 3]
 
-
-def invoke(*args):
-    result = runner.invoke(app, [str(a) for a in args])
-    return result, result.stdout + (result.stderr or "")
 
 
 def push(run_dir, client, **kwargs):
@@ -34,9 +27,6 @@ def push(run_dir, client, **kwargs):
     kwargs.setdefault("fields", SEGMENT_ONLY)
     return push_segments(run_dir, client, apply=True, **kwargs)
 
-
-def segments(org) -> list[str]:
-    return [org.records["Account"][account_id(n)].get("Segment__c", "") for n in range(N_ACCOUNTS)]
 
 
 def audit(out: Path) -> list[dict]:
