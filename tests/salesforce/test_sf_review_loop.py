@@ -43,11 +43,14 @@ def test_run_review_approve_push_then_refresh_keeps_the_decisions(sf_env, org):
     table.loc[table["segment_id"] == "4", "merge_into"] = "3"
     table.loc[table["segment_id"] == "2", "action_en"] = ACTION
     write_review_table(table, sf_env / "segments.xlsx", overwrite=True)
-    merged_name = table.loc[table["segment_id"] == "3", "name_en"].iloc[0]
 
     code, out = invoke("review", "run_2020", "--apply", "segments.xlsx", "--by", "A. Name")
     assert code == 0, out
     assert "by A. Name: 4 change(s), 4 -> 3 segments." in out and "segment 4 merged into 3" in out
+    # segment 3 grew and its texts were left as they were: the rules name it again from its merged numbers
+    assert "segment 3: texts made by the rules from its merged numbers" in " ".join(out.split())
+    assert json.loads((sf_env / "run_2020" / "run.json").read_text())["reviews"][-1]["texts_made_by_rules"] == [3]
+    merged_name = pd.read_csv(sf_env / "run_2020" / "profiles.csv").set_index("segment_id").loc[3, "name_en"]
 
     code, out = invoke("salesforce", "push", "run_2020", "--apply", "--config", "custseg.toml")
     assert code == 1 and out.startswith("Error: run_2020 is not approved (nobody approved it); nothing was sent")

@@ -110,7 +110,10 @@ def test_renames_texts_and_a_merge_recompute_every_output(demo, run_dir, tmp_pat
     assert {"segment_id": 4, "field": "merge_into", "old": None, "new": 3} in record["changes"]
     assert {"segment_id": 1, "field": "name_en", "old": before.profiles["name_en"][0], "new": "Key partners"} in record["changes"]
     assert status.kept == ["salesforce"] and (run_dir / "salesforce" / "audit.jsonl").read_text() == "{}\n"
-    assert new.loc[3, "name_rule"] == "review" and new.loc[1, "name_rule"] == "review"
+    assert new.loc[1, "name_rule"] == "review"
+    # segment 3 grew and its texts were left as they were: the rules make them again from its merged numbers
+    assert record["texts_made_by_rules"] == [3] and new.loc[3, "name_rule"] not in ("review", "kept")
+    assert after.model["segments"][2]["name"]["en"] == new.loc[3, "name_en"]
     assert new.loc[2, "name_rule"] == old.loc[2, "name_rule"] and new.loc[2, "action_rule"] == "review"  # its name is the rules'
     assert new.loc[1, "action_rule"] == old.loc[1, "action_rule"]
 

@@ -53,6 +53,9 @@ def _print_applied(status) -> None:
                           markup=False, soft_wrap=True)
     if len(changes) > CHANGE_LIMIT:
         console.print(f"  ... {len(changes) - CHANGE_LIMIT} more in run.json", markup=False)
+    for sid in record.get("texts_made_by_rules", []):
+        console.print(f"  segment {sid}: texts made by the rules from its merged numbers (its old ones described it before "
+                      "it grew; edit them in the table to set your own)", markup=False, soft_wrap=True)
     if record.get("score_differs"):
         console.print(f"Warning: {record['score_differs']:,} customer(s) are nearer a centroid of another segment than of "
                       "their own: scoring assigns by nearest centroid (docs/methods.md).", markup=False, style="yellow")

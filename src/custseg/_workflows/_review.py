@@ -31,6 +31,7 @@ from .._review._edits import Edits
 from ._model import assign_segments, assignment_of, with_assignment
 
 REVIEWED = "review"  # name_rule / action_rule of a text the review set (edited, or kept on a merged segment)
+TEXT_KEYS = ("name", "description", "action")
 
 
 @dataclass
@@ -182,22 +183,28 @@ def reviewed_result(result: SegmentationResult, edits: Edits, record: dict) -> S
     old_profiles = result.profiles.set_index(result.profiles[S.SEGMENT_ID].astype(int))
     received = {edits.merges[i] for i in edits.merges}
     changed = {(c[S.SEGMENT_ID], c["field"].split("_")[0]) for c in edits.changes}
+    # a segment that received a merge and whose texts the reviewer left as they were gets texts made by the rules from
+    # its new numbers: its old name, description and action described the segment before it grew (words are claims)
+    regenerated = [sid for sid in staying if sid in received and not any((sid, key) in changed for key in TEXT_KEYS)]
     texts = []
     for sid in staying:
-        own = dict(edits.texts[sid])
-        for key, rule in (("name", "name_rule"), ("action", "action_rule")):
+        own = None if sid in regenerated else dict(edits.texts[sid])
+        for key, rule in (("name", "name_rule"), ("action", "action_rule")) if own is not None else ():
             kept = str(old_profiles.loc[sid, rule]) if rule in old_profiles.columns else "kept"
             own[rule] = REVIEWED if sid in received or (sid, key) in changed else kept
         texts.append(own)
     revenue_feature = REVENUE_FEATURE if REVENUE_FEATURE in assignments.columns else None
-    profiles, _ = segment_profiles(assignments, labels, centers, names, _rules(config.rules_file), revenue_feature, staying,
-                                   texts, run.get("supplementary", []), config.label_table(), Z,
-                                   assignments[S.CUSTOMER_ID].astype(str).to_numpy())
+    profiles, made = segment_profiles(assignments, labels, centers, names, _rules(config.rules_file), revenue_feature,
+                                      staying, texts, run.get("supplementary", []), config.label_table(), Z,
+                                      assignments[S.CUSTOMER_ID].astype(str).to_numpy())
     profiles = profiles.sort_values(S.SEGMENT_ID, kind="stable").reset_index(drop=True)
+    final = dict(edits.texts) | {sid: {key: dict(entry[key]) for key in TEXT_KEYS}
+                                 for sid, entry in zip(staying, made) if sid in regenerated}
+    record["texts_made_by_rules"] = regenerated
 
     frame = assignments.copy()
     frame[S.SEGMENT_ID] = np.asarray(staying)[labels]
-    frame[S.SEGMENT_NAME] = np.asarray([edits.texts[sid]["name"][run.get("lang", "en")] for sid in staying], dtype=object)[labels]
+    frame[S.SEGMENT_NAME] = np.asarray([final[sid]["name"][run.get("lang", "en")] for sid in staying], dtype=object)[labels]
     frame[S.DISTANCE] = np.sqrt(((Z - centers[labels]) ** 2).sum(axis=1))
     per_product, top = result.product_revenue, result.top_products
     if edits.merges:
@@ -211,8 +218,7 @@ def reviewed_result(result: SegmentationResult, edits: Edits, record: dict) -> S
         model = with_assignment(model, assignment_of(fitted["centroids"],
                                                      [edits.merges.get(int(i), int(i)) for i in fitted["segment_ids"]]))
     model["centroids"] = centers.tolist()
-    model["segments"] = [{"id": sid, **{key: dict(edits.texts[sid][key]) for key in ("name", "description", "action")}}
-                         for sid in staying]
+    model["segments"] = [{"id": sid, **{key: dict(final[sid][key]) for key in TEXT_KEYS}} for sid in staying]
     record["score_differs"] = int((assign_segments(model, Z) != labels).sum())
     run["reviews"] = [*(run.get("reviews") or []), record]
     run.pop("approval", None)
