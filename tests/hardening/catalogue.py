@@ -533,6 +533,11 @@ CASES: list[Case] = [
          message="Error: {dir}/n.xlsx: column 'cust' (customer) has number cells and ids of 16 digits or more, e.g. "
                  "'6271234567890120' at data row 4: a workbook keeps 15 significant digits of a number, so their last "
                  "digits may be lost; format the column as text in the export and read it again"),
+    Case("currency-code-prices", "prices written with an ISO code, 'EUR 5.00' (a multi-currency report)",
+         csv_case("eur.csv", with_price(G, lambda price: f"EUR {float(price):.2f}")),
+         message="Error: {dir}/eur.csv: column 'price' (price) has 90 non-numeric values, e.g. 'EUR 5.00' at data row 1, "
+                 "'EUR 6.00' at data row 2, 'EUR 9.00' at data row 3; amounts written with a currency code are not read: "
+                 "export them as numbers, with the code in a column of its own (--currency)"),
     Case("mixed-currencies", "prices in dollars and one in euros", csv_case("cur.csv", DOLLARS[:3] + ["c1,e1,1,€5.00,01/01/2020"]
                                                                              + DOLLARS[3:]),
          message="Error: {dir}/cur.csv: column 'price' (price) mixes currencies: '$5.00' at data row 1 and '€5.00' at data "

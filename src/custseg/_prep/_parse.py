@@ -6,6 +6,7 @@ Every value that does not convert is an error naming the file, column, value and
 from __future__ import annotations
 
 import functools
+import re
 import operator
 
 import ibis
@@ -23,6 +24,9 @@ from ._numbers import choose_readings, marked_columns, number_of, number_probes,
 ID_ROLES = ("customer", "order", "product")
 TEXT_ROLES = (*ID_ROLES, "product_label", "country", "currency")
 EXAMPLES = 3
+CURRENCY_CODE = re.compile(r"'[A-Z]{3} ?[-(]?[0-9]|[0-9)] ?[A-Z]{3}'")  # 'EUR 149.24', '149.24 EUR' among the examples
+CODE_HINT = ("; amounts written with a currency code are not read: export them as numbers, with the code in a column "
+             "of its own (--currency)")
 REPEATED_HEADER = "_repeated_header"  # flags a header line repeated among the data rows (rule repeated_header)
 
 
@@ -250,8 +254,10 @@ def typed_lines(table: ibis.Table, mapping: ColumnMapping, source: str, decimal:
     parsed, decisions, failures = choose_readings(table, numeric_text, counts, decimal, delimiter, source, labels, row_name)
     for role, raw in raw_text.items():
         if role in NUMERIC_ROLES and failures[roles[role]]:
+            found = examples(table, raw, raw.notnull() & parsed[roles[role]].isnull(), None, row_name)
+            hint = CODE_HINT if CURRENCY_CODE.search(found) else ""
             raise DataError(f"{source}: column {roles[role]!r} ({role}) has {failures[roles[role]]:,} non-numeric "
-                            f"values, e.g. {examples(table, raw, raw.notnull() & parsed[roles[role]].isnull(), None, row_name)}")
+                            f"values, e.g. {found}{hint}")
     _check_dates(table, roles, raw_text, columns | line_dates, counts, mapping, source, row_name)
     notes = {"decimal_marks": {name: d["decimal"] for name, d in decisions.items()}, "number_formats": decisions,
              "spaces_trimmed": {roles[r]: {"values": counts[f"{r}|spaced"], "unicode": counts[f"{r}|unicode"]}
