@@ -10,6 +10,12 @@ import pytest
 from shared_data import shared_file, small_lines_frame
 
 
+@pytest.fixture(autouse=True)
+def private_state_dir(monkeypatch, tmp_path_factory):
+    """Each test keeps custseg's user state (the list of Salesforce push folders) in a folder of its own."""
+    monkeypatch.setenv("CUSTSEG_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+
+
 @pytest.fixture
 def retail_csv() -> Path:
     return shared_file("online_retail.csv")

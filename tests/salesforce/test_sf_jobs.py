@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -20,6 +21,8 @@ from sf_helpers import invoke, push, segments, N_ACCOUNTS, SECRET, account_id, m
 
 from custseg._errors import DataError, Interrupted, UsageError
 from custseg._salesforce import SalesforceSettings, connect, rollback_segments, settings_from_env
+from custseg._locks import folder_lock
+from custseg._salesforce._registry import push_folders, register_folder
 from custseg._salesforce._send import terminate_as_interrupt
 
 JOB_2 = "750I00000000000002"  # job 1 is the query of the current values
@@ -248,6 +251,86 @@ def test_job_salesforce_no_longer_knows_does_not_block_and_one_it_cannot_read_do
     assert push(run_dir, client).updated == N_ACCOUNTS
     assert job_states(out)["750I00000000000099"] == "Gone"
 
+
+
+# -- 2. jobs left open by a push from another folder: the same run into another -o, or another run -----
+def test_job_left_running_by_a_push_into_another_folder_blocks_then_is_resolved_there(client, org, run_dir, tmp_path):
+    # the same run pushed into folder A gives up on a job the busy org is still running
+    org.busy_after, org.polls_in_progress = 5, 0
+    client.job_timeout_seconds = 0
+    folder_a, folder_b = tmp_path / "push-a", tmp_path / "push-b"
+    with pytest.raises(DataError, match=rf"update job {JOB_2} is still InProgress"):
+        push(run_dir, client, out_dir=folder_a)
+    jobs_before = org.ingest_count()
+    # into folder B: A's job could still overwrite what B would read as current, so nothing is read or sent
+    with pytest.raises(DataError, match=rf"^{re.escape(str(folder_a.resolve()))}: update job {JOB_2} of the push of \S+ is "
+                                        r"InProgress in Salesforce; nothing was sent: run again when it has finished"):
+        push(run_dir, client, out_dir=folder_b)
+    assert org.ingest_count() == jobs_before and written(org) == 5
+    assert not (folder_b / "rollback.csv").exists()
+
+    org.finish()  # A's job writes its 40 rows
+    org.busy_after = None
+    again = push(run_dir, client, out_dir=folder_b)
+    assert again.to_change == 0 and org.ingest_count() == jobs_before and written(org) == N_ACCOUNTS
+    # A's own files now say what its job did; B's audit has no line about A's job
+    assert job_states(folder_a) == {JOB_2: "JobComplete"}
+    resolved = [e for e in lines(folder_a / "audit.jsonl") if e["event"] == "resolved"]
+    assert [(r["jobs"], r["updated"], r["by"]) for r in resolved] == [({JOB_2: "JobComplete"}, 40, str(folder_b.resolve()))]
+    assert [e["event"] for e in lines(folder_b / "audit.jsonl")] == ["push"]
+
+
+def test_job_left_open_by_a_killed_push_of_another_run_is_aborted_before_this_run_sends(client, org, run_dir, tmp_path):
+    # run 1 was pushed into its default folder and killed while uploading: Salesforce holds its job Open
+    stale = client.call(lambda sf: client.bulk2(sf, "Account").create_job("update"))["id"]
+    killed = run_dir / "salesforce"
+    killed_push_journal(killed, stale)
+    register_folder(client.settings.state_dir, client.instance_host, "Account", run_dir, killed)
+    # run 2 pushes the same field
+    other_run = make_run_dir(tmp_path / "run-2024", {account_id(n): WANTED[n] for n in range(N_ACCOUNTS)})
+    report = push(other_run, client)
+    assert org.ingest_jobs[stale].state == "Aborted"  # aborted before run 2 read anything: it can never run
+    assert report.updated == N_ACCOUNTS and written(org) == N_ACCOUNTS
+    assert job_states(killed)[stale] == "Aborted"
+    assert [e["event"] for e in lines(killed / "audit.jsonl")] == ["resolved", "interrupted"]
+    assert [e["event"] for e in lines(other_run / "salesforce" / "audit.jsonl")] == ["push"]
+
+
+def test_a_push_folder_in_use_with_a_job_not_ended_stops_a_push_from_elsewhere(client, org, run_dir, tmp_path):
+    folder = tmp_path / "push-a"
+    killed_push_journal(folder, "750I00000000000077")
+    register_folder(client.settings.state_dir, client.instance_host, "Account", run_dir, folder)
+    other_run = make_run_dir(tmp_path / "run-2024", {account_id(n): WANTED[n] for n in range(N_ACCOUNTS)})
+    with folder_lock(run_dir):  # the push from folder A is sending now
+        with pytest.raises(DataError, match=rf"^{re.escape(str(folder.resolve()))} has update job\(s\) 750I00000000000077 on "
+                                            r"Account and is in use by another custseg process \(a push or rollback sending "
+                                            r"now\); nothing was sent: run again when it has finished$"):
+            push(other_run, client)
+    assert org.ingest_count() == 0
+    # another org, or another object, is not this push's business
+    assert push_folders(client.settings.state_dir, "other.my.salesforce.com", "Account", "jobs.jsonl") == []
+    assert push_folders(client.settings.state_dir, client.instance_host, "Contact", "jobs.jsonl") == []
+
+
+def test_push_folders_are_listed_once_and_gone_ones_are_skipped(tmp_path):
+    state, run = tmp_path / "state", tmp_path / "run"
+    for folder in ("a", "b", "a"):
+        (tmp_path / folder).mkdir(exist_ok=True)
+        (tmp_path / folder / "jobs.jsonl").write_text("")
+        register_folder(state, "acme.my.salesforce.com", "Account", run, tmp_path / folder)
+    assert len((state / "push_folders.jsonl").read_text().splitlines()) == 2
+    (tmp_path / "b" / "jobs.jsonl").unlink()
+    assert push_folders(state, "acme.my.salesforce.com", "Account", "jobs.jsonl") == [(run.resolve(), (tmp_path / "a").resolve())]
+
+
+def test_state_dir_setting(monkeypatch, tmp_path):
+    env = {"SF_INSTANCE_URL": "https://acme.my.salesforce.com", "SF_ACCESS_TOKEN": "00D!abc"}
+    monkeypatch.setenv("CUSTSEG_STATE_DIR", str(tmp_path / "s1"))
+    assert settings_from_env(environ=env).state_dir == str(tmp_path / "s1")
+    assert settings_from_env({"salesforce": {"state_dir": "/srv/custseg"}}, environ=env).state_dir == "/srv/custseg"
+    monkeypatch.delenv("CUSTSEG_STATE_DIR")
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg"))
+    assert settings_from_env(environ=env).state_dir == str(tmp_path / "xdg" / "custseg")
 
 # -- 3. bounded waiting: backoff, --job-timeout, query jobs too ---------------------------------------
 def test_waits_double_up_to_30_seconds_and_stop_at_the_job_timeout(client, org, run_dir):

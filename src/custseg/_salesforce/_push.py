@@ -19,7 +19,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -32,8 +32,9 @@ from .._errors import CustsegError, DataError, Interrupted, UsageError
 from .._review import approval_status
 from ._bulk import QueryJob
 from ._client import SalesforceClient
+from ._registry import json_lines, push_folders, register_folder
 from ._run_input import read_assignments
-from ._send import UNKNOWN, SentJob, resolve_jobs, send_rows, terminate_as_interrupt
+from ._send import UNKNOWN, SentJob, open_jobs, resolve_jobs, send_rows, terminate_as_interrupt
 from ._soql import quote
 from ._targets import PushFields, TargetField, created_fields, preflight
 from ._written import WRITTEN_FILE, Written, merged_frame, read_written, rewrite_text, rewrites
@@ -315,31 +316,62 @@ def _stored(job: PushJob, current: dict, diff: Diff, outcome: dict, report: Push
     return newer
 
 
-def _json_lines(path: Path) -> list[dict]:
-    """The entries of a JSON-lines file; a line cut short (a full disk) is skipped."""
-    entries = []
-    for line in path.read_text(encoding="utf-8").splitlines() if path.is_file() else []:
-        try:
-            entries.append(json.loads(line))
-        except ValueError:
-            continue
-    return entries
-
-
 def _audit_base(job: PushJob) -> dict:
     client = job.client
     return {"run_dir": str(job.run_dir.resolve()), "instance": client.instance_host,
             "api_version": client.settings.api_version, "auth": client.settings.auth}
 
 
-def _resolve_open_jobs(job: PushJob, object_name: str, journal) -> None:
-    """Read back the jobs an earlier push or rollback to this folder left unknown or running; one audit line says what they did."""
-    resolved = resolve_jobs(job.client, object_name, _json_lines(job.out_dir / FILES["jobs"]), journal)
+def _resolve_open_jobs(job: PushJob, object_name: str, journal, by: Path | None = None) -> None:
+    """Read back the jobs an earlier push or rollback to this folder left unknown or running; one audit line says what
+    they did (`by`: the folder of the push that resolved them, when another)."""
+    resolved = resolve_jobs(job.client, object_name, json_lines(job.out_dir / FILES["jobs"]), journal)
     if resolved:
         counts = {k: sum(r[k] for r in resolved) for k in ("updated", "failed", "unprocessed")}
         append_line(job.out_dir / FILES["audit"], _json_line({
             "time": datetime.now(timezone.utc).isoformat(timespec="seconds"), **_audit_base(job), "event": "resolved",
-            "jobs": {r["job_id"]: r["state"] for r in resolved}, "pushes": sorted({str(r["push"]) for r in resolved}), **counts}))
+            "jobs": {r["job_id"]: r["state"] for r in resolved}, "pushes": sorted({str(r["push"]) for r in resolved}), **counts,
+            **({"by": str(by)} if by else {})}))
+
+
+def _journal_of(out_dir: Path, push_id: str):
+    def journal(entry: dict) -> None:
+        stamp = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+        append_line(out_dir / FILES["jobs"], _json_line({"push": push_id, "time": stamp, **entry}))
+    return journal
+
+
+def _unfinished(entries: list[dict]) -> list[str]:
+    """The pushes of a journal that started and did not finish."""
+    started = [e.get("push") for e in entries if e.get("event") == "started"]
+    finished = {e.get("push") for e in entries if e.get("event") == "finished"}
+    return [push for push in started if push not in finished]
+
+
+def _resolve_other_folders(job: PushJob, object_name: str, push_id: str) -> None:
+    """Resolve the jobs that the push folders of other runs, or of this run into another `-o`, left open on this object
+    (each in its own folder's files); DataError while one of them is in use by a push with jobs not known to have ended."""
+    here = (job.run_dir.resolve(), job.out_dir.resolve())
+    for run_dir, out_dir in push_folders(job.client.settings.state_dir, job.client.instance_host, object_name, FILES["jobs"]):
+        if out_dir.resolve() == here[1]:
+            continue
+        entries = json_lines(out_dir / FILES["jobs"])
+        left = list(open_jobs(entries))
+        if not left and not _unfinished(entries):
+            continue
+        with ExitStack() as stack:
+            try:
+                stack.enter_context(locked(run_dir, out_dir, held=here))
+            except CustsegError:
+                what = f"update job(s) {', '.join(left)}" if left else "a push that has not finished"
+                raise DataError(f"{out_dir} has {what} on {object_name} and is in use by another custseg process (a push "
+                                "or rollback sending now); nothing was sent: run again when it has finished") from None
+            other = replace(job, run_dir=run_dir, out_dir=out_dir)
+            try:
+                _resolve_open_jobs(other, object_name, _journal_of(out_dir, push_id), by=here[1])
+            except DataError as exc:
+                raise DataError(f"{out_dir}: {exc}") from None
+            _recover_interrupted(other, _audit_base(other))
 
 
 def _recover_interrupted(job: PushJob, audit_base: dict) -> None:
@@ -347,7 +379,7 @@ def _recover_interrupted(job: PushJob, audit_base: dict) -> None:
     and has no audit line its audit line, with the job states and counts the journal holds."""
     journal = job.out_dir / FILES["jobs"]
     started: dict[str, dict] = {}
-    for entry in _json_lines(journal):
+    for entry in json_lines(journal):
         push_id = entry.get("push")
         if entry.get("event") == "started":
             started[push_id] = {**entry, "jobs": {}}
@@ -355,7 +387,7 @@ def _recover_interrupted(job: PushJob, audit_base: dict) -> None:
             started[push_id]["jobs"].setdefault(entry["job_id"], {}).update(entry)
         elif entry.get("event") == "finished":
             started.pop(push_id, None)
-    audited = {entry.get("push") for entry in _json_lines(job.out_dir / FILES["audit"])} if started else set()
+    audited = {entry.get("push") for entry in json_lines(job.out_dir / FILES["audit"])} if started else set()
     for push_id, entry in started.items():
         if push_id not in audited:
             jobs = entry["jobs"].values()
@@ -379,6 +411,11 @@ def _start(job: PushJob, report: PushReport, header: list[str], previous: dict, 
     if not job.prefix:  # a rollback leaves rollback.csv as it is: running it again sends nothing
         _write_csv(path, merge_rollback(read_rollback(path) if path.is_file() else None, rollback), durable=True)
     report.files.update({"rollback": FILES["rollback"], "rollback_copy": stamped})
+    try:
+        register_folder(job.client.settings.state_dir, job.client.instance_host, report.object_name, job.run_dir, job.out_dir)
+    except OSError as exc:
+        log.warning("cannot list %s among the push folders in %s (%s): a push from another folder will not resolve the "
+                    "jobs this one leaves open", job.out_dir, job.client.settings.state_dir, exc.strerror or exc)
     journal({"event": "started", "mode": report.mode, "rows": len(previous), "rollback_copy": stamped})
 
 
@@ -387,12 +424,10 @@ def send_values(job: PushJob, report: PushReport, apply: bool, settings: dict, p
     client, out_dir = job.client, job.out_dir
     names = [t.name for t in job.fields.values()]
 
-    def journal(entry: dict) -> None:
-        stamp = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
-        append_line(out_dir / FILES["jobs"], _json_line({"push": report.push_id, "time": stamp, **entry}))
-
+    journal = _journal_of(out_dir, report.push_id)
     if apply:  # before the current values are read: a job still running would overwrite them
         _resolve_open_jobs(job, report.object_name, journal)
+        _resolve_other_folders(job, report.object_name, report.push_id)
     current = read_current(client, report.object_name, names, [i for i, _ in job.wanted], progress)
     written = read_written(out_dir)
     diff = _diff(job, current, report, written)
@@ -519,12 +554,13 @@ def output_dir(run_dir: Path, out_dir: str | Path | None) -> Path:
 
 
 @contextmanager
-def locked(run_dir: Path, out_dir: Path) -> Iterator[None]:
-    """Lock the run folder (and a separate output folder) for the time of a push: a second one stops at once."""
+def locked(run_dir: Path, out_dir: Path, held: tuple[Path, ...] = ()) -> Iterator[None]:
+    """Lock the run folder (and a separate output folder) for the time of a push: a second one stops at once.
+    `held`: resolved folders this process already holds (left as they are)."""
     with ExitStack() as stack:
-        if run_dir.is_dir():
+        if run_dir.is_dir() and run_dir.resolve() not in held:
             stack.enter_context(folder_lock(run_dir))
-        if run_dir.resolve() not in (out_dir.resolve(), out_dir.resolve().parent):
+        if run_dir.resolve() not in (out_dir.resolve(), out_dir.resolve().parent) and out_dir.resolve() not in held:
             out_dir.parent.mkdir(parents=True, exist_ok=True)
             stack.enter_context(folder_lock(out_dir))
         yield

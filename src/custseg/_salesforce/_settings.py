@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import quote, quote_plus, urlparse
 
 from .._errors import UsageError
@@ -27,7 +28,7 @@ SECRET_CONFIG_KEYS = frozenset(
 )
 CONNECTION_CONFIG_KEYS = frozenset(
     {"instance_url", "domain", "api_version", "timeout_seconds", "poll_seconds", "http_retries", "http_retry_seconds",
-     "job_timeout_minutes", "http_retry_after_max_seconds"}
+     "job_timeout_minutes", "http_retry_after_max_seconds", "state_dir"}
 )
 DEFAULT_POLL_SECONDS = 2.0
 DEFAULT_HTTP_RETRIES = 3
@@ -35,6 +36,7 @@ DEFAULT_JOB_TIMEOUT_MINUTES = 30.0  # the longest wait for one Bulk job (--job-t
 DEFAULT_RETRY_AFTER_MAX_SECONDS = 120.0  # the longest Retry-After (429/503) waited for before a read is repeated
 # first wait before repeating a read that met a 5xx or a dropped connection (doubled each time)
 RETRY_SECONDS_VARIABLE = "CUSTSEG_SF_RETRY_SECONDS"
+STATE_DIR_VARIABLE = "CUSTSEG_STATE_DIR"  # where the list of push folders is kept (`_registry`)
 
 
 def _default_retry_seconds() -> float:
@@ -42,6 +44,14 @@ def _default_retry_seconds() -> float:
         return float(os.environ.get(RETRY_SECONDS_VARIABLE) or 1.0)
     except ValueError:
         raise UsageError(f"{RETRY_SECONDS_VARIABLE} must be a number of seconds") from None
+
+
+def default_state_dir() -> str:
+    """Where custseg keeps what outlives a run folder: CUSTSEG_STATE_DIR, else XDG_STATE_HOME/custseg, else ~/.local/state/custseg."""
+    if os.environ.get(STATE_DIR_VARIABLE):
+        return os.environ[STATE_DIR_VARIABLE]
+    return str(Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "custseg")
+
 
 MISSING_CREDENTIALS = (
     "no Salesforce credentials: set SF_INSTANCE_URL and SF_ACCESS_TOKEN, or SF_USERNAME, SF_CONSUMER_KEY and "
@@ -76,6 +86,7 @@ class SalesforceSettings:
     http_retry_seconds: float = field(default_factory=_default_retry_seconds)
     job_timeout_minutes: float = DEFAULT_JOB_TIMEOUT_MINUTES
     http_retry_after_max_seconds: float = DEFAULT_RETRY_AFTER_MAX_SECONDS
+    state_dir: str = field(default_factory=default_state_dir)
     access_token: str | None = field(default=None, repr=False)
     consumer_secret: str | None = field(default=None, repr=False)
     password: str | None = field(default=None, repr=False)
@@ -214,6 +225,8 @@ def settings_from_env(config: Mapping | None = None, environ: Mapping[str, str] 
         common["job_timeout_minutes"] = float(table.get("job_timeout_minutes", DEFAULT_JOB_TIMEOUT_MINUTES))
         if "http_retry_seconds" in table:
             common["http_retry_seconds"] = float(table["http_retry_seconds"])
+        if table.get("state_dir"):
+            common["state_dir"] = str(table["state_dir"])
         common["http_retry_after_max_seconds"] = float(table.get("http_retry_after_max_seconds", DEFAULT_RETRY_AFTER_MAX_SECONDS))
     except (TypeError, ValueError):
         raise UsageError("[salesforce] timeout_seconds, poll_seconds, http_retries, http_retry_seconds, "
