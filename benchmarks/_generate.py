@@ -8,8 +8,9 @@ doubles. The accounts, contracts (~2.4 per account: 1.9M at L) and products are
 `custseg._workflows._demo_data`'s universe (seeded; valid 18-character Salesforce ids); the lines
 are built by DuckDB from that universe with per-line random numbers that are hashes of (seed,
 line), so the file is the same whatever the number of threads, and listed in the order of their
-subscription numbers (`Name`), which interleaves the contracts (as in the export; Snappy, as most
-writers): 1.2 GB at L, like the issue's. Nothing is held in Python but the
+subscription numbers (`Name`), which interleaves the contracts (as in the export): written in chunks
+of ~2M lines, each the lines of a random share of the contracts in a random order (memory stays
+~1.5 GB at any size). Snappy, as most writers: 1.2 GB at L, like the issue's. Nothing is held in Python but the
 universe (O(accounts + contracts)).
 """
 
@@ -23,6 +24,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from custseg._workflows import _demo_data as demo
 
@@ -71,24 +73,21 @@ def _uniform(stream: int, key: int) -> str:
     return f"((hash(line * 4 + {stream} + {key}) >> 11)::DOUBLE / 9007199254740992.0)"
 
 
-def write_export(path: Path, n_lines: int, n_accounts: int, seed: int = 42, threads: int | None = None) -> Path:
-    """Write the export to `path` (.parquet or .csv); it appears only once complete."""
-    u = demo._universe(n_lines, n_accounts, demo.DEFAULT_N_PRODUCTS, (2020,), seed)
-    tables = _tables(u)
-    key = int(u.line_key % np.uint64(1 << 40))
-    con = duckdb.connect(config={"memory_limit": "3GB", "temp_directory": str(path.parent / ".generate-spill")})
-    if threads:
-        con.execute(f"SET threads = {threads}")
-    for name, table in tables.items():
-        con.register(name, table)
+CHUNK_LINES = 2_000_000  # about the lines built and sorted at once: bounds the memory (~1.5 GB)
+
+
+def _chunk_query(u, key: int, chunk: int, offset: int) -> str:
+    """SQL: the lines of the contracts of `chunk` (a random share of all), in a random order, numbered from `offset`."""
     f = {name: f'"{name}"' for name in demo.SALESFORCE_CPQ_FIELDS}
     cpq = demo.CPQ
-    query = f"""
+    return f"""
     WITH lines AS (
-        SELECT c.*, unnest(range(c.first_line, c.first_line + c.n_lines)) AS line FROM contracts c
+        SELECT c.*, unnest(range(c.first_line, c.first_line + c.n_lines)) AS line FROM contracts c WHERE chunk = {chunk}
     ), drawn AS (  -- the export lists lines by subscription number, which interleaves the contracts
-        SELECT *, row_number() OVER (ORDER BY hash(line + {key})) - 1 AS position, {_uniform(0, key)} AS u_product, {_uniform(1, key)} AS u_kind,
-               {_uniform(2, key)} AS u_size, {_uniform(3, key)} AS u_shift FROM lines
+        SELECT *, {offset} - 1 + row_number() OVER (ORDER BY hash(line + {key}), line) AS position,
+               {_uniform(0, key)} AS u_product, {_uniform(1, key)} AS u_kind,
+               {_uniform(2, key)} AS u_size, {_uniform(3, key)} AS u_shift
+        FROM lines
     )
     SELECT
         'SUB-' || lpad(({u.first_name_number} + position)::VARCHAR, {u.name_width}, '0') AS {f[cpq.order]},
@@ -113,13 +112,37 @@ def write_export(path: Path, n_lines: int, n_accounts: int, seed: int = 42, thre
     JOIN products p ON p.product = b.product
     ORDER BY position
     """
+
+
+def write_export(path: Path, n_lines: int, n_accounts: int, seed: int = 42, threads: int | None = None) -> Path:
+    """Write the export to `path` (.parquet, Snappy), about CHUNK_LINES lines at a time; it appears only once complete."""
+    u = demo._universe(n_lines, n_accounts, demo.DEFAULT_N_PRODUCTS, (2020,), seed)
+    tables = _tables(u)
+    n_chunks = -(-n_lines // CHUNK_LINES)
+    chunk = np.random.default_rng(seed).integers(0, n_chunks, len(u.contract_stop))
+    tables["contracts"] = tables["contracts"].append_column("chunk", pa.array(chunk))
+    offsets = np.r_[0, np.cumsum(np.bincount(chunk, weights=tables["contracts"]["n_lines"].to_numpy(), minlength=n_chunks))]
+    key = int(u.line_key % np.uint64(1 << 40))
+    con = duckdb.connect()
+    if threads:
+        con.execute(f"SET threads = {threads}")
+    for name, table in tables.items():
+        con.register(name, table)
     partial = path.with_name(f".{path.name}.partial")
-    options = "FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 122880" if path.suffix == ".parquet" else "FORMAT csv, HEADER"
     path.parent.mkdir(parents=True, exist_ok=True)
+    writer = None
     try:
-        con.execute(f"COPY ({query}) TO '{partial}' ({options})")
+        for number in range(n_chunks):
+            lines = con.sql(_chunk_query(u, key, number, int(offsets[number]))).to_arrow_table()
+            if writer is None:
+                writer = pq.ParquetWriter(partial, lines.schema, compression="snappy")
+            writer.write_table(lines, row_group_size=122_880)
+        writer.close()
+        writer = None
         os.replace(partial, path)
     finally:
+        if writer is not None:
+            writer.close()
         partial.unlink(missing_ok=True)
         con.close()
     return path
