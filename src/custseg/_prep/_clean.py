@@ -149,8 +149,8 @@ def clean_lines(lines: ibis.Table, mapping: ColumnMapping, source: str, rules: C
     order_unique = "order" in lines.columns and _orders_unique(kept, before)
     if rules.drop_duplicates and not order_unique:
         kept = kept.distinct()  # on every column of the input: the typed ones and the row key of the rest
-    if marked:
-        kept = mark_unmatched(kept, ROW_KEY) if rule == "net" else mark_orphan_customers(kept)
+    if marked:  # the row key breaks ties when netting; the signed rule needs it no more (a hash of every column)
+        kept = mark_unmatched(kept, ROW_KEY) if rule == "net" else mark_orphan_customers(kept.drop(ROW_KEY))
     if marked or (rules.drop_duplicates and not order_unique):  # lines removed or marked: count again
         aggregates = _summary_aggregates(kept, ~kept[UNMATCHED] if marked else ibis.literal(True), rule)
         aggregates["rows"] = kept.count()
@@ -168,7 +168,7 @@ def clean_lines(lines: ibis.Table, mapping: ColumnMapping, source: str, rules: C
         kept = kept.filter(~kept[UNMATCHED]).drop(UNMATCHED, *([NOT_NETTED] if rule == "net" else []))
     rows_out = rows_in - sum(dropped.values())
     _checks(source, mapping, rows_in, dropped, rows_out)
-    helpers = [ROW_KEY, *([REPEATED_HEADER] if REPEATED_HEADER in kept.columns else [])]
+    helpers = [c for c in (ROW_KEY, REPEATED_HEADER) if c in kept.columns]
     if marked or (rules.drop_duplicates and not order_unique):
         kept = kept.drop(*helpers).cache()  # later stages read the kept lines several times
     else:
