@@ -212,9 +212,7 @@ def main(argv: list[str] | None = None) -> None:
                     entry["reference"] = [extrapolate_reference(min(m_ref, key=lambda r: r["wall"]))]
             elif size in reuse and old.get("reference"):
                 entry["reference"] = old["reference"]
-            else:
-                entry["reference"] = []
-            elif size == "XL":
+            else:  # XL: none (the extrapolation from M would be a guess at 100x)
                 entry["reference"] = []
             runs_reference = size not in LARGE and size not in reuse
             for round_ in range(args.l_repeat if size in LARGE else max(args.repeat, reference_repeat if runs_reference else 0)):
