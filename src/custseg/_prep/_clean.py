@@ -222,7 +222,8 @@ def _per_customer(lines: ibis.Table, first_hit: dict[str, ibis.Value], keep: ibi
 def _summary_rollup(customers: ibis.Table, live: ibis.Value | None = None) -> dict[str, ibis.Value]:
     """`_summary_aggregates` from `_per_customer`'s partial summaries, of the customers where `live` holds."""
     where = customers._rows > 0 if live is None else (customers._rows > 0) & live
-    aggregates = {"rows": customers._rows.sum(where=where), "customers_kept": customers.count(where=where & customers.customer.notnull())}
+    aggregates = {"rows": customers._rows.sum(where=where),
+                  "customers_kept": customers.count(where=where & customers.customer.notnull())}
     if "_date_min" in customers.columns:
         aggregates |= {"date_min": customers._date_min.min(where=where), "date_max": customers._date_max.max(where=where)}
     if "_zero" in customers.columns:
