@@ -123,7 +123,7 @@ def write_export(path: Path, n_lines: int, n_accounts: int, seed: int = 42, thre
     tables["contracts"] = tables["contracts"].append_column("chunk", pa.array(chunk))
     offsets = np.r_[0, np.cumsum(np.bincount(chunk, weights=tables["contracts"]["n_lines"].to_numpy(), minlength=n_chunks))]
     key = int(u.line_key % np.uint64(1 << 40))
-    con = duckdb.connect()
+    con = duckdb.connect(config={"enable_progress_bar": False})
     if threads:
         con.execute(f"SET threads = {threads}")
     for name, table in tables.items():
