@@ -2,7 +2,7 @@
 
     python benchmarks/bench.py                      # S, M and L; writes benchmarks/results.md
     python benchmarks/bench.py --sizes L --runs 3   # the headline L: 3 runs pinned to 2 cores, floors, results.md
-    python benchmarks/bench.py --sizes XL --runs 1 --delete-data   # XL (13 GB of Parquet, generated, then removed)
+    python benchmarks/bench.py --sizes XL --runs 1 --delete-data   # XL (~9 GB of Parquet, generated, then removed)
     python benchmarks/bench.py --sizes S,M --repeat 3
     python benchmarks/bench.py --reuse-reference M  # keep M's reference runs from results.json
     python benchmarks/bench.py --sizes M --engines duckdb,spark
@@ -10,7 +10,7 @@
 Data are generated in --data-dir (default /tmp/custseg-bench) when missing, seed 42: S = 287,879
 lines / 7,747 accounts (.xlsx, `custseg._workflows._demo_data.write_cpq_export`); M = 3M / 80k
 (.csv and .parquet), L = 30M / 800k and XL = 300M / 8M (.parquet) shaped like issue 24's export
-(`_generate.py`: the 12 columns as text, dates dd/mm/yyyy, ~1.9M contracts at L; L 1.2 GB).
+(`_generate.py`: the 12 columns as text, dates dd/mm/yyyy, 1.74M contracts at L; L 0.85 GB).
 Each case also times the floor of each stage: the same work as one hand-written DuckDB query
 (`_floors.py`, pinned likewise; --no-floors skips it).
 
