@@ -33,12 +33,31 @@ def gb(mb: float) -> str:
     return f"{mb / 1024:.2f} GB"
 
 
+def ordered(names) -> list[str]:
+    return sorted(names, key=lambda s: STAGE_ORDER.index(s) if s in STAGE_ORDER else 99)
+
+
 def stages(run: dict) -> str:
     parts = []
-    for name in sorted(run["stages"], key=lambda s: STAGE_ORDER.index(s) if s in STAGE_ORDER else 99):
+    for name in ordered(run["stages"]):
         peak = run.get("peak_mb", {}).get(name)
         parts.append(f"{name} {run['stages'][name]:.1f} s" + (f" / {peak / 1024:.2f} GB" if peak else ""))
     return "; ".join(parts)
+
+
+def stage_table(run: dict, floors: dict | None) -> list[str]:
+    """Per stage: seconds, CPU seconds (all threads) and their ratio (cores kept busy), peak memory, the floor."""
+    rows = ["| stage | seconds | CPU seconds | CPU / wall | peak | floor (one DuckDB query) |", "|---|---|---|---|---|---|"]
+    floors = (floors or {}).get("stages", {})
+    for name in ordered(run["stages"]):
+        wall, cpu = run["stages"][name], run.get("cpu", {}).get(name)
+        peak = run.get("peak_mb", {}).get(name)
+        floor = floors.get(name)
+        floor_text = f"{floor['seconds']:.1f} s (CPU {floor['cpu']:.1f} s)" if floor else "-"
+        cpu_text = f"{cpu:.1f}" if cpu is not None else "-"
+        ratio = f"{cpu / wall:.2f}" if cpu is not None and wall > 0 else "-"
+        rows.append(f"| {name} | {wall:.1f} | {cpu_text} | {ratio} | {gb(peak) if peak else '-'} | {floor_text} |")
+    return rows
 
 
 def write_markdown(results: dict, path: Path, notes: str | None = None) -> None:
@@ -111,6 +130,9 @@ def write_markdown(results: dict, path: Path, notes: str | None = None) -> None:
         if ref:
             details.append(f"- reference{' (extrapolated from M)' if ref.get('extrapolated') else ''}: {stages(ref)}")
         details.append(f"- custseg: {stages(cs)}; k chosen {cs.get('k')}")
+        if size in ("M", "L", "XL"):
+            details += ["", f"custseg's fastest run by stage (load {cs.get('load_before', '-')}, cores {cs.get('cores', '-')}):",
+                        "", *stage_table(cs, entry.get("floors")), ""]
         if rep:
             details.append(f"- custseg with report: {stages(rep)}")
         for key, runs in entry.items():

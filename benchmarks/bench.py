@@ -1,13 +1,18 @@
 """Benchmark: the study's pipeline (benchmarks/reference_pipeline.py) against `custseg run`.
 
     python benchmarks/bench.py                      # S, M and L; writes benchmarks/results.md
+    python benchmarks/bench.py --sizes L --runs 3   # the headline L: 3 runs pinned to 2 cores, floors, results.md
+    python benchmarks/bench.py --sizes XL --runs 1 --delete-data   # XL (~9 GB of Parquet, generated, then removed)
     python benchmarks/bench.py --sizes S,M --repeat 3
     python benchmarks/bench.py --reuse-reference M  # keep M's reference runs from results.json
     python benchmarks/bench.py --sizes M --engines duckdb,spark
 
-Data are seed-shaped CPQ exports made by `custseg._workflows._demo_data.write_cpq_export` (seed 42) in
---data-dir (default /tmp/custseg-bench), generated when missing: S = 287,879 lines /
-7,747 accounts (.xlsx), M = 3M / 80k (.csv and .parquet), L = 30M / 800k (.parquet).
+Data are generated in --data-dir (default /tmp/custseg-bench) when missing, seed 42: S = 287,879
+lines / 7,747 accounts (.xlsx, `custseg._workflows._demo_data.write_cpq_export`); M = 3M / 80k
+(.csv and .parquet), L = 30M / 800k and XL = 300M / 8M (.parquet) shaped like issue 24's export
+(`_generate.py`: the 12 columns as text, dates dd/mm/yyyy, 1.74M contracts at L; L 0.85 GB).
+Each case also times the floor of each stage: the same work as one hand-written DuckDB query
+(`_floors.py`, pinned likewise; --no-floors skips it).
 
 Each run is a fresh process (imports included) timed from the outside; the process
 reports its stage times and per-stage peak memory (`_child.py`). Both sides use the same
@@ -42,7 +47,9 @@ SIZES = {
     "S": {"lines": 287_879, "accounts": 7_747, "formats": ("xlsx",)},
     "M": {"lines": 3_000_000, "accounts": 80_000, "formats": ("csv", "parquet")},
     "L": {"lines": 30_000_000, "accounts": 800_000, "formats": ("parquet",)},
+    "XL": {"lines": 300_000_000, "accounts": 8_000_000, "formats": ("parquet",)},
 }
+LARGE = ("L", "XL")  # custseg only (the reference's time is extrapolated), pinned and on all cores
 SETTINGS = ["--preset", "salesforce-cpq", "--scaling", "rank", "--k-range", "2..10", "--n-init", "10", "--seed", "42"]
 # Like for like: the study chooses k by the silhouette alone; custseg's default vote adds 45 stability refits and
 # 54 gap-statistic fits, timed apart so the table shows both.
@@ -52,16 +59,37 @@ L_FACTOR = 10  # L has 10x the lines and customers of M
 
 def data_file(data_dir: Path, size: str, fmt: str) -> Path:
     """The benchmark input, generated (seed 42) when missing."""
-    path = data_dir / f"cpq_{size}.{fmt}"
-    if not path.exists():
+    path = data_dir / (f"cpq_{size}.{fmt}" if size == "S" else f"export_{size}.{fmt}")
+    if path.exists():
+        return path
+    data_dir.mkdir(parents=True, exist_ok=True)
+    spec, start = SIZES[size], time.perf_counter()
+    if size == "S":
         from custseg._workflows._demo_data import write_cpq_export
 
-        data_dir.mkdir(parents=True, exist_ok=True)
-        spec = SIZES[size]
-        start = time.perf_counter()
         write_cpq_export(path, n_lines=spec["lines"], n_accounts=spec["accounts"], seed=42)
-        print(f"generated {path} in {time.perf_counter() - start:.1f} s", flush=True)
+    elif fmt == "parquet":
+        from _generate import write_export
+
+        write_export(path, spec["lines"], spec["accounts"], seed=42)
+    else:  # the same lines as text
+        import duckdb
+
+        parquet = data_file(data_dir, size, "parquet")
+        duckdb.execute(f"COPY (SELECT * FROM read_parquet('{parquet}')) TO '{path}' (FORMAT csv, HEADER)")
+    print(f"generated {path} in {time.perf_counter() - start:.1f} s", flush=True)
     return path
+
+
+def run_floors(path: Path, pin: str | None) -> dict:
+    """Each stage's floor (`_floors.py`) in a fresh process on cores `pin`."""
+    threads = len(pin.split(",")) if pin else os.cpu_count()
+    before = load()
+    out = subprocess.run([*(["taskset", "-c", pin] if pin else []), sys.executable, str(HERE / "_floors.py"), str(path),
+                          "--threads", str(threads)], check=True, capture_output=True, text=True).stdout
+    line = next(line for line in out.splitlines() if line.startswith("FLOORS-JSON "))
+    return {"stages": json.loads(line.removeprefix("FLOORS-JSON ")), "load_before": before[0],
+            "at": dtm.datetime.now().isoformat(timespec="seconds")}
 
 
 def load() -> list[float]:
@@ -130,7 +158,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="S,M,L")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each side at S and M, taking turns (L: --l-repeat)")
-    parser.add_argument("--l-repeat", type=int, default=3, help="runs of custseg at L (pinned, then on all cores, taking turns)")
+    parser.add_argument("--l-repeat", type=int, default=3, help="runs of custseg at L and XL (pinned, then on all cores, taking turns)")
+    parser.add_argument("--runs", type=int, help="sets both --repeat and --l-repeat")
+    parser.add_argument("--no-floors", action="store_true", help="skip the stages' floor queries (_floors.py)")
+    parser.add_argument("--all-cores", choices=("auto", "yes", "no"), default="auto",
+                        help="L and XL also on all the machine's cores (auto: when it has more than --pin)")
+    parser.add_argument("--delete-data", action="store_true", help="remove each generated L/XL input after its runs")
     parser.add_argument("--reference-repeat", type=int, default=None, help="runs of the reference at S and M (default --repeat)")
     parser.add_argument("--engines", default="duckdb", help="custseg engines to time: duckdb and/or spark")
     parser.add_argument("--data-dir", type=Path, default=Path("/tmp/custseg-bench"))
@@ -141,7 +174,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--formats", default="xlsx,csv,parquet", help="input formats to time (M has csv and parquet)")
     parser.add_argument("--pin", default="0,1", help="cores both sides run on (taskset -c); empty: no pinning")
     args = parser.parse_args(argv)
+    if args.runs:
+        args.repeat = args.l_repeat = args.runs
     pin = args.pin if args.pin and shutil.which("taskset") else None
+    all_cores = args.all_cores == "yes" or (args.all_cores == "auto" and pin is not None
+                                            and os.cpu_count() > len(pin.split(",")))
     reference_repeat = args.repeat if args.reference_repeat is None else args.reference_repeat
 
     previous = json.loads(args.results.read_text()) if args.results.exists() else {}
@@ -166,16 +203,19 @@ def main(argv: list[str] | None = None) -> None:
             old = previous.get("cases", {}).get(case, {})
             entry = results["cases"][case] = {"lines": SIZES[size]["lines"], "accounts": SIZES[size]["accounts"],
                                               "file_mb": round(path.stat().st_size / 2**20, 1)}
+            if not args.no_floors and fmt == "parquet" and size != "S":
+                entry["floors"] = run_floors(path, pin)
+                print(f"{case}: floors {entry['floors']['stages']}", flush=True)
             if size == "L":
                 m_ref = results["cases"].get("M-parquet", {}).get("reference")
                 if m_ref:
                     entry["reference"] = [extrapolate_reference(min(m_ref, key=lambda r: r["wall"]))]
             elif size in reuse and old.get("reference"):
                 entry["reference"] = old["reference"]
-            else:
+            else:  # XL: none (the extrapolation from M would be a guess at 100x)
                 entry["reference"] = []
-            runs_reference = size != "L" and size not in reuse
-            for round_ in range(args.l_repeat if size == "L" else max(args.repeat, reference_repeat if runs_reference else 0)):
+            runs_reference = size not in LARGE and size not in reuse
+            for round_ in range(args.l_repeat if size in LARGE else max(args.repeat, reference_repeat if runs_reference else 0)):
                 if runs_reference and round_ < reference_repeat:
                     entry["reference"].append(timed(case, "reference", ["reference", str(path)], pin))
                 for engine in args.engines.split(","):
@@ -186,23 +226,25 @@ def main(argv: list[str] | None = None) -> None:
                             continue
                         if like and (engine != "duckdb" or size not in args.like_sizes.split(",")):
                             continue
-                        if round_ >= (args.l_repeat if size == "L" else args.repeat):
+                        if round_ >= (args.l_repeat if size in LARGE else args.repeat):
                             continue
                         options = [*SETTINGS, "--report" if report else "--no-report", *(LIKE_FOR_LIKE if like else [])]
                         if engine != "duckdb":
                             options += ["--engine", engine]
                         child = ["custseg", str(path), str(out_root / f"{case}-{key}"), *options]
                         entry.setdefault(key, []).append(timed(case, key, child, pin))
-                        if size == "L" and engine == "duckdb" and not report:  # and on all the machine's cores
+                        if size in LARGE and engine == "duckdb" and not report and all_cores:  # and on all the machine's cores
                             entry.setdefault(key + "-allcores", []).append(timed(case, key + "-allcores", child, None))
                 args.results.write_text(json.dumps(results, indent=1))
+            if args.delete_data and size in LARGE:
+                path.unlink()
     results["finished"] = dtm.datetime.now().isoformat(timespec="seconds")
     results["load_end"] = os.getloadavg()
     args.results.write_text(json.dumps(results, indent=1))
     from _report_md import write_markdown
 
-    write_markdown(results, HERE / "results.md")
-    print(f"wrote {args.results} and {HERE / 'results.md'}")
+    write_markdown(results, args.results.with_name("results.md"))
+    print(f"wrote {args.results} and {args.results.with_name('results.md')}")
 
 
 if __name__ == "__main__":

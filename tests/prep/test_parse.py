@@ -36,6 +36,18 @@ def test_iso_dates_are_accepted_beside_the_preset_format():
     assert lines["date"].dt.date.tolist() == [dtm.date(2020, 2, 1), dtm.date(2020, 3, 15), dtm.date(2020, 12, 31)]
 
 
+@pytest.mark.parametrize(("days", "joined"), [
+    (["01/02/2020", "15/03/2020", "31/12/2020"], False),  # the first format reads every value: typed line by line
+    (["2020-02-01", "15/03/2020", "2020-12-31 10:00:00"], True),  # ISO values need the full parser: joined by value
+    (["01/02/2020", "15/03/2020", "44196"], True),  # an Excel serial (44196 is 2020-12-31) likewise
+])
+def test_dates_typed_by_their_first_format_only_when_it_reads_every_value_alike(days, joined):
+    con = ibis.duckdb.connect()
+    lines, _ = typed_lines(con.create_table("t", frame(day=days)), MAPPING, "input.csv")
+    assert ('"_raw_date"' in str(ibis.to_sql(lines))) is joined
+    assert lines.to_pandas()["date"].dt.date.tolist() == [dtm.date(2020, 2, 1), dtm.date(2020, 3, 15), dtm.date(2020, 12, 31)]
+
+
 @pytest.mark.parametrize(
     ("values", "decimal", "expected"),
     [

@@ -10,8 +10,9 @@ import numpy as np
 from .._config._columns import ColumnMapping
 from .._config._options import CleaningRules
 from .._errors import DataError
-from ._features import revenue
-from ._netting import NOT_NETTED, UNMATCHED, mark_orphan_customers, mark_unmatched, netting_counts, signed_counts
+from ._features import is_cancellation, revenue
+from ._netting import (NOT_NETTED, UNMATCHED, mark_orphan_customers, mark_orphans, mark_unmatched, netting_counts,
+                       signed_counts)
 from ._parse import REPEATED_HEADER, ROW_KEY, row_key
 
 RULES = (
@@ -136,10 +137,12 @@ def clean_lines(lines: ibis.Table, mapping: ColumnMapping, source: str, rules: C
         first_hit[name] = (~earlier & condition).sum()
         earlier = earlier | condition
     keep = ~earlier
-    aggregates = _summary_aggregates(lines, keep)  # the kept lines' summary, if no line is removed later
-    counts = lines.aggregate(rows_in=lines.count(), customers_in=lines.customer.nunique(), **first_hit,
-                             **aggregates).execute().iloc[0]
-    rows_in, before = int(counts["rows_in"]), int(counts["rows"] or 0)
+    # one scan: per customer, the rules' counts and the kept lines' partial summary (`_per_customer`), rolled up
+    per_customer = _per_customer(lines, first_hit, keep, rule == "signed")
+    aggregates = _summary_rollup(per_customer)  # the kept lines' summary, if no line is removed later
+    counts = per_customer.aggregate(rows_in=per_customer._n.sum(), customers_in=per_customer.customer.count(),
+                                    **{name: per_customer[name].sum() for name in first_hit}, **aggregates).execute().iloc[0]
+    rows_in, before = int(counts["rows_in"] or 0), int(counts["rows"] or 0)
     dropped = {name: int(counts[name] or 0) for name in conditions
                if counts[name] or name != "repeated_header"}  # listed when found: only text inputs can have one
     _checks(source, mapping, rows_in, dropped, before)
@@ -147,11 +150,14 @@ def clean_lines(lines: ibis.Table, mapping: ColumnMapping, source: str, rules: C
     # If the order (line) id is unique among the kept lines, no two kept lines are identical,
     # so the distinct() over all columns, and holding its result in memory, can be skipped.
     order_unique = "order" in lines.columns and _orders_unique(kept, before)
-    if rules.drop_duplicates and not order_unique:
+    distinct = rules.drop_duplicates and not order_unique
+    if distinct:
         kept = kept.distinct()  # on every column of the input: the typed ones and the row key of the rest
-    if marked:
-        kept = mark_unmatched(kept, ROW_KEY) if rule == "net" else mark_orphan_customers(kept)
-    if marked or (rules.drop_duplicates and not order_unique):  # lines removed or marked: count again
+    if rule == "signed" and not distinct:  # the customers' partial summaries tell the orphans and the final summary
+        kept, final = _signed_from_customers(kept.drop(ROW_KEY), per_customer)
+    elif marked or distinct:  # lines removed or marked: count again
+        if marked:  # the row key breaks ties when netting; the signed rule needs it no more (a hash of every column)
+            kept = mark_unmatched(kept, ROW_KEY) if rule == "net" else mark_orphan_customers(kept.drop(ROW_KEY))
         aggregates = _summary_aggregates(kept, ~kept[UNMATCHED] if marked else ibis.literal(True), rule)
         aggregates["rows"] = kept.count()
         final = _summary_counts(kept.aggregate(**aggregates).execute().iloc[0], aggregates)
@@ -168,8 +174,8 @@ def clean_lines(lines: ibis.Table, mapping: ColumnMapping, source: str, rules: C
         kept = kept.filter(~kept[UNMATCHED]).drop(UNMATCHED, *([NOT_NETTED] if rule == "net" else []))
     rows_out = rows_in - sum(dropped.values())
     _checks(source, mapping, rows_in, dropped, rows_out)
-    helpers = [ROW_KEY, *([REPEATED_HEADER] if REPEATED_HEADER in kept.columns else [])]
-    if marked or (rules.drop_duplicates and not order_unique):
+    helpers = [c for c in (ROW_KEY, REPEATED_HEADER) if c in kept.columns]
+    if (marked and rule != "signed") or distinct:  # costly to compute again (a window, a distinct): held
         kept = kept.drop(*helpers).cache()  # later stages read the kept lines several times
     else:
         kept = kept.drop(*helpers)
@@ -195,6 +201,46 @@ def clean_lines(lines: ibis.Table, mapping: ColumnMapping, source: str, rules: C
     if facts is not None:
         facts["order_unique"] = order_unique  # the features can count lines instead of distinct orders
     return kept, summary
+
+
+def _per_customer(lines: ibis.Table, first_hit: dict[str, ibis.Value], keep: ibis.Value, signed: bool) -> ibis.Table:
+    """One row per customer (NULL included), held: its lines (`_n`), each rule's first hits, and its kept lines'
+    partial summary (`_rows`, `_date_min`, `_date_max`, `_zero`; with `signed`, `_total`, `_purchases`, `_amendments`,
+    `_amendments_revenue`). 800k rows at 30M lines: the summaries roll up from it without another scan."""
+    partial = {"_n": lines.count(), **first_hit, "_rows": lines.count(where=keep)}
+    if "date" in lines.columns:
+        partial |= {"_date_min": lines.date.min(where=keep), "_date_max": lines.date.max(where=keep)}
+    if "price" in lines.columns or "amount" in lines.columns:
+        partial["_zero"] = (revenue(lines) == 0).sum(where=keep)
+    if signed:
+        cancels = is_cancellation(lines)
+        partial |= {"_total": revenue(lines).sum(where=keep), "_purchases": (~cancels).sum(where=keep),
+                    "_amendments": cancels.sum(where=keep), "_amendments_revenue": revenue(lines).sum(where=keep & cancels)}
+    return lines.group_by("customer").aggregate(**partial).cache()
+
+
+def _summary_rollup(customers: ibis.Table, live: ibis.Value | None = None) -> dict[str, ibis.Value]:
+    """`_summary_aggregates` from `_per_customer`'s partial summaries, of the customers where `live` holds."""
+    where = customers._rows > 0 if live is None else (customers._rows > 0) & live
+    aggregates = {"rows": customers._rows.sum(where=where),
+                  "customers_kept": customers.count(where=where & customers.customer.notnull())}
+    if "_date_min" in customers.columns:
+        aggregates |= {"date_min": customers._date_min.min(where=where), "date_max": customers._date_max.max(where=where)}
+    if "_zero" in customers.columns:
+        aggregates["zero_price_kept"] = customers._zero.sum(where=where)
+    return aggregates
+
+
+def _signed_from_customers(kept: ibis.Table, customers: ibis.Table) -> tuple[ibis.Table, dict]:
+    """Rule "signed" without duplicates to remove: the kept lines marked `UNMATCHED` (`mark_orphan_customers`, its
+    orphans from `_per_customer`), and the final summary rolled up from it (`_summary_aggregates`, `signed_counts`)."""
+    orphan = (customers._rows > 0) & ((customers._total < 0) | (customers._purchases == 0))
+    aggregates = _summary_rollup(customers, ~orphan)
+    aggregates |= {"rows": customers._rows.sum(), "amendments": customers._amendments.sum(where=~orphan),
+                   "amendments_revenue": customers._amendments_revenue.sum(where=~orphan),
+                   "customers_dropped": customers.count(where=orphan), "lines_dropped": customers._rows.sum(where=orphan)}
+    final = _summary_counts(customers.aggregate(**aggregates).execute().iloc[0], aggregates)
+    return mark_orphans(kept, customers.filter(orphan).customer), final
 
 
 def _summary_aggregates(kept: ibis.Table, live: ibis.Value, rule: str = "drop") -> dict[str, ibis.Value]:

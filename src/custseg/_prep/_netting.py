@@ -61,11 +61,23 @@ def mark_unmatched(lines: ibis.Table, tie_breaker: str) -> ibis.Table:
 
 
 def mark_orphan_customers(lines: ibis.Table) -> ibis.Table:
-    """`lines` with a boolean column `_unmatched`: every line of a customer with a negative signed total or no purchase line."""
-    by_customer = ibis.window(group_by="customer")
-    total = revenue(lines).sum().over(by_customer)
-    purchases = (~is_cancellation(lines)).sum().over(by_customer)
-    return lines.mutate(**{UNMATCHED: (total < 0) | (purchases == 0)})
+    """`lines` with a boolean column `_unmatched`: every line of a customer with a negative signed total or no purchase line.
+
+    The customers are found by a group-by (one row each) and the lines joined to them
+    (`mark_orphans`): a window over the customer sorts every line with all its columns
+    (30M lines: 4 GB).
+    """
+    per_customer = lines.group_by("customer").aggregate(_total=revenue(lines).sum(),
+                                                         _purchases=(~is_cancellation(lines)).sum())
+    return mark_orphans(lines, per_customer.filter((per_customer._total < 0) | (per_customer._purchases == 0)).customer)
+
+
+def mark_orphans(lines: ibis.Table, orphans: ibis.Column) -> ibis.Table:
+    """`lines` with a boolean column `_unmatched`: true on the lines of the customers `orphans` (held first: a
+    join to a lazy group-by of the same lines makes DuckDB hold all the lines)."""
+    held = orphans.name("_orphan").as_table().mutate(_flag=ibis.literal(True)).cache()
+    joined = lines.left_join(held, lines.customer == held._orphan)
+    return joined.mutate(**{UNMATCHED: joined._flag.fill_null(False)}).drop("_orphan", "_flag")
 
 
 def signed_counts(lines: ibis.Table) -> dict[str, ibis.Value]:
