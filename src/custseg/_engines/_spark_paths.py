@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 
 from .._errors import DataError, UsageError
-from ._inputs import SKIPPED_PREFIXES, SUFFIX_KINDS
+from ._inputs import GLOB_CHARS, SKIPPED_PREFIXES, SUFFIX_KINDS
 
 COMPRESSIONS = (".gz", ".bz2", ".snappy", ".lz4", ".zst", ".deflate", ".xz")
 IDENTITY = "sha256 of the files' names, sizes and modification times (listed by Spark; the data is not read on the driver)"
@@ -41,9 +41,13 @@ def list_parts(session, given: str) -> list[dict]:
         fs = path.getFileSystem(session._jsc.hadoopConfiguration())
         statuses = fs.globStatus(path)
     except Exception as exc:  # no connector for the scheme, no credentials, host unreachable: Hadoop's first line
-        raise DataError(f"{given}: cannot list it with Spark ({java_message(exc)})") from None
+        message = java_message(exc)
+        hint = (f"; the {given.split(':', 1)[0]}: connector is not on Spark's classpath (e.g. --spark-conf "
+                "spark.jars.packages=org.apache.hadoop:hadoop-aws:VERSION for s3a)"
+                if "ClassNotFoundException" in message or "No FileSystem for scheme" in message else "")
+        raise DataError(f"{given}: cannot list it with Spark ({message}){hint}") from None
     if not statuses:
-        raise DataError(f"{given}: no such file or folder")
+        raise DataError(f"{given}: {'no file matches' if GLOB_CHARS & set(given) else 'no such file or folder'}")
     parts = []
     for status in statuses:
         if not status.isDirectory():
