@@ -20,6 +20,7 @@ import re
 import socket
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -79,6 +80,8 @@ def spark_session(master: str | None = None, conf=(), wait: float = DEFAULT_SPAR
         from pyspark import SparkContext
         from pyspark.sql import SparkSession
     except ImportError:
+        if master:
+            check_master_reachable(master)
         raise UsageError("the Spark engine needs PySpark: pip install 'custseg[spark]' (and Java 17 or later)") from None
     active = SparkContext._active_spark_context
     if active is None and os.environ.get("PYSPARK_GATEWAY_PORT"):  # spark-submit started the JVM with its --master
@@ -95,7 +98,7 @@ def spark_session(master: str | None = None, conf=(), wait: float = DEFAULT_SPAR
     for key, value in settings.items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
-    session.sparkContext.setLogLevel("ERROR")
+    session.sparkContext.setLogLevel("OFF")  # failures reach the user as one line (`spark_failures`); --debug: the trace
     if not session.sparkContext.master.startswith("local"):
         _wait_for_executors(session.sparkContext, wait)
         _Watchdog.start(session.sparkContext, wait)
@@ -172,7 +175,9 @@ def session_record(session) -> dict:
 def spark_failures(what: str) -> Iterator[None]:
     """Spark's failures in the block as one line (`EngineError`; an analysis error, `DataError`), naming `what`."""
     try:
-        yield
+        with warnings.catch_warnings():  # pyspark's own warning on a failed Arrow collect repeats the failure's trace
+            warnings.filterwarnings("ignore", category=UserWarning, module=r"pyspark\.")
+            yield
     except CustsegError:
         raise
     except Exception as exc:
