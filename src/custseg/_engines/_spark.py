@@ -83,7 +83,7 @@ def _csv_reader(session, encoding: str, delimiter: str):
     return session.read.options(header=True, encoding=charset, sep=delimiter, inferSchema=False, enforceSchema=False)
 
 
-def _parts_frame(session, given: str, paths: list[str], kind: str, options: ReadOptions, notes: dict):
+def _parts_frame(session, paths: list[str], kind: str, options: ReadOptions, notes: dict):
     """Every column of a cluster input's parts, read by Spark in one go (CSV as text, its header line sniffed)."""
     if kind == "parquet":
         return session.read.parquet(*paths)
@@ -193,7 +193,7 @@ def _cluster_parts(session, given: list[str], options: ReadOptions):
         kind = kinds[item] = parts_kind(item, parts, options.input_format)
         notes: dict = {}
         try:
-            frame = _parts_frame(session, item, [p["path"] for p in parts], kind, options, notes)
+            frame = _parts_frame(session, [p["path"] for p in parts], kind, options, notes)
         except (DataError, UsageError):
             raise
         except Exception as exc:
