@@ -14,7 +14,7 @@ from rich.table import Table
 import custseg
 
 from ._cli._methods import AsOf, compare_methods, rfm
-from ._cli._inputs import InputOptions, one_or_several, with_input_options
+from ._cli._inputs import InputOptions, local_output, one_or_several, with_input_options
 from ._cli._review import review
 from ._cli._salesforce import app as salesforce_app
 from ._cli._support import console, prefetch_input, reported_errors, split_list, summary_lines
@@ -74,9 +74,9 @@ def _print_summary(result, out_dir: Path, report: bool = True) -> None:
 @app.command()
 @with_input_options
 def run(
-    input: Annotated[list[Path], typer.Argument(help="Sales lines or customer table: .csv, .xlsx or .parquet; several files, a quoted glob (\"exports/*.csv\") or a folder are stacked by column name.")],
+    input: Annotated[list[str], typer.Argument(help="Sales lines or customer table: .csv, .xlsx or .parquet; several files, a quoted glob (\"exports/*.csv\") or a folder are stacked by column name; with --engine spark, a URL (hdfs://, s3a://, dbfs:/, file://) of a file, a folder of parts or a glob.")],
     inputs: InputOptions,
-    output: Annotated[Path, typer.Option("-o", "--output", help="Output directory.")] = Path("custseg-out"),
+    output: Annotated[str, typer.Option("-o", "--output", help="Output directory (on the driver's local disk).")] = "custseg-out",
     customers: Annotated[bool, typer.Option("--customers", help="The input has one row per customer already.")] = False,
     columns: Annotated[Optional[str], typer.Option(help="Comma-separated columns to use (--customers mode; default: all numeric).")] = None,
     categorical: Annotated[str, typer.Option(help="Text columns in --customers mode: ignore or onehot.")] = "ignore",
@@ -102,17 +102,20 @@ def run(
     engine: Annotated[Optional[str], typer.Option(help="Where the work runs: duckdb (embedded, default) or spark.")] = None,
     spark_master: Annotated[Optional[str], typer.Option(help="Spark master URL for --engine spark (default local[*]).")] = None,
     spark_conf: Annotated[Optional[list[str]], typer.Option(help="SparkSession setting KEY=VALUE (repeatable), e.g. spark.driver.memory=8g.")] = None,
+    spark_wait: Annotated[Optional[float], typer.Option(help="Seconds to wait for an unreachable master's cluster to give executors, or for lost executors to come back, before stopping (default 120).")] = None,
     debug: Debug = False,
 ) -> None:
     """Segment the customers of INPUTS and write the results to a directory."""
     with reported_errors(debug):
+        output = local_output(output)
         settings = {"features": split_list(features), "scaling": scaling, "k": k, "n_init": n_init, "seed": seed,
                     "algorithm": algorithm, "n_boot": stability, "gap_refs": gap, "categorical_weight": categorical_weight,
                     "min_share": min_share, "rules_file": str(rules) if rules else None,
                     "k_range": parse_k_range(k_range) if k_range else None, "k_rule": k_rule,
                     "as_of": as_of, "max_memory": max_memory, "engine": engine,
                     "cleaning": CleaningRules(drop_zero_price=True) if drop_zero_price else None,
-                    "spark_master": spark_master, "spark_conf": tuple(spark_conf) if spark_conf else None}
+                    "spark_master": spark_master, "spark_conf": tuple(spark_conf) if spark_conf else None,
+                    "spark_wait": spark_wait}
         run_config = inputs.run_config(customers, settings, columns=split_list(columns), categorical=categorical, lang=lang)
         input = one_or_several(input)
         prefetch_input(input, run_config)  # parsed while the libraries load

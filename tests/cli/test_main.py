@@ -17,8 +17,8 @@ def test_run_lets_go_of_the_engine_before_main_freezes_the_heap(tmp_path, monkey
     backends = []
     connect = _prepare.connect
 
-    def tracked(config):
-        backend = connect(config)
+    def tracked(config, data=None):
+        backend = connect(config, data)
         backends.append(weakref.ref(backend))
         return backend
 

@@ -8,6 +8,7 @@ from sklearn.cluster import KMeans
 
 from custseg import ColumnMapping, UsageError
 from custseg._prep._clean import clean_lines
+from custseg._cluster._algorithms import KMEANS_MAX_ITER, KMEANS_TOL
 from custseg._cluster._segmenter import Segmenter
 from custseg._config._run import RunConfig
 from custseg._config._options import check_engine, parse_spark_conf
@@ -86,6 +87,6 @@ def test_k_means_side_by_side_equals_one_fit_at_a_time():
     X = np.r_[rng.normal(0, 1, (300, 3)), rng.normal(6, 1, (300, 3)), rng.normal((0, 8, 0), 1, (300, 3))]
     model = Segmenter(k_range=(2, 6), n_init=4, random_state=7).fit(X)
     for row in model.k_selection_.itertuples():
-        alone = KMeans(n_clusters=row.k, n_init=4, random_state=7).fit(X)
+        alone = KMeans(n_clusters=row.k, n_init=4, random_state=7, tol=KMEANS_TOL, max_iter=KMEANS_MAX_ITER).fit(X)
         assert row.inertia == pytest.approx(alone.inertia_, rel=1e-12)
     assert model.k_ == 3

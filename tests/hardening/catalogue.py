@@ -369,6 +369,16 @@ CASES: list[Case] = [
     # files that cannot be read
     Case("missing-file", "input file does not exist", lambda d: d / "nope.csv",
          message="Error: {dir}/nope.csv: file not found"),
+    Case("url-on-duckdb", "a cluster URL given to the default (duckdb) engine", lambda d: "hdfs:///sales/2021", code=2,
+         message="Error: hdfs:///sales/2021: a cluster URL is read by the Spark engine (--engine spark); the duckdb "
+                 "engine reads local files"),
+    Case("spark-missing-file", "with --engine spark, a local input that does not exist (checked before Spark starts)",
+         lambda d: d / "nope.parquet", args=(*MAP, "--engine", "spark"),
+         message="Error: {dir}/nope.parquet: file not found"),
+    Case("input-format-on-duckdb", "--input-format (a cluster input's parts) with the duckdb engine",
+         csv_case("good.csv", G), args=(*MAP, "--input-format", "csv"), code=2,
+         message="Error: --input-format names the format of a cluster input's parts (--engine spark); the duckdb engine "
+                 "reads the format from the file names"),
     Case("directory", "input is a folder with no data file", lambda d: (d / "folder.csv").mkdir() or d / "folder.csv",
          message="Error: {dir}/folder.csv: no .csv, .xlsx or .parquet file in the folder"),
     Case("unknown-type", "unsupported extension (.json)", raw_case("sales.json", "{}"), code=2,

@@ -167,6 +167,17 @@ NOTES = """
   Lines without a customer (and, with dated rates, without a date) are not checked: cleaning
   drops them. A saved model's rates file is not reused on new data (next year's rates
   differ): `score` and `refresh` take the new period's (`--rates`).
+- **Cluster inputs and failures on Spark** (issue 25): a URL (`hdfs://`, `s3a://`, `gs://`,
+  `abfss://`, `dbfs:/`, `file://`) is read by the Spark engine only (on duckdb: exit 2, one
+  line); its files are listed by Spark (Hadoop's FileSystem) and its identity in run.json is
+  the SHA-256 of that listing (names, sizes, modification times), never a read of the data on
+  the driver; the format is `--input-format` or the parts' suffix, and an input whose parts do
+  not say stops in one line. A local input is checked before Spark starts. An output that is a
+  URL is refused (`-o`, exit 2): outputs are written on the driver's disk. A `spark://` master
+  that does not accept a connection stops the run at once; on a cluster, no executor for
+  `--spark-wait` seconds (120) at the start or during the run cancels the jobs and stops the run
+  in one line; Spark's analysis errors name the input; other Spark failures are one line
+  (`EngineError`), `--debug` shows the trace.
 """
 
 

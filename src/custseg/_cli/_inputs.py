@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Annotated, Optional
@@ -16,6 +17,8 @@ from typing import Annotated, Optional
 import typer
 
 from .._config import ReadOptions, build_run_config
+from .._config._options import is_url
+from .._errors import UsageError
 
 
 def _option(kind, help: str, *names: str, default=None):
@@ -27,7 +30,7 @@ def _option(kind, help: str, *names: str, default=None):
 TEXT = Optional[str]
 ROLES = ("customer", "order", "product", "product_label", "quantity", "price", "amount", "date", "end_date", "country",
          "currency", "date_format", "cancellations", "fill_down")
-READING = ("sheet", "delimiter", "encoding", "max_line_size", "decimal", "header_row")
+READING = ("sheet", "delimiter", "encoding", "max_line_size", "decimal", "header_row", "input_format")
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,8 @@ class InputOptions:
     decimal: str | None = _option(TEXT, "Decimal mark: auto (default), '.' or ','.")
     header_row: int | None = _option(Optional[int], "Row number of the column names (default 1), for a title block "
                                                     "above the table.")
+    input_format: str | None = _option(TEXT, "csv or parquet: the format of a cluster input's parts (--engine spark; "
+                                              "default: their suffix).")
 
     def roles(self) -> dict:
         """The column roles and their options, None where not given."""
@@ -95,6 +100,14 @@ class InputOptions:
 
     def _rates(self) -> str | None:
         return str(self.rates) if self.rates else None
+
+
+def local_output(text: str) -> Path:
+    """The output folder as a local path; a URL (s3a://, hdfs://) is refused: outputs are written on the driver."""
+    if is_url(text) or re.match(r"^[A-Za-z][A-Za-z0-9+.-]+:$", text.split("/", 1)[0]):
+        raise UsageError(f"-o {text}: outputs are written on the driver's local disk; give a local folder and copy it "
+                         "to the cluster's storage afterwards (e.g. hadoop fs -put)")
+    return Path(text)
 
 
 def one_or_several(paths: list[Path]) -> Path | list[Path]:

@@ -91,6 +91,10 @@ class _Model:
         return nearest_center(np.asarray(X, dtype=np.float64), self.cluster_centers_)
 
 
+KMEANS_TOL = 0.0  # both engines: Lloyd iterations until no customer changes segment (no centre moves) ...
+KMEANS_MAX_ITER = 300  # ... or this many; scikit-learn's default tol (1e-4 x variance) stopped 1-2% of customers short
+
+
 class KMeansModel(_Model):
     """K-means (Lloyd, k-means++ starts), as the pipeline runs it."""
 
@@ -105,7 +109,8 @@ class KMeansModel(_Model):
         """Fit K-means with `n_init` seeded restarts."""
         check_param("KMeansModel", "k", self.k, int, 1)
         X = _check_X(X, self.k)
-        model = KMeans(n_clusters=self.k, n_init=self.n_init, random_state=self.seed).fit(X)
+        model = KMeans(n_clusters=self.k, n_init=self.n_init, random_state=self.seed, tol=KMEANS_TOL,
+                       max_iter=KMEANS_MAX_ITER).fit(X)
         self.labels_, self.cluster_centers_, self.inertia_ = model.labels_, model.cluster_centers_, float(model.inertia_)
         return self
 

@@ -23,7 +23,7 @@ from threadpoolctl import threadpool_limits
 from .._config._options import K_RULE_MIN_SHARE, K_RULES, MIN_CUSTOMERS
 from .._config._resources import cpu_count
 from .._errors import DataError, NotFittedError, UsageError, check_param
-from ._algorithms import ALGORITHMS, WARD_MAX, checked_once, fit_path, fitting_threads
+from ._algorithms import ALGORITHMS, KMEANS_MAX_ITER, KMEANS_TOL, WARD_MAX, checked_once, fit_path, fitting_threads
 from ._choice import choose_k
 from ._metrics import evaluate, evaluate_path, hopkins, nearest_center
 from ._stability import gap_statistic, stability_table
@@ -51,20 +51,21 @@ _RENAMED = {"k": "n_clusters", "seed": "random_state"}
 
 
 def _fit_kmeans(X: np.ndarray, k: int, n_init: int, seed: int) -> KMeans:
-    """scikit-learn's KMeans (Lloyd, k-means++, n_init restarts) on one OpenMP thread.
+    """scikit-learn's KMeans (Lloyd, k-means++, n_init restarts, to convergence: `KMEANS_TOL`) on one OpenMP thread.
 
     The fits for several k run side by side, one per core: at d = 3 a Lloyd iteration is
     too short for OpenMP's per-iteration barriers, which on a busy 2-core machine made the
     k = 2..10 fits of 7,747 customers take 34 s instead of 0.4 s (docs/performance.md).
     """
     with threadpool_limits(limits=1, user_api="openmp"), checked_once():  # this thread only
-        return KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(X)
+        return KMeans(n_clusters=k, n_init=n_init, random_state=seed, tol=KMEANS_TOL, max_iter=KMEANS_MAX_ITER).fit(X)
 
 
 def _refit_kmeans(X: np.ndarray, centers: np.ndarray, seed: int) -> KMeans:
     """K-means on all rows started from `centers` (one run), on the OpenMP threads the CPU quota allows."""
     with threadpool_limits(limits=cpu_count(), user_api="openmp"), checked_once():
-        return KMeans(n_clusters=len(centers), init=centers, n_init=1, random_state=seed).fit(X)
+        return KMeans(n_clusters=len(centers), init=centers, n_init=1, random_state=seed, tol=KMEANS_TOL,
+                      max_iter=KMEANS_MAX_ITER).fit(X)
 
 
 class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):

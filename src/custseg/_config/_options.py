@@ -28,13 +28,26 @@ K_RULES = ("vote", "silhouette")
 K_RULE_MIN_SHARE = {"vote": 0.05, "silhouette": 0.02}
 """Each rule's default smallest segment share for a k to be eligible."""
 ENGINES = ("duckdb", "spark")
-DEFAULT_SPARK_MASTER = "local[*]"
+DEFAULT_SPARK_MASTER = "local[*]"  # when neither --spark-master, spark-submit nor spark-defaults.conf names one
+DEFAULT_SPARK_WAIT = 120.0  # seconds the Spark engine waits for a master, or for executors, before it stops
+INPUT_FORMATS = ("csv", "parquet")
 ENCODING_EXAMPLES = "utf-8, cp1252, latin-1, utf-16, shift_jis"
 ALL_SHEETS = "all"
 """`--sheet all`: every sheet whose column names are those of the first sheet holding the run's columns."""
 SIZE_UNITS = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
 SIZE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)?\s*$", re.IGNORECASE)
 MEMORY_LIMIT = re.compile(r"^\s*[0-9]+(\.[0-9]+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.IGNORECASE)
+
+URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:/")  # a scheme of 2+ letters: 'C:/' is a Windows drive
+
+
+def is_url(text) -> bool:
+    """A path with a scheme (hdfs://, s3a://, dbfs:/, file://): a cluster input, read by the Spark engine only.
+
+    >>> is_url("hdfs:///sales/2021"), is_url("dbfs:/sales"), is_url("C:/sales.csv"), is_url("sales.csv")
+    (True, True, False, False)
+    """
+    return isinstance(text, str) and bool(URL.match(text))
 
 
 @dataclass(frozen=True)
@@ -46,6 +59,8 @@ class ReadOptions:
     `sheet` is a name, an index or "all" (every sheet with the same column names).
     `encoding` is any Python text codec name (default: detected). `max_line_size` is the
     longest CSV line the reader takes, in bytes or as a size such as "8MB" (default: DuckDB's).
+    `input_format` is csv or parquet: the format of a cluster input's parts on the Spark engine
+    (default: their suffix).
     """
 
     sheet: str | int | None = None
@@ -54,8 +69,11 @@ class ReadOptions:
     decimal: str = "auto"
     header_row: int | None = None
     max_line_size: int | str | None = None
+    input_format: str | None = None
 
     def __post_init__(self) -> None:
+        if self.input_format is not None and self.input_format not in INPUT_FORMATS:
+            raise UsageError(f"--input-format must be {' or '.join(INPUT_FORMATS)}; got {self.input_format!r}")
         if self.header_row is not None and (isinstance(self.header_row, bool) or not isinstance(self.header_row, int)
                                             or self.header_row < 1):
             raise UsageError(f"header row must be a row number >= 1; got {self.header_row!r}")

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from .._errors import UsageError, check_param
 from .._i18n import check_lang
 from ._columns import FILL_DOWN_ON_SPARK, ColumnMapping
-from ._options import (DEFAULT_FEATURES, DEFAULT_SEED, DEFAULT_SPARK_MASTER, K_RULE_MIN_SHARE, CleaningRules, ReadOptions, check_engine,
+from ._options import (DEFAULT_FEATURES, DEFAULT_SEED, DEFAULT_SPARK_WAIT, K_RULE_MIN_SHARE, CleaningRules, ReadOptions, check_engine,
                        check_k_rule, check_memory_limit, check_scaling, parse_labels, parse_spark_conf)
 
 
@@ -44,7 +44,8 @@ class RunConfig:
     gap_refs: int | None = None  # reference data sets per k for the gap statistic (default as n_boot)
     categorical_weight: float = 1.0  # model units of a one-hot indicator (--categorical onehot)
     engine: str = "duckdb"  # or "spark" (docs/performance.md)
-    spark_master: str = DEFAULT_SPARK_MASTER
+    spark_master: str | None = None  # None: the session's (spark-submit, spark-defaults.conf), else DEFAULT_SPARK_MASTER
+    spark_wait: float = DEFAULT_SPARK_WAIT  # seconds without a reachable master or any executor before the run stops
     spark_conf: tuple[tuple[str, str], ...] = ()
     salesforce_ids: bool = False  # customer ids are Salesforce ids (15 -> 18 characters); on with the salesforce-cpq preset
     labels: tuple[tuple[str, str, str], ...] = ()  # (column, English, French) words for names ([labels] in custseg.toml)
@@ -66,6 +67,11 @@ class RunConfig:
             check_param("Segmenter", "k", self.k, int, 2)
         check_param("Segmenter", "seed", self.seed, int, 0, 2**32 - 1)
         check_engine(self.engine)
+        if self.engine != "spark" and self.read.input_format:
+            raise UsageError("--input-format names the format of a cluster input's parts (--engine spark); the duckdb "
+                             "engine reads the format from the file names")
+        if not (isinstance(self.spark_wait, int | float) and not isinstance(self.spark_wait, bool) and self.spark_wait > 0):
+            raise UsageError(f"--spark-wait must be a number of seconds > 0; got {self.spark_wait!r}")
         object.__setattr__(self, "spark_conf", parse_spark_conf(self.spark_conf))
         object.__setattr__(self, "labels", parse_labels(self.labels))
         if self.max_memory is not None:

@@ -9,11 +9,13 @@ from .._lazy import lazy_names
 _LAZY = {
     "backend_name": "._connect",
     "connect": "._connect",
+    "engine_failures": "._connect",
     "engine_record": "._connect",
     "open_input": "._connect",
     "parse_timestamp": "._connect",
     "describe_engine_error": "._limits",
     "engine_errors": "._limits",
+    "input_name": "._limits",
     "Source": "._read",
     "file_sha256": "._read",
     "input_kind": "._read",

@@ -13,6 +13,7 @@ engines are here and nowhere else:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dtm
 
 import ibis
@@ -21,7 +22,8 @@ import ibis.expr.datatypes as dt
 from .._errors import UsageError
 from ._limits import configure_engine, temp_folder
 from ._read import open_source
-from ._spark import open_spark_source, spark_backend
+from ._spark import check_local_input, open_spark_source, spark_backend
+from ._spark_session import fit_shuffle_partitions, session_record, spark_failures
 
 
 _JAVA = {"Y": "yyyy", "y": "yy", "m": "MM", "d": "dd", "H": "HH", "I": "hh", "M": "mm", "S": "ss", "f": "SSSSSS",
@@ -67,10 +69,12 @@ def parse_timestamp(text: ibis.Value, formats: list[str]) -> ibis.Value:
     return try_strptime(text, ibis.literal(formats, type=dt.Array(dt.string)))
 
 
-def connect(config) -> ibis.BaseBackend:
-    """The ibis backend `config.engine` names: an in-memory DuckDB, or the Spark session."""
+def connect(config, data=None) -> ibis.BaseBackend:
+    """The ibis backend `config.engine` names: an in-memory DuckDB, or the Spark session (`data`'s local files
+    checked before it starts)."""
     if config.engine == "spark":
-        return spark_backend(config.spark_master, config.spark_conf)
+        check_local_input(data)
+        return spark_backend(config.spark_master, config.spark_conf, config.spark_wait)
     con = ibis.duckdb.connect()
     configure_engine(con, config)
     return con
@@ -83,18 +87,27 @@ def open_input(data, con: ibis.BaseBackend, config, columns: dict[str, str] | No
     lack the mapping's optional ones (Spark keeps those present).
     """
     if con.name == "pyspark":
-        return open_spark_source(data, con, config.read, list(columns) if columns else None)
+        source = open_spark_source(data, con, config.read, list(columns) if columns else None)
+        fit_shuffle_partitions(con._session, sum(part.get("bytes") or 0 for part in source.files))
+        return source
     optional = tuple(config.mapping.optional_columns()) if config.mapping and columns else ()
     return open_source(data, con, config.read, columns, temp_folder(config), optional)
 
 
+def engine_failures(config, what: str):
+    """A context in which the Spark engine's failures are one line naming `what` (DuckDB's: `_limits.engine_errors`)."""
+    return spark_failures(what) if config.engine == "spark" else contextlib.nullcontext()
+
+
 def engine_record(config) -> dict:
-    """What run.json says about the engine."""
+    """What run.json says about the engine (on Spark: the master, cores and shuffle partitions the session has)."""
     if config.engine == "spark":
         import pyspark
+        from pyspark.sql import SparkSession
 
-        return {"name": "spark", "pyspark": pyspark.__version__, "master": config.spark_master,
-                "conf": dict(config.spark_conf), "kmeans": "pyspark.ml.clustering.KMeans (k-means||, one run per k)",
+        return {"name": "spark", "pyspark": pyspark.__version__, **session_record(SparkSession.getActiveSession()),
+                "conf": dict(config.spark_conf), "kmeans": "pyspark.ml.clustering.KMeans (k-means||, the best of n_init "
+                                                           "seeded runs per k)",
                 "silhouette": "Euclidean, computed by custseg as for duckdb (column silhouette); Spark's "
                               "ClusteringEvaluator (squared Euclidean) in column silhouette_sqeuclidean_spark"}
     return {"name": "duckdb", "kmeans": "scikit-learn KMeans (Lloyd, k-means++, n_init restarts)",

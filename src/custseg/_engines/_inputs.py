@@ -21,13 +21,12 @@ from pathlib import Path
 import ibis
 import ibis.expr.datatypes as dt
 
+from .._config._options import is_url
 from .._errors import DataError, UsageError
 
 SUFFIX_KINDS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xlsx", ".parquet": "parquet", ".pq": "parquet"}
 GLOB_CHARS = frozenset("*?[")
 SKIPPED_PREFIXES = (".", "_", "~$")  # hidden files, Spark's _SUCCESS and .crc files, Excel's lock files
-
-
 def input_kind(path: Path) -> str:
     """csv, xlsx or parquet, from the file name."""
     try:
@@ -48,6 +47,9 @@ def input_files(data) -> tuple[list[str], list[Path]]:
 
 
 def _expand(item: str) -> list[Path]:
+    if is_url(item):
+        raise UsageError(f"{item}: a cluster URL is read by the Spark engine (--engine spark); the duckdb engine reads "
+                         "local files")
     path = Path(item)
     if path.is_dir():
         found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIX_KINDS

@@ -88,9 +88,10 @@ def describe_engine_error(exc: BaseException) -> str:
     return text
 
 
-def _input_name(data) -> str:
-    if isinstance(data, list | tuple):  # several files, named as `_read.several_files` names them
-        return " + ".join(map(_input_name, data))
+def input_name(data) -> str:
+    """The input as messages name it: as given; several joined with ' + ' (as `_read.several_files` names them)."""
+    if isinstance(data, list | tuple):
+        return " + ".join(map(input_name, data))
     return str(data) if isinstance(data, str | os.PathLike) else type(data).__name__
 
 
@@ -111,11 +112,11 @@ def engine_errors(func: Callable) -> Callable:
         try:
             return func(data, *args, **kwargs)
         except not_the_input as exc:
-            raise EngineError(f"DuckDB failed while preparing {_input_name(data)}: {describe_engine_error(exc)} "
+            raise EngineError(f"DuckDB failed while preparing {input_name(data)}: {describe_engine_error(exc)} "
                               "(an engine or custseg error, not a problem of the input; please report it)") from None
         except duckdb.Error as exc:
-            raise DataError(f"{_input_name(data)}: {describe_engine_error(exc)}") from None
+            raise DataError(f"{input_name(data)}: {describe_engine_error(exc)}") from None
         except MemoryError:
-            raise DataError(f"{_input_name(data)}: out of memory (raise --max-memory, or free memory)") from None
+            raise DataError(f"{input_name(data)}: out of memory (raise --max-memory, or free memory)") from None
 
     return guarded

@@ -17,45 +17,19 @@ from pathlib import Path
 import ibis
 import pandas as pd
 
-from .._config._options import ALL_SHEETS, DEFAULT_SPARK_MASTER, ReadOptions
+from .._config._options import ALL_SHEETS, DEFAULT_SPARK_WAIT, ReadOptions, is_url
 from .._errors import DataError, UsageError
 from ._encodings import file_encoding
 from ._inputs import check_same_columns, common_kind, file_labels, input_files
-from ._read import ROW_KEY, Source, file_sha256, refuse_sheets_alike, several_files
+from ._read import ROW_KEY, Source, refuse_sheets_alike, several_files
+from ._spark_paths import IDENTITY, java_message, list_parts, listing_digest, parts_kind
+from ._spark_session import spark_session
 from ._spaces import trimmed_names
 from ._xlsx import sheet_key
 
-SPARK_SILHOUETTE = "silhouette_sqeuclidean_spark"
-# Defaults for a local session; anything given with --spark-conf wins.
-LOCAL_DEFAULTS = {
-    "spark.driver.memory": "4g",
-    "spark.sql.shuffle.partitions": "8",
-}
-DEFAULTS = {
-    "spark.ui.showConsoleProgress": "false",
-    "spark.sql.session.timeZone": "UTC",  # dates as written, as DuckDB reads them
-    "spark.sql.execution.arrow.pyspark.enabled": "true",
-}
-
-
-def spark_session(master: str = DEFAULT_SPARK_MASTER, conf=()):
-    """The SparkSession to use (created, or the active one with this configuration applied)."""
-    try:
-        from pyspark.sql import SparkSession
-    except ImportError:
-        raise UsageError("the Spark engine needs PySpark: pip install 'custseg[spark]' (and Java 17 or later)") from None
-    settings = {**DEFAULTS, **(LOCAL_DEFAULTS if master.startswith("local") else {}), **dict(conf)}
-    builder = SparkSession.builder.master(master).appName("custseg")
-    for key, value in settings.items():
-        builder = builder.config(key, value)
-    session = builder.getOrCreate()
-    session.sparkContext.setLogLevel("ERROR")
-    return session
-
-
-def spark_backend(master: str = DEFAULT_SPARK_MASTER, conf=()) -> ibis.BaseBackend:
-    """An ibis backend on the Spark session."""
-    return ibis.pyspark.connect(spark_session(master, conf))
+def spark_backend(master: str | None = None, conf=(), wait: float = DEFAULT_SPARK_WAIT) -> ibis.BaseBackend:
+    """An ibis backend on the Spark session (`_spark_session`)."""
+    return ibis.pyspark.connect(spark_session(master, conf, wait))
 
 
 SPARK_CHARSETS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "utf-16": "UTF-16", "iso8859-1": "ISO-8859-1", "cp1252": "windows-1252"}
@@ -64,11 +38,7 @@ SPARK_NATIVE_CHARSETS = ("us-ascii", "iso-8859-1", "utf-8", "utf-16be", "utf-16l
 
 def _sniff_delimiter(path: Path, encoding: str) -> str:
     with path.open(encoding=encoding, errors="replace", newline="") as handle:
-        head = handle.read(1 << 16)
-    try:
-        return csv.Sniffer().sniff(head.split("\n", 1)[0], delimiters=",;\t|").delimiter
-    except csv.Error:
-        return ","
+        return _sniffed(handle.read(1 << 16).split("\n", 1)[0])
 
 
 def _spark_frame(session, path: Path, kind: str, options: ReadOptions, notes: dict):
@@ -79,10 +49,7 @@ def _spark_frame(session, path: Path, kind: str, options: ReadOptions, notes: di
         encoding = file_encoding(path, options.encoding)
         notes |= {"encoding": encoding.codec, "encoding_rule": encoding.rule}
         delimiter = notes["delimiter"] = options.delimiter or _sniff_delimiter(path, encoding.codec)
-        charset = SPARK_CHARSETS.get(codecs.lookup(encoding.codec).name, encoding.codec)
-        if charset.lower() not in SPARK_NATIVE_CHARSETS:  # Spark 4 reads other charsets through the JDK's on request
-            session.conf.set("spark.sql.legacy.javaCharsets", "true")
-        return session.read.options(header=True, encoding=charset, sep=delimiter, inferSchema=False).csv(str(path))
+        return _csv_reader(session, encoding.codec, delimiter).csv(str(path))
     import fastexcel  # a workbook fits in one machine: fastexcel to Arrow, then to Spark
 
     if options.sheet == ALL_SHEETS:
@@ -108,11 +75,63 @@ def _kept_columns(frame, columns: list[str] | None):
     return frame.select(*(frame[f"`{c}`"] for c in present), *key)
 
 
+def _csv_reader(session, encoding: str, delimiter: str):
+    charset = SPARK_CHARSETS.get(codecs.lookup(encoding).name, encoding)
+    if charset.lower() not in SPARK_NATIVE_CHARSETS:  # Spark 4 reads other charsets through the JDK's on request
+        session.conf.set("spark.sql.legacy.javaCharsets", "true")
+    # enforceSchema off: every part's header is checked against the first part's, never matched by position
+    return session.read.options(header=True, encoding=charset, sep=delimiter, inferSchema=False, enforceSchema=False)
+
+
+def _parts_frame(session, paths: list[str], kind: str, options: ReadOptions, notes: dict):
+    """Every column of a cluster input's parts, read by Spark in one go (CSV as text, its header line sniffed)."""
+    if kind == "parquet":
+        return session.read.parquet(*paths)
+    encoding = options.encoding or "utf-8"
+    notes |= {"encoding": encoding, "encoding_rule": "given (--encoding)" if options.encoding else
+              "UTF-8: a cluster input is not sniffed (--encoding to change)"}
+    if not (delimiter := options.delimiter):
+        header = session.read.text(paths[0]).limit(1).collect()
+        delimiter = _sniffed(header[0][0] if header else "")
+    notes["delimiter"] = delimiter
+    return _csv_reader(session, encoding, delimiter).csv(paths)
+
+
+def _sniffed(line: str) -> str:
+    try:
+        return csv.Sniffer().sniff(line, delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
+
+
+def _read_failure(label: str, kind: str, exc: Exception) -> DataError:
+    """Spark's reader error, its first line, naming the input as given."""
+    return DataError(f"{label}: cannot read as {kind} with Spark ({java_message(exc)})")
+
+
+def check_local_input(data) -> None:
+    """Local files named by `data` (paths, patterns, folders) exist, before a Spark session starts (URLs: Spark checks)."""
+    items = data if isinstance(data, list | tuple) else [data]
+    if all(isinstance(item, str | Path) and not is_url(str(item)) for item in items):
+        _local_paths(data)
+
+
+def _local_paths(data) -> tuple[list[str], list[Path]]:
+    given, paths = input_files(data)
+    for path in paths:
+        if not path.is_file():
+            raise DataError(f"{path}: file not found")
+    return given, paths
+
+
 def open_spark_source(data, con: ibis.BaseBackend, options: ReadOptions | None = None,
                       columns: list[str] | None = None) -> Source:
-    """Open `data` (a path, pattern, folder or list of them, a pandas DataFrame or an ibis table) as an ibis table on Spark.
+    """Open `data` (a path, pattern, folder or URL, or a list of them, a pandas DataFrame or an ibis table) as an ibis
+    table on Spark.
 
-    Several files are read one by one and stacked by column name (`_inputs`), as on DuckDB.
+    Local files are read one by one and stacked by column name (`_inputs`), as on DuckDB; a
+    URL (`_spark_paths`) is a data set of parts Spark reads in one go. Either way the input's
+    identity is its listing (names, sizes, modification times), not a read of its bytes.
     """
     options = options or ReadOptions()
     session = con._session
@@ -125,29 +144,65 @@ def open_spark_source(data, con: ibis.BaseBackend, options: ReadOptions | None =
         return Source(con.table(name), "DataFrame", "dataframe", None)
     if options.max_line_size:
         raise UsageError("--max-line-size applies to the duckdb engine; Spark reads lines of any length")
-    given, paths = input_files(data)
-    kind = common_kind(given, paths)
-    frames, records = [], []
-    for path in paths:
-        if not path.is_file():
-            raise DataError(f"{path}: file not found")
-        try:
-            notes: dict = {}
-            frame = _spark_frame(session, path, kind, options, notes)
-            frames.append(frame.toDF(*trimmed_names(frame.columns)))  # 'Account\u00a0' is 'Account', as in every reader
-        except (DataError, UsageError):
-            raise
-        except Exception as exc:  # Spark's reader errors: the first line only
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise DataError(f"{path}: cannot read as {kind} with Spark ({first})") from None
-        records.append({"name": path.name, "path": str(path), "sha256": file_sha256(path), "rows": None, **notes})
+    given = [str(item) for item in (data if isinstance(data, list | tuple) else [data])]
+    if any(is_url(item) for item in given):
+        frames, records, kind = _cluster_parts(session, given, options)
+    else:
+        frames, records, kind = _local_files(session, given, data, options)
     if len(frames) == 1:
         _kept_columns(frames[0], columns).createOrReplaceTempView(name)
-        return Source(con.table(name), str(paths[0]), kind, records[0]["sha256"], paths[0], notes, records)
-    for record, label in zip(records, file_labels(paths)):
-        record["name"] = label
+        record = records[0]
+        path = Path(record["path"]) if not is_url(record["path"]) else None
+        return Source(con.table(name), given[0] if len(given) == 1 else record["path"], kind, record["sha256"], path,
+                      {key: record[key] for key in ("encoding", "encoding_rule", "delimiter", "identity") if key in record},
+                      records)
     check_same_columns([(record["path"], frame.columns) for record, frame in zip(records, frames)])
     for record, frame in zip(records, frames):
         record["rows"] = frame.count()
     _kept_columns(functools.reduce(lambda top, bottom: top.unionByName(bottom), frames), columns).createOrReplaceTempView(name)
     return several_files(con.table(name), given, kind, records)
+
+
+def _local_files(session, given: list[str], data, options: ReadOptions):
+    """Each local file as a frame (read by Spark; a workbook on the driver), with its record."""
+    _, paths = _local_paths(data)
+    kind = common_kind(given, paths)
+    frames, records = [], []
+    labels = file_labels(paths) if len(paths) > 1 else [paths[0].name]
+    for path, label in zip(paths, labels):
+        notes: dict = {}
+        try:
+            frame = _spark_frame(session, path, kind, options, notes)
+        except (DataError, UsageError):
+            raise
+        except Exception as exc:
+            raise _read_failure(str(path), kind, exc) from None
+        frames.append(frame.toDF(*trimmed_names(frame.columns)))  # 'Account\u00a0' is 'Account', as in every reader
+        stat = path.stat()
+        part = {"path": str(path.resolve()), "size": stat.st_size, "mtime": int(stat.st_mtime * 1000)}
+        records.append({"name": label, "path": str(path), "sha256": listing_digest([part]), "bytes": stat.st_size,
+                        "rows": None, "identity": IDENTITY, **notes})
+    return frames, records, kind
+
+
+def _cluster_parts(session, given: list[str], options: ReadOptions):
+    """Each input as given (a URL, or a local path beside URLs), its parts listed by Spark and read in one go."""
+    frames, records, kinds = [], [], {}
+    for item in given:
+        parts = list_parts(session, item if is_url(item) else Path(item).absolute().as_uri())
+        kind = kinds[item] = parts_kind(item, parts, options.input_format)
+        notes: dict = {}
+        try:
+            frame = _parts_frame(session, [p["path"] for p in parts], kind, options, notes)
+        except (DataError, UsageError):
+            raise
+        except Exception as exc:
+            raise _read_failure(item, kind, exc) from None
+        frames.append(frame.toDF(*trimmed_names(frame.columns)))
+        records.append({"name": item, "path": item, "sha256": listing_digest(parts), "parts": len(parts),
+                        "bytes": sum(p["size"] for p in parts), "rows": None, "identity": IDENTITY, **notes})
+    if len(set(kinds.values())) > 1:
+        listed = "; ".join(f"{kind}: {item}" for item, kind in kinds.items())
+        raise UsageError(f"{' + '.join(given)}: inputs of different formats ({listed}); read them apart, or give "
+                         "--input-format")
+    return frames, records, next(iter(kinds.values()))

@@ -159,7 +159,7 @@ def prepare(data, config: RunConfig, imputation: dict | None = None) -> Prepared
     `imputation`: medians to fill missing values of a per-customer table with (a saved model's).
     """
     timer = Timer()
-    con = connect(config)
+    con = connect(config, data)
     mapping = config.mapping
     with timer.stage("read"):
         source = open_input(data, con, config, mapping.column_kinds() if mapping and not config.customers else None)

@@ -15,7 +15,7 @@ from .._cluster._algorithms import dendrogram_data
 from .._cluster._spark_kmeans import SparkSegmenter
 from .._config import RunConfig, config_from_options
 from .._profile import separation
-from .._engines import engine_record
+from .._engines import engine_failures, engine_record, input_name
 from .._prep._features import TOP_PRODUCT, product_labels
 from .._prep._prepare import Prepared, prepare
 from .._profile import load_rules, rank_products, segment_product_revenue, segment_profiles
@@ -84,9 +84,10 @@ def segment(data, config: RunConfig | None = None, progress: Progress | None = N
     >>> result.profiles[["segment_id", "name_en", "size"]]         # doctest: +SKIP
     """
     config = config_from_options(config, options)
-    prepared = prepare(data, config)
-    scaler, Z, segmenter = fit_model(prepared, config, progress)
-    extra_run = {"engine": engine_record(config), "algorithm": config.algorithm}
+    with engine_failures(config, input_name(data)):
+        prepared = prepare(data, config)
+        scaler, Z, segmenter = fit_model(prepared, config, progress)
+        extra_run = {"engine": engine_record(config), "algorithm": config.algorithm}
     if config.algorithm == "ward":
         extra_run["dendrogram"] = dendrogram_data(segmenter.model_.linkage_, segmenter.k_)
     return build_result(prepared, config, scaler, Z, segmenter.labels_, segmenter.cluster_centers_,
