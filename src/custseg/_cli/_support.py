@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from .._cluster._jaccard import stability_words
 from .._config._options import ALL_SHEETS
 from .._engines._xlsx import prefetch_workbook
 from .._errors import CustsegError
@@ -144,3 +145,14 @@ def currency_line(currency: dict) -> str:
         parts.append(f"{code} {total['lines']:,} lines{at} ({total['revenue']:,.2f} -> {total['revenue_converted']:,.2f})")
     return (f"  currency: money converted to {corporate}, the corporate currency, with the rates of {currency['rates_file']} "
             f"(amount / rate, a rate being units per 1 {corporate}): {'; '.join(parts)}")
+
+
+def stability_cell(jaccard, lang: str) -> str:
+    """A segment's bootstrap Jaccard and its word for the console's segment table ("" when not measured).
+
+    >>> stability_cell(0.684, "en"), stability_cell(None, "en"), stability_cell(0.91, "fr")
+    ('0.68 tentative', '', '0.91 stable')
+    """
+    if jaccard is None or jaccard != jaccard:
+        return ""
+    return f"{jaccard:.2f} {stability_words(float(jaccard), lang)}"

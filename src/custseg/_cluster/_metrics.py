@@ -36,6 +36,19 @@ def nearest_center(X: np.ndarray, centers: np.ndarray) -> np.ndarray:
     return out
 
 
+def segment_means(X: np.ndarray, labels: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    """Each segment's mean of `X` (a segment with no customer keeps its row of `centers`): the centres profiles show.
+
+    >>> segment_means(np.array([[0.0], [2.0], [7.0]]), np.array([0, 0, 2]), np.zeros((3, 1))).ravel().tolist()
+    [1.0, 0.0, 7.0]
+    """
+    X = np.asarray(X, dtype=np.float64)
+    counts = np.bincount(labels, minlength=len(centers))
+    sums = np.zeros((len(centers), X.shape[1]))
+    np.add.at(sums, labels, X)
+    return np.where(counts[:, None] > 0, sums / np.maximum(counts, 1)[:, None], centers)
+
+
 def inertia(X: np.ndarray, labels: np.ndarray, centers: np.ndarray) -> float:
     """Sum of squared distances of the rows to their center."""
     return float(((X - centers[labels]) ** 2).sum())

@@ -25,6 +25,7 @@ from .._config._resources import cpu_count
 from .._errors import DataError, NotFittedError, UsageError, check_param
 from ._algorithms import ALGORITHMS, WARD_MAX, checked_once, fit_path, fitting_threads
 from ._choice import choose_k
+from ._jaccard import DEFAULT_B, MAX_SAMPLE as JACCARD_MAX_SAMPLE, segment_jaccard
 from ._metrics import evaluate, evaluate_path, hopkins, nearest_center
 from ._stability import gap_statistic, stability_table
 from ._vote import inertia_ratios
@@ -87,7 +88,11 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
     Fitted attributes: `labels_`, `cluster_centers_`, `inertia_`, `k_`, `k_selection_`
     (one row of indices per k, with the votes), `reason_` ({"en", "fr"}), `warnings_`
     ([{"en", "fr"}]), `hopkins_`, `rule_`, `knee_`, `model_`, `silhouette_samples_`,
-    `k_sample_` (None without sampling), `n_features_in_`.
+    `k_sample_` (None without sampling), `jaccard_` ({k: each segment's bootstrap Jaccard}, `_jaccard`),
+    `segment_stability_` (the chosen k's, None when not measured), `n_features_in_`.
+
+    Per-segment stability: `n_jaccard` bootstrap resamples (default 50 for K-means, 0
+    otherwise), K-means refitted on each as fpc's clusterboot does (`_jaccard`).
 
     >>> import numpy as np
     >>> X = np.r_[np.zeros((20, 2)), np.ones((20, 2)) * 5] + np.random.default_rng(0).normal(size=(40, 2)) * 0.1
@@ -101,7 +106,7 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
                  random_state: int = 0, min_share: float | None = None, silhouette_exact_max: int = 20_000,
                  silhouette_sample_size: int = 5_000, algorithm: str = "kmeans", n_boot: int | None = None,
                  gap_refs: int | None = None, ward_max: int = WARD_MAX, k_rule: str = "vote",
-                 k_sample_size: int | None = 100_000, k=DEPRECATED, seed=DEPRECATED):
+                 k_sample_size: int | None = 100_000, n_jaccard: int | None = None, k=DEPRECATED, seed=DEPRECATED):
         self.n_clusters = n_clusters
         self.k_range = k_range
         self.n_init = n_init
@@ -115,6 +120,7 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         self.ward_max = ward_max
         self.k_rule = k_rule
         self.k_sample_size = k_sample_size
+        self.n_jaccard = n_jaccard
         self.k = k
         self.seed = seed
 
@@ -130,8 +136,9 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
     def _check(self, name: str, value, kind: type, low: float, high: float = float("inf")) -> None:
         check_param(type(self).__name__, name, value, kind, low, high)
 
-    def _settings(self, n_clusters: int | None) -> tuple[float, int, int]:
-        """(min_share, n_boot, gap_refs), defaults resolved for the rule; the vote needs stability and gap unless k is given."""
+    def _settings(self, n_clusters: int | None) -> tuple[float, int, int, int]:
+        """(min_share, n_boot, gap_refs, n_jaccard), defaults resolved for the rule; the vote needs stability and gap
+        unless k is given; per-segment stability (`n_jaccard` resamples) is measured for K-means, k given or not."""
         if self.k_rule not in K_RULES:
             raise UsageError(f"The 'k_rule' parameter of {type(self).__name__} must be one of "
                              f"{', '.join(K_RULES)}; got {self.k_rule!r} instead.")
@@ -142,7 +149,9 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         self._check("min_share", min_share, float, 0.0, 0.5)
         self._check("n_boot", n_boot, int, 0)
         self._check("gap_refs", gap_refs, int, 0)
-        return min_share, n_boot, gap_refs
+        n_jaccard = (DEFAULT_B if self.algorithm == "kmeans" else 0) if self.n_jaccard is None else self.n_jaccard
+        self._check("n_jaccard", n_jaccard, int, 0)
+        return min_share, n_boot, gap_refs, n_jaccard
 
     def _candidate_ks(self, X: np.ndarray, n_clusters: int | None, seed: int) -> list[int]:
         self._check("n_init", self.n_init, int, 1)
@@ -186,18 +195,18 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
             rows.append(row)
         return rows, samples
 
-    def _k_table(self, X: np.ndarray, fits: dict, seed: int, n_boot: int,
-                 gap_refs: int) -> tuple[pd.DataFrame, dict[int, np.ndarray]]:
+    def _k_table(self, X: np.ndarray, fits: dict, seed: int, n_boot: int, gap_refs: int,
+                 n_jaccard: int) -> tuple[pd.DataFrame, dict[int, np.ndarray]]:
         """The k table (indices, then stability and gap columns when asked) and each k's silhouettes.
 
         With stability or gap to compute, the silhouettes run on a thread of their own (their
         BLAS products release the GIL; BLAS on one thread) beside those many small fits,
         which are mostly Python and hold it: the silhouettes cost no wall time.
         """
-        if n_boot or gap_refs:
+        if n_boot or gap_refs or n_jaccard:
             with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(max_workers=1) as background:
                 scoring = background.submit(self._evaluate, X, fits, seed)
-                checks = self._checks(X, fits, seed, n_boot, gap_refs)
+                checks = self._checks(X, fits, seed, n_boot, gap_refs, n_jaccard)
                 rows, samples = scoring.result()
         else:
             (rows, samples), checks = self._evaluate(X, fits, seed), []
@@ -207,10 +216,15 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
             table = table.merge(check, on="k")
         return table, samples
 
-    def _checks(self, X: np.ndarray, fits: dict, seed: int, n_boot: int, gap_refs: int) -> list[pd.DataFrame]:
-        """The stability table (`n_boot` subsamples) and the gap statistic table (`gap_refs` references), when asked."""
+    def _checks(self, X: np.ndarray, fits: dict, seed: int, n_boot: int, gap_refs: int,
+                n_jaccard: int) -> list[pd.DataFrame]:
+        """The stability table (`n_boot` subsamples), the gap statistic table (`gap_refs` references) and each k's
+        weakest segment's Jaccard (`n_jaccard` bootstrap resamples; per segment in `jaccard_`), when asked."""
         ks = list(fits)
         checks = []
+        if n_jaccard:
+            self.jaccard_ = segment_jaccard(X, {k: fits[k].labels_ for k in ks}, n_jaccard, seed, n_init=self.n_init)
+            checks.append(pd.DataFrame({"k": ks, "jaccard_min": [float(self.jaccard_[k].min()) for k in ks]}))
         if n_boot:
             checks.append(stability_table(X, ks, self.algorithm, n_boot, seed=seed, max_sample=VOTE_MAX_SAMPLE,
                                           references={k: fits[k].labels_ for k in ks}, **self._options()))
@@ -261,16 +275,16 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         """Fit the algorithm for each candidate k and keep the chosen model (`y` is ignored)."""
         everyone = validate_data(self, X, dtype=np.float64)
         n_clusters, seed = self._resolved("n_clusters"), self._resolved("random_state")
-        min_share, n_boot, gap_refs = self._settings(n_clusters)
+        min_share, n_boot, gap_refs, n_jaccard = self._settings(n_clusters)
         sample = self._k_sample(len(everyone), n_clusters, seed)
         X = everyone if sample is None else everyone[sample]
         ks = self._candidate_ks(X, n_clusters, seed)
-        fits = {}
+        self.jaccard_, fits = {}, {}
         for i, (k, model) in enumerate(self._fit_models(X, ks, seed)):
             fits[k] = model
             if progress:
                 progress(self.algorithm, i + 1, len(ks))
-        table, samples = self._k_table(X, fits, seed, n_boot, gap_refs)
+        table, samples = self._k_table(X, fits, seed, n_boot, gap_refs, n_jaccard)
         voting = self.k_rule == "vote" and n_clusters is None
         if voting:
             table["inertia_ratio"] = inertia_ratios(table["inertia"], self._inertia_below(X, ks[0], seed))
@@ -298,6 +312,9 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         self.labels_ = np.asarray(self.model_.labels_, dtype=np.int64)
         self.inertia_ = float(self.model_.inertia_)
         self.silhouette_samples_ = samples[chosen]
+        self.segment_stability_ = self.jaccard_.get(chosen)
+        self.jaccard_record_ = {"resamples": n_jaccard, "seed": seed, "max_sample": JACCARD_MAX_SAMPLE,
+                                "n_init": self.n_init} if n_jaccard else None
         return self
 
     def _inertia_below(self, X: np.ndarray, k: int, seed: int) -> float:
@@ -328,4 +345,6 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         inverse[order] = np.arange(len(order))
         self.cluster_centers_ = self.cluster_centers_[order]
         self.labels_ = inverse[self.labels_]
+        if self.segment_stability_ is not None:
+            self.segment_stability_ = self.segment_stability_[order]
         return self

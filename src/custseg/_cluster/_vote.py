@@ -1,16 +1,21 @@
 """The panel of indices that votes for k (as R's NbClust), and the warnings in words that come with a choice.
 
 Each index votes for one k among the eligible ones (smallest segment >= the minimum share,
-stability >= `MIN_STABILITY` when measured): silhouette (highest), Calinski-Harabasz
-(highest), Davies-Bouldin (lowest), bootstrap stability (highest), HCPC's inertia-gain
-ratio W(k)/W(k-1) (lowest, as FactoMineR's HCPC suggests its cut), the inertia elbow
-(its knee) and the gap statistic (Tibshirani's rule); the last two abstain when their k
-is not eligible or there is none. The k with most votes wins, ties to the larger k.
+and, when per-segment stability was measured, every segment's bootstrap Jaccard >= 0.6:
+clusterboot's "dissolved" line, `_jaccard`): silhouette (highest), Calinski-Harabasz
+(highest), Davies-Bouldin (lowest), bootstrap stability (highest adjusted Rand), HCPC's
+inertia-gain ratio W(k)/W(k-1) (lowest, as FactoMineR's HCPC suggests its cut), the
+inertia elbow (its knee) and the gap statistic (Tibshirani's rule); the last two abstain
+when their k is not eligible or there is none. The k with most votes wins; ties go to the
+smaller k, as fewer segments are easier to act on.
 
 >>> table = pd.DataFrame({"k": [3, 4], "silhouette": [0.4, 0.5], "calinski_harabasz": [10.0, 9.0],
 ...                       "davies_bouldin": [0.9, 0.8], "min_share": [0.2, 0.1], "eligible": [True, True]})
 >>> vote_k(table, 0.05, knee=None)[0], table["votes"].tolist()
 (4, [1, 2])
+>>> table["silhouette"] = [0.5, 0.4]
+>>> vote_k(table, 0.05, knee=None)[0], table["votes"].tolist()  # 2 votes to 1 for k=3
+(3, [2, 1])
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-MIN_STABILITY = 0.8
+from ._jaccard import DISSOLVED
+
+MIN_STABILITY = 0.8  # adjusted Rand under resampling: "stable" in the warnings when no k's segments were measured
 NO_STRUCTURE_HOPKINS = 0.7  # at or under: "near 0.5", data without groups
 NO_STRUCTURE_SILHOUETTE = 0.25
 INDEX_NAMES = {  # index -> (English, French)
@@ -77,11 +84,11 @@ def largest_smallest_segment(table: pd.DataFrame, min_share: float) -> tuple[int
 
 def vote_k(table: pd.DataFrame, min_share: float, knee: int | None) -> tuple[int, dict, str]:
     """(chosen k, reason {"en", "fr"}, rule text); sets the table's `stable`, `eligible`, `votes` and `voted_by` columns."""
-    measured = "stability_ari" in table.columns
+    measured = "jaccard_min" in table.columns
     rule = f"most votes of {len(INDEX_NAMES)} indices with min segment share >= {min_share}" + (
-        f" and stability >= {MIN_STABILITY}" if measured else "") + ", ties to the larger k"
+        f" and every segment's bootstrap Jaccard >= {DISSOLVED}" if measured else "") + ", ties to the smaller k"
     big_enough = table["min_share"] >= min_share
-    table["stable"] = table["stability_ari"] >= MIN_STABILITY if measured else True
+    table["stable"] = table["jaccard_min"] >= DISSOLVED if measured else True
     table["eligible"] = big_enough & table["stable"]
     if not table["eligible"].any():
         table["eligible"] = big_enough  # no stable k: warned about by `warnings_for`
@@ -98,7 +105,7 @@ def vote_k(table: pd.DataFrame, min_share: float, knee: int | None) -> tuple[int
             table.loc[row, "voted_by"] = ", ".join(filter(None, [table.loc[row, "voted_by"], index]))
     counts = table[table["eligible"]]
     top = counts["votes"].max()
-    k = int(counts.loc[counts["votes"] == top, "k"].max())
+    k = int(counts.loc[counts["votes"] == top, "k"].min())
     return k, _reason(table, k, votes, min_share, measured), rule
 
 
@@ -110,13 +117,14 @@ def _reason(table: pd.DataFrame, k: int, votes: dict, min_share: float, measured
     tied = table[table["eligible"] & (table["votes"] == len(voters)) & (table.k != k)].k.tolist()
     en = [f"k={k} has the most votes ({len(voters)} of {len(votes)}: {_names(voters, 'en')}) among k={low}..{high} "
           f"whose smallest segment holds at least {pct} of customers" + (
-              f" and whose stability (adjusted Rand under resampling) is at least {MIN_STABILITY}" if measured else "")]
+              f" and whose every segment keeps a bootstrap Jaccard of at least {DISSOLVED}" if measured else "")]
     fr = [f"k={k} a le plus de votes ({len(voters)} sur {len(votes)} : {_names(voters, 'fr')}) parmi k={low} à {high} "
           f"dont le plus petit segment regroupe au moins {pct} des clients" + (
-              f" et dont la stabilité (Rand ajusté sous rééchantillonnage) est d'au moins {MIN_STABILITY}" if measured else "")]
+              f" et dont chaque segment garde un Jaccard bootstrap d'au moins {DISSOLVED}" if measured else "")]
     if tied:
-        en.append(f"; tied with k={', '.join(map(str, tied))}, the larger k is kept")
-        fr.append(f" ; à égalité avec k={', '.join(map(str, tied))}, le plus grand k est retenu")
+        en.append(f"; tied with k={', '.join(map(str, tied))}, the smaller k is kept (fewer segments are easier to act on)")
+        fr.append(f" ; à égalité avec k={', '.join(map(str, tied))}, le plus petit k est retenu (moins de segments, plus "
+                  f"faciles à exploiter)")
     if others:
         en.append("; disagreed: " + ", ".join(f"{INDEX_NAMES[i][0]} (k={v})" for i, v in others.items()))
         fr.append(" ; en désaccord : " + ", ".join(f"{INDEX_NAMES[i][1]} (k={v})" for i, v in others.items()))
@@ -129,8 +137,10 @@ def _reason(table: pd.DataFrame, k: int, votes: dict, min_share: float, measured
         en.append(f"; not eligible for a segment under {pct}: k={', '.join(map(str, small))}")
         fr.append(f" ; non éligibles car un segment fait moins de {pct} : k={', '.join(map(str, small))}")
     if unstable and table["stable"].any():
-        en.append(f"; not eligible as unstable: k={', '.join(map(str, unstable))}")
-        fr.append(f" ; non éligibles car instables : k={', '.join(map(str, unstable))}")
+        en.append(f"; not eligible as a segment dissolves under resampling (Jaccard under {DISSOLVED}): "
+                  f"k={', '.join(map(str, unstable))}")
+        fr.append(f" ; non éligibles car un segment se dissout sous rééchantillonnage (Jaccard sous {DISSOLVED}) : "
+                  f"k={', '.join(map(str, unstable))}")
     return {"en": "".join(en) + ".", "fr": "".join(fr) + "."}
 
 
@@ -148,7 +158,15 @@ def warnings_for(table: pd.DataFrame, k: int, hopkins: float | None, edges: bool
                           f"try a range that starts lower (e.g. 2..{high}).",
                     "fr": f"k={k} est le plus petit k essayé : moins de segments conviendraient peut-être mieux ; "
                           f"essayez une plage qui commence plus bas (par ex. 2..{high})."})
-    if "stability_ari" in table.columns and not (table["stability_ari"] >= MIN_STABILITY).any():
+    if "jaccard_min" in table.columns and not (table["jaccard_min"] >= DISSOLVED).any():
+        best = table["jaccard_min"].max()
+        out.append({"en": f"No k in {low}..{high} keeps every segment under resampling (best weakest-segment Jaccard "
+                          f"{best:.2f}, under {DISSOLVED}): the segments may change from one run or one year to the next.",
+                    "fr": f"Aucun k de {low} à {high} ne garde tous ses segments sous rééchantillonnage (meilleur Jaccard "
+                          f"du segment le plus faible {best:.2f}, sous {DISSOLVED}) : les segments peuvent changer d'une "
+                          f"exécution ou d'une année à l'autre."})
+    elif "jaccard_min" not in table.columns and "stability_ari" in table.columns \
+            and not (table["stability_ari"] >= MIN_STABILITY).any():
         best = table["stability_ari"].max()
         out.append({"en": f"No k in {low}..{high} is stable (best adjusted Rand under resampling {best:.2f}, under "
                           f"{MIN_STABILITY}): the segments may change from one run or one year to the next.",

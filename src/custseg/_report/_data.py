@@ -15,6 +15,7 @@ import pandas as pd
 
 from .. import _schema as S
 from .._atomic import restore_frame
+from .._cluster._jaccard import stability_words
 from .._cluster._vote import INDEX_NAMES, MIN_STABILITY, NO_STRUCTURE_HOPKINS, NO_STRUCTURE_SILHOUETTE
 from .._config._options import parse_labels
 from .._i18n import format_number, format_percent, format_value
@@ -295,8 +296,17 @@ def _segments(profiles: pd.DataFrame, table_rows: list[dict], lang: str, colors:
             "revenue_share_text": format_percent(row["revenue_share"], lang) if has_revenue else "–",
             "features": _by_vtest([r for r in table_rows if r[S.SEGMENT_ID] == row[S.SEGMENT_ID]]),
             "paragons": str(row.get("paragons") or "").split(), "most_distinct": str(row.get("most_distinct") or "").split(),
+            "stability_text": _stability_text(row, lang),
         })
     return segments
+
+
+def _stability_text(row: dict, lang: str) -> str:
+    """The segment's bootstrap Jaccard in words ("" when not measured: merged segments, other algorithms)."""
+    value = row.get("stability_jaccard")
+    if value is None or pd.isna(value):
+        return ""
+    return texts(lang)[f"stability_{stability_words(float(value))}"].format(value=format_number(value, lang, 2))
 
 
 def _changes_text(changes: list[dict], lang: str) -> str:
