@@ -143,16 +143,15 @@ def test_a_dissolving_segment_makes_k_ineligible_and_ties_go_to_the_smaller_k():
     from custseg._cluster._vote import vote_k
     import pandas as pd
 
-    table = pd.DataFrame({"k": [3, 4, 5], "silhouette": [0.5, 0.4, 0.3], "calinski_harabasz": [1.0, 2.0, 3.0],
-                          "davies_bouldin": [0.5, 0.9, 0.9], "stability_ari": [0.9, 0.95, 0.99],
-                          "jaccard_min": [0.8, 0.7, 0.55], "min_share": [0.2, 0.2, 0.2], "eligible": True})
-    k, reason, rule = vote_k(table, 0.05, knee=4)
-    # k=5 has a segment under 0.6: not eligible, so CH and stability vote k=4, elbow k=4; silhouette, DB k=3
-    assert k == 4 and table.set_index("k").loc[4, "votes"] == 3 and not table.set_index("k").loc[5, "eligible"]
+    table = pd.DataFrame({"k": [3, 4, 5], "silhouette": [0.5, 0.4, 0.6], "inertia_ratio": [0.9, 0.5, 0.4],
+                          "jaccard_min": [0.7, 0.8, 0.55], "min_share": [0.2, 0.2, 0.2], "eligible": True})
+    k, reason, rule = vote_k(table, 0.05)
+    # k=5 has a segment under 0.6: not eligible, so HCPC's ratio and stability vote k=4, the silhouette k=3
+    assert k == 4 and table.set_index("k").loc[4, "votes"] == 2 and not table.set_index("k").loc[5, "eligible"]
     assert "not eligible as a segment dissolves under resampling (Jaccard under 0.6): k=5" in reason["en"]
     assert rule.endswith("and every segment's bootstrap Jaccard >= 0.6, ties to the smaller k")
-    table["gap_choice"] = [True, False, False]  # the gap now votes k=3: 3 votes each
-    k, reason, _ = vote_k(table, 0.05, knee=4)
+    table["gap_choice"] = [True, False, False]  # the gap now votes k=3: 2 votes each
+    k, reason, _ = vote_k(table, 0.05)
     assert k == 3 and "tied with k=4, the smaller k is kept (fewer segments are easier to act on)" in reason["en"]
 
 

@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import pandas as pd
 
-from ._vote import largest_smallest_segment, vote_k, warnings_for
+from ._vote import BUSINESS_MIN_K, largest_smallest_segment, vote_k, warnings_for
 
 
 class KChoice(NamedTuple):
@@ -33,12 +33,12 @@ def rule_text(min_share: float, by_bic: bool) -> str:
 
 
 def choose_k(table: pd.DataFrame, min_share: float, knee: int | None = None, given: int | None = None,
-             rule: str = "silhouette", hopkins: float | None = None) -> KChoice:
+             rule: str = "silhouette", hopkins: float | None = None, business_min: int = BUSINESS_MIN_K) -> KChoice:
     """The choice from a k table with columns k, silhouette, min_share, eligible (and bic, stability_ari, gap...).
 
     `rule` is "vote" (the panel of indices; it sets the table's votes columns) or
     "silhouette". Warnings (edge of the range, no stable k, no cluster structure) come with
-    either rule, from the table and the `hopkins` statistic.
+    either rule, from the table and the `hopkins` statistic; none advises fewer than `business_min` segments.
     """
     if given is not None:
         row = table.iloc[0]
@@ -47,10 +47,15 @@ def choose_k(table: pd.DataFrame, min_share: float, knee: int | None = None, giv
             "fr": f"k={given} a été imposé par l'utilisateur (silhouette {row.silhouette:.3f}).",
         }, "given", warnings_for(table, given, hopkins, edges=False))
     if rule == "vote":
-        k, reason, text = vote_k(table, min_share, knee)
+        k, reason, text = vote_k(table, min_share)
     else:
         k, reason, text = _by_silhouette(table, min_share, knee)
-    return KChoice(k, reason, text, warnings_for(table, k, hopkins))
+    if k == int(table.k.min()) <= business_min:
+        reason = {"en": f"{reason['en']} k={k} is the bottom of the range and fewer than {business_min} segments are not "
+                        f"advised for a marketing partition (the business minimum, settable).",
+                  "fr": f"{reason['fr']} k={k} est le bas de la plage et moins de {business_min} segments ne sont pas "
+                        f"conseillés pour une segmentation marketing (le minimum métier, réglable)."}
+    return KChoice(k, reason, text, warnings_for(table, k, hopkins, business_min=business_min))
 
 
 def _by_silhouette(table: pd.DataFrame, min_share: float, knee: int | None) -> tuple[int, dict, str]:

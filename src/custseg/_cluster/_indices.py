@@ -9,8 +9,9 @@ of the element-wise product W^-1 * B; TrCovW is the trace of the covariance of t
 measures spread by the root mean squared distance to the centre; Duda, pseudo-t2 and Beale compare the
 segment at k that the partition at k+1 splits, found by NbClust's walk over segment numbers (1-based).
 
-Indices that need all pairwise distances (C-index, Dunn, McClain, point-biserial, Frey, Hubert,
-D index, SDbw, gamma, G+, tau) are left out: O(n^2) at 20,000 customers.
+Three indices read all pairwise distances (McClain, point-biserial, Dunn): computed in blocks, exact up
+to `PAIRWISE_MAX` customers, on a seeded sample of that many above. The other pairwise ones (C-index,
+Frey, Hubert, D index, SDbw, gamma, G+, tau) and SDindex are left out.
 """
 
 from __future__ import annotations
@@ -25,10 +26,14 @@ from scipy.stats import f as f_distribution
 RULES = {"kl": "max", "ch": "max", "hartigan": "max_diff", "ccc": "max", "scott": "max_diff",
          "marriot": "max_second", "trcovw": "max_diff", "tracew": "max_second", "friedman": "max_diff",
          "rubin": "min_second", "db": "min", "duda": "first_duda", "pseudot2": "first_pseudot2",
-         "beale": "first_beale", "ratkowsky": "max", "ball": "max_diff"}
+         "beale": "first_beale", "ratkowsky": "max", "ball": "max_diff", "ptbiserial": "max", "mcclain": "min",
+         "dunn": "max"}
 NAMES = {"kl": "KL", "ch": "CH", "hartigan": "Hartigan", "ccc": "CCC", "scott": "Scott", "marriot": "Marriot",
          "trcovw": "TrCovW", "tracew": "TraceW", "friedman": "Friedman", "rubin": "Rubin", "db": "DB",
-         "duda": "Duda", "pseudot2": "PseudoT2", "beale": "Beale", "ratkowsky": "Ratkowsky", "ball": "Ball"}
+         "duda": "Duda", "pseudot2": "PseudoT2", "beale": "Beale", "ratkowsky": "Ratkowsky", "ball": "Ball",
+         "ptbiserial": "PtBiserial", "mcclain": "McClain", "dunn": "Dunn"}
+PAIRWISE_MAX = 5_000
+_PAIR_BLOCK = 512
 BEALE_ALPHA = 0.1
 DUDA_Z = 3.20  # Milligan and Cooper's best standard score, as NbClust
 
@@ -79,6 +84,7 @@ def _one(data: _Data, labels: np.ndarray, k: int) -> dict:
     B = (centers * counts[:, None]).T @ centers  # between scatter, not centred (NbClust's)
     W = data.P - B
     det_w, det_p = np.linalg.det(W), np.linalg.det(data.P)
+    singular = not det_w > 0  # a feature constant within every segment: NbClust stops, these indices abstain here
     trace_w, trace_p = float(np.trace(W)), float(np.trace(data.P))
     residual = X - centers[labels]
     by_variable = np.zeros((k, X.shape[1]))
@@ -92,9 +98,9 @@ def _one(data: _Data, labels: np.ndarray, k: int) -> dict:
     np.fill_diagonal(ratio, -np.inf)
     wss = float((residual ** 2).sum())
     return {"wss": wss, "ch": ((data.total_by_variable.sum() - wss) / (k - 1)) / (wss / (n - k)),
-            "ccc": data.ccc(k, 1 - trace_w / trace_p), "scott": n * np.log(det_p / det_w), "marriot": k ** 2 * det_w,
+            "ccc": data.ccc(k, 1 - trace_w / trace_p), "scott": np.nan if singular else n * np.log(det_p / det_w), "marriot": k ** 2 * det_w,
             "trcovw": float(np.trace(np.cov(W, rowvar=False))), "tracew": trace_w,
-            "friedman": float(np.diag(np.linalg.inv(W) * B).sum()), "rubin": trace_p / trace_w,
+            "friedman": np.nan if singular else float(np.diag(np.linalg.inv(W) * B).sum()), "rubin": trace_p / trace_w,
             "db": float(ratio.max(axis=1).mean()), "ball": wss / k,
             "ratkowsky": float(np.mean(np.sqrt(between_by_variable / data.total_by_variable)) / np.sqrt(k))}
 
@@ -125,22 +131,58 @@ def _split(data: _Data, at_k: np.ndarray, at_k1: np.ndarray) -> dict:
             "beale_pvalue": float(f_distribution.sf(beale, p, (nm - 2) * p))}
 
 
-def panel(X: np.ndarray, partitions: dict[int, np.ndarray], ks: list[int]) -> pd.DataFrame:
+def _pairwise(X: np.ndarray, labelings: dict[int, np.ndarray]) -> dict[int, dict]:
+    """Point-biserial, McClain and Dunn of each labeling, from every pair's distance once (blocks of rows)."""
+    n = len(X)
+    stats = {k: np.zeros(4) for k in labelings}  # within sum, within count, between sum, between count
+    diameter = {k: 0.0 for k in labelings}
+    nearest = {k: np.inf for k in labelings}
+    total = np.zeros(2)  # sum and sum of squares over all pairs
+    for start in range(0, n, _PAIR_BLOCK):
+        block = X[start:start + _PAIR_BLOCK]
+        d = np.sqrt(np.clip((block ** 2).sum(1)[:, None] - 2 * block @ X.T + (X ** 2).sum(1)[None, :], 0, None))
+        upper = np.arange(start, start + len(block))[:, None] < np.arange(n)[None, :]
+        pairs = d[upper]
+        total += (pairs.sum(), (pairs ** 2).sum())
+        for k, labels in labelings.items():
+            same = (labels[start:start + len(block)][:, None] == labels[None, :])[upper]
+            within, between = pairs[same], pairs[~same]
+            stats[k] += (within.sum(), len(within), between.sum(), len(between))
+            if len(within):
+                diameter[k] = max(diameter[k], float(within.max()))
+            if len(between):
+                nearest[k] = min(nearest[k], float(between.min()))
+    m = n * (n - 1) / 2
+    sd = np.sqrt((total[1] - total[0] ** 2 / m) / (m - 1))
+    out = {}
+    for k, (ws, wc, bs, bc) in stats.items():
+        share = bc / m
+        out[k] = {"ptbiserial": (bs / bc - ws / wc) * np.sqrt(share * (1 - share)) / sd,
+                  "mcclain": (ws / wc / wc) / (bs / bc / bc), "dunn": nearest[k] / diameter[k]}
+    return out
+
+
+def panel(X: np.ndarray, partitions: dict[int, np.ndarray], ks: list[int], seed: int = 0) -> pd.DataFrame:
     """One row per k of `ks` with each index's value (NbClust's definitions); `partitions` holds the labels
-    (0-based) of every k in ks, of k_min - 1 (or k_min - 1 = 1: one segment) and of k_max + 1."""
+    (0-based) of every k in ks, of k_min - 1 (or k_min - 1 = 1: one segment) and of k_max + 1; `seed` draws
+    the sample of the pairwise indices above `PAIRWISE_MAX` customers."""
     data = _Data(X)
+    rows = np.arange(len(data.X))
+    if len(rows) > PAIRWISE_MAX:
+        rows = np.sort(np.random.default_rng([seed, 4]).choice(len(rows), size=PAIRWISE_MAX, replace=False))
+    pairwise = _pairwise(data.X[rows], {k: np.asarray(partitions[k])[rows] for k in ks})
     one = {k: _one(data, labels, k) for k, labels in partitions.items() if k >= 2}
     if min(ks) - 1 == 1:
         one[1] = {"wss": float(data.total_by_variable.sum())}
     m = data.p
-    rows = []
+    table = []
     for k in ks:
         diff = lambda a, b: a ** (2 / m) * one[a]["wss"] - b ** (2 / m) * one[b]["wss"]  # noqa: E731
         row = {"k": k, **{i: one[k][i] for i in RULES if i in one[k]}}
         row["kl"] = abs(diff(k - 1, k)) / abs(diff(k, k + 1))
         row["hartigan"] = (one[k]["wss"] / one[k + 1]["wss"] - 1) * (data.n - k)
-        rows.append(row | _split(data, partitions[k], partitions[k + 1]))
-    return pd.DataFrame(rows)
+        table.append(row | _split(data, partitions[k], partitions[k + 1]) | pairwise[k])
+    return pd.DataFrame(table)
 
 
 def best_k(table: pd.DataFrame) -> dict[str, int | None]:
@@ -149,7 +191,9 @@ def best_k(table: pd.DataFrame) -> dict[str, int | None]:
     out: dict[str, int | None] = {}
     for index, rule in RULES.items():
         values = table[index].to_numpy(dtype=float)
-        if rule in ("max", "min"):
+        if not np.isfinite(values).any():
+            out[index] = None
+        elif rule in ("max", "min"):
             out[index] = int(ks[np.nanargmax(values) if rule == "max" else np.nanargmin(values)])
         elif rule.endswith("_diff"):
             steps = np.r_[np.nan, np.abs(np.diff(values))]

@@ -25,10 +25,11 @@ from .._config._resources import cpu_count
 from .._errors import DataError, NotFittedError, UsageError, check_param
 from ._algorithms import ALGORITHMS, WARD_MAX, checked_once, fit_path, fitting_threads
 from ._choice import choose_k
+from ._indices import panel
 from ._jaccard import DEFAULT_B, MAX_SAMPLE as JACCARD_MAX_SAMPLE, segment_jaccard
 from ._metrics import evaluate, evaluate_path, hopkins, nearest_center
 from ._stability import gap_statistic, stability_table
-from ._vote import inertia_ratios
+from ._vote import BUSINESS_MIN_K, inertia_ratios
 
 VOTE_N_BOOT = 5  # subsamples per k for the vote's stability
 VOTE_GAP_REFS = 5  # reference sets per k for the vote's gap statistic
@@ -48,6 +49,11 @@ _SAMPLE_NOTE = {
     "fr": "Les indices sont ceux d'un échantillon aléatoire (graine {seed}) de {m:,} des {n:,} clients ; k={k} a ensuite "
           "été ajusté sur tous les clients, à partir des centres de l'échantillon.",
 }
+_BEYOND_NOTE = {
+    "en": "k={top} was at the top of the range {low}..{top}, so k={next} were tried too before choosing.",
+    "fr": "k={top} était en haut de la plage {low} à {top} ; k={next} ont donc aussi été essayés avant de choisir.",
+}
+EDGE_TRIES = 2  # k's tried above the range when the vote lands on its top
 _RENAMED = {"k": "n_clusters", "seed": "random_state"}
 
 
@@ -91,6 +97,10 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
     `k_sample_` (None without sampling), `jaccard_` ({k: each segment's bootstrap Jaccard}, `_jaccard`),
     `segment_stability_` (the chosen k's, None when not measured), `n_features_in_`.
 
+    When the vote lands on the top of `k_range`, the next `EDGE_TRIES` k's are fitted and the
+    vote runs again over the wider range (the reason says so). At the bottom, no k under
+    `business_min_k` (3) is advised: the fewest segments a marketing partition is worth.
+
     Per-segment stability: `n_jaccard` bootstrap resamples (default 50 for K-means, 0
     otherwise), K-means refitted on each as fpc's clusterboot does (`_jaccard`).
 
@@ -106,7 +116,8 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
                  random_state: int = 0, min_share: float | None = None, silhouette_exact_max: int = 20_000,
                  silhouette_sample_size: int = 5_000, algorithm: str = "kmeans", n_boot: int | None = None,
                  gap_refs: int | None = None, ward_max: int = WARD_MAX, k_rule: str = "vote",
-                 k_sample_size: int | None = 100_000, n_jaccard: int | None = None, k=DEPRECATED, seed=DEPRECATED):
+                 k_sample_size: int | None = 100_000, n_jaccard: int | None = None, business_min_k: int = BUSINESS_MIN_K,
+                 k=DEPRECATED, seed=DEPRECATED):
         self.n_clusters = n_clusters
         self.k_range = k_range
         self.n_init = n_init
@@ -121,6 +132,7 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         self.k_rule = k_rule
         self.k_sample_size = k_sample_size
         self.n_jaccard = n_jaccard
+        self.business_min_k = business_min_k
         self.k = k
         self.seed = seed
 
@@ -151,6 +163,7 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         self._check("gap_refs", gap_refs, int, 0)
         n_jaccard = (DEFAULT_B if self.algorithm == "kmeans" else 0) if self.n_jaccard is None else self.n_jaccard
         self._check("n_jaccard", n_jaccard, int, 0)
+        self._check("business_min_k", self.business_min_k, int, 1)
         return min_share, n_boot, gap_refs, n_jaccard
 
     def _candidate_ks(self, X: np.ndarray, n_clusters: int | None, seed: int) -> list[int]:
@@ -284,19 +297,15 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
             fits[k] = model
             if progress:
                 progress(self.algorithm, i + 1, len(ks))
-        table, samples = self._k_table(X, fits, seed, n_boot, gap_refs, n_jaccard)
-        voting = self.k_rule == "vote" and n_clusters is None
-        if voting:
-            table["inertia_ratio"] = inertia_ratios(table["inertia"], self._inertia_below(X, ks[0], seed))
-        table["eligible"] = table["min_share"] >= min_share
-        table["knee"] = False
-        knee = None
-        if len(ks) >= 3:
-            knee = KneeLocator(table["k"], table["inertia"], curve="convex", direction="decreasing").knee
-            table.loc[table["k"] == knee, "knee"] = True
-        self.knee_ = None if knee is None else int(knee)
-        self.hopkins_ = hopkins(X, seed=seed)
-        choice = choose_k(table, min_share, self.knee_, given=n_clusters, rule=self.k_rule, hopkins=self.hopkins_)
+        settings = (seed, min_share, n_boot, gap_refs, n_jaccard, n_clusters)
+        table, samples, choice = self._choose(X, fits, *settings)
+        beyond = self._beyond(X, ks) if self.k_rule == "vote" and n_clusters is None and choice.k == ks[-1] else []
+        if beyond:  # at the top of the range: the next k's are tried before anything is said
+            fits |= dict(self._fit_models(X, beyond, seed))
+            table, samples, choice = self._choose(X, fits, *settings)
+            tried = {"top": ks[-1], "low": ks[0], "next": ", ".join(map(str, beyond))}
+            choice = choice._replace(reason={lang: f"{text} {_BEYOND_NOTE[lang].format(**tried)}"
+                                             for lang, text in choice.reason.items()})
         chosen, self.reason_, self.rule_, self.warnings_ = choice
         table["chosen"] = table["k"] == chosen
         self.k_sample_ = None
@@ -317,11 +326,43 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
                                 "n_init": self.n_init} if n_jaccard else None
         return self
 
-    def _inertia_below(self, X: np.ndarray, k: int, seed: int) -> float:
-        """W(k - 1), for HCPC's ratio at the first k: the total sum of squares at 1, else one more fit."""
-        if k - 1 <= 1:
-            return float(((X - X.mean(axis=0)) ** 2).sum())
-        return float(next(self._fit_models(X, [k - 1], seed))[1].inertia_)
+    def _beyond(self, X: np.ndarray, ks: list[int]) -> list[int]:
+        """The `EDGE_TRIES` k's above the range that the customers allow (none when n or the distinct rows cap it)."""
+        cap = min(len(X) - 1, len(np.unique(X, axis=0)))
+        return [k for k in range(ks[-1] + 1, ks[-1] + 1 + EDGE_TRIES) if k <= cap] if ks[-1] == self.k_range[1] else []
+
+    def _choose(self, X: np.ndarray, fits: dict, seed: int, min_share: float, n_boot: int, gap_refs: int,
+                n_jaccard: int, n_clusters: int | None):
+        """(k table, silhouettes per k, KChoice) over the fitted k's; sets `knee_` and `hopkins_`."""
+        ks = list(fits)
+        table, samples = self._k_table(X, fits, seed, n_boot, gap_refs, n_jaccard)
+        if self.k_rule == "vote" and n_clusters is None:
+            table = self._with_panel(X, table, fits, seed)
+        table["eligible"] = table["min_share"] >= min_share
+        table["knee"] = False
+        knee = None
+        if len(ks) >= 3:
+            knee = KneeLocator(table["k"], table["inertia"], curve="convex", direction="decreasing").knee
+            table.loc[table["k"] == knee, "knee"] = True
+        self.knee_ = None if knee is None else int(knee)
+        self.hopkins_ = hopkins(X, seed=seed)
+        return table, samples, choose_k(table, min_share, self.knee_, given=n_clusters, rule=self.k_rule,
+                                        hopkins=self.hopkins_, business_min=self.business_min_k)
+
+    def _with_panel(self, X: np.ndarray, table: pd.DataFrame, fits: dict, seed: int) -> pd.DataFrame:
+        """The k table with HCPC's inertia ratio and NbClust's panel (`_indices`), from two more fits: k_min - 1
+        (the total sum of squares when that is 1) and k_max + 1; without the fit at k_max + 1 (too few distinct
+        customers) the panel is left out and its indices do not vote."""
+        ks = list(fits)
+        distinct = len(np.unique(X, axis=0))
+        extra = dict(self._fit_models(X, [k for k in (ks[0] - 1, ks[-1] + 1) if 2 <= k <= min(len(X) - 1, distinct)],
+                                      seed))
+        below = extra[ks[0] - 1].inertia_ if ks[0] - 1 in extra else ((X - X.mean(axis=0)) ** 2).sum()
+        table["inertia_ratio"] = inertia_ratios(table["inertia"], float(below))
+        if ks[-1] + 1 not in extra:
+            return table
+        partitions = {k: np.asarray(model.labels_) for k, model in {**fits, **extra}.items()}
+        return table.merge(panel(X, partitions, ks), on="k")
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "cluster_centers_"):
