@@ -131,7 +131,7 @@ def _decisions(cleaning: dict, lang: str) -> list[str]:
     return out
 
 
-OPTIONAL_K_COLUMNS = (("stability_ari", 3), ("gap", 3), ("inertia_ratio", 3), ("bic", 0))  # present when computed
+OPTIONAL_K_COLUMNS = (("jaccard_min", 2), ("stability_ari", 3), ("gap", 3), ("inertia_ratio", 3), ("bic", 0))  # present when computed
 
 
 def _k_selection(result, lang: str) -> dict:
