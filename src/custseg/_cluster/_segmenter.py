@@ -28,6 +28,7 @@ from ._choice import choose_k
 from ._indices import panel
 from ._jaccard import DEFAULT_B, MAX_SAMPLE as JACCARD_MAX_SAMPLE, segment_jaccard
 from ._metrics import evaluate, evaluate_path, hopkins, nearest_center
+from ._reference import structure
 from ._stability import gap_statistic, stability_table
 from ._vote import BUSINESS_MIN_K, inertia_ratios
 
@@ -95,7 +96,8 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
     (one row of indices per k, with the votes), `reason_` ({"en", "fr"}), `warnings_`
     ([{"en", "fr"}]), `hopkins_`, `rule_`, `knee_`, `model_`, `silhouette_samples_`,
     `k_sample_` (None without sampling), `jaccard_` ({k: each segment's bootstrap Jaccard}, `_jaccard`),
-    `segment_stability_` (the chosen k's, None when not measured), `n_features_in_`.
+    `segment_stability_` (the chosen k's, None when not measured), `structure_` (the chosen k against copies
+    of the data without groups, `_reference`), `n_features_in_`.
 
     When the vote lands on the top of `k_range`, the next `EDGE_TRIES` k's are fitted and the
     vote runs again over the wider range (the reason says so). At the bottom, no k under
@@ -292,7 +294,7 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         sample = self._k_sample(len(everyone), n_clusters, seed)
         X = everyone if sample is None else everyone[sample]
         ks = self._candidate_ks(X, n_clusters, seed)
-        self.jaccard_, fits = {}, {}
+        self.jaccard_, self._structures, fits = {}, {}, {}
         for i, (k, model) in enumerate(self._fit_models(X, ks, seed)):
             fits[k] = model
             if progress:
@@ -347,7 +349,15 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         self.knee_ = None if knee is None else int(knee)
         self.hopkins_ = hopkins(X, seed=seed)
         return table, samples, choose_k(table, min_share, self.knee_, given=n_clusters, rule=self.k_rule,
-                                        hopkins=self.hopkins_, business_min=self.business_min_k)
+                                        hopkins=self.hopkins_, business_min=self.business_min_k,
+                                        structure=lambda k: self._structure(X, k, seed))
+
+    def _structure(self, X: np.ndarray, k: int, seed: int) -> dict:
+        """The k against copies of the data without groups (`_reference`), once per k; kept in `structure_`."""
+        if k not in self._structures:
+            self._structures[k] = structure(X, k, seed)
+        self.structure_ = self._structures[k]
+        return self.structure_
 
     def _with_panel(self, X: np.ndarray, table: pd.DataFrame, fits: dict, seed: int) -> pd.DataFrame:
         """The k table with HCPC's inertia ratio and NbClust's panel (`_indices`), from two more fits: k_min - 1

@@ -25,6 +25,7 @@ import pandas as pd
 
 from ._indices import NAMES, RULES, best_k
 from ._jaccard import DISSOLVED
+from ._reference import structure_words
 
 BUSINESS_MIN_K = 3  # fewer segments than this are not advised for a marketing partition
 MIN_STABILITY = 0.8  # adjusted Rand under resampling: "stable" in the warnings when no k's segments were measured
@@ -146,9 +147,10 @@ def _reason(table: pd.DataFrame, k: int, votes: dict, min_share: float, measured
 
 
 def warnings_for(table: pd.DataFrame, k: int, hopkins: float | None, edges: bool = True,
-                 business_min: int = BUSINESS_MIN_K) -> list[dict]:
+                 business_min: int = BUSINESS_MIN_K, structure: dict | None = None) -> list[dict]:
     """Warnings in words: k at the edge of the range (at the bottom only above `business_min`), no stable k,
-    no cluster structure."""
+    no cluster structure (judged by `structure`, the k against copies without groups, when given; else by
+    the Hopkins statistic and the silhouette)."""
     out = []
     low, high = int(table.k.min()), int(table.k.max())
     if edges and high > low and k == high:
@@ -178,6 +180,8 @@ def warnings_for(table: pd.DataFrame, k: int, hopkins: float | None, edges: bool
                     "fr": f"Aucun k de {low} à {high} n'est stable (meilleur Rand ajusté sous rééchantillonnage "
                           f"{best:.2f}, sous {MIN_STABILITY}) : les segments peuvent changer d'une exécution "
                           f"ou d'une année à l'autre."})
+    if structure is not None:
+        return out + ([] if structure["natural_groups"] else [structure_words(structure)])
     silhouette = float(table.loc[table.k == k, "silhouette"].iloc[0]) if (table.k == k).any() else np.nan
     weak_hopkins = hopkins is not None and np.isfinite(hopkins) and hopkins <= NO_STRUCTURE_HOPKINS
     if weak_hopkins or silhouette < NO_STRUCTURE_SILHOUETTE:

@@ -58,6 +58,8 @@ def k_record(segmenter: Segmenter) -> dict:
               "warnings_en": [w["en"] for w in segmenter.warnings_], "warnings_fr": [w["fr"] for w in segmenter.warnings_]}
     if segmenter.k_sample_:
         record["sample"] = segmenter.k_sample_
+    if getattr(segmenter, "structure_", None):
+        record["structure"] = segmenter.structure_
     if getattr(segmenter, "segment_stability_", None) is not None:
         record["segment_stability"] = {"method": "mean best-match Jaccard over bootstrap resamples (fpc's clusterboot)",
                                        **segmenter.jaccard_record_,
