@@ -45,12 +45,6 @@ def _means(X: np.ndarray, labels: np.ndarray, k: int) -> tuple[np.ndarray, np.nd
     return sums / np.maximum(counts, 1)[:, None], counts
 
 
-def within_ss(X: np.ndarray, labels: np.ndarray, k: int) -> float:
-    """W(k): the sum of squared distances to the segment means."""
-    centers, _ = _means(X, labels, k)
-    return float(((X - centers[labels]) ** 2).sum())
-
-
 class _Data:
     """What every partition's indices share: n, p, the total scatter and NbClust's CCC constants."""
 
@@ -85,7 +79,7 @@ def _one(data: _Data, labels: np.ndarray, k: int) -> dict:
     W = data.P - B
     det_w, det_p = np.linalg.det(W), np.linalg.det(data.P)
     singular = not det_w > 0  # a feature constant within every segment: NbClust stops, these indices abstain here
-    trace_w, trace_p = float(np.trace(W)), float(np.trace(data.P))
+    trace_w, trace_p = np.trace(W), np.trace(data.P)
     residual = X - centers[labels]
     by_variable = np.zeros((k, X.shape[1]))
     np.add.at(by_variable, labels, residual ** 2)
@@ -96,7 +90,7 @@ def _one(data: _Data, labels: np.ndarray, k: int) -> dict:
     with np.errstate(divide="ignore"):
         ratio = (spread[:, None] + spread[None, :]) / gaps
     np.fill_diagonal(ratio, -np.inf)
-    wss = float((residual ** 2).sum())
+    wss = (residual ** 2).sum()
     return {"wss": wss, "ch": ((data.total_by_variable.sum() - wss) / (k - 1)) / (wss / (n - k)),
             "ccc": data.ccc(k, 1 - trace_w / trace_p), "scott": np.nan if singular else n * np.log(det_p / det_w), "marriot": k ** 2 * det_w,
             "trcovw": float(np.trace(np.cov(W, rowvar=False))), "tracew": trace_w,
@@ -119,10 +113,10 @@ def _split(data: _Data, at_k: np.ndarray, at_k1: np.ndarray) -> dict:
 
     def wss(rows: np.ndarray) -> float:
         part = X[rows]
-        return float(((part - part.mean(axis=0)) ** 2).sum()) if len(part) else 0.0
+        return ((part - part.mean(axis=0)) ** 2).sum() if len(part) else np.float64(0.0)
 
     wk, wl, wm = wss(cl2 == g1), wss(cl2 == g2), wss(cl1 == g1)
-    nk, nl, nm = int((cl2 == g1).sum()), int((cl2 == g2).sum()), int((cl1 == g1).sum())
+    nk, nl, nm = (np.float64((labels == g).sum()) for labels, g in ((cl2, g1), (cl2, g2), (cl1, g1)))
     bkl = wm - wk - wl
     beale = (bkl / (wk + wl)) / (((nm - 1) / (nm - 2)) * (2 ** (2 / p) - 1))
     critical = 1 - 2 / (np.pi * p) - DUDA_Z * np.sqrt(2 * (1 - 8 / (np.pi ** 2 * p)) / (nm * p))
@@ -135,8 +129,8 @@ def _pairwise(X: np.ndarray, labelings: dict[int, np.ndarray]) -> dict[int, dict
     """Point-biserial, McClain and Dunn of each labeling, from every pair's distance once (blocks of rows)."""
     n = len(X)
     stats = {k: np.zeros(4) for k in labelings}  # within sum, within count, between sum, between count
-    diameter = {k: 0.0 for k in labelings}
-    nearest = {k: np.inf for k in labelings}
+    diameter = {k: np.float64(0.0) for k in labelings}
+    nearest = {k: np.float64(np.inf) for k in labelings}
     total = np.zeros(2)  # sum and sum of squares over all pairs
     for start in range(0, n, _PAIR_BLOCK):
         block = X[start:start + _PAIR_BLOCK]
@@ -149,10 +143,10 @@ def _pairwise(X: np.ndarray, labelings: dict[int, np.ndarray]) -> dict[int, dict
             within, between = pairs[same], pairs[~same]
             stats[k] += (within.sum(), len(within), between.sum(), len(between))
             if len(within):
-                diameter[k] = max(diameter[k], float(within.max()))
+                diameter[k] = max(diameter[k], within.max())
             if len(between):
-                nearest[k] = min(nearest[k], float(between.min()))
-    m = n * (n - 1) / 2
+                nearest[k] = min(nearest[k], between.min())
+    m = np.float64(n) * (n - 1) / 2
     sd = np.sqrt((total[1] - total[0] ** 2 / m) / (m - 1))
     out = {}
     for k, (ws, wc, bs, bc) in stats.items():
@@ -166,14 +160,18 @@ def panel(X: np.ndarray, partitions: dict[int, np.ndarray], ks: list[int], seed:
     """One row per k of `ks` with each index's value (NbClust's definitions); `partitions` holds the labels
     (0-based) of every k in ks, of k_min - 1 (or k_min - 1 = 1: one segment) and of k_max + 1; `seed` draws
     the sample of the pairwise indices above `PAIRWISE_MAX` customers."""
-    data = _Data(X)
+    with np.errstate(all="ignore"):  # degenerate partitions (a segment of one, n = k) give inf or NaN, as in NbClust
+        return _panel(_Data(X), partitions, ks, seed)
+
+
+def _panel(data: _Data, partitions: dict[int, np.ndarray], ks: list[int], seed: int) -> pd.DataFrame:
     rows = np.arange(len(data.X))
     if len(rows) > PAIRWISE_MAX:
         rows = np.sort(np.random.default_rng([seed, 4]).choice(len(rows), size=PAIRWISE_MAX, replace=False))
     pairwise = _pairwise(data.X[rows], {k: np.asarray(partitions[k])[rows] for k in ks})
     one = {k: _one(data, labels, k) for k, labels in partitions.items() if k >= 2}
     if min(ks) - 1 == 1:
-        one[1] = {"wss": float(data.total_by_variable.sum())}
+        one[1] = {"wss": data.total_by_variable.sum()}
     m = data.p
     table = []
     for k in ks:

@@ -69,7 +69,7 @@ def structure(X: np.ndarray, k: int, seed: int = 0, copies: int = COPIES, sample
 
 def structure_words(record: dict) -> dict:
     """The judgement in a sentence {"en", "fr"}."""
-    tighter, s, s_copies, n = record["tighter"], record["silhouette"], record["silhouette_copies"], record["copies"]
+    tighter, s, s_copies, n = max(record["tighter"], 0.0), record["silhouette"], record["silhouette_copies"], record["copies"]
     facts_en = (f"the segments are {tighter:.0%} tighter (within-segment sum of squares) than K-means finds on {n} "
                 f"copies of the data built without groups, each feature's distribution and their rank correlations "
                 f"kept (silhouette {s:.2f} against {s_copies:.2f} on the copies)")
