@@ -44,7 +44,7 @@ def model_units(path, options: dict) -> pd.DataFrame:
 def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for name, (file, options) in CASES.items():
-        path = DATA / file if file else out / "demo.csv"
+        path = DATA / file if file else out / "demo_export.csv"
         if file is None:
             write_cpq_export(path, seed=42)
         units = model_units(path, options)
