@@ -199,7 +199,11 @@ def _confidence(result, lang: str) -> dict:
         sentences.append(t[key].format(ari=format_number(stability, lang, 2), min=format_number(MIN_STABILITY, lang, 1)))
     silhouette, hopkins = float(row["silhouette"]), info.get("hopkins")
     weak_hopkins = hopkins is not None and math.isfinite(hopkins) and hopkins <= NO_STRUCTURE_HOPKINS
-    if silhouette < NO_STRUCTURE_SILHOUETTE:
+    copies = info.get("structure")  # the chosen k against copies without groups: it decides when measured
+    if copies is not None:
+        key = "conf_no_groups_copies" if not copies["natural_groups"] else (
+            "conf_clear" if silhouette >= STRONG_SILHOUETTE else "conf_weak")
+    elif silhouette < NO_STRUCTURE_SILHOUETTE:
         key = "conf_no_groups"
     elif weak_hopkins:
         key = "conf_no_groups_hopkins"
@@ -208,7 +212,9 @@ def _confidence(result, lang: str) -> dict:
     sentences.append(t[key].format(s=format_number(silhouette, lang, 2), limit=format_number(NO_STRUCTURE_SILHOUETTE, lang, 2),
                                    strong=format_number(STRONG_SILHOUETTE, lang, 1),
                                    h=format_number(hopkins, lang, 2) if weak_hopkins else "",
-                                   h_limit=format_number(NO_STRUCTURE_HOPKINS, lang, 1)))
+                                   h_limit=format_number(NO_STRUCTURE_HOPKINS, lang, 1),
+                                   c=format_number((copies or {}).get("silhouette_copies", math.nan), lang, 2),
+                                   tighter=format_percent(max((copies or {}).get("tighter", 0.0), 0.0), lang)))
     no_groups = key.startswith("conf_no_groups")
     solid = not no_groups and (stability is None or stability >= MIN_STABILITY)
     return {"sentences": sentences, "solid": solid, "no_groups": no_groups}
