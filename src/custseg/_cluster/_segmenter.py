@@ -79,9 +79,10 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
     """Segmentation that chooses its number of segments, scikit-learn style.
 
     With `n_clusters` set, that k is used; otherwise every k in `k_range` is fitted and the
-    k is chosen by `choose_k` with `k_rule`: "vote" (default: a panel of indices votes among
-    the k whose smallest segment holds at least `min_share` of the customers, default 5%, and
-    whose bootstrap stability is at least 0.8; ties to the larger k) or "silhouette" (the
+    k is chosen by `choose_k` with `k_rule`: "vote" (default: NbClust's panel of indices and
+    custseg's vote among the k whose smallest segment holds at least `min_share` of the
+    customers, default 5%, and whose every segment keeps a bootstrap Jaccard of at least 0.6;
+    ties to the smaller k; `_vote`) or "silhouette" (the
     previous rule: highest silhouette among the k whose smallest segment holds at least
     `min_share`, default 2%; lowest BIC for `algorithm="gmm"`). `n_boot` and `gap_refs`
     default to 5 for the vote (seeded subsamples of at most 3,000 and 2,000 customers), 0
