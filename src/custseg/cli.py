@@ -66,7 +66,7 @@ def _print_summary(result, out_dir: Path, report: bool = True) -> None:
     for _, row in result.profiles.iterrows():
         revenue = "" if row["revenue_share"] != row["revenue_share"] else f"{row['revenue_share']:.1%}"
         table.add_row(str(row["segment_id"]), str(row[f"name_{lang}"]), f"{row['size']:,}", f"{row['customer_share']:.1%}",
-                      revenue, stability_cell(row.get("stability_jaccard"), lang))
+                      revenue, stability_cell(row, lang))
     console.print(table)
     where = f" (report: {out_dir / REPORT_HTML})" if report else ""
     console.print(f"Results in [bold]{out_dir}[/]{where}", soft_wrap=True)

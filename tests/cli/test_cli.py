@@ -49,7 +49,7 @@ def test_k_rules_on_the_console(tmp_path):
     assert "has the most votes" in voted.output and "Choice of k" in voted.output and "voted by" in voted.output
     profiles = pd.read_csv(tmp_path / "vote" / "profiles.csv")  # each segment's stability, number and word, printed
     assert "stability" in voted.output and all(f"{j:.2f} {w}" in voted.output
-                                              for j, w in zip(profiles["stability_jaccard"], profiles["stability"]))
+                                              for j, w in zip(profiles["stability_jaccard"], profiles["stability_en"]))
     old = invoke("run", data, *MAP, "--k-rule", "silhouette", "--k-range", "2..10", "-o", tmp_path / "old", "--no-report")
     assert old.exit_code == 0, old.output
     assert "has the highest silhouette" in old.output and "Choice of k" not in old.output

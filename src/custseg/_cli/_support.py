@@ -10,7 +10,6 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from .._cluster._jaccard import stability_words
 from .._config._options import ALL_SHEETS
 from .._engines._xlsx import prefetch_workbook
 from .._errors import CustsegError
@@ -147,12 +146,14 @@ def currency_line(currency: dict) -> str:
             f"(amount / rate, a rate being units per 1 {corporate}): {'; '.join(parts)}")
 
 
-def stability_cell(jaccard, lang: str) -> str:
-    """A segment's bootstrap Jaccard and its word for the console's segment table ("" when not measured).
+def stability_cell(row, lang: str) -> str:
+    """A segment's bootstrap Jaccard and its word (profiles' `stability_jaccard`, `stability_<lang>`) for the
+    console's segment table ("" when not measured).
 
-    >>> stability_cell(0.684, "en"), stability_cell(None, "en"), stability_cell(0.91, "fr")
-    ('0.68 tentative', '', '0.91 stable')
+    >>> stability_cell({"stability_jaccard": 0.684, "stability_en": "tentative"}, "en"), stability_cell({}, "en")
+    ('0.68 tentative', '')
     """
+    jaccard = row.get("stability_jaccard")
     if jaccard is None or jaccard != jaccard:
         return ""
-    return f"{jaccard:.2f} {stability_words(float(jaccard), lang)}"
+    return f"{jaccard:.2f} {row[f'stability_{lang}']}"

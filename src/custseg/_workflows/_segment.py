@@ -126,7 +126,8 @@ def build_result(prepared: Prepared, config: RunConfig, scaler: Scaler, Z: np.nd
                                                    texts, prepared.supplementary, config.label_table(), Z, prepared.ids)
         if stability is not None:
             profiles["stability_jaccard"] = np.asarray(stability, dtype=float)
-            profiles["stability"] = [stability_words(float(j)) for j in stability]
+            for lang in S.LANGUAGES:
+                profiles[f"stability_{lang}"] = [stability_words(float(j), lang) for j in stability]
         ids = np.asarray(segment_ids)
         frame = pd.DataFrame({S.CUSTOMER_ID: prepared.ids, S.SEGMENT_ID: ids[labels]})
         frame[S.SEGMENT_NAME] = profiles[f"name_{config.lang}"].to_numpy()[labels]
