@@ -41,7 +41,9 @@ def test_words():
 
 
 @pytest.mark.parametrize("case", ["wholesale_spend", "mall", pytest.param("online_retail", marks=pytest.mark.slow),
-                                  pytest.param("wholesale_all", marks=pytest.mark.slow)])
+                                  pytest.param("wholesale_all", marks=pytest.mark.slow),
+                                  pytest.param("cc_general", marks=pytest.mark.slow),
+                                  pytest.param("demo", marks=pytest.mark.slow)])
 def test_values_next_to_clusterboots(case, tmp_path):
     Z = units(case, tmp_path)
     labels = pd.read_csv(REFERENCE / "labels" / f"{case}.csv.gz")

@@ -26,9 +26,9 @@ REFERENCE = Path(__file__).parent / "reference"
 _spec = importlib.util.spec_from_file_location("export_units", REFERENCE / "export_units.py")
 export_units = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(export_units)
-SLOW = pytest.mark.slow
-CASES = ["wholesale_spend", "wholesale_all", "mall", "online_retail", pytest.param("cc_general", marks=SLOW),
-         pytest.param("demo", marks=SLOW)]
+# cc_general (8,950) and the demo (7,725): NbClust's pairwise indices, R loops over n^2 pairs, had not finished
+# after 40 minutes; add them by running nbclust.R on them (their labels are here).
+CASES = ["wholesale_spend", "wholesale_all", "mall", "online_retail"]
 PAIRWISE = ("ptbiserial", "mcclain", "dunn")
 R_COLUMN = {"PseudoT2": "Pseudot2", "PtBiserial": "Ptbiserial"}  # NbClust's All.index spells it so
 
