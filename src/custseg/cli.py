@@ -17,7 +17,7 @@ from ._cli._methods import AsOf, compare_methods, rfm
 from ._cli._inputs import InputOptions, local_output, one_or_several, with_input_options
 from ._cli._review import review
 from ._cli._salesforce import app as salesforce_app
-from ._cli._support import console, prefetch_input, reported_errors, split_list, summary_lines
+from ._cli._support import console, prefetch_input, reported_errors, split_list, stability_cell, summary_lines
 from ._config import CleaningRules, parse_k_range
 from ._locks import reserved_output
 from ._schema import REPORT_HTML
@@ -61,11 +61,12 @@ def _print_summary(result, out_dir: Path, report: bool = True) -> None:
     for warning in result.run["k"].get(f"warnings_{lang}", []):
         console.print(f"Warning: {warning}", markup=False, style="yellow")
     table = Table(title=f"{len(result.profiles)} segments")  # fewer than k once a review merged some
-    for column in ("id", "name", "customers", "share", "revenue share"):
+    for column in ("id", "name", "customers", "share", "revenue share", "stability"):
         table.add_column(column, justify="right" if column != "name" else "left")
     for _, row in result.profiles.iterrows():
         revenue = "" if row["revenue_share"] != row["revenue_share"] else f"{row['revenue_share']:.1%}"
-        table.add_row(str(row["segment_id"]), str(row[f"name_{lang}"]), f"{row['size']:,}", f"{row['customer_share']:.1%}", revenue)
+        table.add_row(str(row["segment_id"]), str(row[f"name_{lang}"]), f"{row['size']:,}", f"{row['customer_share']:.1%}",
+                      revenue, stability_cell(row, lang))
     console.print(table)
     where = f" (report: {out_dir / REPORT_HTML})" if report else ""
     console.print(f"Results in [bold]{out_dir}[/]{where}", soft_wrap=True)

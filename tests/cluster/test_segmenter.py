@@ -131,41 +131,71 @@ def test_the_vote_table_and_its_sentence():
     model = Segmenter(random_state=0).fit(X)
     table = model.k_selection_.set_index("k")
     assert table.index.tolist() == list(range(3, 9))  # the default range
-    assert {"stability_ari", "gap", "inertia_ratio", "votes", "voted_by", "stable", "eligible"} <= set(table.columns)
-    assert model.k_ == 4 and table["votes"].sum() <= 7 and table.loc[4, "votes"] == table["votes"].max()
+    assert {"stability_ari", "gap", "inertia_ratio", "votes", "voted_by", "stable", "eligible", "jaccard_min", "kl",
+            "hartigan", "duda_critical", "mcclain"} <= set(table.columns)
+    assert model.k_ == 4 and table["votes"].sum() <= 23 and table.loc[4, "votes"] == table["votes"].max()
     voters = table.loc[4, "voted_by"].split(", ")
     assert "silhouette" in voters and f"({len(voters)} of " in model.reason_["en"]
     assert model.reason_["fr"].startswith("k=4 a le plus de votes")
     assert model.warnings_ == [] and model.hopkins_ > 0.9
 
 
-def test_ties_go_to_the_larger_k():
+def test_a_dissolving_segment_makes_k_ineligible_and_ties_go_to_the_smaller_k():
     from custseg._cluster._vote import vote_k
     import pandas as pd
 
-    table = pd.DataFrame({"k": [3, 4, 5], "silhouette": [0.5, 0.4, 0.3], "calinski_harabasz": [1.0, 2.0, 3.0],
-                          "davies_bouldin": [0.5, 0.9, 0.9], "stability_ari": [0.9, 0.95, 0.7],
-                          "min_share": [0.2, 0.2, 0.2], "eligible": True})
-    k, reason, _ = vote_k(table, 0.05, knee=4)
-    # k=3: silhouette, Davies-Bouldin; k=4: Calinski-Harabasz (k=5 is unstable), stability, elbow
-    assert k == 4 and table.set_index("k").loc[4, "votes"] == 3 and not table.set_index("k").loc[5, "eligible"]
-    assert "not eligible as unstable: k=5" in reason["en"] and "silhouette (k=3)" in reason["en"]
-    table.loc[table.k == 4, "stability_ari"] = 0.85  # stability now votes for k=3, the gap for k=4: 3 votes each
-    table["gap_choice"] = [False, True, False]
-    k, reason, _ = vote_k(table, 0.05, knee=4)
-    assert k == 4 and "tied with k=3, the larger k is kept" in reason["en"]
+    table = pd.DataFrame({"k": [3, 4, 5], "silhouette": [0.5, 0.4, 0.6], "inertia_ratio": [0.9, 0.5, 0.4],
+                          "jaccard_min": [0.7, 0.8, 0.55], "min_share": [0.2, 0.2, 0.2], "eligible": True})
+    k, reason, rule = vote_k(table, 0.05)
+    # k=5 has a segment under 0.6: not eligible, so HCPC's ratio and stability vote k=4, the silhouette k=3
+    assert k == 4 and table.set_index("k").loc[4, "votes"] == 2 and not table.set_index("k").loc[5, "eligible"]
+    assert "not eligible as a segment dissolves under resampling (Jaccard under 0.6): k=5" in reason["en"]
+    assert rule.endswith("and every segment's bootstrap Jaccard >= 0.6, ties to the smaller k")
+    table["gap_choice"] = [True, False, False]  # the gap now votes k=3: 2 votes each
+    k, reason, _ = vote_k(table, 0.05)
+    assert k == 3 and "tied with k=4, the smaller k is kept (fewer segments are easier to act on)" in reason["en"]
 
 
 def test_warnings_in_words():
     rng = np.random.default_rng(0)
     continuum = rng.uniform(size=(1_500, 2))
-    model = Segmenter(k_range=(3, 5), random_state=0).fit(continuum)
+    model = Segmenter(k_range=(3, 5), random_state=0, n_jaccard=10).fit(continuum)
     texts = " ".join(w["en"] for w in model.warnings_)
-    assert "a partition of a continuum, not natural groups" in texts and "Hopkins statistic 0.5" in texts
+    assert "a partition of a continuum, not natural groups" in texts and "copies of the data built without groups" in texts
+    assert not model.structure_["natural_groups"] and model.structure_["copies"] == 5
     assert "partition d'un continuum" not in texts and any("découpage d'un continuum" in w["fr"] for w in model.warnings_)
-    X, _ = make_blobs(n_samples=600, centers=8, cluster_std=0.3, random_state=2, center_box=(-30, 30))
-    edge = Segmenter(k_range=(3, 6), random_state=0).fit(X)
-    assert edge.k_ == 6 and "k=6 is the largest k tried" in edge.warnings_[0]["en"]
+
+
+def test_at_the_top_of_the_range_the_next_ks_are_tried_first(monkeypatch):
+    import custseg._cluster._segmenter as segmenter_module
+
+    real = segmenter_module.choose_k
+
+    def top(table, *args, **kwargs):  # a vote that always lands on the largest k it is shown
+        choice = real(table, *args, **kwargs)
+        return choice._replace(k=int(table.k.max()))
+
+    monkeypatch.setattr(segmenter_module, "choose_k", top)
+    X, _ = make_blobs(n_samples=400, centers=5, cluster_std=0.5, random_state=1)
+    model = Segmenter(k_range=(3, 5), random_state=0, n_jaccard=5).fit(X)
+    assert model.k_selection_.k.tolist() == [3, 4, 5, 6, 7] and model.k_ == 7
+    assert "k=5 was at the top of the range 3..5, so k=6, 7 were tried too before choosing." in model.reason_["en"]
+    assert Segmenter(k_range=(3, 5), random_state=0, n_jaccard=5)._beyond(X[:6], [3, 4, 5]) == []  # n - 1 = 5 caps it
+
+
+def test_no_fewer_than_the_business_minimum_is_advised():
+    from custseg._cluster._choice import choose_k
+    import pandas as pd
+
+    table = pd.DataFrame({"k": [3, 4, 5], "silhouette": [0.6, 0.4, 0.3], "inertia_ratio": [0.4, 0.8, 0.9],
+                          "min_share": [0.3, 0.2, 0.1], "eligible": True})
+    choice = choose_k(table, 0.05, rule="vote")
+    assert choice.k == 3 and not any("smallest k tried" in w["en"] for w in choice.warnings)
+    assert choice.reason["en"].endswith("k=3 is the bottom of the range and fewer than 3 segments are not advised for "
+                                        "a marketing partition (the business minimum, settable).")
+    table["k"] = [4, 5, 6]  # a range that starts above the minimum: fewer may fit, say so
+    choice = choose_k(table, 0.05, rule="vote", business_min=3)
+    assert "try a range that starts lower (e.g. 3..6; 3 is the business minimum of segments)" in choice.warnings[0]["en"]
 
 
 def test_no_stable_k_is_warned_and_the_size_condition_still_holds():

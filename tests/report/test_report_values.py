@@ -320,8 +320,15 @@ def test_confidence_sentences_are_the_k_table(run):
         _close(stability.split("agreement ")[1].split(" ")[0], table.loc[k, "stability_ari"])
         assert ("come back" in stability) == (table.loc[k, "stability_ari"] >= 0.8)
     structure, silhouette, hopkins = sentences[-1], table.loc[k, "silhouette"], info.get("hopkins")
+    copies = info.get("structure")  # the chosen k against copies without groups decides when measured
     _close(structure.split("average silhouette ")[1].split(" ")[0], silhouette)
-    if silhouette < 0.25:
+    if copies is not None and not copies["natural_groups"]:
+        assert structure.startswith("The data have no clear natural groups: K-means finds segments almost as good on "
+                                    "copies of the data built without groups")
+        _close(structure.split(" against ")[1].split(" ")[0], copies["silhouette_copies"])
+    elif copies is not None:
+        assert structure.startswith("Customers sit clearly" if silhouette >= 0.5 else "The segments are real but overlap")
+    elif silhouette < 0.25:
         assert structure.startswith("The data have no natural groups")
     elif hopkins is not None and hopkins <= 0.7:
         assert "no clear natural groups (Hopkins statistic" in structure and "under 0.25" not in structure
@@ -340,7 +347,7 @@ def test_data_without_groups_are_said_to_have_none(tmp_path):
     box = page.cssselect("#confidence")[0]
     assert "tentative" in box.get("class")
     text = " ".join(box.text_content().split())
-    assert "no natural groups" in text or "no clear natural groups (Hopkins statistic" in text
+    assert "no clear natural groups: K-means finds segments almost as good on copies" in text
     assert "the borders between segments are a convention" in text or "their borders are a convention" in text
 
 

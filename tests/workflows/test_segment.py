@@ -94,3 +94,18 @@ def test_one_hot_indicators_are_not_ranked(mall_csv):
     result = segment(mall_csv, customers=True, id_column="CustomerID", categorical="onehot", categorical_weight=0.5, k=4)
     z = result.assignments["z_Genre=Female"]
     assert set(z.round(12)) == {0.0, 0.5}
+
+
+def test_each_segment_carries_its_stability_and_its_centre_is_its_mean(mall_csv, tmp_path):
+    result = segment(mall_csv, customers=True, id_column="CustomerID", k=4)
+    profiles, record = result.profiles, result.run["k"]["segment_stability"]
+    assert record["resamples"] == 50 and record["seed"] == 42 and len(record["jaccard"]) == 4
+    np.testing.assert_allclose(profiles["stability_jaccard"], record["jaccard"], atol=5e-5)
+    words = ["stable" if j >= 0.75 else "tentative" if j >= 0.6 else "unstable" for j in profiles["stability_jaccard"]]
+    assert profiles["stability_en"].tolist() == words and set(profiles["stability_fr"]) <= {"stable", "fragile", "instable"}
+    for feature in result.features:  # the profile's centre is the segment's mean of the model units
+        means = result.assignments.groupby("segment_id")[f"z_{feature}"].mean()
+        np.testing.assert_allclose(profiles.set_index("segment_id")[f"z_{feature}"], means.loc[profiles.segment_id],
+                                   rtol=0, atol=1e-12)
+    html = (write_run(result, tmp_path / "run") / "report.html").read_text(encoding="utf-8")
+    assert html.count('class="stability"') == 4 and "(bootstrap Jaccard)" in html

@@ -144,3 +144,16 @@ def currency_line(currency: dict) -> str:
         parts.append(f"{code} {total['lines']:,} lines{at} ({total['revenue']:,.2f} -> {total['revenue_converted']:,.2f})")
     return (f"  currency: money converted to {corporate}, the corporate currency, with the rates of {currency['rates_file']} "
             f"(amount / rate, a rate being units per 1 {corporate}): {'; '.join(parts)}")
+
+
+def stability_cell(row, lang: str) -> str:
+    """A segment's bootstrap Jaccard and its word (profiles' `stability_jaccard`, `stability_<lang>`) for the
+    console's segment table ("" when not measured).
+
+    >>> stability_cell({"stability_jaccard": 0.684, "stability_en": "tentative"}, "en"), stability_cell({}, "en")
+    ('0.68 tentative', '')
+    """
+    jaccard = row.get("stability_jaccard")
+    if jaccard is None or jaccard != jaccard:
+        return ""
+    return f"{jaccard:.2f} {row[f'stability_{lang}']}"

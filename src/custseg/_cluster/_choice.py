@@ -7,11 +7,13 @@ segment is large enough; lowest BIC for Gaussian mixtures).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import pandas as pd
 
-from ._vote import largest_smallest_segment, vote_k, warnings_for
+from ._reference import structure_words
+from ._vote import BUSINESS_MIN_K, largest_smallest_segment, vote_k, warnings_for
 
 
 class KChoice(NamedTuple):
@@ -33,24 +35,33 @@ def rule_text(min_share: float, by_bic: bool) -> str:
 
 
 def choose_k(table: pd.DataFrame, min_share: float, knee: int | None = None, given: int | None = None,
-             rule: str = "silhouette", hopkins: float | None = None) -> KChoice:
+             rule: str = "silhouette", hopkins: float | None = None, business_min: int = BUSINESS_MIN_K,
+             structure: Callable[[int], dict] | None = None) -> KChoice:
     """The choice from a k table with columns k, silhouette, min_share, eligible (and bic, stability_ari, gap...).
 
     `rule` is "vote" (the panel of indices; it sets the table's votes columns) or
     "silhouette". Warnings (edge of the range, no stable k, no cluster structure) come with
-    either rule, from the table and the `hopkins` statistic.
+    either rule, from the table and, for the last, `structure` (k -> the chosen k against copies without groups,
+    `_reference`) or else the `hopkins` statistic and the silhouette; none advises fewer than `business_min` segments.
     """
     if given is not None:
         row = table.iloc[0]
-        return KChoice(given, {
-            "en": f"k={given} was set by the user (silhouette {row.silhouette:.3f}).",
-            "fr": f"k={given} a été imposé par l'utilisateur (silhouette {row.silhouette:.3f}).",
-        }, "given", warnings_for(table, given, hopkins, edges=False))
-    if rule == "vote":
-        k, reason, text = vote_k(table, min_share, knee)
+        k, text, edges = given, "given", False
+        reason = {"en": f"k={given} was set by the user (silhouette {row.silhouette:.3f}).",
+                  "fr": f"k={given} a été imposé par l'utilisateur (silhouette {row.silhouette:.3f})."}
     else:
-        k, reason, text = _by_silhouette(table, min_share, knee)
-    return KChoice(k, reason, text, warnings_for(table, k, hopkins))
+        k, reason, text = vote_k(table, min_share) if rule == "vote" else _by_silhouette(table, min_share, knee)
+        edges = True
+        if k == int(table.k.min()) <= business_min:
+            reason = {"en": f"{reason['en']} k={k} is the bottom of the range and fewer than {business_min} segments "
+                            f"are not advised for a marketing partition (the business minimum, settable).",
+                      "fr": f"{reason['fr']} k={k} est le bas de la plage et moins de {business_min} segments ne sont "
+                            f"pas conseillés pour une segmentation marketing (le minimum métier, réglable)."}
+    record = structure(k) if structure is not None else None
+    if record is not None and record["natural_groups"]:  # said in the reason; its absence is a warning
+        reason = {lang: f"{reason[lang]} {words}" for lang, words in structure_words(record).items()}
+    return KChoice(k, reason, text, warnings_for(table, k, hopkins, edges=edges, business_min=business_min,
+                                                 structure=record))
 
 
 def _by_silhouette(table: pd.DataFrame, min_share: float, knee: int | None) -> tuple[int, dict, str]:

@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
 from sklearn.neighbors import NearestNeighbors
@@ -34,6 +36,24 @@ def nearest_center(X: np.ndarray, centers: np.ndarray) -> np.ndarray:
         block = X[start:start + ASSIGN_BLOCK]
         out[start:start + len(block)] = ((block[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2).argmin(axis=1)
     return out
+
+
+def segment_means(X: np.ndarray, labels: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    """Each segment's mean of `X` (a segment with no customer keeps its row of `centers`): the centres profiles show.
+
+    Sums are exact (`math.fsum`), so the same customers in another row order (a run read back by a review) give
+    the same bits.
+
+    >>> segment_means(np.array([[0.0], [2.0], [7.0]]), np.array([0, 0, 2]), np.zeros((3, 1))).ravel().tolist()
+    [1.0, 0.0, 7.0]
+    """
+    X = np.asarray(X, dtype=np.float64)
+    means = np.array(centers, dtype=np.float64, copy=True)
+    for s in range(len(centers)):
+        rows = X[labels == s]
+        if len(rows):
+            means[s] = [math.fsum(column) / len(rows) for column in rows.T]
+    return means
 
 
 def inertia(X: np.ndarray, labels: np.ndarray, centers: np.ndarray) -> float:

@@ -25,9 +25,12 @@ from .._config._resources import cpu_count
 from .._errors import DataError, NotFittedError, UsageError, check_param
 from ._algorithms import ALGORITHMS, KMEANS_MAX_ITER, KMEANS_TOL, WARD_MAX, checked_once, fit_path, fitting_threads
 from ._choice import choose_k
+from ._indices import panel
+from ._jaccard import DEFAULT_B, MAX_SAMPLE as JACCARD_MAX_SAMPLE, segment_jaccard
 from ._metrics import evaluate, evaluate_path, hopkins, nearest_center
+from ._reference import structure
 from ._stability import gap_statistic, stability_table
-from ._vote import inertia_ratios
+from ._vote import BUSINESS_MIN_K, inertia_ratios
 
 VOTE_N_BOOT = 5  # subsamples per k for the vote's stability
 VOTE_GAP_REFS = 5  # reference sets per k for the vote's gap statistic
@@ -47,6 +50,11 @@ _SAMPLE_NOTE = {
     "fr": "Les indices sont ceux d'un échantillon aléatoire (graine {seed}) de {m:,} des {n:,} clients ; k={k} a ensuite "
           "été ajusté sur tous les clients, à partir des centres de l'échantillon.",
 }
+_BEYOND_NOTE = {
+    "en": "k={top} was at the top of the range {low}..{top}, so k={next} were tried too before choosing.",
+    "fr": "k={top} était en haut de la plage {low} à {top} ; k={next} ont donc aussi été essayés avant de choisir.",
+}
+EDGE_TRIES = 2  # k's tried above the range when the vote lands on its top
 _RENAMED = {"k": "n_clusters", "seed": "random_state"}
 
 
@@ -72,9 +80,10 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
     """Segmentation that chooses its number of segments, scikit-learn style.
 
     With `n_clusters` set, that k is used; otherwise every k in `k_range` is fitted and the
-    k is chosen by `choose_k` with `k_rule`: "vote" (default: a panel of indices votes among
-    the k whose smallest segment holds at least `min_share` of the customers, default 5%, and
-    whose bootstrap stability is at least 0.8; ties to the larger k) or "silhouette" (the
+    k is chosen by `choose_k` with `k_rule`: "vote" (default: NbClust's panel of indices and
+    custseg's vote among the k whose smallest segment holds at least `min_share` of the
+    customers, default 5%, and whose every segment keeps a bootstrap Jaccard of at least 0.6;
+    ties to the smaller k; `_vote`) or "silhouette" (the
     previous rule: highest silhouette among the k whose smallest segment holds at least
     `min_share`, default 2%; lowest BIC for `algorithm="gmm"`). `n_boot` and `gap_refs`
     default to 5 for the vote (seeded subsamples of at most 3,000 and 2,000 customers), 0
@@ -88,7 +97,16 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
     Fitted attributes: `labels_`, `cluster_centers_`, `inertia_`, `k_`, `k_selection_`
     (one row of indices per k, with the votes), `reason_` ({"en", "fr"}), `warnings_`
     ([{"en", "fr"}]), `hopkins_`, `rule_`, `knee_`, `model_`, `silhouette_samples_`,
-    `k_sample_` (None without sampling), `n_features_in_`.
+    `k_sample_` (None without sampling), `jaccard_` ({k: each segment's bootstrap Jaccard}, `_jaccard`),
+    `segment_stability_` (the chosen k's, None when not measured), `structure_` (the chosen k against copies
+    of the data without groups, `_reference`), `n_features_in_`.
+
+    When the vote lands on the top of `k_range`, the next `EDGE_TRIES` k's are fitted and the
+    vote runs again over the wider range (the reason says so). At the bottom, no k under
+    `business_min_k` (3) is advised: the fewest segments a marketing partition is worth.
+
+    Per-segment stability: `n_jaccard` bootstrap resamples (default 50 for K-means, 0
+    otherwise), K-means refitted on each as fpc's clusterboot does (`_jaccard`).
 
     >>> import numpy as np
     >>> X = np.r_[np.zeros((20, 2)), np.ones((20, 2)) * 5] + np.random.default_rng(0).normal(size=(40, 2)) * 0.1
@@ -102,7 +120,8 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
                  random_state: int = 0, min_share: float | None = None, silhouette_exact_max: int = 20_000,
                  silhouette_sample_size: int = 5_000, algorithm: str = "kmeans", n_boot: int | None = None,
                  gap_refs: int | None = None, ward_max: int = WARD_MAX, k_rule: str = "vote",
-                 k_sample_size: int | None = 100_000, k=DEPRECATED, seed=DEPRECATED):
+                 k_sample_size: int | None = 100_000, n_jaccard: int | None = None, business_min_k: int = BUSINESS_MIN_K,
+                 k=DEPRECATED, seed=DEPRECATED):
         self.n_clusters = n_clusters
         self.k_range = k_range
         self.n_init = n_init
@@ -116,6 +135,8 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         self.ward_max = ward_max
         self.k_rule = k_rule
         self.k_sample_size = k_sample_size
+        self.n_jaccard = n_jaccard
+        self.business_min_k = business_min_k
         self.k = k
         self.seed = seed
 
@@ -131,8 +152,9 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
     def _check(self, name: str, value, kind: type, low: float, high: float = float("inf")) -> None:
         check_param(type(self).__name__, name, value, kind, low, high)
 
-    def _settings(self, n_clusters: int | None) -> tuple[float, int, int]:
-        """(min_share, n_boot, gap_refs), defaults resolved for the rule; the vote needs stability and gap unless k is given."""
+    def _settings(self, n_clusters: int | None) -> tuple[float, int, int, int]:
+        """(min_share, n_boot, gap_refs, n_jaccard), defaults resolved for the rule; the vote needs stability and gap
+        unless k is given; per-segment stability (`n_jaccard` resamples) is measured for K-means, k given or not."""
         if self.k_rule not in K_RULES:
             raise UsageError(f"The 'k_rule' parameter of {type(self).__name__} must be one of "
                              f"{', '.join(K_RULES)}; got {self.k_rule!r} instead.")
@@ -143,7 +165,10 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         self._check("min_share", min_share, float, 0.0, 0.5)
         self._check("n_boot", n_boot, int, 0)
         self._check("gap_refs", gap_refs, int, 0)
-        return min_share, n_boot, gap_refs
+        n_jaccard = (DEFAULT_B if self.algorithm == "kmeans" else 0) if self.n_jaccard is None else self.n_jaccard
+        self._check("n_jaccard", n_jaccard, int, 0)
+        self._check("business_min_k", self.business_min_k, int, 1)
+        return min_share, n_boot, gap_refs, n_jaccard
 
     def _candidate_ks(self, X: np.ndarray, n_clusters: int | None, seed: int) -> list[int]:
         self._check("n_init", self.n_init, int, 1)
@@ -187,18 +212,18 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
             rows.append(row)
         return rows, samples
 
-    def _k_table(self, X: np.ndarray, fits: dict, seed: int, n_boot: int,
-                 gap_refs: int) -> tuple[pd.DataFrame, dict[int, np.ndarray]]:
+    def _k_table(self, X: np.ndarray, fits: dict, seed: int, n_boot: int, gap_refs: int,
+                 n_jaccard: int) -> tuple[pd.DataFrame, dict[int, np.ndarray]]:
         """The k table (indices, then stability and gap columns when asked) and each k's silhouettes.
 
         With stability or gap to compute, the silhouettes run on a thread of their own (their
         BLAS products release the GIL; BLAS on one thread) beside those many small fits,
         which are mostly Python and hold it: the silhouettes cost no wall time.
         """
-        if n_boot or gap_refs:
+        if n_boot or gap_refs or n_jaccard:
             with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(max_workers=1) as background:
                 scoring = background.submit(self._evaluate, X, fits, seed)
-                checks = self._checks(X, fits, seed, n_boot, gap_refs)
+                checks = self._checks(X, fits, seed, n_boot, gap_refs, n_jaccard)
                 rows, samples = scoring.result()
         else:
             (rows, samples), checks = self._evaluate(X, fits, seed), []
@@ -208,10 +233,15 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
             table = table.merge(check, on="k")
         return table, samples
 
-    def _checks(self, X: np.ndarray, fits: dict, seed: int, n_boot: int, gap_refs: int) -> list[pd.DataFrame]:
-        """The stability table (`n_boot` subsamples) and the gap statistic table (`gap_refs` references), when asked."""
+    def _checks(self, X: np.ndarray, fits: dict, seed: int, n_boot: int, gap_refs: int,
+                n_jaccard: int) -> list[pd.DataFrame]:
+        """The stability table (`n_boot` subsamples), the gap statistic table (`gap_refs` references) and each k's
+        weakest segment's Jaccard (`n_jaccard` bootstrap resamples; per segment in `jaccard_`), when asked."""
         ks = list(fits)
         checks = []
+        if n_jaccard:
+            self.jaccard_ = segment_jaccard(X, {k: fits[k].labels_ for k in ks}, n_jaccard, seed, n_init=self.n_init)
+            checks.append(pd.DataFrame({"k": ks, "jaccard_min": [float(self.jaccard_[k].min()) for k in ks]}))
         if n_boot:
             checks.append(stability_table(X, ks, self.algorithm, n_boot, seed=seed, max_sample=VOTE_MAX_SAMPLE,
                                           references={k: fits[k].labels_ for k in ks}, **self._options()))
@@ -262,28 +292,24 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         """Fit the algorithm for each candidate k and keep the chosen model (`y` is ignored)."""
         everyone = validate_data(self, X, dtype=np.float64)
         n_clusters, seed = self._resolved("n_clusters"), self._resolved("random_state")
-        min_share, n_boot, gap_refs = self._settings(n_clusters)
+        min_share, n_boot, gap_refs, n_jaccard = self._settings(n_clusters)
         sample = self._k_sample(len(everyone), n_clusters, seed)
         X = everyone if sample is None else everyone[sample]
         ks = self._candidate_ks(X, n_clusters, seed)
-        fits = {}
+        self.jaccard_, self._structures, fits = {}, {}, {}
         for i, (k, model) in enumerate(self._fit_models(X, ks, seed)):
             fits[k] = model
             if progress:
                 progress(self.algorithm, i + 1, len(ks))
-        table, samples = self._k_table(X, fits, seed, n_boot, gap_refs)
-        voting = self.k_rule == "vote" and n_clusters is None
-        if voting:
-            table["inertia_ratio"] = inertia_ratios(table["inertia"], self._inertia_below(X, ks[0], seed))
-        table["eligible"] = table["min_share"] >= min_share
-        table["knee"] = False
-        knee = None
-        if len(ks) >= 3:
-            knee = KneeLocator(table["k"], table["inertia"], curve="convex", direction="decreasing").knee
-            table.loc[table["k"] == knee, "knee"] = True
-        self.knee_ = None if knee is None else int(knee)
-        self.hopkins_ = hopkins(X, seed=seed)
-        choice = choose_k(table, min_share, self.knee_, given=n_clusters, rule=self.k_rule, hopkins=self.hopkins_)
+        settings = (seed, min_share, n_boot, gap_refs, n_jaccard, n_clusters)
+        table, samples, choice = self._choose(X, fits, *settings)
+        beyond = self._beyond(X, ks) if self.k_rule == "vote" and n_clusters is None and choice.k == ks[-1] else []
+        if beyond:  # at the top of the range: the next k's are tried before anything is said
+            fits |= dict(self._fit_models(X, beyond, seed))
+            table, samples, choice = self._choose(X, fits, *settings)
+            tried = {"top": ks[-1], "low": ks[0], "next": ", ".join(map(str, beyond))}
+            choice = choice._replace(reason={lang: f"{text} {_BEYOND_NOTE[lang].format(**tried)}"
+                                             for lang, text in choice.reason.items()})
         chosen, self.reason_, self.rule_, self.warnings_ = choice
         table["chosen"] = table["k"] == chosen
         self.k_sample_ = None
@@ -299,13 +325,56 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         self.labels_ = np.asarray(self.model_.labels_, dtype=np.int64)
         self.inertia_ = float(self.model_.inertia_)
         self.silhouette_samples_ = samples[chosen]
+        self.segment_stability_ = self.jaccard_.get(chosen)
+        self.jaccard_record_ = {"resamples": n_jaccard, "seed": seed, "max_sample": JACCARD_MAX_SAMPLE,
+                                "n_init": self.n_init} if n_jaccard else None
         return self
 
-    def _inertia_below(self, X: np.ndarray, k: int, seed: int) -> float:
-        """W(k - 1), for HCPC's ratio at the first k: the total sum of squares at 1, else one more fit."""
-        if k - 1 <= 1:
-            return float(((X - X.mean(axis=0)) ** 2).sum())
-        return float(next(self._fit_models(X, [k - 1], seed))[1].inertia_)
+    def _beyond(self, X: np.ndarray, ks: list[int]) -> list[int]:
+        """The `EDGE_TRIES` k's above the range that the customers allow (none when n or the distinct rows cap it)."""
+        cap = min(len(X) - 1, len(np.unique(X, axis=0)))
+        return [k for k in range(ks[-1] + 1, ks[-1] + 1 + EDGE_TRIES) if k <= cap] if ks[-1] == self.k_range[1] else []
+
+    def _choose(self, X: np.ndarray, fits: dict, seed: int, min_share: float, n_boot: int, gap_refs: int,
+                n_jaccard: int, n_clusters: int | None):
+        """(k table, silhouettes per k, KChoice) over the fitted k's; sets `knee_` and `hopkins_`."""
+        ks = list(fits)
+        table, samples = self._k_table(X, fits, seed, n_boot, gap_refs, n_jaccard)
+        if self.k_rule == "vote" and n_clusters is None:
+            table = self._with_panel(X, table, fits, seed)
+        table["eligible"] = table["min_share"] >= min_share
+        table["knee"] = False
+        knee = None
+        if len(ks) >= 3:
+            knee = KneeLocator(table["k"], table["inertia"], curve="convex", direction="decreasing").knee
+            table.loc[table["k"] == knee, "knee"] = True
+        self.knee_ = None if knee is None else int(knee)
+        self.hopkins_ = hopkins(X, seed=seed)
+        return table, samples, choose_k(table, min_share, self.knee_, given=n_clusters, rule=self.k_rule,
+                                        hopkins=self.hopkins_, business_min=self.business_min_k,
+                                        structure=lambda k: self._structure(X, k, seed))
+
+    def _structure(self, X: np.ndarray, k: int, seed: int) -> dict:
+        """The k against copies of the data without groups (`_reference`), once per k; kept in `structure_`."""
+        if k not in self._structures:
+            self._structures[k] = structure(X, k, seed)
+        self.structure_ = self._structures[k]
+        return self.structure_
+
+    def _with_panel(self, X: np.ndarray, table: pd.DataFrame, fits: dict, seed: int) -> pd.DataFrame:
+        """The k table with HCPC's inertia ratio and NbClust's panel (`_indices`), from two more fits: k_min - 1
+        (the total sum of squares when that is 1) and k_max + 1; without the fit at k_max + 1 (too few distinct
+        customers) the panel is left out and its indices do not vote."""
+        ks = list(fits)
+        distinct = len(np.unique(X, axis=0))
+        extra = dict(self._fit_models(X, [k for k in (ks[0] - 1, ks[-1] + 1) if 2 <= k <= min(len(X) - 1, distinct)],
+                                      seed))
+        below = extra[ks[0] - 1].inertia_ if ks[0] - 1 in extra else ((X - X.mean(axis=0)) ** 2).sum()
+        table["inertia_ratio"] = inertia_ratios(table["inertia"], float(below))
+        if ks[-1] + 1 not in extra:
+            return table
+        partitions = {k: np.asarray(model.labels_) for k, model in {**fits, **extra}.items()}
+        return table.merge(panel(X, partitions, ks), on="k")
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "cluster_centers_"):
@@ -329,4 +398,6 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         inverse[order] = np.arange(len(order))
         self.cluster_centers_ = self.cluster_centers_[order]
         self.labels_ = inverse[self.labels_]
+        if self.segment_stability_ is not None:
+            self.segment_stability_ = self.segment_stability_[order]
         return self

@@ -1,16 +1,21 @@
-"""The panel of indices that votes for k (as R's NbClust), and the warnings in words that come with a choice.
+"""The panel of indices that votes for k (R's NbClust majority rule), and the warnings in words that come with a choice.
 
-Each index votes for one k among the eligible ones (smallest segment >= the minimum share,
-stability >= `MIN_STABILITY` when measured): silhouette (highest), Calinski-Harabasz
-(highest), Davies-Bouldin (lowest), bootstrap stability (highest), HCPC's inertia-gain
-ratio W(k)/W(k-1) (lowest, as FactoMineR's HCPC suggests its cut), the inertia elbow
-(its knee) and the gap statistic (Tibshirani's rule); the last two abstain when their k
-is not eligible or there is none. The k with most votes wins, ties to the larger k.
+The k eligible are those whose smallest segment holds the minimum share and, when per-segment
+stability was measured, whose every segment keeps a bootstrap Jaccard of 0.6 or more
+(clusterboot's "dissolved" line, `_jaccard`). NbClust's panel of cheap indices (`_indices`)
+votes each index for its k by NbClust's rule over the whole range, and abstains when that k
+is not eligible; beside it, the silhouette (highest), the gap statistic (Tibshirani's rule),
+the weakest segment's stability (highest) and HCPC's inertia-gain ratio W(k)/W(k-1) (lowest,
+as FactoMineR's HCPC suggests its cut) vote among the eligible k. The k with most votes wins;
+ties go to the smaller k, as fewer segments are easier to act on.
 
->>> table = pd.DataFrame({"k": [3, 4], "silhouette": [0.4, 0.5], "calinski_harabasz": [10.0, 9.0],
-...                       "davies_bouldin": [0.9, 0.8], "min_share": [0.2, 0.1], "eligible": [True, True]})
->>> vote_k(table, 0.05, knee=None)[0], table["votes"].tolist()
+>>> table = pd.DataFrame({"k": [3, 4], "silhouette": [0.4, 0.5], "inertia_ratio": [0.5, 0.6],
+...                       "jaccard_min": [0.7, 0.9], "min_share": [0.2, 0.1], "eligible": [True, True]})
+>>> vote_k(table, 0.05)[0], table["votes"].tolist()
 (4, [1, 2])
+>>> table["silhouette"] = [0.5, 0.4]
+>>> vote_k(table, 0.05)[0], table["votes"].tolist()  # 2 votes to 1 for k=3
+(3, [2, 1])
 """
 
 from __future__ import annotations
@@ -18,21 +23,22 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-MIN_STABILITY = 0.8
+from ._indices import NAMES, RULES, best_k
+from ._jaccard import DISSOLVED
+from ._reference import structure_words
+
+BUSINESS_MIN_K = 3  # fewer segments than this are not advised for a marketing partition
+MIN_STABILITY = 0.8  # adjusted Rand under resampling: "stable" in the warnings when no k's segments were measured
 NO_STRUCTURE_HOPKINS = 0.7  # at or under: "near 0.5", data without groups
 NO_STRUCTURE_SILHOUETTE = 0.25
-INDEX_NAMES = {  # index -> (English, French)
+INDEX_NAMES = {  # index -> (English, French): NbClust's panel (`_indices`), then custseg's own
+    **{index: (f"{name} (NbClust)", f"{name} (NbClust)") for index, name in NAMES.items()},
     "silhouette": ("silhouette", "silhouette"),
-    "calinski_harabasz": ("Calinski-Harabasz", "Calinski-Harabasz"),
-    "davies_bouldin": ("Davies-Bouldin", "Davies-Bouldin"),
-    "elbow": ("inertia elbow", "coude de l'inertie"),
     "gap": ("gap statistic", "statistique du gap"),
-    "stability": ("stability", "stabilité"),
+    "stability": ("per-segment stability (bootstrap Jaccard)", "stabilité par segment (Jaccard bootstrap)"),
     "inertia_gain": ("inertia-gain ratio (HCPC)", "ratio des gains d'inertie (HCPC)"),
 }
-_BEST = {"silhouette": ("silhouette", "max"), "calinski_harabasz": ("calinski_harabasz", "max"),
-         "davies_bouldin": ("davies_bouldin", "min"), "stability": ("stability_ari", "max"),
-         "inertia_gain": ("inertia_ratio", "min")}
+_BEST = {"silhouette": ("silhouette", "max"), "stability": ("jaccard_min", "max"), "inertia_gain": ("inertia_ratio", "min")}
 
 
 def inertia_ratios(inertias: pd.Series, previous: float) -> np.ndarray:
@@ -45,17 +51,20 @@ def inertia_ratios(inertias: pd.Series, previous: float) -> np.ndarray:
     return values[1:] / np.where(values[:-1] > 0, values[:-1], np.nan)
 
 
-def _index_votes(table: pd.DataFrame, eligible: pd.DataFrame, knee: int | None) -> dict[str, int | None]:
-    """The k each index votes for among the eligible rows (None: it abstains)."""
+def _index_votes(table: pd.DataFrame, eligible: pd.DataFrame) -> dict[str, int | None]:
+    """The k each index votes for (None: it abstains). NbClust's indices pick their k by NbClust's rules over the
+    whole range and abstain when that k is not eligible; custseg's pick the best eligible k."""
     votes: dict[str, int | None] = {}
+    allowed = set(eligible.k)
+    if set(RULES) <= set(table.columns):
+        votes = {index: k if k in allowed else None for index, k in best_k(table.sort_values("k")).items()}
     for index, (column, best) in _BEST.items():
         values = eligible[column] if column in eligible.columns else pd.Series(dtype=float)
         if values.notna().any():
             votes[index] = int(eligible.loc[values.idxmax() if best == "max" else values.idxmin(), "k"])
-    votes["elbow"] = knee if knee in set(eligible.k) else None
     gap = table.loc[table["gap_choice"].astype(bool), "k"] if "gap_choice" in table.columns else pd.Series(dtype=int)
     if "gap_choice" in table.columns:
-        votes["gap"] = int(gap.iloc[0]) if len(gap) and int(gap.iloc[0]) in set(eligible.k) else None
+        votes["gap"] = int(gap.iloc[0]) if len(gap) and int(gap.iloc[0]) in allowed else None
     return {index: votes[index] for index in INDEX_NAMES if index in votes}
 
 
@@ -75,13 +84,13 @@ def largest_smallest_segment(table: pd.DataFrame, min_share: float) -> tuple[int
     }
 
 
-def vote_k(table: pd.DataFrame, min_share: float, knee: int | None) -> tuple[int, dict, str]:
+def vote_k(table: pd.DataFrame, min_share: float) -> tuple[int, dict, str]:
     """(chosen k, reason {"en", "fr"}, rule text); sets the table's `stable`, `eligible`, `votes` and `voted_by` columns."""
-    measured = "stability_ari" in table.columns
-    rule = f"most votes of {len(INDEX_NAMES)} indices with min segment share >= {min_share}" + (
-        f" and stability >= {MIN_STABILITY}" if measured else "") + ", ties to the larger k"
+    measured = "jaccard_min" in table.columns
+    rule = f"most votes of the indices (NbClust's panel, silhouette, gap, stability, HCPC) with min segment share >= {min_share}" + (
+        f" and every segment's bootstrap Jaccard >= {DISSOLVED}" if measured else "") + ", ties to the smaller k"
     big_enough = table["min_share"] >= min_share
-    table["stable"] = table["stability_ari"] >= MIN_STABILITY if measured else True
+    table["stable"] = table["jaccard_min"] >= DISSOLVED if measured else True
     table["eligible"] = big_enough & table["stable"]
     if not table["eligible"].any():
         table["eligible"] = big_enough  # no stable k: warned about by `warnings_for`
@@ -90,7 +99,7 @@ def vote_k(table: pd.DataFrame, min_share: float, knee: int | None) -> tuple[int
         k, reason = largest_smallest_segment(table, min_share)
         return k, reason, rule
     eligible = table[table["eligible"]]
-    votes = _index_votes(table, eligible, knee)
+    votes = _index_votes(table, eligible)
     for index, k in votes.items():
         if k is not None:
             row = table.index[table.k == k][0]
@@ -98,7 +107,7 @@ def vote_k(table: pd.DataFrame, min_share: float, knee: int | None) -> tuple[int
             table.loc[row, "voted_by"] = ", ".join(filter(None, [table.loc[row, "voted_by"], index]))
     counts = table[table["eligible"]]
     top = counts["votes"].max()
-    k = int(counts.loc[counts["votes"] == top, "k"].max())
+    k = int(counts.loc[counts["votes"] == top, "k"].min())
     return k, _reason(table, k, votes, min_share, measured), rule
 
 
@@ -110,13 +119,14 @@ def _reason(table: pd.DataFrame, k: int, votes: dict, min_share: float, measured
     tied = table[table["eligible"] & (table["votes"] == len(voters)) & (table.k != k)].k.tolist()
     en = [f"k={k} has the most votes ({len(voters)} of {len(votes)}: {_names(voters, 'en')}) among k={low}..{high} "
           f"whose smallest segment holds at least {pct} of customers" + (
-              f" and whose stability (adjusted Rand under resampling) is at least {MIN_STABILITY}" if measured else "")]
+              f" and whose every segment keeps a bootstrap Jaccard of at least {DISSOLVED}" if measured else "")]
     fr = [f"k={k} a le plus de votes ({len(voters)} sur {len(votes)} : {_names(voters, 'fr')}) parmi k={low} à {high} "
           f"dont le plus petit segment regroupe au moins {pct} des clients" + (
-              f" et dont la stabilité (Rand ajusté sous rééchantillonnage) est d'au moins {MIN_STABILITY}" if measured else "")]
+              f" et dont chaque segment garde un Jaccard bootstrap d'au moins {DISSOLVED}" if measured else "")]
     if tied:
-        en.append(f"; tied with k={', '.join(map(str, tied))}, the larger k is kept")
-        fr.append(f" ; à égalité avec k={', '.join(map(str, tied))}, le plus grand k est retenu")
+        en.append(f"; tied with k={', '.join(map(str, tied))}, the smaller k is kept (fewer segments are easier to act on)")
+        fr.append(f" ; à égalité avec k={', '.join(map(str, tied))}, le plus petit k est retenu (moins de segments, plus "
+                  f"faciles à exploiter)")
     if others:
         en.append("; disagreed: " + ", ".join(f"{INDEX_NAMES[i][0]} (k={v})" for i, v in others.items()))
         fr.append(" ; en désaccord : " + ", ".join(f"{INDEX_NAMES[i][1]} (k={v})" for i, v in others.items()))
@@ -129,13 +139,18 @@ def _reason(table: pd.DataFrame, k: int, votes: dict, min_share: float, measured
         en.append(f"; not eligible for a segment under {pct}: k={', '.join(map(str, small))}")
         fr.append(f" ; non éligibles car un segment fait moins de {pct} : k={', '.join(map(str, small))}")
     if unstable and table["stable"].any():
-        en.append(f"; not eligible as unstable: k={', '.join(map(str, unstable))}")
-        fr.append(f" ; non éligibles car instables : k={', '.join(map(str, unstable))}")
+        en.append(f"; not eligible as a segment dissolves under resampling (Jaccard under {DISSOLVED}): "
+                  f"k={', '.join(map(str, unstable))}")
+        fr.append(f" ; non éligibles car un segment se dissout sous rééchantillonnage (Jaccard sous {DISSOLVED}) : "
+                  f"k={', '.join(map(str, unstable))}")
     return {"en": "".join(en) + ".", "fr": "".join(fr) + "."}
 
 
-def warnings_for(table: pd.DataFrame, k: int, hopkins: float | None, edges: bool = True) -> list[dict]:
-    """Warnings in words: k at the edge of the range, no stable k, no cluster structure."""
+def warnings_for(table: pd.DataFrame, k: int, hopkins: float | None, edges: bool = True,
+                 business_min: int = BUSINESS_MIN_K, structure: dict | None = None) -> list[dict]:
+    """Warnings in words: k at the edge of the range (at the bottom only above `business_min`), no stable k,
+    no cluster structure (judged by `structure`, the k against copies without groups, when given; else by
+    the Hopkins statistic and the silhouette)."""
     out = []
     low, high = int(table.k.min()), int(table.k.max())
     if edges and high > low and k == high:
@@ -143,18 +158,30 @@ def warnings_for(table: pd.DataFrame, k: int, hopkins: float | None, edges: bool
                           f"try a wider range (e.g. {low}..{high + 4}).",
                     "fr": f"k={k} est le plus grand k essayé : davantage de segments conviendraient peut-être mieux ; "
                           f"essayez une plage plus large (par ex. {low}..{high + 4})."})
-    if edges and high > low and k == low > 2:
+    if edges and high > low and k == low > business_min:
         out.append({"en": f"k={k} is the smallest k tried: fewer segments might fit the data better; "
-                          f"try a range that starts lower (e.g. 2..{high}).",
+                          f"try a range that starts lower (e.g. {business_min}..{high}; {business_min} is the "
+                          f"business minimum of segments).",
                     "fr": f"k={k} est le plus petit k essayé : moins de segments conviendraient peut-être mieux ; "
-                          f"essayez une plage qui commence plus bas (par ex. 2..{high})."})
-    if "stability_ari" in table.columns and not (table["stability_ari"] >= MIN_STABILITY).any():
+                          f"essayez une plage qui commence plus bas (par ex. {business_min}..{high} ; {business_min} est "
+                          f"le minimum de segments utile au métier)."})
+    if "jaccard_min" in table.columns and not (table["jaccard_min"] >= DISSOLVED).any():
+        best = table["jaccard_min"].max()
+        out.append({"en": f"No k in {low}..{high} keeps every segment under resampling (best weakest-segment Jaccard "
+                          f"{best:.2f}, under {DISSOLVED}): the segments may change from one run or one year to the next.",
+                    "fr": f"Aucun k de {low} à {high} ne garde tous ses segments sous rééchantillonnage (meilleur Jaccard "
+                          f"du segment le plus faible {best:.2f}, sous {DISSOLVED}) : les segments peuvent changer d'une "
+                          f"exécution ou d'une année à l'autre."})
+    elif "jaccard_min" not in table.columns and "stability_ari" in table.columns \
+            and not (table["stability_ari"] >= MIN_STABILITY).any():
         best = table["stability_ari"].max()
         out.append({"en": f"No k in {low}..{high} is stable (best adjusted Rand under resampling {best:.2f}, under "
                           f"{MIN_STABILITY}): the segments may change from one run or one year to the next.",
                     "fr": f"Aucun k de {low} à {high} n'est stable (meilleur Rand ajusté sous rééchantillonnage "
                           f"{best:.2f}, sous {MIN_STABILITY}) : les segments peuvent changer d'une exécution "
                           f"ou d'une année à l'autre."})
+    if structure is not None:
+        return out + ([] if structure["natural_groups"] else [structure_words(structure)])
     silhouette = float(table.loc[table.k == k, "silhouette"].iloc[0]) if (table.k == k).any() else np.nan
     weak_hopkins = hopkins is not None and np.isfinite(hopkins) and hopkins <= NO_STRUCTURE_HOPKINS
     if weak_hopkins or silhouette < NO_STRUCTURE_SILHOUETTE:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from .. import _schema as S
 from .._atomic import restore_frame
+from .._cluster._jaccard import stability_words
 from .._cluster._vote import INDEX_NAMES, MIN_STABILITY, NO_STRUCTURE_HOPKINS, NO_STRUCTURE_SILHOUETTE
 from .._config._options import parse_labels
 from .._i18n import format_number, format_percent, format_value
@@ -130,7 +131,7 @@ def _decisions(cleaning: dict, lang: str) -> list[str]:
     return out
 
 
-OPTIONAL_K_COLUMNS = (("stability_ari", 3), ("gap", 3), ("inertia_ratio", 3), ("bic", 0))  # present when computed
+OPTIONAL_K_COLUMNS = (("jaccard_min", 2), ("stability_ari", 3), ("gap", 3), ("inertia_ratio", 3), ("bic", 0))  # present when computed
 
 
 def _k_selection(result, lang: str) -> dict:
@@ -198,7 +199,11 @@ def _confidence(result, lang: str) -> dict:
         sentences.append(t[key].format(ari=format_number(stability, lang, 2), min=format_number(MIN_STABILITY, lang, 1)))
     silhouette, hopkins = float(row["silhouette"]), info.get("hopkins")
     weak_hopkins = hopkins is not None and math.isfinite(hopkins) and hopkins <= NO_STRUCTURE_HOPKINS
-    if silhouette < NO_STRUCTURE_SILHOUETTE:
+    copies = info.get("structure")  # the chosen k against copies without groups: it decides when measured
+    if copies is not None:
+        key = "conf_no_groups_copies" if not copies["natural_groups"] else (
+            "conf_clear" if silhouette >= STRONG_SILHOUETTE else "conf_weak")
+    elif silhouette < NO_STRUCTURE_SILHOUETTE:
         key = "conf_no_groups"
     elif weak_hopkins:
         key = "conf_no_groups_hopkins"
@@ -207,7 +212,9 @@ def _confidence(result, lang: str) -> dict:
     sentences.append(t[key].format(s=format_number(silhouette, lang, 2), limit=format_number(NO_STRUCTURE_SILHOUETTE, lang, 2),
                                    strong=format_number(STRONG_SILHOUETTE, lang, 1),
                                    h=format_number(hopkins, lang, 2) if weak_hopkins else "",
-                                   h_limit=format_number(NO_STRUCTURE_HOPKINS, lang, 1)))
+                                   h_limit=format_number(NO_STRUCTURE_HOPKINS, lang, 1),
+                                   c=format_number((copies or {}).get("silhouette_copies", math.nan), lang, 2),
+                                   tighter=format_percent(max((copies or {}).get("tighter", 0.0), 0.0), lang)))
     no_groups = key.startswith("conf_no_groups")
     solid = not no_groups and (stability is None or stability >= MIN_STABILITY)
     return {"sentences": sentences, "solid": solid, "no_groups": no_groups}
@@ -295,8 +302,17 @@ def _segments(profiles: pd.DataFrame, table_rows: list[dict], lang: str, colors:
             "revenue_share_text": format_percent(row["revenue_share"], lang) if has_revenue else "–",
             "features": _by_vtest([r for r in table_rows if r[S.SEGMENT_ID] == row[S.SEGMENT_ID]]),
             "paragons": str(row.get("paragons") or "").split(), "most_distinct": str(row.get("most_distinct") or "").split(),
+            "stability_text": _stability_text(row, lang),
         })
     return segments
+
+
+def _stability_text(row: dict, lang: str) -> str:
+    """The segment's bootstrap Jaccard in words ("" when not measured: merged segments, other algorithms)."""
+    value = row.get("stability_jaccard")
+    if value is None or pd.isna(value):
+        return ""
+    return texts(lang)[f"stability_{stability_words(float(value))}"].format(value=format_number(value, lang, 2))
 
 
 def _changes_text(changes: list[dict], lang: str) -> str:

@@ -223,7 +223,8 @@ def refresh(data, previous: str | Path, progress: Callable | None = None, thresh
     flags = [{S.SEGMENT_ID: i, "reason": "new", **NEW_SEGMENT} for i in new_ids if i not in old_of]
     result = build_result(prepared, config, scaler, Z, labels, centers, new_ids, texts, segmenter.k_selection_, silhouettes,
                           k_record(segmenter), mode="refresh", extra_run={"refresh": drift, **({"to_review": flags} if flags else {})},
-                          assignment=assignment_of(segmenter.cluster_centers_, fitted_ids) if merged_again else None)
+                          assignment=assignment_of(segmenter.cluster_centers_, fitted_ids) if merged_again else None,
+                          stability=None if merged_again else segmenter.segment_stability_)
     order = np.argsort(new_ids)
     result.profiles = result.profiles.iloc[order].reset_index(drop=True)
     return result

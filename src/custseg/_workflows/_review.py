@@ -15,7 +15,7 @@ import pandas as pd
 from .. import _schema as S
 from .._atomic import file_sha256, restore_frame, write_text_atomic
 from .._cluster._merge import merge_segments
-from .._cluster._metrics import evaluate
+from .._cluster._metrics import evaluate, segment_means
 from .._config import config_of_model
 from .._errors import DataError, UsageError
 from .._locks import reserved_output
@@ -194,8 +194,9 @@ def reviewed_result(result: SegmentationResult, edits: Edits, record: dict) -> S
             own[rule] = REVIEWED if sid in received or (sid, key) in changed else kept
         texts.append(own)
     revenue_feature = REVENUE_FEATURE if REVENUE_FEATURE in assignments.columns else None
-    profiles, made = segment_profiles(assignments, labels, centers, names, _rules(config.rules_file), revenue_feature,
-                                      staying, texts, run.get("supplementary", []), config.label_table(), Z,
+    profiles, made = segment_profiles(assignments, labels, segment_means(Z, labels, centers), names,
+                                      _rules(config.rules_file), revenue_feature, staying, texts,
+                                      run.get("supplementary", []), config.label_table(), Z,
                                       assignments[S.CUSTOMER_ID].astype(str).to_numpy())
     profiles = profiles.sort_values(S.SEGMENT_ID, kind="stable").reset_index(drop=True)
     final = dict(edits.texts) | {sid: {key: dict(entry[key]) for key in TEXT_KEYS}

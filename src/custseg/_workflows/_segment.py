@@ -12,6 +12,8 @@ import pandas as pd
 from .. import _schema as S
 from .._cluster import Scaler, Segmenter
 from .._cluster._algorithms import dendrogram_data
+from .._cluster._jaccard import stability_words
+from .._cluster._metrics import segment_means
 from .._cluster._spark_kmeans import SparkSegmenter
 from .._config import RunConfig, config_from_options
 from .._profile import separation
@@ -56,6 +58,12 @@ def k_record(segmenter: Segmenter) -> dict:
               "warnings_en": [w["en"] for w in segmenter.warnings_], "warnings_fr": [w["fr"] for w in segmenter.warnings_]}
     if segmenter.k_sample_:
         record["sample"] = segmenter.k_sample_
+    if getattr(segmenter, "structure_", None):
+        record["structure"] = segmenter.structure_
+    if getattr(segmenter, "segment_stability_", None) is not None:
+        record["segment_stability"] = {"method": "mean best-match Jaccard over bootstrap resamples (fpc's clusterboot)",
+                                       **segmenter.jaccard_record_,
+                                       "jaccard": [round(float(j), 4) for j in segmenter.segment_stability_]}
     return record
 
 
@@ -92,7 +100,7 @@ def segment(data, config: RunConfig | None = None, progress: Progress | None = N
         extra_run["dendrogram"] = dendrogram_data(segmenter.model_.linkage_, segmenter.k_)
     return build_result(prepared, config, scaler, Z, segmenter.labels_, segmenter.cluster_centers_,
                         list(range(1, segmenter.k_ + 1)), None, segmenter.k_selection_, segmenter.silhouette_samples_,
-                        k_record(segmenter), mode="run", extra_run=extra_run)
+                        k_record(segmenter), mode="run", extra_run=extra_run, stability=segmenter.segment_stability_)
 
 
 def _segment_order(labels: np.ndarray, revenue: np.ndarray | None) -> np.ndarray:
@@ -106,14 +114,21 @@ def build_result(prepared: Prepared, config: RunConfig, scaler: Scaler, Z: np.nd
                  centers: np.ndarray, segment_ids: list[int], texts: list[dict | None] | None,
                  k_selection: pd.DataFrame, silhouette_samples: np.ndarray, k_info: dict, mode: str,
                  extra_columns: dict | None = None, extra_run: dict | None = None,
-                 assignment: dict | None = None) -> SegmentationResult:
+                 assignment: dict | None = None, stability: np.ndarray | None = None) -> SegmentationResult:
     """Profiles, assignments, top products, run record and model, from fitted pieces (`assignment`: model.json's
-    fitted centroids of merged segments)."""
+    fitted centroids of merged segments; `stability`: each segment's bootstrap Jaccard, None when not measured).
+
+    The profiles' centres (z columns) and paragons are measured from the segment means of `Z`, not the
+    model's `centers` (equal at convergence, up to K-means' tolerance), as FactoMineR's HCPC does."""
     timer, customers, names = prepared.timer, prepared.customers, prepared.names
     with timer.stage("profile"):
-        profiles, segment_texts = segment_profiles(customers, labels, centers, names, load_rules(config.rules_file),
-                                                   prepared.revenue_feature, segment_ids, texts, prepared.supplementary,
-                                                   config.label_table(), Z, prepared.ids)
+        profiles, segment_texts = segment_profiles(customers, labels, segment_means(Z, labels, centers), names,
+                                                   load_rules(config.rules_file), prepared.revenue_feature, segment_ids,
+                                                   texts, prepared.supplementary, config.label_table(), Z, prepared.ids)
+        if stability is not None:
+            profiles["stability_jaccard"] = np.asarray(stability, dtype=float)
+            for lang in S.LANGUAGES:
+                profiles[f"stability_{lang}"] = [stability_words(float(j), lang) for j in stability]
         ids = np.asarray(segment_ids)
         frame = pd.DataFrame({S.CUSTOMER_ID: prepared.ids, S.SEGMENT_ID: ids[labels]})
         frame[S.SEGMENT_NAME] = profiles[f"name_{config.lang}"].to_numpy()[labels]
