@@ -27,9 +27,24 @@ from ._spark_session import spark_session
 from ._spaces import trimmed_names
 from ._xlsx import sheet_key
 
+
+
 def spark_backend(master: str | None = None, conf=(), wait: float = DEFAULT_SPARK_WAIT) -> ibis.BaseBackend:
-    """An ibis backend on the Spark session (`_spark_session`)."""
-    return ibis.pyspark.connect(spark_session(master, conf, wait))
+    """An ibis backend on the Spark session (`_spark_session`).
+
+    ibis 12's PySpark backend compiles `.cache()` without registering the in-memory tables the
+    expression uses (the conversion rates, the id corrections): Spark then finds no such view.
+    They are registered first, as `execute` does.
+    """
+    backend = ibis.pyspark.connect(spark_session(master, conf, wait))
+    create_cached = backend._create_cached_table
+
+    def create_cached_table(name, expr):
+        backend._run_pre_execute_hooks(expr)
+        return create_cached(name, expr)
+
+    backend._create_cached_table = create_cached_table
+    return backend
 
 
 SPARK_CHARSETS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "utf-16": "UTF-16", "iso8859-1": "ISO-8859-1", "cp1252": "windows-1252"}
