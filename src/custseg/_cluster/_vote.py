@@ -39,7 +39,13 @@ INDEX_NAMES = {  # index -> (English, French): NbClust's panel (`_indices`), the
     "inertia_gain": ("inertia-gain ratio (HCPC)", "ratio des gains d'inertie (HCPC)"),
 }
 _BEST = {"silhouette": ("silhouette", "max"), "stability": ("jaccard_min", "max"), "inertia_gain": ("inertia_ratio", "min")}
-
+# the stability measure a table holds (per-segment Jaccard, else the partition's adjusted Rand): its floor and words
+UNSTABLE_WORDS = {
+    "jaccard_min": (DISSOLVED, "keeps every segment under resampling (best weakest-segment Jaccard",
+                    "ne garde tous ses segments sous rééchantillonnage (meilleur Jaccard du segment le plus faible"),
+    "stability_ari": (MIN_STABILITY, "is stable (best adjusted Rand under resampling",
+                      "n'est stable (meilleur Rand ajusté sous rééchantillonnage"),
+}
 
 def inertia_ratios(inertias: pd.Series, previous: float) -> np.ndarray:
     """W(k) / W(k-1) for consecutive k, `previous` being W(k_min - 1) (HCPC's criterion, lower is a sharper cut).
@@ -165,21 +171,14 @@ def warnings_for(table: pd.DataFrame, k: int, hopkins: float | None, edges: bool
                     "fr": f"k={k} est le plus petit k essayé : moins de segments conviendraient peut-être mieux ; "
                           f"essayez une plage qui commence plus bas (par ex. {business_min}..{high} ; {business_min} est "
                           f"le minimum de segments utile au métier)."})
-    if "jaccard_min" in table.columns and not (table["jaccard_min"] >= DISSOLVED).any():
-        best = table["jaccard_min"].max()
-        out.append({"en": f"No k in {low}..{high} keeps every segment under resampling (best weakest-segment Jaccard "
-                          f"{best:.2f}, under {DISSOLVED}): the segments may change from one run or one year to the next.",
-                    "fr": f"Aucun k de {low} à {high} ne garde tous ses segments sous rééchantillonnage (meilleur Jaccard "
-                          f"du segment le plus faible {best:.2f}, sous {DISSOLVED}) : les segments peuvent changer d'une "
-                          f"exécution ou d'une année à l'autre."})
-    elif "jaccard_min" not in table.columns and "stability_ari" in table.columns \
-            and not (table["stability_ari"] >= MIN_STABILITY).any():
-        best = table["stability_ari"].max()
-        out.append({"en": f"No k in {low}..{high} is stable (best adjusted Rand under resampling {best:.2f}, under "
-                          f"{MIN_STABILITY}): the segments may change from one run or one year to the next.",
-                    "fr": f"Aucun k de {low} à {high} n'est stable (meilleur Rand ajusté sous rééchantillonnage "
-                          f"{best:.2f}, sous {MIN_STABILITY}) : les segments peuvent changer d'une exécution "
-                          f"ou d'une année à l'autre."})
+    measure = next((m for m in UNSTABLE_WORDS if m in table.columns), None)
+    if measure is not None and not (table[measure] >= UNSTABLE_WORDS[measure][0]).any():
+        floor, what_en, what_fr = UNSTABLE_WORDS[measure]
+        best = table[measure].max()
+        out.append({"en": f"No k in {low}..{high} {what_en} {best:.2f}, under {floor}): the segments may change from one "
+                          "run or one year to the next.",
+                    "fr": f"Aucun k de {low} à {high} {what_fr} {best:.2f}, sous {floor}) : les segments peuvent changer "
+                          "d'une exécution ou d'une année à l'autre."})
     if structure is not None:
         return out + ([] if structure["natural_groups"] else [structure_words(structure)])
     silhouette = float(table.loc[table.k == k, "silhouette"].iloc[0]) if (table.k == k).any() else np.nan
