@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 import pandas as pd
 
+from .._i18n import format_number
 from ._reference import structure_words
 from ._vote import BUSINESS_MIN_K, largest_smallest_segment, vote_k, warnings_for
 
@@ -48,7 +49,7 @@ def choose_k(table: pd.DataFrame, min_share: float, knee: int | None = None, giv
         row = table.iloc[0]
         k, text, edges = given, "given", False
         reason = {"en": f"k={given} was set by the user (silhouette {row.silhouette:.3f}).",
-                  "fr": f"k={given} a été imposé par l'utilisateur (silhouette {row.silhouette:.3f})."}
+                  "fr": f"k={given} a été imposé par l'utilisateur (silhouette {format_number(row.silhouette, 'fr', 3)})."}
     else:
         k, reason, text = vote_k(table, min_share) if rule == "vote" else _by_silhouette(table, min_share, knee)
         edges = True

@@ -24,6 +24,7 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 from threadpoolctl import threadpool_limits
 
+from .._i18n import format_number, format_percent
 from ._algorithms import checked_once
 
 COPIES = 5
@@ -73,13 +74,14 @@ def structure_words(record: dict) -> dict:
     facts_en = (f"the segments are {tighter:.0%} tighter (within-segment sum of squares) than K-means finds on {n} "
                 f"copies of the data built without groups, each feature's distribution and their rank correlations "
                 f"kept (silhouette {s:.2f} against {s_copies:.2f} on the copies)")
-    facts_fr = (f"les segments sont {tighter:.0%} plus resserrés (somme des carrés intra-segment) que ce que les K-means "
-                f"trouvent sur {n} copies des données construites sans groupes, en gardant la distribution de chaque "
-                f"variable et leurs corrélations de rangs (silhouette {s:.2f} contre {s_copies:.2f} sur les copies)")
+    facts_fr = (f"les segments sont {format_percent(tighter, 'fr', 0)} plus resserrés (somme des carrés intra-segment) que "
+                f"ce que les K-means trouvent sur {n} copies des données construites sans groupes, en gardant la distribution "
+                f"de chaque variable et leurs corrélations de rangs (silhouette {format_number(s, 'fr', 2)} contre "
+                f"{format_number(s_copies, 'fr', 2)} sur les copies)")
     if record["natural_groups"]:
         return {"en": f"Natural groups: {facts_en}.", "fr": f"Groupes naturels : {facts_fr}."}
     return {"en": f"The data show no clear cluster structure: {facts_en}, under {1 - np.exp(-NATURAL_GAP):.0%}; these "
                   f"segments are a partition of a continuum, not natural groups; their borders are a convention.",
             "fr": f"Les données ne montrent pas de structure en groupes nette : {facts_fr}, sous "
-                  f"{1 - np.exp(-NATURAL_GAP):.0%} ; ces segments sont un découpage d'un continuum, pas des groupes "
+                  f"{format_percent(1 - np.exp(-NATURAL_GAP), 'fr', 0)} ; ces segments sont un découpage d'un continuum, pas des groupes "
                   f"naturels ; leurs frontières sont une convention."}

@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._i18n import format_number
 from ._indices import NAMES, RULES, best_k
 from ._jaccard import DISSOLVED
 from ._reference import structure_words
@@ -177,7 +178,8 @@ def warnings_for(table: pd.DataFrame, k: int, hopkins: float | None, edges: bool
         best = table[measure].max()
         out.append({"en": f"No k in {low}..{high} {what_en} {best:.2f}, under {floor}): the segments may change from one "
                           "run or one year to the next.",
-                    "fr": f"Aucun k de {low} à {high} {what_fr} {best:.2f}, sous {floor}) : les segments peuvent changer "
+                    "fr": f"Aucun k de {low} à {high} {what_fr} {format_number(best, 'fr', 2)}, sous "
+                          f"{format_number(floor, 'fr', 1)}) : les segments peuvent changer "
                           "d'une exécution ou d'une année à l'autre."})
     if structure is not None:
         return out + ([] if structure["natural_groups"] else [structure_words(structure)])
@@ -185,10 +187,12 @@ def warnings_for(table: pd.DataFrame, k: int, hopkins: float | None, edges: bool
     weak_hopkins = hopkins is not None and np.isfinite(hopkins) and hopkins <= NO_STRUCTURE_HOPKINS
     if weak_hopkins or silhouette < NO_STRUCTURE_SILHOUETTE:
         facts_en = [f"Hopkins statistic {hopkins:.2f}, near 0.5 for data without groups"] if weak_hopkins else []
-        facts_fr = [f"statistique de Hopkins {hopkins:.2f}, proche de 0,5 pour des données sans groupes"] if weak_hopkins else []
+        facts_fr = [f"statistique de Hopkins {format_number(hopkins, 'fr', 2)}, proche de 0,5 pour des données sans "
+                    "groupes"] if weak_hopkins else []
         if silhouette < NO_STRUCTURE_SILHOUETTE:
             facts_en.append(f"silhouette {silhouette:.2f}, under {NO_STRUCTURE_SILHOUETTE}")
-            facts_fr.append(f"silhouette {silhouette:.2f}, sous {NO_STRUCTURE_SILHOUETTE}")
+            facts_fr.append(f"silhouette {format_number(silhouette, 'fr', 2)}, "
+                            f"sous {format_number(NO_STRUCTURE_SILHOUETTE, 'fr', 2)}")
         out.append({"en": f"The data show no clear cluster structure ({'; '.join(facts_en)}): these segments are a "
                           f"partition of a continuum, not natural groups; their borders are a convention.",
                     "fr": f"Les données ne montrent pas de structure en groupes nette ({' ; '.join(facts_fr)}) : ces "
