@@ -143,8 +143,8 @@ def _print_votes(k_selection) -> None:
         return
     columns = [c for c in VOTE_COLUMNS if c[0] in k_selection.columns]
     table = Table(title="Choice of k")
-    for header in ("k", *(c[1] for c in columns), "votes", "voted by", ""):
-        table.add_column(header, justify="left" if header in ("voted by", "") else "right")
+    for header in ("k", *(c[1] for c in columns), "votes", "voted by", "status"):
+        table.add_column(header, justify="left" if header in ("voted by", "status") else "right")
     for row in k_selection.sort_values("k").to_dict("records"):
         mark = "chosen" if row["chosen"] else "" if row["eligible"] else "not eligible"
         table.add_row(str(row["k"]), *(f"{row[c]:.{d}%}" if c == "min_share" else f"{row[c]:,.{d}f}"

@@ -47,6 +47,7 @@ def test_k_rules_on_the_console(tmp_path):
     voted = invoke("run", data, *MAP, "-o", tmp_path / "vote", "--no-report")
     assert voted.exit_code == 0, voted.output
     assert "has the most votes" in voted.output and "Choice of k" in voted.output and "voted by" in voted.output
+    assert "status" in voted.output and "chosen" in voted.output
     profiles = pd.read_csv(tmp_path / "vote" / "profiles.csv")  # each segment's stability, number and word, printed
     assert "stability" in voted.output and all(f"{j:.2f} {w}" in voted.output
                                               for j, w in zip(profiles["stability_jaccard"], profiles["stability_en"]))
