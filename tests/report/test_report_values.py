@@ -148,11 +148,21 @@ def test_share_bars_are_the_profiles_shares(run):
 def test_k_choice_chart_and_table_are_the_k_selection_csv(run):
     table = pd.read_csv(run.directory / S.K_SELECTION_CSV).set_index("k")
     min_share = run.result.run["config"]["min_share"]
-    for row in lxml.html.fromstring(_html(run)).cssselect("table.k-table tbody tr"):
+    page = lxml.html.fromstring(_html(run))
+    t = texts("en")
+    headers = [th.text_content().strip() for th in page.cssselect("table.k-table thead th")]
+    by_header = {t[f"{c}_short"]: c for c in ("jaccard_min", "stability_ari", "gap", "inertia_ratio", "bic")}
+    extras = {i: by_header[h] for i, h in enumerate(headers) if h in by_header}  # the optional columns, by their header
+    assert sorted(extras.values()) == sorted(c for c in by_header.values() if c in table.columns)
+    for row in page.cssselect("table.k-table tbody tr"):
         cells = _cells(row)
         truth = table.loc[int(cells[0])]
         for shown, column in zip(cells[1:6], ("inertia", "silhouette", "calinski_harabasz", "davies_bouldin", "min_share")):
             _close(shown, truth[column])
+        for i, column in extras.items():
+            _close(cells[i], truth[column])
+        if "votes" in table.columns:
+            assert cells[headers.index(t["votes"])] == str(truth["votes"])
         remark = cells[-1]
         assert ("too small" in remark) == (not truth["eligible"] and truth["min_share"] < min_share)
         assert ("unstable" in remark) == (not truth["eligible"] and not truth.get("stable", True))
@@ -224,6 +234,13 @@ def _check_tables(page, profiles: pd.DataFrame, run, lang: str) -> None:
         segment = int(card.get("data-segment"))
         p = profiles.loc[segment]
         assert card.cssselect("h3")[0].text_content().strip() == f"{segment}. {p[f'name_{lang}']}"
+        stability = card.cssselect("p.stability")
+        if "stability_jaccard" in p.index and pd.notna(p["stability_jaccard"]):  # the bootstrap Jaccard and its word
+            sentence = stability[0].text_content()
+            _close(sentence.split()[1], p["stability_jaccard"], lang)
+            assert f": {p[f'stability_{lang}']}," in sentence
+        else:
+            assert stability == []
         rows = card.cssselect("tr.vtest-row")
         assert sorted(r.get("data-feature") for r in rows) == sorted(by_label.values())
         for row in rows:
