@@ -1,8 +1,10 @@
-"""Atomic writes: outputs appear complete or not at all, and spreadsheet cells stay inert."""
+"""Atomic writes: outputs appear complete or not at all, and spreadsheet cells stay inert; the JSON records
+they write are read back with one-line errors (`read_json`)."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -12,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ._errors import CustsegError, UsageError
+from ._errors import CustsegError, DataError, UsageError
 from ._locks import check_output_dir, folder_lock
 
 # OWASP CSV injection: a cell starting with one of these is a formula in Excel/LibreOffice.
@@ -185,3 +187,14 @@ def staged_directory(target: str | Path, overwrite: bool = False) -> Iterator[Pa
         finally:
             if staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)
+
+
+def read_json(path: Path, missing: str, invalid: str):
+    """The JSON value in `path`; DataError `{path}: {missing}` when the file is absent, `{path}: {invalid}` (its
+    `{error}` filled) when it is not JSON."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError(f"{path}: {missing}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: {invalid.format(error=exc)}") from None

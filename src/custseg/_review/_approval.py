@@ -7,12 +7,11 @@ review applied afterwards, a rerun or a hand edit of the assignments makes it vo
 from __future__ import annotations
 
 import datetime as dtm
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from .. import _schema as S
-from .._atomic import file_sha256
+from .._atomic import file_sha256, read_json
 from .._errors import DataError
 
 APPROVED_FILES = (S.ASSIGNMENTS_PARQUET, S.PROFILES_CSV, S.MODEL_JSON)
@@ -43,12 +42,7 @@ def approval_record(run_dir: str | Path, by: str, now: dtm.datetime) -> dict:
 def read_run_record(run_dir: str | Path) -> dict:
     """run.json of a run folder."""
     path = Path(run_dir) / S.RUN_JSON
-    try:
-        run = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found; is {run_dir} a folder written by `custseg run`?") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: not valid JSON ({exc})") from None
+    run = read_json(path, f"file not found; is {run_dir} a folder written by `custseg run`?", "not valid JSON ({error})")
     if not isinstance(run, dict):
         raise DataError(f"{path}: not a run record")
     return run

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
+from .._atomic import read_json
 from .._cluster import Scaler
 from .._cluster._metrics import nearest_center
 from .._config import config_of_model
@@ -73,12 +73,7 @@ def assign_segments(model: dict, Z: np.ndarray) -> np.ndarray:
 def load_model(path: str | Path) -> dict:
     """Read and check a model.json (format and version, shapes)."""
     path = Path(path)
-    try:
-        model = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataError(f"{path}: model file not found") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: not a custseg model (invalid JSON: {exc})") from None
+    model = read_json(path, "model file not found", "not a custseg model (invalid JSON: {error})")
     if not isinstance(model, dict) or model.get("format") != "custseg-model":
         raise DataError(f"{path}: not a custseg model file")
     if model.get("format_version") not in (FORMAT_VERSION, MERGED_FORMAT_VERSION):
