@@ -16,9 +16,8 @@ Above `max_sample` customers, the resamples are drawn from a seeded sample of th
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
+from joblib import Parallel, delayed
 from sklearn.cluster import KMeans
 from threadpoolctl import threadpool_limits
 
@@ -46,29 +45,45 @@ def resamples(n: int, B: int, seed: int) -> list[np.ndarray]:
     return [np.unique(rng.integers(0, n, size=n)) for _ in range(B)]
 
 
+def _refit_scores(points_and_labels: list[tuple[np.ndarray, dict[int, np.ndarray]]], seeds: list[int],
+                  n_init: int) -> list[dict[int, np.ndarray]]:
+    """For each resample (its points and each k's reference labels there), each segment's best-match Jaccard with a
+    K-means refit at that k seeded by its entry of `seeds`; 0 for every segment when too few distinct points to refit."""
+    out = []
+    with threadpool_limits(limits=1), checked_once():  # one thread per worker: the workers are the parallelism
+        for (points, labelings), seed in zip(points_and_labels, seeds):
+            distinct = len(np.unique(points, axis=0))
+            out.append({k: best_match_jaccard(labels, KMeans(n_clusters=k, n_init=n_init, random_state=seed)
+                                              .fit(points).labels_, k) if k <= distinct else np.zeros(k)
+                        for k, labels in labelings.items()})
+    return out
+
+
 def segment_jaccard(X: np.ndarray, labelings: dict[int, np.ndarray], B: int = DEFAULT_B, seed: int = 0,
                     max_sample: int = MAX_SAMPLE, n_init: int = 10) -> dict[int, np.ndarray]:
     """{k: mean best-match Jaccard of each of the k segments of `labelings[k]`} over B bootstrap refits of K-means
-    (`n_init` starts each, as clusterboot's kmeansCBI with `runs`), the resamples side by side, one per core."""
+    (`n_init` starts each, as clusterboot's kmeansCBI with `runs`).
+
+    The resamples run in worker processes, one per core (joblib's loky pool, kept between calls): a
+    refit's k-means++ start is Python that holds the GIL, so threads reached 1.5 of 2 cores.
+    Each refit is seeded by its resample's number, so the result does not depend on the workers.
+    """
     if not isinstance(B, int) or isinstance(B, bool) or B < 1:
         raise UsageError(f"The 'n_jaccard' parameter must be int in [1, inf); got {B!r} instead.")
     X = np.asarray(X, dtype=np.float64)
     rows = np.arange(len(X))
     if len(X) > max_sample:
         rows = np.sort(np.random.default_rng([seed, 3]).choice(len(X), size=max_sample, replace=False))
-
-    def one(b: int, drawn: np.ndarray) -> dict[int, np.ndarray]:
-        points, scores = X[rows[drawn]], {}
-        distinct = len(np.unique(points, axis=0))
-        with threadpool_limits(limits=1, user_api="openmp"), checked_once():
-            for k, labels in labelings.items():  # too few distinct customers drawn to refit k: 0, dissolved
-                scores[k] = best_match_jaccard(np.asarray(labels)[rows[drawn]], KMeans(
-                    n_clusters=k, n_init=n_init, random_state=seed + 1 + b).fit(points).labels_, k) if k <= distinct \
-                    else np.zeros(k)
-        return scores
-
-    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(max_workers=max(1, cpu_count())) as pool:
-        draws = list(pool.map(one, range(B), resamples(len(rows), B, seed)))
+    work = [(X[rows[drawn]], {k: np.asarray(labels)[rows[drawn]] for k, labels in labelings.items()})
+            for drawn in resamples(len(rows), B, seed)]
+    seeds = [seed + 1 + b for b in range(B)]
+    workers = max(1, min(cpu_count(), B))
+    chunks = [slice(i, None, workers) for i in range(workers)]
+    done = Parallel(n_jobs=workers, backend="loky")(
+        delayed(_refit_scores)(work[chunk], seeds[chunk], n_init) for chunk in chunks)
+    draws = [None] * B
+    for chunk, scores in zip(chunks, done):
+        draws[chunk] = scores
     return {k: np.mean([d[k] for d in draws], axis=0) for k in labelings}
 
 
