@@ -79,7 +79,10 @@ def test_online_retail_counts(retail_csv):
     assert summary["date_min"] == "2010-12-01" and summary["date_max"] == "2011-12-09"
 
 
-@pytest.mark.parametrize(("orders", "unique"), [(["a", "b", "c"], True), (["a", "b", "a"], False), (["a", None, "c"], False)])
-def test_order_uniqueness_from_hashes(orders, unique):
+@pytest.mark.parametrize("probe", [2, 100_000])  # 2: the repeat lies beyond the first lines probed
+@pytest.mark.parametrize(("orders", "unique"), [(["a", "b", "c", "d"], True), (["a", "b", "c", "a"], False),
+                                                (["a", "a", "c", "d"], False), (["a", "b", None, "c"], False)])
+def test_order_uniqueness_from_a_probe_then_hashes(orders, unique, probe, monkeypatch):
+    monkeypatch.setattr("custseg._prep._clean.ORDER_PROBE_LINES", probe)
     kept = ibis.duckdb.connect().create_table("t", pd.DataFrame({"order": pd.Series(orders, dtype="string")}))
     assert _orders_unique(kept, len(orders)) is unique
