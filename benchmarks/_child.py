@@ -3,7 +3,8 @@
     python benchmarks/_child.py reference DATA [--ks 2..10] [--elbow]
     python benchmarks/_child.py custseg DATA OUT_DIR [custseg run options...]
 
-Prints one JSON line: seconds and peak resident memory (MB) per stage. The peak of a
+Prints one JSON line: seconds, CPU seconds and peak resident memory (MB) per stage, worker processes
+included (their CPU in the stage; their peaks added). The peak of a
 stage is the process's high-water mark (VmHWM) reset at the start of the stage
 (`/proc/self/clear_refs`), so each stage's peak is its own, not the run's so far.
 Linux only.
@@ -18,6 +19,8 @@ import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
+
+import psutil
 
 STARTED = time.perf_counter()
 
@@ -39,7 +42,26 @@ def reset_peak() -> None:
         pass
 
 
+def workers() -> dict[int, tuple[float, float]]:
+    """{pid: (CPU seconds, peak resident MB)} of this process's live descendants (the per-segment stability's
+    worker processes, `_cluster/_jaccard`)."""
+    found = {}
+    for child in psutil.Process().children(recursive=True):
+        try:
+            with child.oneshot():
+                times, hwm = child.cpu_times(), child.memory_full_info().rss / 2**20
+            with open(f"/proc/{child.pid}/status") as status:
+                hwm = next((int(line.split()[1]) / 1024 for line in status if line.startswith("VmHWM:")), hwm)
+            found[child.pid] = (times.user + times.system, hwm)
+        except (psutil.Error, OSError):
+            continue
+    return found
+
+
 class Stages:
+    """Seconds, CPU seconds and peak memory per stage. CPU and memory include the worker processes: their CPU
+    used during the stage, and their peaks added to the process's (an upper bound: the peaks may not coincide)."""
+
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
         self.peak_mb: dict[str, float] = {}
@@ -48,13 +70,16 @@ class Stages:
     @contextmanager
     def stage(self, name: str):
         reset_peak()
-        start, cpu = time.perf_counter(), time.process_time()
+        start, cpu, before = time.perf_counter(), time.process_time(), workers()
         try:
             yield
         finally:
-            self.cpu[name] = round(self.cpu.get(name, 0.0) + time.process_time() - cpu, 4)
+            after = workers()
+            spent = time.process_time() - cpu + sum(used - before.get(pid, (0.0, 0.0))[0] for pid, (used, _) in after.items())
+            self.cpu[name] = round(self.cpu.get(name, 0.0) + spent, 4)
             self.seconds[name] = round(self.seconds.get(name, 0.0) + time.perf_counter() - start, 4)
-            self.peak_mb[name] = round(max(self.peak_mb.get(name, 0.0), peak_mb()), 1)
+            peak = peak_mb() + sum(hwm for _, hwm in after.values())
+            self.peak_mb[name] = round(max(self.peak_mb.get(name, 0.0), peak), 1)
 
 
 def _reference(path: str, ks: range, elbow: bool) -> dict:

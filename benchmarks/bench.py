@@ -20,7 +20,7 @@ settings: rank scaling, k = 2..10, K-means with n_init = 10, a silhouette for ev
 chooses k by its default vote (stability and gap-statistic refits on top of that), and at S
 also like for like (`--k-rule silhouette`, the study's rule; --like-sizes).
 Both sides run pinned to the same cores (`taskset -c 0,1`, --pin) and take turns
-(reference, custseg, custseg with the report, custseg like for like, then again), so a change in the machine's
+(reference, custseg, custseg with the report, custseg like for like, custseg with its own defaults, then again), so a change in the machine's
 load hits both; each run records the load average before and after. L runs pinned
 and on all the machine's cores, taking turns (--l-repeat rounds). The reference is not run at L: its time there is
 extrapolated from its stages at M (linear stages x10, the exact silhouette x100).
@@ -54,6 +54,8 @@ SETTINGS = ["--preset", "salesforce-cpq", "--scaling", "rank", "--k-range", "2..
 # Like for like: the study chooses k by the silhouette alone; custseg's default vote adds 45 stability refits and
 # 54 gap-statistic fits, timed apart so the table shows both.
 LIKE_FOR_LIKE = ["--k-rule", "silhouette"]
+# What a user runs: custseg's own defaults (k = 3..8, the edge tries 9 and 10 when the vote lands on 8), no report.
+OWN_DEFAULTS = ["--preset", "salesforce-cpq", "--no-report"]
 L_FACTOR = 10  # L has 10x the lines and customers of M
 
 
@@ -171,6 +173,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reuse-reference", default="", help="sizes whose reference runs are kept from --results, e.g. M")
     parser.add_argument("--report-sizes", default="S,M", help="sizes also timed with the HTML report")
     parser.add_argument("--like-sizes", default="S", help="sizes also timed like for like (k by silhouette alone, as the study)")
+    parser.add_argument("--defaults-sizes", default="S", help="sizes also timed with custseg's own defaults (what a user runs)")
     parser.add_argument("--formats", default="xlsx,csv,parquet", help="input formats to time (M has csv and parquet)")
     parser.add_argument("--pin", default="0,1", help="cores both sides run on (taskset -c); empty: no pinning")
     args = parser.parse_args(argv)
@@ -219,16 +222,21 @@ def main(argv: list[str] | None = None) -> None:
                 if runs_reference and round_ < reference_repeat:
                     entry["reference"].append(timed(case, "reference", ["reference", str(path)], pin))
                 for engine in args.engines.split(","):
-                    for report, like in ((False, False), (True, False), (False, True)):
-                        key = f"custseg-{engine}" + ("-report" if report else "") + ("-silhouette" if like else "")
+                    for report, like, own in ((False, False, False), (True, False, False), (False, True, False),
+                                              (False, False, True)):
+                        key = (f"custseg-{engine}" + ("-report" if report else "") + ("-silhouette" if like else "")
+                               + ("-defaults" if own else ""))
                         if report and (engine != "duckdb" or size not in args.report_sizes.split(",")
                                        or (size != "S" and round_ > 0)):
                             continue
                         if like and (engine != "duckdb" or size not in args.like_sizes.split(",")):
                             continue
+                        if own and (engine != "duckdb" or size not in args.defaults_sizes.split(",")):
+                            continue
                         if round_ >= (args.l_repeat if size in LARGE else args.repeat):
                             continue
-                        options = [*SETTINGS, "--report" if report else "--no-report", *(LIKE_FOR_LIKE if like else [])]
+                        options = OWN_DEFAULTS if own else [*SETTINGS, "--report" if report else "--no-report",
+                                                            *(LIKE_FOR_LIKE if like else [])]
                         if engine != "duckdb":
                             options += ["--engine", engine]
                         child = ["custseg", str(path), str(out_root / f"{case}-{key}"), *options]
