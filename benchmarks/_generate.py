@@ -124,7 +124,8 @@ def write_export(path: Path, n_lines: int, n_accounts: int, seed: int = 42, thre
     tables["contracts"] = tables["contracts"].append_column("chunk", pa.array(chunk))
     offsets = np.r_[0, np.cumsum(np.bincount(chunk, weights=tables["contracts"]["n_lines"].to_numpy(), minlength=n_chunks))]
     key = int(u.line_key % np.uint64(1 << 40))
-    con = duckdb.connect(config={"enable_progress_bar": False})
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")  # DuckDB 2.0 refuses it in connect(config=...) ("global option")
     if threads:
         con.execute(f"SET threads = {threads}")
     for name, table in tables.items():
