@@ -18,7 +18,7 @@ from .._errors import DataError
 from ._clean import clean_lines
 from ._currency import convert_currencies, currency_totals
 from ._customers import MAX_CATEGORIES, customer_table
-from ._features import (REVENUE_FEATURE, check_features, check_finite, customer_features, default_as_of,
+from ._features import (REVENUE_FEATURE, check_features, check_finite, customer_features, default_as_of, product_labels,
                         product_revenue)
 from ._grouped import grouped_lines, record_grouped
 from ._ids import refuse_number_cell_ids
@@ -52,6 +52,7 @@ class Prepared:
     cleaning: dict
     timer: Timer
     product_lines: ibis.Table | None = None  # revenue per (customer, product): enough for the top products
+    labels: ibis.Table | None = None  # each product's label (`product_labels` of the typed lines), lazy
 
     @property
     def X(self) -> np.ndarray:
@@ -134,7 +135,9 @@ def _line_features(source: Source, config: RunConfig, timer: Timer):
     if negative:  # rule after_as_of keeps only the lines before as_of
         raise AssertionError(f"{', '.join(negative)} negative with as_of={as_of}: a line on or after as_of was kept")
     cleaning["as_of"] = as_of.isoformat() if as_of else None
-    return kept, customers, names, cleaning, per_product
+    # labels from the typed lines, before the cleaning rules: the same labels (a product's lines are seldom all
+    # dropped), from a scan of two columns instead of the cleaning's query (30M lines: ~4 s)
+    return kept, customers, names, cleaning, per_product, product_labels(lines)
 
 
 def _table_features(source: Source, config: RunConfig, timer: Timer, imputation: dict | None = None):
@@ -149,7 +152,7 @@ def _table_features(source: Source, config: RunConfig, timer: Timer, imputation:
                 "spaces_trimmed": notes["spaces_trimmed"], "file": source.notes, "files": source.file_records(len(customers))}
     if "salesforce_ids" in notes:
         cleaning["salesforce_ids"] = notes["salesforce_ids"]
-    return None, customers, names, cleaning, None
+    return None, customers, names, cleaning, None, None
 
 
 @engine_errors
@@ -169,7 +172,7 @@ def prepare(data, config: RunConfig, imputation: dict | None = None) -> Prepared
         refuse_number_cell_ids(source, config.read, {name: label for name, label in ids.items() if name in source.table.columns})
     with source.reading_errors():
         parts = _table_features(source, config, timer, imputation) if config.customers else _line_features(source, config, timer)
-    lines, customers, names, cleaning, per_product = parts
+    lines, customers, names, cleaning, per_product, labels = parts
     check_enough_customers(len(customers))
     check_finite(customers, names, source.name)
-    return Prepared(source, lines, customers, names, cleaning, timer, per_product)
+    return Prepared(source, lines, customers, names, cleaning, timer, per_product, labels)

@@ -18,7 +18,7 @@ from .._cluster._spark_kmeans import SparkSegmenter
 from .._config import RunConfig, config_from_options
 from .._profile import separation
 from .._engines import engine_failures, engine_record, input_name
-from .._prep._features import TOP_PRODUCT, product_labels
+from .._prep._features import TOP_PRODUCT
 from .._prep._prepare import Prepared, prepare
 from .._profile import load_rules, rank_products, segment_product_revenue, segment_profiles
 from .._profile._products import REVENUE_COLUMNS
@@ -146,7 +146,7 @@ def build_result(prepared: Prepared, config: RunConfig, scaler: Scaler, Z: np.nd
         if prepared.lines is not None:
             keyed = frame[[S.CUSTOMER_ID, S.SEGMENT_ID]].rename(columns={S.CUSTOMER_ID: "customer"})
             per_product = segment_product_revenue(prepared.lines if prepared.product_lines is None else prepared.product_lines,
-                                                  keyed, labels=product_labels(prepared.lines))  # lazy: read once here
+                                                  keyed, labels=prepared.labels)
         else:
             per_product = pd.DataFrame(columns=REVENUE_COLUMNS)
         products = rank_products(per_product)
