@@ -236,17 +236,21 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
     def _checks(self, X: np.ndarray, fits: dict, seed: int, n_boot: int, gap_refs: int,
                 n_jaccard: int) -> list[pd.DataFrame]:
         """The stability table (`n_boot` subsamples), the gap statistic table (`gap_refs` references) and each k's
-        weakest segment's Jaccard (`n_jaccard` bootstrap resamples; per segment in `jaccard_`), when asked."""
+        weakest segment's Jaccard (`n_jaccard` bootstrap resamples; per segment in `jaccard_`), when asked. The
+        resamples' worker processes (`_jaccard`) run while this process fits the subsamples and references."""
         ks = list(fits)
         checks = []
-        if n_jaccard:
-            self.jaccard_ = segment_jaccard(X, {k: fits[k].labels_ for k in ks}, n_jaccard, seed, n_init=self.n_init)
-            checks.append(pd.DataFrame({"k": ks, "jaccard_min": [float(self.jaccard_[k].min()) for k in ks]}))
-        if n_boot:
-            checks.append(stability_table(X, ks, self.algorithm, n_boot, seed=seed, max_sample=VOTE_MAX_SAMPLE,
-                                          references={k: fits[k].labels_ for k in ks}, **self._options()))
-        if gap_refs:
-            checks.append(gap_statistic(X, ks, n_refs=gap_refs, seed=seed, sample_size=VOTE_GAP_SAMPLE))
+        with ThreadPoolExecutor(max_workers=1) as waiting:  # the resamples run in worker processes meanwhile
+            jaccard = waiting.submit(segment_jaccard, X, {k: fits[k].labels_ for k in ks}, n_jaccard, seed,
+                                     n_init=self.n_init) if n_jaccard else None
+            if n_boot:
+                checks.append(stability_table(X, ks, self.algorithm, n_boot, seed=seed, max_sample=VOTE_MAX_SAMPLE,
+                                              references={k: fits[k].labels_ for k in ks}, **self._options()))
+            if gap_refs:
+                checks.append(gap_statistic(X, ks, n_refs=gap_refs, seed=seed, sample_size=VOTE_GAP_SAMPLE))
+            if jaccard is not None:
+                self.jaccard_ = jaccard.result()
+                checks.insert(0, pd.DataFrame({"k": ks, "jaccard_min": [float(self.jaccard_[k].min()) for k in ks]}))
         return checks
 
     def _fit_models(self, X: np.ndarray, ks: list[int], seed: int):
