@@ -45,15 +45,16 @@ def resamples(n: int, B: int, seed: int) -> list[np.ndarray]:
     return [np.unique(rng.integers(0, n, size=n)) for _ in range(B)]
 
 
-def _refit_scores(points_and_labels: list[tuple[np.ndarray, dict[int, np.ndarray]]], seeds: list[int],
+def _refit_scores(X: np.ndarray, labelings: dict[int, np.ndarray], draws: list[np.ndarray], seeds: list[int],
                   n_init: int) -> list[dict[int, np.ndarray]]:
-    """For each resample (its points and each k's reference labels there), each segment's best-match Jaccard with a
-    K-means refit at that k seeded by its entry of `seeds`; 0 for every segment when too few distinct points to refit."""
+    """For each resample (rows of `X` drawn), each segment's best-match Jaccard with a K-means refit at each k of
+    `labelings` seeded by its entry of `seeds`; 0 for every segment when too few distinct points to refit."""
     out = []
     with threadpool_limits(limits=1), checked_once():  # one thread per worker: the workers are the parallelism
-        for (points, labelings), seed in zip(points_and_labels, seeds):
+        for drawn, seed in zip(draws, seeds):
+            points = X[drawn]
             distinct = len(np.unique(points, axis=0))
-            out.append({k: best_match_jaccard(labels, KMeans(n_clusters=k, n_init=n_init, random_state=seed)
+            out.append({k: best_match_jaccard(labels[drawn], KMeans(n_clusters=k, n_init=n_init, random_state=seed)
                                               .fit(points).labels_, k) if k <= distinct else np.zeros(k)
                         for k, labels in labelings.items()})
     return out
@@ -74,17 +75,16 @@ def segment_jaccard(X: np.ndarray, labelings: dict[int, np.ndarray], B: int = DE
     rows = np.arange(len(X))
     if len(X) > max_sample:
         rows = np.sort(np.random.default_rng([seed, 3]).choice(len(X), size=max_sample, replace=False))
-    work = [(X[rows[drawn]], {k: np.asarray(labels)[rows[drawn]] for k, labels in labelings.items()})
-            for drawn in resamples(len(rows), B, seed)]
-    seeds = [seed + 1 + b for b in range(B)]
+    sample, labels = X[rows], {k: np.asarray(labeling)[rows] for k, labeling in labelings.items()}
+    draws, seeds = resamples(len(rows), B, seed), [seed + 1 + b for b in range(B)]
     workers = max(1, min(cpu_count(), B))
-    chunks = [slice(i, None, workers) for i in range(workers)]
+    chunks = [slice(i, None, workers) for i in range(workers)]  # the sample goes once to each worker, with its draws
     done = Parallel(n_jobs=workers, backend="loky")(
-        delayed(_refit_scores)(work[chunk], seeds[chunk], n_init) for chunk in chunks)
-    draws = [None] * B
-    for chunk, scores in zip(chunks, done):
-        draws[chunk] = scores
-    return {k: np.mean([d[k] for d in draws], axis=0) for k in labelings}
+        delayed(_refit_scores)(sample, labels, draws[chunk], seeds[chunk], n_init) for chunk in chunks)
+    scores: list = [None] * B
+    for chunk, part in zip(chunks, done):
+        scores[chunk] = part
+    return {k: np.mean([d[k] for d in scores], axis=0) for k in labelings}
 
 
 def stability_words(jaccard: float, lang: str = "en") -> str:
