@@ -1,4 +1,9 @@
-"""Spark ML's K-means (k-means||) behind the Segmenter, with Spark's silhouette beside ours.
+"""K-means on Spark (MLlib's Lloyd iterations) behind the Segmenter, with Spark's silhouette beside ours.
+
+Spark runs Lloyd's iterations from the same k-means++ starts as the embedded engine
+(`kmeans_starts`, drawn on the driver, where the scaled customer table already is for the
+choice of k): both engines then reach the same segments (issue 25), where Spark's own
+k-means|| starts led it to other local optima of near-equal cost.
 
 Spark's `ClusteringEvaluator` uses the *squared* Euclidean distance, a different number
 from the Euclidean silhouette of the study and of the embedded engine. The k is chosen on
@@ -16,7 +21,8 @@ import numpy as np
 import pandas as pd
 
 from .._errors import DataError, UsageError
-from ._algorithms import KMEANS_MAX_ITER, KMEANS_TOL
+from ._algorithms import KMEANS_MAX_ITER, KMEANS_TOL, kmeans_starts
+from ._metrics import nearest_center
 from ._segmenter import Segmenter
 
 SPARK_SILHOUETTE = "silhouette_sqeuclidean_spark"
@@ -24,10 +30,12 @@ SPARK_FIT_THREADS = 4  # fits submitted at once from the driver; Spark shares it
 
 
 class SparkSegmenter(Segmenter):
-    """`Segmenter` whose K-means runs on Spark ML (k-means||): the best of `n_init` seeded fits per k, as the embedded
-    engine's restarts, the fits of every k submitted side by side from driver threads (Spark runs their jobs at once
-    when it has free cores).
+    """`Segmenter` whose K-means runs on Spark: MLlib's Lloyd iterations to convergence from each of the `n_init`
+    k-means++ starts the embedded engine uses (`kmeans_starts`), the lowest cost kept (a tie: the first); the fits of
+    every k submitted side by side from driver threads (Spark runs their jobs at once when it has free cores).
 
+    Python's Spark ML `KMeans` takes no starting centres (no `initialModel` in pyspark 4.0), MLlib's `KMeans.train`
+    does. Each fit's segments and cost are its centres' nearest-centre assignment on the driver, as scikit-learn's.
     The Euclidean silhouette is computed as by the embedded engine (`_silhouette`, on the
     driver); Spark's squared-Euclidean silhouette is added as `silhouette_sqeuclidean_spark`.
     """
@@ -35,37 +43,41 @@ class SparkSegmenter(Segmenter):
     def _fit_models(self, X: np.ndarray, ks: list[int], seed: int):
         if self.algorithm != "kmeans":
             raise UsageError(f"the Spark engine runs K-means only; got algorithm={self.algorithm!r}")
-        from pyspark.ml.clustering import KMeans
-        from pyspark.sql import SparkSession
         from pyspark.ml.evaluation import ClusteringEvaluator
         from pyspark.ml.feature import VectorAssembler
+        from pyspark.mllib.clustering import KMeans, KMeansModel
+        from pyspark.sql import SparkSession
 
         session = SparkSession.builder.getOrCreate()  # the engine's session (custseg._engines._spark_session)
         names = [f"z{j}" for j in range(X.shape[1])]
-        frame = pd.DataFrame(X, columns=names)
-        frame.insert(0, "row", np.arange(len(X), dtype=np.int64))
-        points = VectorAssembler(inputCols=names, outputCol="features").transform(session.createDataFrame(frame))
-        points = points.select("row", "features").cache()
+        points = session.sparkContext.parallelize(list(X)).cache()
         evaluator = ClusteringEvaluator(featuresCol="features", predictionCol="prediction", metricName="silhouette",
                                         distanceMeasure="squaredEuclidean")
 
-        def fit(k: int, start: int):
-            return KMeans(k=k, seed=seed + start, initMode="k-means||", maxIter=KMEANS_MAX_ITER, tol=KMEANS_TOL).fit(points)
+        def fit(k: int, centres: np.ndarray) -> SimpleNamespace:
+            model = KMeans.train(points, k, maxIterations=KMEANS_MAX_ITER, epsilon=KMEANS_TOL,
+                                 initialModel=KMeansModel(list(centres)))
+            centres = np.asarray(model.clusterCenters, dtype=np.float64)
+            labels = nearest_center(X, centres)
+            return SimpleNamespace(labels_=labels, cluster_centers_=centres,
+                                   inertia_=float(((X - centres[labels]) ** 2).sum()))
 
-        jobs = [(k, start) for k in ks for start in range(self.n_init)]
+        def spark_silhouette(labels: np.ndarray) -> float:
+            frame = pd.DataFrame(X, columns=names).assign(prediction=labels)
+            return float(evaluator.evaluate(VectorAssembler(inputCols=names, outputCol="features")
+                                            .transform(session.createDataFrame(frame))))
+
+        jobs = [(k, start, centres) for k in ks for start, centres in enumerate(kmeans_starts(X, k, self.n_init, seed))]
         threads = max(1, min(len(jobs), SPARK_FIT_THREADS))
         try:
             with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="custseg-spark-kmeans") as pool:
-                fits = dict(zip(jobs, pool.map(lambda job: fit(*job), jobs)))
+                fits = dict(zip([job[:2] for job in jobs], pool.map(lambda job: fit(job[0], job[2]), jobs)))
                 for k in ks:  # the lowest cost of k's restarts; a tie goes to the first
-                    model = min((fits[k, start] for start in range(self.n_init)), key=lambda m: m.summary.trainingCost)
-                    predicted = model.transform(points)
-                    labels = predicted.select("row", "prediction").toPandas().sort_values("row")["prediction"].to_numpy()
-                    if len(np.unique(labels)) < 2:
+                    model = min((fits[k, start] for start in range(self.n_init)), key=lambda m: m.inertia_)
+                    if len(np.unique(model.labels_)) < 2:
                         raise DataError(f"Spark's k-means put every customer in one segment at k={k}")
-                    yield k, SimpleNamespace(labels_=labels.astype(np.int64), inertia_=float(model.summary.trainingCost),
-                                             cluster_centers_=np.asarray(model.clusterCenters()),
-                                             spark_silhouette=float(evaluator.evaluate(predicted)))
+                    model.spark_silhouette = spark_silhouette(model.labels_)
+                    yield k, model
         finally:
             points.unpersist()
 
