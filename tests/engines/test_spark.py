@@ -99,6 +99,17 @@ def test_both_engines_find_the_same_segments_at_every_k(spark, cpq_files):
         assert on_spark[k].inertia_ == pytest.approx(embedded[k].inertia_, rel=1e-3), k
 
 
+def test_spark_kmeans_runs_no_python_on_the_executors(spark, monkeypatch):
+    """The executors need only Spark: with the Python they would start broken, the fits still run (MLlib's Lloyd on
+    vectors unpickled in the JVM), while a Python map fails."""
+    monkeypatch.setattr(spark.sparkContext, "pythonExec", "/nonexistent/python3")
+    with pytest.raises(Exception, match="nonexistent"):
+        spark.sparkContext.parallelize([1, 2]).map(lambda x: x).collect()
+    Z = np.random.default_rng(3).normal(size=(300, 3))
+    ((k, model),) = SparkSegmenter(n_init=2)._fit_models(Z, [3], 1)
+    assert k == 3 and sorted(np.unique(model.labels_)) == [0, 1, 2] and -1 <= model.spark_silhouette <= 1
+
+
 def test_cli_runs_on_spark_and_writes_the_same_files(spark, cpq_files, tmp_path):
     from typer.testing import CliRunner
 

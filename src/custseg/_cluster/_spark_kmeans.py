@@ -34,10 +34,12 @@ class SparkSegmenter(Segmenter):
     k-means++ starts the embedded engine uses (`kmeans_starts`), the lowest cost kept (a tie: the first); the fits of
     every k submitted side by side from driver threads (Spark runs their jobs at once when it has free cores).
 
-    Python's Spark ML `KMeans` takes no starting centres (no `initialModel` in pyspark 4.0), MLlib's `KMeans.train`
-    does. Each fit's segments and cost are its centres' nearest-centre assignment on the driver, as scikit-learn's.
-    The Euclidean silhouette is computed as by the embedded engine (`_silhouette`, on the
-    driver); Spark's squared-Euclidean silhouette is added as `silhouette_sqeuclidean_spark`.
+    Spark ML's `KMeans` takes no starting centres (no `initialModel` in Spark 4.0); MLlib's does, called as pyspark's
+    `mllib.clustering.KMeans.train` calls it (`trainKMeansModel`) but on vectors unpickled in the JVM (`SerDe`), not
+    through its Python `map`: the executors run no Python. Each fit's segments and cost are its centres'
+    nearest-centre assignment on the driver, as scikit-learn's. The Euclidean silhouette is computed as by the
+    embedded engine (`_silhouette`, on the driver); Spark's squared-Euclidean silhouette is added as
+    `silhouette_sqeuclidean_spark`.
     """
 
     def _fit_models(self, X: np.ndarray, ks: list[int], seed: int):
@@ -45,19 +47,22 @@ class SparkSegmenter(Segmenter):
             raise UsageError(f"the Spark engine runs K-means only; got algorithm={self.algorithm!r}")
         from pyspark.ml.evaluation import ClusteringEvaluator
         from pyspark.ml.feature import VectorAssembler
-        from pyspark.mllib.clustering import KMeans, KMeansModel
+        from pyspark.mllib.common import callJavaFunc, callMLlibFunc
+        from pyspark.mllib.linalg import DenseVector
         from pyspark.sql import SparkSession
 
         session = SparkSession.builder.getOrCreate()  # the engine's session (custseg._engines._spark_session)
+        context = session.sparkContext
         names = [f"z{j}" for j in range(X.shape[1])]
-        points = session.sparkContext.parallelize(list(X)).cache()
+        batches = context.parallelize([DenseVector(row) for row in X])  # pickled batches of MLlib vectors
         evaluator = ClusteringEvaluator(featuresCol="features", predictionCol="prediction", metricName="silhouette",
                                         distanceMeasure="squaredEuclidean")
 
         def fit(k: int, centres: np.ndarray) -> SimpleNamespace:
-            model = KMeans.train(points, k, maxIterations=KMEANS_MAX_ITER, epsilon=KMEANS_TOL,
-                                 initialModel=KMeansModel(list(centres)))
-            centres = np.asarray(model.clusterCenters, dtype=np.float64)
+            vectors = context._jvm.org.apache.spark.mllib.api.python.SerDe.pythonToJava(batches._jrdd, True)
+            model = callMLlibFunc("trainKMeansModel", vectors, k, KMEANS_MAX_ITER, "k-means||", None, 2,
+                                  float(KMEANS_TOL), [DenseVector(c) for c in centres], "euclidean")
+            centres = np.array([c.toArray() for c in callJavaFunc(context, model.clusterCenters)], dtype=np.float64)
             labels = nearest_center(X, centres)
             return SimpleNamespace(labels_=labels, cluster_centers_=centres,
                                    inertia_=float(((X - centres[labels]) ** 2).sum()))
@@ -69,17 +74,14 @@ class SparkSegmenter(Segmenter):
 
         jobs = [(k, start, centres) for k in ks for start, centres in enumerate(kmeans_starts(X, k, self.n_init, seed))]
         threads = max(1, min(len(jobs), SPARK_FIT_THREADS))
-        try:
-            with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="custseg-spark-kmeans") as pool:
-                fits = dict(zip([job[:2] for job in jobs], pool.map(lambda job: fit(job[0], job[2]), jobs)))
-                for k in ks:  # the lowest cost of k's restarts; a tie goes to the first
-                    model = min((fits[k, start] for start in range(self.n_init)), key=lambda m: m.inertia_)
-                    if len(np.unique(model.labels_)) < 2:
-                        raise DataError(f"Spark's k-means put every customer in one segment at k={k}")
-                    model.spark_silhouette = spark_silhouette(model.labels_)
-                    yield k, model
-        finally:
-            points.unpersist()
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="custseg-spark-kmeans") as pool:
+            fits = dict(zip([job[:2] for job in jobs], pool.map(lambda job: fit(job[0], job[2]), jobs)))
+        for k in ks:  # the lowest cost of k's restarts; a tie goes to the first
+            model = min((fits[k, start] for start in range(self.n_init)), key=lambda m: m.inertia_)
+            if len(np.unique(model.labels_)) < 2:
+                raise DataError(f"Spark's k-means put every customer in one segment at k={k}")
+            model.spark_silhouette = spark_silhouette(model.labels_)
+            yield k, model
 
     def _evaluate(self, X, fits, seed):
         rows, samples = super()._evaluate(X, fits, seed)
