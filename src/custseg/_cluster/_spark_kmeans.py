@@ -72,10 +72,11 @@ class SparkSegmenter(Segmenter):
             return float(evaluator.evaluate(VectorAssembler(inputCols=names, outputCol="features")
                                             .transform(session.createDataFrame(frame))))
 
-        jobs = [(k, start, centres) for k in ks for start, centres in enumerate(kmeans_starts(X, k, self.n_init, seed))]
-        threads = max(1, min(len(jobs), SPARK_FIT_THREADS))
-        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="custseg-spark-kmeans") as pool:
-            fits = dict(zip([job[:2] for job in jobs], pool.map(lambda job: fit(job[0], job[2]), jobs)))
+        with ThreadPoolExecutor(max_workers=SPARK_FIT_THREADS, thread_name_prefix="custseg-spark-kmeans") as pool:
+            # each k's fits are submitted as soon as its starts are drawn: Spark runs them while the next k's are drawn
+            futures = {(k, start): pool.submit(fit, k, centres)
+                       for k in ks for start, centres in enumerate(kmeans_starts(X, k, self.n_init, seed))}
+            fits = {job: future.result() for job, future in futures.items()}
         for k in ks:  # the lowest cost of k's restarts; a tie goes to the first
             model = min((fits[k, start] for start in range(self.n_init)), key=lambda m: m.inertia_)
             if len(np.unique(model.labels_)) < 2:
