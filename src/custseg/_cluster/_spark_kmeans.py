@@ -60,8 +60,9 @@ class SparkSegmenter(Segmenter):
 
         def fit(k: int, centres: np.ndarray) -> SimpleNamespace:
             vectors = context._jvm.org.apache.spark.mllib.api.python.SerDe.pythonToJava(batches._jrdd, True)
-            model = callMLlibFunc("trainKMeansModel", vectors, k, KMEANS_MAX_ITER, "k-means||", None, 2,  # init mode,
-                                  float(KMEANS_TOL), [DenseVector(c) for c in centres], "euclidean")  # seed, steps: unused
+            # pyspark's KMeans.train arguments; its init mode, seed and steps ("k-means||", None, 2) are unused here
+            model = callMLlibFunc("trainKMeansModel", vectors, k, KMEANS_MAX_ITER, "k-means||", None, 2,
+                                  float(KMEANS_TOL), [DenseVector(c) for c in centres], "euclidean")
             centres = np.array([c.toArray() for c in callJavaFunc(context, model.clusterCenters)], dtype=np.float64)
             labels = nearest_center(X, centres)
             return SimpleNamespace(labels_=labels, cluster_centers_=centres,
