@@ -230,7 +230,7 @@ def _print_migration(moves, out_dir: Path) -> None:
 @app.command()
 @with_input_options
 def score(
-    input: Annotated[list[Path], typer.Argument(help="New data (several files, a glob or a folder are stacked); read as the model's training data unless column or reading options say otherwise.")],
+    input: Annotated[list[str], typer.Argument(help="New data (several files, a glob or a folder are stacked; a URL for a Spark model); read as the model's training data unless column or reading options say otherwise.")],
     inputs: InputOptions,
     model: Annotated[Path, typer.Option("--model", help="model.json (or the run directory holding it).")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output directory.")] = Path("custseg-scored"),
@@ -254,7 +254,7 @@ def score(
 @app.command()
 @with_input_options
 def refresh(
-    input: Annotated[list[Path], typer.Argument(help="The new period's data (several files, a glob or a folder are stacked); read as the previous run's unless column or reading options say otherwise.")],
+    input: Annotated[list[str], typer.Argument(help="The new period's data (several files, a glob or a folder are stacked; a URL for a Spark model); read as the previous run's unless column or reading options say otherwise.")],
     inputs: InputOptions,
     previous: Annotated[Path, typer.Option("--previous", help="The previous run directory (or its model.json).")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output directory.")] = Path("custseg-refreshed"),

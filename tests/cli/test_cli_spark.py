@@ -1,6 +1,6 @@
 """score and refresh of a model trained on Spark fail in one line as run does (`_engines.engine_failures`): a master
 that is down (a closed port: no cluster needed), a Spark analysis error naming the input; --spark-master and
---spark-wait say where the model's Spark work runs."""
+--spark-wait say where the model's Spark work runs; a URL is named as given."""
 
 import json
 import socket
@@ -84,3 +84,14 @@ def test_a_spark_analysis_error_names_the_input(spark_model, tmp_path, command, 
     assert result.exit_code == 1
     assert result.output.strip() == (f"Error: {data}: Spark cannot run the query on it ([UNRESOLVED_COLUMN] A column "
                                      "`cust` cannot be resolved.)")
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_url_is_named_as_given(spark_model, tmp_path, command):
+    """On a duckdb model a URL is refused in one line, named as given (not as a local path: hdfs:/sales/2021)."""
+    data, _, _ = spark_model
+    assert invoke("run", data, *MAP, "--k", "3", "-o", tmp_path / "run", "--no-report").exit_code == 0
+    result = invoke(command, "hdfs:///sales/2021", COMMANDS[command], tmp_path / "run", "-o", tmp_path / "out")
+    assert result.exit_code == 2 and result.output.strip() == ("Error: hdfs:///sales/2021: a cluster URL is read by the "
+                                                               "Spark engine (--engine spark); the duckdb engine reads "
+                                                               "local files")
