@@ -29,6 +29,8 @@ Debug = Annotated[bool, typer.Option("--debug", help="Show the full traceback on
 Lang = Annotated[str, typer.Option("--lang", help="Language of names and texts: en or fr.")]
 Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace an existing output directory.")]
 Report = Annotated[bool, typer.Option("--report/--no-report", help="Write report.html.")]
+SparkMaster = Annotated[Optional[str], typer.Option(help="Spark master URL for --engine spark (default local[*]).")]
+SparkWait = Annotated[Optional[float], typer.Option(help="Seconds to wait for an unreachable master's cluster to give executors, or for lost executors to come back, before stopping (default 120).")]
 
 
 def _version(shown: bool) -> None:
@@ -101,9 +103,9 @@ def run(
     report: Report = True,
     max_memory: Annotated[Optional[str], typer.Option("--max-memory", help="Memory cap of the data engine, e.g. 2GB (it spills to disk above).")] = None,
     engine: Annotated[Optional[str], typer.Option(help="Where the work runs: duckdb (embedded, default) or spark.")] = None,
-    spark_master: Annotated[Optional[str], typer.Option(help="Spark master URL for --engine spark (default local[*]).")] = None,
+    spark_master: SparkMaster = None,
     spark_conf: Annotated[Optional[list[str]], typer.Option(help="SparkSession setting KEY=VALUE (repeatable), e.g. spark.driver.memory=8g.")] = None,
-    spark_wait: Annotated[Optional[float], typer.Option(help="Seconds to wait for an unreachable master's cluster to give executors, or for lost executors to come back, before stopping (default 120).")] = None,
+    spark_wait: SparkWait = None,
     debug: Debug = False,
 ) -> None:
     """Segment the customers of INPUTS and write the results to a directory."""
@@ -228,18 +230,20 @@ def _print_migration(moves, out_dir: Path) -> None:
 @app.command()
 @with_input_options
 def score(
-    input: Annotated[list[Path], typer.Argument(help="New data (several files, a glob or a folder are stacked); read as the model's training data unless column or reading options say otherwise.")],
+    input: Annotated[list[str], typer.Argument(help="New data (several files, a glob or a folder are stacked; a URL for a Spark model); read as the model's training data unless column or reading options say otherwise.")],
     inputs: InputOptions,
     model: Annotated[Path, typer.Option("--model", help="model.json (or the run directory holding it).")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output directory.")] = Path("custseg-scored"),
     as_of: AsOf = None, lang: Lang = "en", overwrite: Overwrite = False, report: Report = True,
-    debug: Debug = False,
+    spark_master: SparkMaster = None, spark_wait: SparkWait = None, debug: Debug = False,
 ) -> None:
-    """Assign new customers to the segments of a saved model (nothing is refitted)."""
+    """Assign new customers to the segments of a saved model (nothing is refitted; a Spark model's data are read on
+    Spark: its master unless --spark-master)."""
     with reported_errors(debug):
         with reserved_output(output, overwrite), _progress() as bar:
             bar.add_task("scoring", total=None)
-            result = custseg.score(one_or_several(input), model, lang=lang, as_of=as_of, **inputs.model_changes())
+            result = custseg.score(one_or_several(input), model, lang=lang, as_of=as_of, spark_master=spark_master,
+                                   spark_wait=spark_wait, **inputs.model_changes())
             out_dir = custseg.write_run(result, output, overwrite=overwrite, report=report)
         _print_summary(result, out_dir, report)
         flagged = result.run["model"]["n_out_of_range"]
@@ -250,21 +254,24 @@ def score(
 @app.command()
 @with_input_options
 def refresh(
-    input: Annotated[list[Path], typer.Argument(help="The new period's data (several files, a glob or a folder are stacked); read as the previous run's unless column or reading options say otherwise.")],
+    input: Annotated[list[str], typer.Argument(help="The new period's data (several files, a glob or a folder are stacked; a URL for a Spark model); read as the previous run's unless column or reading options say otherwise.")],
     inputs: InputOptions,
     previous: Annotated[Path, typer.Option("--previous", help="The previous run directory (or its model.json).")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output directory.")] = Path("custseg-refreshed"),
     threshold: Annotated[float, typer.Option(help="Largest center distance (z units) for a segment to keep its identity.")] = 1.0,
     seed: Annotated[Optional[int], typer.Option(help="Random seed (default: the previous run's).")] = None,
     k_range: Annotated[Optional[str], typer.Option(help="Range of k to try (default: the previous run's).")] = None,
-    as_of: AsOf = None, lang: Lang = "en", overwrite: Overwrite = False, report: Report = True, debug: Debug = False,
+    as_of: AsOf = None, lang: Lang = "en", overwrite: Overwrite = False, report: Report = True,
+    spark_master: SparkMaster = None, spark_wait: SparkWait = None, debug: Debug = False,
 ) -> None:
-    """Retrain on a new period; segments that persist keep their id and name."""
+    """Retrain on a new period; segments that persist keep their id and name (a Spark model's: on Spark, its master
+    unless --spark-master)."""
     with reported_errors(debug):
         with reserved_output(output, overwrite), _progress() as bar:
             task = bar.add_task("refreshing", total=None)
             result = custseg.refresh(one_or_several(input), previous, threshold=threshold, seed=seed, lang=lang, as_of=as_of,
-                                   k_range=parse_k_range(k_range) if k_range else None, **inputs.model_changes(),
+                                   k_range=parse_k_range(k_range) if k_range else None, spark_master=spark_master,
+                                   spark_wait=spark_wait, **inputs.model_changes(),
                                    progress=lambda stage, done, total: bar.update(task, completed=done, total=total,
                                                                                   description=f"{stage}: k {done}/{total}"))
             out_dir = custseg.write_run(result, output, overwrite=overwrite, report=report)

@@ -2,10 +2,13 @@
 
 import numpy as np
 import pytest
+from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 
-from custseg._cluster._algorithms import ALGORITHMS, WardClustering, fit_path, fitting_threads, make_model, nearest_center
+from custseg._cluster._algorithms import (ALGORITHMS, WardClustering, fit_path, fitting_threads, kmeans_starts, make_model,
+                                          nearest_center)
+from custseg._cluster._segmenter import _fit_kmeans
 from custseg._errors import DataError, NotFittedError, UsageError
 
 
@@ -29,6 +32,29 @@ def test_recovers_well_separated_blobs(blobs, name):
     assert model.cluster_centers_.shape == (4, 2)
     assert set(model.labels_.tolist()) == {0, 1, 2, 3}
     assert adjusted_rand_score(model.labels_, model.predict(X)) > 0.95
+
+
+def test_kmeans_starts_are_seeded_rows_of_the_data(blobs):
+    X, _ = blobs
+    starts = kmeans_starts(X, 5, 3, seed=4)
+    assert len(starts) == 3 and all(s.shape == (5, 2) for s in starts)
+    rows = {tuple(row) for row in X}
+    assert all(tuple(centre) in rows for s in starts for centre in s)  # k-means++ picks customers
+    assert all(np.array_equal(a, b) for a, b in zip(starts, kmeans_starts(X, 5, 3, seed=4)))
+    assert not np.array_equal(starts[0], starts[1])  # successive draws, not one start repeated
+
+
+def test_kmeans_from_the_shared_starts_is_scikit_learns_kmeans():
+    """The embedded engine's fit from `kmeans_starts` gives the segments scikit-learn's own n_init restarts give, on
+    data without groups, where the restarts reach different optima (so which one is kept matters)."""
+    X = np.random.default_rng(0).normal(size=(600, 3))
+    for k in (4, 7):
+        costs = {KMeans(n_clusters=k, init=start, n_init=1, tol=0.0).fit(X).inertia_ for start in kmeans_starts(X, k, 10, 42)}
+        assert len(costs) > 1
+        ours = _fit_kmeans(X, k, 10, seed=42)
+        theirs = KMeans(n_clusters=k, n_init=10, random_state=42, tol=0.0, max_iter=300).fit(X)
+        assert np.array_equal(ours.labels_, theirs.labels_) and ours.inertia_ == pytest.approx(theirs.inertia_, rel=1e-12)
+        assert ours.inertia_ == pytest.approx(min(costs), rel=1e-12)
 
 
 @pytest.mark.parametrize("name", ALGORITHMS)

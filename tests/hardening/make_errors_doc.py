@@ -177,7 +177,9 @@ NOTES = """
   that does not accept a connection stops the run at once; on a cluster, no executor for
   `--spark-wait` seconds (120) at the start or during the run cancels the jobs and stops the run
   in one line; Spark's analysis errors name the input; other Spark failures are one line
-  (`EngineError`), `--debug` shows the trace.
+  (`EngineError`), `--debug` shows the trace. The same for `score` and `refresh` of a model
+  trained on Spark, which run at the model's master unless `--spark-master` (and
+  `--spark-wait`) are given.
 """
 
 

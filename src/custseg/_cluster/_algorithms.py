@@ -19,7 +19,7 @@ import contextlib
 import numpy as np
 import sklearn
 from scipy.cluster.hierarchy import cut_tree as scipy_cut_tree, dendrogram, fcluster, linkage
-from sklearn.cluster import KMeans, MiniBatchKMeans
+from sklearn.cluster import KMeans, MiniBatchKMeans, kmeans_plusplus
 from sklearn.mixture import GaussianMixture
 
 from .._errors import DataError, NotFittedError, UsageError, check_param
@@ -93,6 +93,18 @@ class _Model:
 
 KMEANS_TOL = 0.0  # both engines: Lloyd iterations until no customer changes segment (no centre moves) ...
 KMEANS_MAX_ITER = 300  # ... or this many; scikit-learn's default tol (1e-4 x variance) stopped 1-2% of customers short
+
+
+def kmeans_starts(X: np.ndarray, k: int, n_init: int, seed: int) -> list[np.ndarray]:
+    """The `n_init` k-means++ starting centres of K-means at k, the same for both engines (k x d each, rows of `X`).
+
+    They are the successive draws of one `RandomState(seed)` on the rows centred on their
+    mean, as scikit-learn's `KMeans(random_state=seed)` draws its restarts: the embedded
+    engine's partitions are those it gave before the starts were shared (issue 25).
+    """
+    centred = X - X.mean(axis=0)
+    state = np.random.RandomState(seed)
+    return [X[kmeans_plusplus(centred, k, random_state=state)[1]] for _ in range(n_init)]
 
 
 class KMeansModel(_Model):

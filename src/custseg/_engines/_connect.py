@@ -106,9 +106,10 @@ def engine_record(config) -> dict:
         from pyspark.sql import SparkSession
 
         return {"name": "spark", "pyspark": pyspark.__version__, **session_record(SparkSession.getActiveSession()),
-                "conf": dict(config.spark_conf), "kmeans": "pyspark.ml.clustering.KMeans (k-means||, the best of n_init "
-                                                           "seeded runs per k)",
+                "conf": dict(config.spark_conf), "kmeans": "Spark MLlib KMeans (Lloyd to convergence from the same "
+                                                           "k-means++ starts as duckdb; the best of n_init per k)",
                 "silhouette": "Euclidean, computed by custseg as for duckdb (column silhouette); Spark's "
                               "ClusteringEvaluator (squared Euclidean) in column silhouette_sqeuclidean_spark"}
-    return {"name": "duckdb", "kmeans": "scikit-learn KMeans (Lloyd, k-means++, n_init restarts)",
+    return {"name": "duckdb", "kmeans": "scikit-learn KMeans (Lloyd to convergence from n_init k-means++ starts, "
+                                        "the best kept)",
             "silhouette": "Euclidean (column silhouette)"}

@@ -15,6 +15,7 @@ from .._cluster import Scaler
 from .._cluster._merge import merge_segments
 from .._cluster._metrics import evaluate, inertia, nearest_center
 from .._config import RunConfig, config_of_model
+from .._engines import engine_failures, input_name
 from .._errors import DataError, UsageError
 from .._prep._prepare import Prepared, prepare
 from ._migration import customer_overlap
@@ -64,8 +65,9 @@ def _fit_table(Z: np.ndarray, labels: np.ndarray, centers: np.ndarray, config: R
     return pd.DataFrame([row]), samples
 
 
-READING = ("read", "preset", "config_file", "roles", "id_column", "salesforce_ids", "rates")
-"""What `score` may change of a saved model's config: how the new file is read, never what is computed."""
+READING = ("read", "preset", "config_file", "roles", "id_column", "salesforce_ids", "rates", "spark_master", "spark_wait")
+"""What `score` may change of a saved model's config: how the new file is read (and where: a Spark model's master and
+its wait for executors), never what is computed."""
 
 
 def score(data, model: str | Path | dict, lang: str | None = None, as_of: dtm.date | str | None = None,
@@ -92,7 +94,8 @@ def score(data, model: str | Path | dict, lang: str | None = None, as_of: dtm.da
         raise UsageError(f"score keeps the model's cancellation rule ({saved}), which made its features: "
                          f"--cancellations {rule} would compute other ones; use refresh to retrain with it")
     config = config_of_model(model, lang=lang, as_of=as_of, **reading)
-    prepared = _prepare_for_model(data, model, config)
+    with engine_failures(config, input_name(data)):
+        prepared = _prepare_for_model(data, model, config)
     scaler, Z, centers, labels = _assign(model, prepared)
     table, samples = _fit_table(Z, labels, centers, config)
     ids = [s["id"] for s in model["segments"]]
@@ -180,11 +183,12 @@ def refresh(data, previous: str | Path, progress: Callable | None = None, thresh
     """
     old = _model_of(previous)
     config = config_of_model(old, **changes)
-    prepared = _prepare_for_model(data, old, config)
+    with engine_failures(config, input_name(data)):
+        prepared = _prepare_for_model(data, old, config)
+        scaler, Z, segmenter = fit_model(prepared, config, progress)
     old_assignments = Path(previous) / S.ASSIGNMENTS_PARQUET if not isinstance(previous, dict) else None
     overlap = (customer_overlap(pd.read_parquet(old_assignments, columns=[S.CUSTOMER_ID])[S.CUSTOMER_ID], prepared.ids)
                if old_assignments is not None and old_assignments.is_file() else None)
-    scaler, Z, segmenter = fit_model(prepared, config, progress)
     _, Z_old, old_centers_own, old_labels = _assign(old, prepared)
     part_centers, part_ids = _fitted_centroids(old)
     part_labels = nearest_center(Z_old, part_centers)
