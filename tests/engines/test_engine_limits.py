@@ -40,6 +40,15 @@ def test_memory_limit_follows_the_cgroup(monkeypatch, config):
     assert _setting(con, "memory_limit") == "6.0 GiB"  # 60% of 10 GiB, as DuckDB prints it
 
 
+def test_without_a_cgroup_limit_a_quarter_of_the_machine(monkeypatch, config):
+    monkeypatch.setattr(_limits, "memory_limit_bytes", lambda: None)
+    monkeypatch.setattr(_limits, "physical_memory_bytes", lambda: 24 * 2**30)
+    monkeypatch.delenv(_limits.MEMORY_ENV, raising=False)
+    con = ibis.duckdb.connect()
+    _limits.configure_engine(con, config)
+    assert _setting(con, "memory_limit") == "6.0 GiB"  # 25% of 24 GiB, not DuckDB's 80%
+
+
 def test_an_explicit_limit_wins_over_the_cgroup(monkeypatch):
     monkeypatch.setattr(_limits, "memory_limit_bytes", lambda: 10 * 2**30)
     con = ibis.duckdb.connect()

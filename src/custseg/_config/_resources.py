@@ -90,11 +90,18 @@ def cpu_count(root: Path = CGROUP_ROOT, proc_cgroup: Path = PROC_CGROUP) -> int:
     return max(1, cpus)
 
 
+def physical_memory_bytes() -> int | None:
+    """The machine's memory (None where the system does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
 def memory_limit_bytes(root: Path = CGROUP_ROOT, proc_cgroup: Path = PROC_CGROUP) -> int | None:
     """The cgroup's memory limit when it is below the machine's memory, else None (the machine's own limit applies)."""
     limit = cgroup_memory_limit(root, proc_cgroup)
-    try:
-        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
+    physical = physical_memory_bytes()
+    if physical is None:
         return limit
     return limit if limit is not None and limit < physical else None

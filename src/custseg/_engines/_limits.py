@@ -13,12 +13,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .._config._options import check_memory_limit
-from .._config._resources import cpu_count, memory_limit_bytes
+from .._config._resources import cpu_count, memory_limit_bytes, physical_memory_bytes
 from .._errors import DataError, EngineError
 
 MEMORY_ENV = "CUSTSEG_MAX_MEMORY"
 TEMP_ENV = "CUSTSEG_TEMP_DIR"
 CGROUP_MEMORY_SHARE = 0.6  # of a cgroup memory limit for DuckDB; the rest for Python (customer table, K-means)
+MACHINE_MEMORY_SHARE = 0.25  # of the machine's memory without a cgroup limit (DuckDB's own default, 80%, took
+# 19 GB of a 24 GB machine at 300M lines); DuckDB spills beyond it
 
 
 def _sql_text(value: str) -> str:
@@ -49,7 +51,8 @@ def configure_engine(con, config) -> None:
 
     Threads: the CPUs this process may use (affinity and cgroup quota, `_resources`), not
     the host's. Memory: `config.max_memory`, else $CUSTSEG_MAX_MEMORY, else 60% of the
-    cgroup's memory limit when there is one (else DuckDB's default, 80% of the machine).
+    cgroup's memory limit when there is one, else 25% of the machine's memory (DuckDB's own
+    default, 80%, leaves nothing for the rest of the run or the machine).
     DuckDB spills to `config.temp_directory` (or $CUSTSEG_TEMP_DIR, default: a folder in
     the system temp folder) when a limit is set.
     """
@@ -57,8 +60,10 @@ def configure_engine(con, config) -> None:
         _set(con, "enable_progress_bar", "false")
     _set(con, "threads", str(cpu_count()))
     limit = getattr(config, "max_memory", None) or os.environ.get(MEMORY_ENV)
-    if not limit and (cgroup := memory_limit_bytes()):
-        limit = f"{int(cgroup * CGROUP_MEMORY_SHARE) // 2**20}MiB"
+    if not limit:
+        cgroup = memory_limit_bytes()
+        total, share = (cgroup, CGROUP_MEMORY_SHARE) if cgroup else (physical_memory_bytes(), MACHINE_MEMORY_SHARE)
+        limit = f"{int(total * share) // 2**20}MiB" if total else None
     if limit:
         _set(con, "memory_limit", _sql_text(check_memory_limit(limit)))
     temp = temp_folder(config)
