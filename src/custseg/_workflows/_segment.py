@@ -110,13 +110,20 @@ def _segment_order(labels: np.ndarray, revenue: np.ndarray | None) -> np.ndarray
     return np.lexsort((np.arange(k), -weight))
 
 
+def add_stability(profiles: pd.DataFrame, stability) -> None:
+    """Each segment's bootstrap Jaccard and its word in `profiles` (rows in the same order; NaN: not measured)."""
+    profiles["stability_jaccard"] = np.asarray(stability, dtype=float)
+    for lang in S.LANGUAGES:
+        profiles[f"stability_{lang}"] = [stability_words(j, lang) for j in profiles["stability_jaccard"]]
+
+
 def build_result(prepared: Prepared, config: RunConfig, scaler: Scaler, Z: np.ndarray, labels: np.ndarray,
                  centers: np.ndarray, segment_ids: list[int], texts: list[dict | None] | None,
                  k_selection: pd.DataFrame, silhouette_samples: np.ndarray, k_info: dict, mode: str,
                  extra_columns: dict | None = None, extra_run: dict | None = None,
                  assignment: dict | None = None, stability: np.ndarray | None = None) -> SegmentationResult:
     """Profiles, assignments, top products, run record and model, from fitted pieces (`assignment`: model.json's
-    fitted centroids of merged segments; `stability`: each segment's bootstrap Jaccard, None when not measured).
+    fitted centroids of merged segments; `stability`: each segment's bootstrap Jaccard, NaN for a segment not measured, None when none was).
 
     The profiles' centres (z columns) and paragons are measured from the segment means of `Z`, not the
     model's `centers` (equal at convergence, up to K-means' tolerance), as FactoMineR's HCPC does."""
@@ -126,9 +133,7 @@ def build_result(prepared: Prepared, config: RunConfig, scaler: Scaler, Z: np.nd
                                                    load_rules(config.rules_file), prepared.revenue_feature, segment_ids,
                                                    texts, prepared.supplementary, config.label_table(), Z, prepared.ids)
         if stability is not None:
-            profiles["stability_jaccard"] = np.asarray(stability, dtype=float)
-            for lang in S.LANGUAGES:
-                profiles[f"stability_{lang}"] = [stability_words(float(j), lang) for j in stability]
+            add_stability(profiles, stability)
         ids = np.asarray(segment_ids)
         frame = pd.DataFrame({S.CUSTOMER_ID: prepared.ids, S.SEGMENT_ID: ids[labels]})
         frame[S.SEGMENT_NAME] = profiles[f"name_{config.lang}"].to_numpy()[labels]
