@@ -23,12 +23,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._config._options import BUSINESS_MIN_K
 from .._i18n import format_number
 from ._indices import NAMES, RULES, best_k
 from ._jaccard import DISSOLVED
 from ._reference import structure_words
 
-BUSINESS_MIN_K = 3  # fewer segments than this are not advised for a marketing partition
 MIN_STABILITY = 0.8  # adjusted Rand under resampling: "stable" in the warnings when no k's segments were measured
 NO_STRUCTURE_HOPKINS = 0.7  # at or under: "near 0.5", data without groups
 NO_STRUCTURE_SILHOUETTE = 0.25

@@ -44,7 +44,8 @@ def segmenter_for(config: RunConfig) -> Segmenter:
     """The unfitted segmenter a config describes (Spark ML's K-means on the Spark engine)."""
     common = {"n_clusters": config.k, "k_range": config.k_range, "n_init": config.n_init, "random_state": config.seed,
               "min_share": config.min_share, "silhouette_exact_max": config.silhouette_exact_max,
-              "silhouette_sample_size": config.silhouette_sample_size, "k_rule": config.k_rule}
+              "silhouette_sample_size": config.silhouette_sample_size, "k_rule": config.k_rule,
+              "business_min_k": config.business_min_k}
     if config.engine == "spark":
         return SparkSegmenter(**common, k_sample_size=None)  # k on all customers: Spark scales out instead
     return Segmenter(**common, algorithm=config.algorithm, n_boot=config.n_boot, gap_refs=config.gap_refs,
