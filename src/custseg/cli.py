@@ -96,6 +96,7 @@ def run(
     n_init: Annotated[Optional[int], typer.Option(help="K-means restarts per k (default 10).")] = None,
     seed: Annotated[Optional[int], typer.Option(help="Random seed (default 42; recorded in run.json).")] = None,
     min_share: Annotated[Optional[float], typer.Option(help="Smallest segment share for a k to be eligible (default 0.05 for the vote, 0.02 for silhouette).")] = None,
+    business_min_k: Annotated[Optional[int], typer.Option(help="Fewest segments advised for a marketing partition: no warning suggests fewer (default 3).")] = None,
     as_of: AsOf = None,
     rules: Annotated[Optional[Path], typer.Option(help="TOML table of segment names and actions.")] = None,
     lang: Lang = "en",
@@ -113,7 +114,7 @@ def run(
         output = local_output(output)
         settings = {"features": split_list(features), "scaling": scaling, "k": k, "n_init": n_init, "seed": seed,
                     "algorithm": algorithm, "n_boot": stability, "gap_refs": gap, "categorical_weight": categorical_weight,
-                    "min_share": min_share, "rules_file": str(rules) if rules else None,
+                    "min_share": min_share, "business_min_k": business_min_k, "rules_file": str(rules) if rules else None,
                     "k_range": parse_k_range(k_range) if k_range else None, "k_rule": k_rule,
                     "as_of": as_of, "max_memory": max_memory, "engine": engine,
                     "cleaning": CleaningRules(drop_zero_price=True) if drop_zero_price else None,

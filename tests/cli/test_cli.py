@@ -56,6 +56,24 @@ def test_k_rules_on_the_console(tmp_path):
     assert "has the highest silhouette" in old.output and "Choice of k" not in old.output
 
 
+def test_business_min_k_is_an_option_of_run_recorded_in_run_json(tmp_path):
+    # 120 customers in 6 groups (3 price levels x 2 order counts): with k = 6..8 the vote lands on 6, the bottom
+    data = write(tmp_path, "sales.csv", "cust,inv,qty,price\n" + "".join(
+        f"c{i:03d},i{i}-{j},{1 + i % 3},{(5, 40, 300)[i % 3] * (1 + i % 7 / 10)}\n" for i in range(120) for j in range(1 + i % 4)))
+    default = invoke("run", data, *MAP, "--k-range", "6..8", "-o", tmp_path / "default", "--no-report")
+    assert default.exit_code == 0, default.output
+    assert "6 segments" in default.output
+    assert "try a range that starts lower (e.g. 3..8; 3 is the business minimum of segments)" in " ".join(default.output.split())
+    six = invoke("run", data, *MAP, "--k-range", "6..8", "--business-min-k", "6", "-o", tmp_path / "six", "--no-report")
+    assert six.exit_code == 0, six.output
+    words = " ".join(six.output.split())
+    assert "k=6 is the bottom of the range and fewer than 6 segments are not advised for a marketing partition (the " \
+           "business minimum, --business-min-k)." in words and "starts lower" not in words
+    assert custseg.SegmentationResult.load(tmp_path / "six").run["config"]["business_min_k"] == 6
+    assert custseg.SegmentationResult.load(tmp_path / "default").run["config"]["business_min_k"] == 3
+    assert "--business-min-k" in " ".join(invoke("run", "--help").output.split())
+
+
 def test_config_file_maps_columns_and_settings(tmp_path):
     data = write(tmp_path, "sales.csv", GOOD)
     config = write(tmp_path, "custseg.toml",

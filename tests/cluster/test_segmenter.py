@@ -192,7 +192,7 @@ def test_no_fewer_than_the_business_minimum_is_advised():
     choice = choose_k(table, 0.05, rule="vote")
     assert choice.k == 3 and not any("smallest k tried" in w["en"] for w in choice.warnings)
     assert choice.reason["en"].endswith("k=3 is the bottom of the range and fewer than 3 segments are not advised for "
-                                        "a marketing partition (the business minimum, settable).")
+                                        "a marketing partition (the business minimum, --business-min-k).")
     table["k"] = [4, 5, 6]  # a range that starts above the minimum: fewer may fit, say so
     choice = choose_k(table, 0.05, rule="vote", business_min=3)
     assert "try a range that starts lower (e.g. 3..6; 3 is the business minimum of segments)" in choice.warnings[0]["en"]

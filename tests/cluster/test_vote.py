@@ -1,11 +1,13 @@
-"""The vote's warnings in words."""
+"""The vote's reason and warnings in words."""
 
 from __future__ import annotations
 
 import pandas as pd
 
+import custseg
 from custseg._cluster._reference import structure_words
-from custseg._cluster._vote import warnings_for
+from custseg._cluster._vote import vote_k, warnings_for
+from shared_data import shared_file
 
 
 def test_no_k_keeping_its_segments_is_said_in_both_languages():
@@ -33,3 +35,31 @@ def test_structure_sentence_writes_numbers_as_each_language_does():
     lumps = warnings_for(pd.DataFrame({"k": [3, 4], "silhouette": [0.2, 0.21]}), 4, 0.55, edges=False)
     assert "statistique de Hopkins 0,55, proche de 0,5" in lumps[0]["fr"] and "silhouette 0,21, sous 0,25" in lumps[0]["fr"]
     assert "Hopkins statistic 0.55, near 0.5" in lumps[0]["en"] and "silhouette 0.21, under 0.25" in lumps[0]["en"]
+
+
+def test_reason_says_why_k_is_not_hcpcs_cut_on_wholesale_all_columns():
+    """Wholesale, all 8 columns: HCPC's inertia-gain ratio is lowest at k=3 (W(3)/W(2) = 0.86; 0.89 at k=4), but the
+    trace-based indices of NbClust's panel, the point-biserial, Dunn and the silhouette carry k=4, 9 votes to 8."""
+    k = custseg.segment(shared_file("wholesale_customers.csv"), customers=True).run["k"]
+    assert k["chosen"] == 4
+    assert k["reason_en"].endswith(
+        " k=4 is not HCPC's inertia-gain cut, k=3 (W(3)/W(2) = 0.86, the lowest of k=3..8; 0.89 at k=4): the 9 indices "
+        "above carried k=4, against 8 for k=3 (CH (NbClust), Duda (NbClust), PseudoT2 (NbClust), Beale (NbClust), "
+        "Ratkowsky (NbClust), McClain (NbClust), per-segment stability (bootstrap Jaccard), inertia-gain ratio (HCPC)).")
+    assert "Hartigan (NbClust), Marriot (NbClust), TrCovW (NbClust), TraceW (NbClust), Rubin (NbClust), Ball (NbClust), " \
+           "PtBiserial (NbClust), Dunn (NbClust), silhouette)" in k["reason_en"]
+    assert (" k=4 n'est pas la coupure de HCPC par les gains d'inertie, k=3 (W(3)/W(2) = 0,86, le plus bas de k=3 à 8 ; "
+            "0,89 à k=4) : les 9 indices ci-dessus ont porté k=4, contre 8 pour k=3 (CH (NbClust)") in k["reason_fr"]
+
+
+def test_reason_says_when_hcpcs_cut_is_not_eligible():
+    # ratios 0.5 at k=3 (HCPC's cut), 0.8 at k=4; k=3 has a segment of 2% (< 5%): only k=4 is eligible and wins
+    table = pd.DataFrame({"k": [3, 4], "silhouette": [0.5, 0.4], "inertia_ratio": [0.5, 0.8],
+                          "min_share": [0.02, 0.2]})
+    k, reason, _ = vote_k(table, 0.05)
+    assert k == 4
+    assert reason["en"].endswith(" k=4 is not HCPC's inertia-gain cut, k=3 (W(3)/W(2) = 0.50, the lowest of k=3..4; "
+                                 "0.80 at k=4): k=3 is not eligible, a segment holds under 5% of customers.")
+    assert reason["fr"].endswith("k=3 n'est pas éligible, un segment regroupe moins de 5% des clients.")
+    table = pd.DataFrame({"k": [3, 4], "silhouette": [0.5, 0.4], "inertia_ratio": [0.5, 0.8], "min_share": [0.2, 0.2]})
+    assert "HCPC's inertia-gain cut" not in vote_k(table, 0.05)[1]["en"]  # k=3 wins: no sentence

@@ -636,6 +636,8 @@ CASES: list[Case] = [
          message="Error: The 'seed' parameter of Segmenter must be int in [0, 4294967295]; got 1099511627776 instead."),
     Case("min-share", "--min-share 0.9", csv_case("r.csv", G), (*MAP, "--min-share", "0.9"), code=2,
          message="Error: The 'min_share' parameter of Segmenter must be float in [0.0, 0.5]; got 0.9 instead."),
+    Case("business-min-k", "--business-min-k 0", csv_case("r.csv", G), (*MAP, "--business-min-k", "0"), code=2,
+         message="Error: --business-min-k must be a whole number of segments >= 1; got 0"),
     Case("unknown-preset", "--preset sap", csv_case("r.csv", G), ("--preset", "sap"), code=2,
          message="Error: unknown preset 'sap'; presets are online-retail, salesforce-cpq"),
     Case("no-mapping", "sales lines without any column mapping", csv_case("r.csv", G), (), code=2,

@@ -86,6 +86,11 @@ def test_renames_texts_and_a_merge_recompute_every_output(demo, run_dir, tmp_pat
     for sid in (1, 2):
         assert new.loc[sid, ["size", "revenue", "median_TotalSales", "vtest_TotalSales", "z_TotalSales"]].tolist() == \
             old.loc[sid, ["size", "revenue", "median_TotalSales", "vtest_TotalSales", "z_TotalSales"]].tolist()
+    # stability: the untouched segments keep their bootstrap Jaccard and its word; the merged one was not measured
+    assert new.loc[[1, 2], ["stability_jaccard", "stability_en", "stability_fr"]].equals(
+        old.loc[[1, 2], ["stability_jaccard", "stability_en", "stability_fr"]])
+    assert old["stability_jaccard"].notna().all() and np.isnan(new.loc[3, "stability_jaccard"])
+    assert (new.loc[3, "stability_en"], new.loc[3, "stability_fr"]) == ("not measured", "non mesurée")
     merged = before.assignments["segment_id"].isin([3, 4])
     assert (after.assignments.loc[merged, "segment_id"] == 3).all()
     assert (after.assignments.loc[~merged, "segment_id"] == before.assignments.loc[~merged, "segment_id"]).all()
@@ -101,6 +106,7 @@ def test_renames_texts_and_a_merge_recompute_every_output(demo, run_dir, tmp_pat
     assert new.loc[2, "action_en"] == "'=Call them every month"  # profiles.csv is neutralised like every CSV
     html = (run_dir / "report.html").read_text(encoding="utf-8")
     assert "1. Key partners" in html and "Reviewed by A. Name on " in html and "segment 4 merged into 3" in html
+    assert html.count("(bootstrap Jaccard)") == 2 and html.count("Stability not measured: this segment received") == 1
     row = html[html.index('data-segment="3"'):]
     assert format_number(new.loc[3, "size"], "en") in row[:400] and format_percent(new.loc[3, "revenue_share"], "en") in row[:400]
 
@@ -120,7 +126,8 @@ def test_renames_texts_and_a_merge_recompute_every_output(demo, run_dir, tmp_pat
     # scoring the training data with the reviewed model gives the merged segmentation and the same numbers
     scored = score(demo[1], run_dir)
     pd.testing.assert_series_equal(scored.assignments["segment_id"], after.assignments["segment_id"])
-    numbers = [c for c in after.profiles.columns if pd.api.types.is_numeric_dtype(after.profiles[c])]
+    numbers = [c for c in after.profiles.columns if pd.api.types.is_numeric_dtype(after.profiles[c])
+               and c != "stability_jaccard"]  # scoring fits nothing: no bootstrap
     pd.testing.assert_frame_equal(scored.profiles[numbers], after.profiles[numbers], check_exact=False, rtol=1e-9)
     pd.testing.assert_frame_equal(scored.top_products.reset_index(drop=True), after.top_products.reset_index(drop=True),
                                   check_exact=False, rtol=1e-9, check_dtype=False)
@@ -217,12 +224,18 @@ def test_refresh_carries_names_texts_and_merges_and_flags_new_segments(demo, run
     assert same.profiles["name_en"][0] == "Key partners" and same.profiles["action_en"][1] == "Call them every month"
     assert len(same.model["assignment"]["centroids"]) == 4 and same.model["assignment"]["segment_ids"].count(3) == 2
     assert "to_review" not in same.run
+    # segments 1 and 2 were fitted as they are: their bootstrap Jaccard stays; 3 is two fitted segments: not measured
+    fitted = same.run["k"]["segment_stability"]["jaccard"]
+    assert all(min(abs(j - f) for f in fitted) < 5e-5 for j in same.profiles["stability_jaccard"][:2])
+    assert np.isnan(same.profiles["stability_jaccard"][2]) and same.profiles["stability_en"][2] == "not measured"
 
     # at k=5 a fifth behaviour appears: a new segment with the rules' name, flagged for review
     more = refresh(y2, run_dir, k=5)
     assert [(m["status"], m["new_id"]) for m in more.run["refresh"]["matching"]] == [
         ("kept", 1), ("kept", 2), ("new", 4), ("kept", 3)]
     assert [f["segment_id"] for f in more.run["to_review"]] == [4]
+    # 5 fitted segments: 3 is two of them again (not measured); 1, 2 and the new 4 are one each (measured)
+    assert more.profiles["stability_jaccard"].isna().tolist() == [False, False, True, False]
     out = write_run(more, tmp_path / "run_2021")
     status = review(out)
     assert not status.approval.approved and status.to_review[0]["segment_id"] == 4  # unapproved until signed off again

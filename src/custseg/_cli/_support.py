@@ -148,12 +148,15 @@ def currency_line(currency: dict) -> str:
 
 def stability_cell(row, lang: str) -> str:
     """A segment's bootstrap Jaccard and its word (profiles' `stability_jaccard`, `stability_<lang>`) for the
-    console's segment table ("" when not measured).
+    console's segment table ("" when the run measured none; the word alone for a segment merged after the bootstrap).
 
     >>> stability_cell({"stability_jaccard": 0.684, "stability_en": "tentative"}, "en"), stability_cell({}, "en")
     ('0.68 tentative', '')
+    >>> stability_cell({"stability_jaccard": float("nan"), "stability_en": "not measured"}, "en")
+    'not measured'
     """
     jaccard = row.get("stability_jaccard")
     if jaccard is None or jaccard != jaccard:
-        return ""
+        word = row.get(f"stability_{lang}")
+        return word if jaccard is not None and isinstance(word, str) else ""
     return f"{jaccard:.2f} {row[f'stability_{lang}']}"

@@ -55,9 +55,9 @@ def choose_k(table: pd.DataFrame, min_share: float, knee: int | None = None, giv
         edges = True
         if k == int(table.k.min()) <= business_min:
             reason = {"en": f"{reason['en']} k={k} is the bottom of the range and fewer than {business_min} segments "
-                            f"are not advised for a marketing partition (the business minimum, settable).",
+                            f"are not advised for a marketing partition (the business minimum, --business-min-k).",
                       "fr": f"{reason['fr']} k={k} est le bas de la plage et moins de {business_min} segments ne sont "
-                            f"pas conseillés pour une segmentation marketing (le minimum métier, réglable)."}
+                            f"pas conseillés pour une segmentation marketing (le minimum métier, --business-min-k)."}
     record = structure(k) if structure is not None else None
     if record is not None and record["natural_groups"]:  # said in the reason; its absence is a warning
         reason = {lang: f"{reason[lang]} {words}" for lang, words in structure_words(record).items()}

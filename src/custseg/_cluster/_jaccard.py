@@ -88,11 +88,13 @@ def segment_jaccard(X: np.ndarray, labelings: dict[int, np.ndarray], B: int = DE
 
 
 def stability_words(jaccard: float, lang: str = "en") -> str:
-    """The segment's stability in words.
+    """The segment's stability in words (NaN: not measured, a segment a review or refresh merged after the bootstrap).
 
-    >>> stability_words(0.91), stability_words(0.7), stability_words(0.5, "fr")
-    ('stable', 'tentative', 'instable')
+    >>> stability_words(0.91), stability_words(0.7), stability_words(0.5, "fr"), stability_words(float("nan"), "fr")
+    ('stable', 'tentative', 'instable', 'non mesurée')
     """
+    if np.isnan(jaccard):
+        return {"en": "not measured", "fr": "non mesurée"}[lang]
     if jaccard >= STABLE:
         return {"en": "stable", "fr": "stable"}[lang]
     if jaccard >= DISSOLVED:

@@ -23,12 +23,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._config._options import BUSINESS_MIN_K
 from .._i18n import format_number
 from ._indices import NAMES, RULES, best_k
 from ._jaccard import DISSOLVED
 from ._reference import structure_words
 
-BUSINESS_MIN_K = 3  # fewer segments than this are not advised for a marketing partition
 MIN_STABILITY = 0.8  # adjusted Rand under resampling: "stable" in the warnings when no k's segments were measured
 NO_STRUCTURE_HOPKINS = 0.7  # at or under: "near 0.5", data without groups
 NO_STRUCTURE_SILHOUETTE = 0.25
@@ -150,7 +150,36 @@ def _reason(table: pd.DataFrame, k: int, votes: dict, min_share: float, measured
                   f"k={', '.join(map(str, unstable))}")
         fr.append(f" ; non éligibles car un segment se dissout sous rééchantillonnage (Jaccard sous {DISSOLVED}) : "
                   f"k={', '.join(map(str, unstable))}")
-    return {"en": "".join(en) + ".", "fr": "".join(fr) + "."}
+    hcpc = _hcpc_words(table, k, votes, min_share)
+    return {"en": "".join(en) + "." + hcpc["en"], "fr": "".join(fr) + "." + hcpc["fr"]}
+
+
+def _hcpc_words(table: pd.DataFrame, k: int, votes: dict, min_share: float) -> dict:
+    """Why k is not HCPC's inertia-gain cut (the k of lowest W(k)/W(k-1) over the range), in words; empty when it is."""
+    ratios = table.set_index("k")["inertia_ratio"].dropna() if "inertia_ratio" in table.columns else pd.Series(dtype=float)
+    if ratios.empty or int(ratios.idxmin()) == k or k not in ratios.index:
+        return {"en": "", "fr": ""}
+    cut = int(ratios.idxmin())
+    row = table[table.k == cut].iloc[0]
+    low, high, ratio, own = table.k.min(), table.k.max(), ratios[cut], ratios[k]
+    en = (f" k={k} is not HCPC's inertia-gain cut, k={cut} (W({cut})/W({cut - 1}) = {ratio:.2f}, the lowest of "
+          f"k={low}..{high}; {own:.2f} at k={k}): ")
+    fr = (f" k={k} n'est pas la coupure de HCPC par les gains d'inertie, k={cut} (W({cut})/W({cut - 1}) = "
+          f"{format_number(ratio, 'fr', 2)}, le plus bas de k={low} à {high} ; {format_number(own, 'fr', 2)} à k={k}) : ")
+    if not row["eligible"]:
+        small = row["min_share"] < min_share
+        en += f"k={cut} is not eligible, " + (f"a segment holds under {min_share:.0%} of customers." if small else
+                                              f"a segment's bootstrap Jaccard is under {DISSOLVED}.")
+        fr += f"k={cut} n'est pas éligible, " + (f"un segment regroupe moins de {min_share:.0%} des clients." if small else
+                                                f"le Jaccard bootstrap d'un segment est sous {DISSOLVED}.")
+        return {"en": en, "fr": fr}
+    against = [i for i, v in votes.items() if v == cut]
+    count = sum(v == k for v in votes.values())
+    en += f"the {count} indices above carried k={k}, against {len(against)} for k={cut}" + (
+        f" ({_names(against, 'en')})." if against else ".")
+    fr += f"les {count} indices ci-dessus ont porté k={k}, contre {len(against)} pour k={cut}" + (
+        f" ({_names(against, 'fr')})." if against else ".")
+    return {"en": en, "fr": fr}
 
 
 def warnings_for(table: pd.DataFrame, k: int, hopkins: float | None, edges: bool = True,

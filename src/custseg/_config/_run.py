@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from .._errors import UsageError, check_param
 from .._i18n import check_lang
 from ._columns import FILL_DOWN_ON_SPARK, ColumnMapping
-from ._options import (DEFAULT_FEATURES, DEFAULT_SEED, DEFAULT_SPARK_WAIT, K_RULE_MIN_SHARE, CleaningRules, ReadOptions, check_engine,
+from ._options import (BUSINESS_MIN_K, DEFAULT_FEATURES, DEFAULT_SEED, DEFAULT_SPARK_WAIT, K_RULE_MIN_SHARE, CleaningRules, ReadOptions, check_engine,
                        check_k_rule, check_memory_limit, check_scaling, parse_labels, parse_spark_conf)
 
 
@@ -29,6 +29,7 @@ class RunConfig:
     n_init: int = 10
     seed: int = DEFAULT_SEED
     min_share: float | None = None  # the rule's default: 0.05 for the vote, 0.02 for the silhouette
+    business_min_k: int = BUSINESS_MIN_K  # fewest segments advised (--business-min-k): no warning suggests fewer
     as_of: dtm.date | None = None
     read: ReadOptions = field(default_factory=ReadOptions)
     cleaning: CleaningRules = field(default_factory=CleaningRules)
@@ -66,6 +67,8 @@ class RunConfig:
         if self.k is not None:  # the Segmenter checks them too; here before any data is read, in the option's name
             check_param("Segmenter", "k", self.k, int, 2)
         check_param("Segmenter", "seed", self.seed, int, 0, 2**32 - 1)
+        if not isinstance(self.business_min_k, int) or isinstance(self.business_min_k, bool) or self.business_min_k < 1:
+            raise UsageError(f"--business-min-k must be a whole number of segments >= 1; got {self.business_min_k!r}")
         check_engine(self.engine)
         if self.engine != "spark" and self.read.input_format:
             raise UsageError("--input-format names the format of a cluster input's parts (--engine spark); the duckdb "

@@ -308,10 +308,12 @@ def _segments(profiles: pd.DataFrame, table_rows: list[dict], lang: str, colors:
 
 
 def _stability_text(row: dict, lang: str) -> str:
-    """The segment's bootstrap Jaccard in words ("" when not measured: merged segments, other algorithms)."""
+    """The segment's bootstrap Jaccard in words ("" when the run measured none: other algorithms, earlier runs)."""
     value = row.get("stability_jaccard")
-    if value is None or pd.isna(value):
+    if value is None:
         return ""
+    if pd.isna(value):  # a segment merged at a review or refresh, the others measured
+        return texts(lang)["stability_not_measured"] if isinstance(row.get(f"stability_{lang}"), str) else ""
     return texts(lang)[f"stability_{stability_words(float(value))}"].format(value=format_number(value, lang, 2))
 
 

@@ -97,6 +97,8 @@ TEXTS: dict[str, dict[str, str]] = {
                                "when the customers are resampled; treat it as a pattern to confirm, not a firm group.",
         "stability_unstable": "Stability {value} (bootstrap Jaccard, under 0.6): unstable, it dissolves when the "
                               "customers are resampled.",
+        "stability_not_measured": "Stability not measured: this segment received another one at a review or "
+                                  "refresh, after the bootstrap.",
         "most_distinct": "Most distinct customers (farthest from the other segments)",
         "vtest_note": "Features by |v-test|: the segment's mean rank against all customers', in standard-normal units (|v| > 2: p < 0.05); a level word needs a significant deviation (p < 0.05) or an extreme median (below the 5th or from the 95th percentile of all customers), else the feature is average.",
         "k_table_k": "k",
@@ -283,6 +285,8 @@ TEXTS: dict[str, dict[str, str]] = {
                                "comme un groupe ferme.",
         "stability_unstable": "Stabilité {value} (Jaccard bootstrap, sous 0,6) : instable, il se dissout quand on "
                               "rééchantillonne les clients.",
+        "stability_not_measured": "Stabilité non mesurée : ce segment en a reçu un autre lors d'une revue ou d'une "
+                                  "mise à jour, après le bootstrap.",
         "most_distinct": "Clients les plus distincts (les plus loin des autres segments)",
         "vtest_note": "Variables par |valeur-test| : le rang moyen du segment face à celui de tous les clients, en unités de loi normale (|v| > 2 : p < 0,05) ; un niveau demande un écart significatif (p < 0,05) ou une médiane extrême (sous le 5e ou à partir du 95e centile de tous les clients), sinon la variable est moyenne.",
         "k_table_k": "k",

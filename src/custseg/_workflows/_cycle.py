@@ -173,6 +173,13 @@ def _carried(previous, merged_again: list[int]) -> dict:
             "approval_en": english, "approval_fr": french, "merged_again": merged_again}
 
 
+def _stability(measured: np.ndarray | None, fitted_ids: list[int], new_ids: list[int]) -> np.ndarray | None:
+    """Each refreshed segment's bootstrap Jaccard: its fitted segment's, NaN (not measured) where two merged again."""
+    if measured is None:
+        return None
+    return np.array([measured[fitted_ids.index(i)] if fitted_ids.count(i) == 1 else np.nan for i in new_ids])
+
+
 def refresh(data, previous: str | Path, progress: Callable | None = None, threshold: float = MATCH_THRESHOLD,
             **changes) -> SegmentationResult:
     """Retrain on new data, then give each new segment that matches an old one its id and name.
@@ -228,7 +235,7 @@ def refresh(data, previous: str | Path, progress: Callable | None = None, thresh
     result = build_result(prepared, config, scaler, Z, labels, centers, new_ids, texts, segmenter.k_selection_, silhouettes,
                           k_record(segmenter), mode="refresh", extra_run={"refresh": drift, **({"to_review": flags} if flags else {})},
                           assignment=assignment_of(segmenter.cluster_centers_, fitted_ids) if merged_again else None,
-                          stability=None if merged_again else segmenter.segment_stability_)
+                          stability=_stability(segmenter.segment_stability_, fitted_ids, new_ids))
     order = np.argsort(new_ids)
     result.profiles = result.profiles.iloc[order].reset_index(drop=True)
     return result

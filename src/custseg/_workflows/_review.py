@@ -29,6 +29,7 @@ from .._review import (APPROVED_FILES, Approval, approval_record, approval_statu
 from .._review._approval import read_run_record
 from .._review._edits import Edits
 from ._model import assign_segments, assignment_of, with_assignment
+from ._segment import add_stability
 
 REVIEWED = "review"  # name_rule / action_rule of a text the review set (edited, or kept on a merged segment)
 TEXT_KEYS = ("name", "description", "action")
@@ -169,7 +170,8 @@ def _check_mergeable(result: SegmentationResult, edits: Edits, run_dir: Path) ->
 def reviewed_result(result: SegmentationResult, edits: Edits, record: dict) -> SegmentationResult:
     """The run after the review: texts replaced, merged segments' customers in the segment they join, and
     everything that depends on the segments recomputed from the saved customers (profiles, centres, distances,
-    silhouettes, separation, top products, model). Untouched segments keep their centre and numbers."""
+    silhouettes, separation, top products, model). Untouched segments keep their centre and numbers, their bootstrap
+    Jaccard included; a segment that received a merge was not measured."""
     model, run = copy.deepcopy(result.model), copy.deepcopy(result.run)
     config = config_of_model(model)
     names, assignments = list(result.features), result.assignments
@@ -198,6 +200,8 @@ def reviewed_result(result: SegmentationResult, edits: Edits, record: dict) -> S
                                       _rules(config.rules_file), revenue_feature, staying, texts,
                                       run.get("supplementary", []), config.label_table(), Z,
                                       assignments[S.CUSTOMER_ID].astype(str).to_numpy())
+    if "stability_jaccard" in old_profiles.columns:  # a segment that received a merge was not measured
+        add_stability(profiles, [np.nan if sid in received else old_profiles.loc[sid, "stability_jaccard"] for sid in staying])
     profiles = profiles.sort_values(S.SEGMENT_ID, kind="stable").reset_index(drop=True)
     final = dict(edits.texts) | {sid: {key: dict(entry[key]) for key in TEXT_KEYS}
                                  for sid, entry in zip(staying, made) if sid in regenerated}

@@ -44,7 +44,8 @@ def segmenter_for(config: RunConfig) -> Segmenter:
     """The unfitted segmenter a config describes (Spark ML's K-means on the Spark engine)."""
     common = {"n_clusters": config.k, "k_range": config.k_range, "n_init": config.n_init, "random_state": config.seed,
               "min_share": config.min_share, "silhouette_exact_max": config.silhouette_exact_max,
-              "silhouette_sample_size": config.silhouette_sample_size, "k_rule": config.k_rule}
+              "silhouette_sample_size": config.silhouette_sample_size, "k_rule": config.k_rule,
+              "business_min_k": config.business_min_k}
     if config.engine == "spark":
         return SparkSegmenter(**common, k_sample_size=None)  # k on all customers: Spark scales out instead
     return Segmenter(**common, algorithm=config.algorithm, n_boot=config.n_boot, gap_refs=config.gap_refs,
@@ -110,13 +111,20 @@ def _segment_order(labels: np.ndarray, revenue: np.ndarray | None) -> np.ndarray
     return np.lexsort((np.arange(k), -weight))
 
 
+def add_stability(profiles: pd.DataFrame, stability) -> None:
+    """Each segment's bootstrap Jaccard and its word in `profiles` (rows in the same order; NaN: not measured)."""
+    profiles["stability_jaccard"] = np.asarray(stability, dtype=float)
+    for lang in S.LANGUAGES:
+        profiles[f"stability_{lang}"] = [stability_words(j, lang) for j in profiles["stability_jaccard"]]
+
+
 def build_result(prepared: Prepared, config: RunConfig, scaler: Scaler, Z: np.ndarray, labels: np.ndarray,
                  centers: np.ndarray, segment_ids: list[int], texts: list[dict | None] | None,
                  k_selection: pd.DataFrame, silhouette_samples: np.ndarray, k_info: dict, mode: str,
                  extra_columns: dict | None = None, extra_run: dict | None = None,
                  assignment: dict | None = None, stability: np.ndarray | None = None) -> SegmentationResult:
     """Profiles, assignments, top products, run record and model, from fitted pieces (`assignment`: model.json's
-    fitted centroids of merged segments; `stability`: each segment's bootstrap Jaccard, None when not measured).
+    fitted centroids of merged segments; `stability`: each segment's bootstrap Jaccard, NaN for a segment not measured, None when none was).
 
     The profiles' centres (z columns) and paragons are measured from the segment means of `Z`, not the
     model's `centers` (equal at convergence, up to K-means' tolerance), as FactoMineR's HCPC does."""
@@ -126,9 +134,7 @@ def build_result(prepared: Prepared, config: RunConfig, scaler: Scaler, Z: np.nd
                                                    load_rules(config.rules_file), prepared.revenue_feature, segment_ids,
                                                    texts, prepared.supplementary, config.label_table(), Z, prepared.ids)
         if stability is not None:
-            profiles["stability_jaccard"] = np.asarray(stability, dtype=float)
-            for lang in S.LANGUAGES:
-                profiles[f"stability_{lang}"] = [stability_words(float(j), lang) for j in stability]
+            add_stability(profiles, stability)
         ids = np.asarray(segment_ids)
         frame = pd.DataFrame({S.CUSTOMER_ID: prepared.ids, S.SEGMENT_ID: ids[labels]})
         frame[S.SEGMENT_NAME] = profiles[f"name_{config.lang}"].to_numpy()[labels]
