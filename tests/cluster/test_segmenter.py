@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import pandas as pd
 from sklearn.base import clone
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score, silhouette_score
@@ -11,6 +12,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from custseg import DataError, NotFittedError, Segmenter, UsageError
+from custseg._cluster._choice import choose_k
 from custseg._config import parse_k_range
 
 
@@ -184,9 +186,6 @@ def test_at_the_top_of_the_range_the_next_ks_are_tried_first(monkeypatch):
 
 
 def test_no_fewer_than_the_business_minimum_is_advised():
-    from custseg._cluster._choice import choose_k
-    import pandas as pd
-
     table = pd.DataFrame({"k": [3, 4, 5], "silhouette": [0.6, 0.4, 0.3], "inertia_ratio": [0.4, 0.8, 0.9],
                           "min_share": [0.3, 0.2, 0.1], "eligible": True})
     choice = choose_k(table, 0.05, rule="vote")
@@ -231,3 +230,19 @@ def test_no_sample_with_a_given_k_or_below_the_sample_size():
     assert Segmenter(k_range=(2, 4), k_sample_size=500).fit(X).k_sample_ is None
     with pytest.raises(UsageError, match="'k_sample_size' parameter of Segmenter"):
         Segmenter(k_range=(2, 4), k_sample_size=1).fit(X)
+
+
+@pytest.mark.parametrize("rule", ["vote", "silhouette"])
+def test_a_k_under_the_business_minimum_is_never_chosen_when_the_range_holds_a_larger_one(rule):
+    # k=2 has the best silhouette and inertia ratio: every index would pick it; the minimum of 3 rules it out
+    table = pd.DataFrame({"k": [2, 3, 4], "silhouette": [0.7, 0.4, 0.3], "inertia_ratio": [0.3, 0.8, 0.9],
+                          "min_share": [0.4, 0.3, 0.2], "eligible": True})
+    choice = choose_k(table.copy(), 0.05, rule=rule, business_min=3)
+    assert choice.k == 3 and "under 5%" not in choice.reason["en"]
+    assert choice.reason["en"].endswith("k=2 was not advised: fewer than 3 segments are not worth a marketing "
+                                        "partition (the business minimum, --business-min-k).")
+    assert "k=2 a été écarté : moins de 3 segments" in choice.reason["fr"]
+    assert choose_k(table.copy(), 0.05, rule=rule, business_min=2).k == 2  # the minimum is the user's
+    only = choose_k(table[table.k == 2].copy(), 0.05, rule=rule, business_min=3)  # nothing larger to advise
+    assert only.k == 2 and "k=2 is under the business minimum of 3 segments (--business-min-k): the range 2..2 holds " \
+                           "no larger k." in only.reason["en"]

@@ -51,18 +51,48 @@ def choose_k(table: pd.DataFrame, min_share: float, knee: int | None = None, giv
         reason = {"en": f"k={given} was set by the user (silhouette {row.silhouette:.3f}).",
                   "fr": f"k={given} a été imposé par l'utilisateur (silhouette {format_number(row.silhouette, 'fr', 3)})."}
     else:
-        k, reason, text = vote_k(table, min_share) if rule == "vote" else _by_silhouette(table, min_share, knee)
+        low, high = int(table.k.min()), int(table.k.max())
+        floor = business_min if high >= business_min else low  # k's under the business minimum are not advised
+        if rule == "vote":
+            k, reason, text = vote_k(table, min_share, floor)
+        else:
+            table["eligible"] &= table["k"] >= floor
+            k, reason, text = _by_silhouette(table, min_share, knee)
         edges = True
-        if k == int(table.k.min()) <= business_min:
-            reason = {"en": f"{reason['en']} k={k} is the bottom of the range and fewer than {business_min} segments "
-                            f"are not advised for a marketing partition (the business minimum, --business-min-k).",
-                      "fr": f"{reason['fr']} k={k} est le bas de la plage et moins de {business_min} segments ne sont "
-                            f"pas conseillés pour une segmentation marketing (le minimum métier, --business-min-k)."}
+        reason = {lang: f"{reason[lang]} {words}" for lang, words in _business_words(k, low, high, business_min).items()}
     record = structure(k) if structure is not None else None
     if record is not None and record["natural_groups"]:  # said in the reason; its absence is a warning
         reason = {lang: f"{reason[lang]} {words}" for lang, words in structure_words(record).items()}
     return KChoice(k, reason, text, warnings_for(table, k, hopkins, edges=edges, business_min=business_min,
                                                  structure=record))
+
+
+def _business_words(k: int, low: int, high: int, business_min: int) -> dict:
+    """What the business minimum did to the choice, in words ("" when the range starts above it).
+
+    >>> _business_words(3, 2, 8, 3)["en"]
+    'k=2 was not advised: fewer than 3 segments are not worth a marketing partition (the business minimum, --business-min-k).'
+    >>> _business_words(2, 2, 2, 3)["en"]
+    'k=2 is under the business minimum of 3 segments (--business-min-k): the range 2..2 holds no larger k.'
+    """
+    below = ", ".join(map(str, range(low, min(business_min, high + 1))))
+    if k < business_min:
+        return {"en": f"k={k} is under the business minimum of {business_min} segments (--business-min-k): the range "
+                      f"{low}..{high} holds no larger k.",
+                "fr": f"k={k} est sous le minimum métier de {business_min} segments (--business-min-k) : la plage "
+                      f"{low} à {high} n'a pas de k plus grand."}
+    if below:
+        return {"en": f"k={below} {'was' if low == business_min - 1 else 'were'} not advised: fewer than {business_min} "
+                      "segments are not worth a marketing partition (the business minimum, --business-min-k).",
+                "fr": f"k={below} {'a' if low == business_min - 1 else 'ont'} été écarté{'' if low == business_min - 1 else 's'} : "
+                      f"moins de {business_min} segments ne valent pas une segmentation marketing (le minimum métier, "
+                      "--business-min-k)."}
+    if k == low == business_min:
+        return {"en": f"k={k} is the bottom of the range and fewer than {business_min} segments are not advised for a "
+                      "marketing partition (the business minimum, --business-min-k).",
+                "fr": f"k={k} est le bas de la plage et moins de {business_min} segments ne sont pas conseillés pour une "
+                      "segmentation marketing (le minimum métier, --business-min-k)."}
+    return {"en": "", "fr": ""}
 
 
 def _by_silhouette(table: pd.DataFrame, min_share: float, knee: int | None) -> tuple[int, dict, str]:
@@ -87,7 +117,7 @@ def _by_silhouette(table: pd.DataFrame, min_share: float, knee: int | None) -> t
     k = int(best.k)
     runner = eligible[eligible.k != k]
     second = runner.loc[runner["silhouette"].idxmax()] if not runner.empty else None
-    excluded = table[~table["eligible"]].k.tolist()
+    excluded = table[table["min_share"] < min_share].k.tolist()  # (a k under the business minimum: `_business_words`)
     en = [f"k={k} has the highest silhouette ({best.silhouette:.3f}) among k={low}..{high}"]
     fr = [f"k={k} a la silhouette la plus élevée ({best.silhouette:.3f}) parmi k={low} à {high}"]
     if second is not None:

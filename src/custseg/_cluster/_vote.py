@@ -91,19 +91,20 @@ def largest_smallest_segment(table: pd.DataFrame, min_share: float) -> tuple[int
     }
 
 
-def vote_k(table: pd.DataFrame, min_share: float) -> tuple[int, dict, str]:
-    """(chosen k, reason {"en", "fr"}, rule text); sets the table's `stable`, `eligible`, `votes` and `voted_by` columns."""
+def vote_k(table: pd.DataFrame, min_share: float, floor: int | None = None) -> tuple[int, dict, str]:
+    """(chosen k, reason {"en", "fr"}, rule text); sets the table's `stable`, `eligible`, `votes` and `voted_by` columns.
+    No k under `floor` (the business minimum, `_choice`) is eligible."""
     measured = "jaccard_min" in table.columns
     rule = f"most votes of the indices (NbClust's panel, silhouette, gap, stability, HCPC) with min segment share >= {min_share}" + (
         f" and every segment's bootstrap Jaccard >= {DISSOLVED}" if measured else "") + ", ties to the smaller k"
-    big_enough = table["min_share"] >= min_share
+    big_enough = (table["min_share"] >= min_share) & (table["k"] >= (floor or 0))
     table["stable"] = table["jaccard_min"] >= DISSOLVED if measured else True
     table["eligible"] = big_enough & table["stable"]
     if not table["eligible"].any():
         table["eligible"] = big_enough  # no stable k: warned about by `warnings_for`
     table["votes"], table["voted_by"] = 0, ""
     if not table["eligible"].any():
-        k, reason = largest_smallest_segment(table, min_share)
+        k, reason = largest_smallest_segment(table[table["k"] >= (floor or 0)], min_share)
         return k, reason, rule
     eligible = table[table["eligible"]]
     votes = _index_votes(table, eligible)
