@@ -19,12 +19,13 @@ from custseg._config import parse_k_range
 @pytest.mark.parametrize(("true_k", "blob_seed"), [(2, 2), (3, 3), (5, 7)])
 def test_finds_the_number_of_well_separated_groups(true_k, blob_seed):
     X, truth = make_blobs(n_samples=600, centers=true_k, cluster_std=0.3, random_state=blob_seed, center_box=(-20, 20))
-    model = Segmenter(k_range=(2, 7), random_state=1, k_rule="silhouette").fit(X)
+    # the business minimum set to 2: the blobs' own count is asked for, 2 included
+    model = Segmenter(k_range=(2, 7), random_state=1, k_rule="silhouette", business_min_k=2).fit(X)
     assert model.k_ == true_k
     assert adjusted_rand_score(truth, model.labels_) > 0.99
     assert model.k_selection_["chosen"].sum() == 1
     assert f"k={true_k} has the highest silhouette" in model.reason_["en"]
-    voted = Segmenter(k_range=(2, 7), random_state=1).fit(X)
+    voted = Segmenter(k_range=(2, 7), random_state=1, business_min_k=2).fit(X)
     assert voted.k_ == true_k and f"k={true_k} has the most votes" in voted.reason_["en"]
     assert voted.k_selection_.set_index("k").loc[true_k, "votes"] >= 4
 
@@ -32,11 +33,11 @@ def test_finds_the_number_of_well_separated_groups(true_k, blob_seed):
 def test_small_segments_make_a_k_ineligible():
     rng = np.random.default_rng(0)
     X = np.r_[rng.normal(0, 0.3, (300, 2)), rng.normal(10, 0.3, (300, 2)), rng.normal(30, 0.1, (3, 2))]
-    model = Segmenter(k_range=(2, 4), random_state=0, min_share=0.02, k_rule="silhouette").fit(X)
+    model = Segmenter(k_range=(2, 4), random_state=0, min_share=0.02, k_rule="silhouette", business_min_k=2).fit(X)
     table = model.k_selection_.set_index("k")
     assert not table.loc[3, "eligible"]  # the 3-point group is 0.5% of customers
     assert model.k_ != 3 and "excluded for a segment under 2%: k=3" in model.reason_["en"]
-    voted = Segmenter(k_range=(2, 4), random_state=0).fit(X)
+    voted = Segmenter(k_range=(2, 4), random_state=0, business_min_k=2).fit(X)
     assert voted.k_ != 3 and "not eligible for a segment under 5%: k=3" in voted.reason_["en"]
 
 

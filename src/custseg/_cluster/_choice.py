@@ -57,9 +57,10 @@ def choose_k(table: pd.DataFrame, min_share: float, knee: int | None = None, giv
             k, reason, text = vote_k(table, min_share, floor)
         else:
             table["eligible"] &= table["k"] >= floor
-            k, reason, text = _by_silhouette(table, min_share, knee)
+            k, reason, text = _by_silhouette(table, min_share, knee, floor)
         edges = True
-        reason = {lang: f"{reason[lang]} {words}" for lang, words in _business_words(k, low, high, business_min).items()}
+        reason = {lang: f"{reason[lang]} {words}".rstrip() for lang, words in
+                  _business_words(k, low, high, business_min).items()}
     record = structure(k) if structure is not None else None
     if record is not None and record["natural_groups"]:  # said in the reason; its absence is a warning
         reason = {lang: f"{reason[lang]} {words}" for lang, words in structure_words(record).items()}
@@ -95,7 +96,7 @@ def _business_words(k: int, low: int, high: int, business_min: int) -> dict:
     return {"en": "", "fr": ""}
 
 
-def _by_silhouette(table: pd.DataFrame, min_share: float, knee: int | None) -> tuple[int, dict, str]:
+def _by_silhouette(table: pd.DataFrame, min_share: float, knee: int | None, floor: int) -> tuple[int, dict, str]:
     """The previous rule: highest silhouette (lowest BIC for gmm) among the k whose smallest segment is large enough."""
     by_bic = "bic" in table.columns
     rule = rule_text(min_share, by_bic)
@@ -103,7 +104,7 @@ def _by_silhouette(table: pd.DataFrame, min_share: float, knee: int | None) -> t
     pct = f"{min_share:.0%}"
     low, high = table.k.min(), table.k.max()
     if eligible.empty:
-        return *largest_smallest_segment(table, min_share), rule
+        return *largest_smallest_segment(table[table["k"] >= floor], min_share), rule
     if by_bic:
         best = eligible.loc[eligible["bic"].idxmin()]
         k = int(best.k)

@@ -244,7 +244,8 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         resamples' worker processes (`_jaccard`) run while this process fits the subsamples and references."""
         ks = list(fits)
         checks = []
-        with ThreadPoolExecutor(max_workers=1) as waiting:  # the resamples run in worker processes meanwhile
+        # the resamples run in worker processes meanwhile, on every core: this process's fits take one thread
+        with ThreadPoolExecutor(max_workers=1) as waiting, threadpool_limits(limits=1):
             jaccard = waiting.submit(segment_jaccard, X, {k: fits[k].labels_ for k in ks}, n_jaccard, seed,
                                      n_init=self.n_init) if n_jaccard else None
             if n_boot:
