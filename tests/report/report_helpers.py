@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 
 import custseg
 from custseg import ColumnMapping
+from custseg._review import read_review_table
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -65,7 +67,21 @@ class Runs:
             self.cache[name] = self._build(name)
         return self.cache[name]
 
+    def _reviewed(self, name: str) -> Run:
+        """The cpq run after a review merged its last segment into the one before: that segment's stability was
+        not measured, the others' kept."""
+        directory = self.root / name
+        shutil.copytree(self.get("cpq").directory, directory)
+        export = custseg.review(directory, export=self.root / f"{name}.csv").exported
+        table = read_review_table(export)
+        table.loc[table.index[-1], "merge_into"] = table["segment_id"].iloc[-2]
+        table.to_csv(export, index=False)
+        custseg.review(directory, apply=export, by="A. Reviewer")
+        return Run(name, directory, custseg.SegmentationResult.load(directory))
+
     def _build(self, name: str) -> Run:
+        if name == "cpq_reviewed":
+            return self._reviewed(name)
         if name == "online_retail":
             result = custseg.segment(shared("online_retail.csv"), preset="online-retail")
         elif name.startswith("online_retail_k"):

@@ -27,8 +27,8 @@ from custseg._report._texts import texts
 from report_helpers import drawn, embedded_figures, run_files, segment_of, shown_number
 
 SLOW = pytest.mark.slow
-RUNS = ("hostile", "lines_k2", "lines_k9", "lines_many", "mall_customers", "wholesale", "cpq", "online_retail",
-        pytest.param("cc_general", marks=SLOW))
+RUNS = ("hostile", "lines_k2", "lines_k9", "lines_many", "mall_customers", "wholesale", "cpq", "cpq_reviewed",
+        "online_retail", pytest.param("cc_general", marks=SLOW))
 
 
 @pytest.fixture(params=RUNS)
@@ -239,6 +239,9 @@ def _check_tables(page, profiles: pd.DataFrame, run, lang: str) -> None:
             sentence = stability[0].text_content()
             _close(sentence.split()[1], p["stability_jaccard"], lang)
             assert f": {p[f'stability_{lang}']}," in sentence
+        elif isinstance(p.get(f"stability_{lang}"), str):  # merged at a review: "not measured", said on the card
+            assert p[f"stability_{lang}"] == {"en": "not measured", "fr": "non mesurée"}[lang]
+            assert [e.text_content() for e in stability] == [texts(lang)["stability_not_measured"]]
         else:
             assert stability == []
         rows = card.cssselect("tr.vtest-row")
@@ -289,7 +292,7 @@ def test_summary_cards_and_tables_are_the_profiles(run):
     _check_tables(lxml.html.fromstring(_html(run)), profiles, run, "en")
 
 
-@pytest.mark.parametrize("name", ["cpq", "mall_customers"])
+@pytest.mark.parametrize("name", ["cpq", "cpq_reviewed", "mall_customers"])
 def test_french_report_shows_the_same_numbers(runs, name, tmp_path):
     run = runs.get(name)
     page = lxml.html.fromstring(render_report(run.result, tmp_path / "fr.html", lang="fr").read_text(encoding="utf-8"))
@@ -378,3 +381,10 @@ def test_cleaning_decisions_are_the_cleaning_record(runs):
                         f"{netted['revenue_netted']:,.2f}); {netted['unmatched']:,} with no earlier purchase to cancel "
                         f"were dropped (counted above).")
     assert lines[1] == f"{cleaning['zero_price_lines']['kept']:,} zero-price line(s) kept as orders (free items)."
+
+
+def test_the_reviewed_run_has_a_segment_whose_stability_was_not_measured(runs):
+    """The cpq_reviewed cases above check a card saying "not measured": make sure there is one to check."""
+    profiles, _ = run_files(runs.get("cpq_reviewed").directory)
+    assert profiles["stability_en"].tolist().count("not measured") == 1
+    assert profiles["stability_jaccard"].isna().sum() == 1 and profiles["stability_jaccard"].notna().sum() >= 2
