@@ -49,7 +49,7 @@ def workers() -> dict[int, tuple[float, float]]:
     for child in psutil.Process().children(recursive=True):
         try:
             with child.oneshot():
-                times, hwm = child.cpu_times(), child.memory_full_info().rss / 2**20
+                times, hwm = child.cpu_times(), child.memory_info().rss / 2**20
             with open(f"/proc/{child.pid}/status") as status:
                 hwm = next((int(line.split()[1]) / 1024 for line in status if line.startswith("VmHWM:")), hwm)
             found[child.pid] = (times.user + times.system, hwm)

@@ -96,7 +96,7 @@ def run(
     n_init: Annotated[Optional[int], typer.Option(help="K-means restarts per k (default 10).")] = None,
     seed: Annotated[Optional[int], typer.Option(help="Random seed (default 42; recorded in run.json).")] = None,
     min_share: Annotated[Optional[float], typer.Option(help="Smallest segment share for a k to be eligible (default 0.05 for the vote, 0.02 for silhouette).")] = None,
-    business_min_k: Annotated[Optional[int], typer.Option(help="Fewest segments advised for a marketing partition: no warning suggests fewer (default 3).")] = None,
+    business_min_k: Annotated[Optional[int], typer.Option(help="Fewest segments advised for a marketing partition: no k under it is chosen when the range holds a larger one, and no warning suggests fewer (default 3).")] = None,
     as_of: AsOf = None,
     rules: Annotated[Optional[Path], typer.Option(help="TOML table of segment names and actions.")] = None,
     lang: Lang = "en",

@@ -63,3 +63,16 @@ def test_reason_says_when_hcpcs_cut_is_not_eligible():
     assert reason["fr"].endswith("k=3 n'est pas éligible, un segment regroupe moins de 5% des clients.")
     table = pd.DataFrame({"k": [3, 4], "silhouette": [0.5, 0.4], "inertia_ratio": [0.5, 0.8], "min_share": [0.2, 0.2]})
     assert "HCPC's inertia-gain cut" not in vote_k(table, 0.05)[1]["en"]  # k=3 wins: no sentence
+
+
+def test_hcpcs_cut_under_the_business_minimum_is_said_as_such():
+    # HCPC's lowest ratio is at k=2, which the business minimum (floor 3) rules out; its Jaccard (0.99) is fine
+    table = pd.DataFrame({"k": [2, 3, 4], "silhouette": [0.6, 0.5, 0.4], "inertia_ratio": [0.4, 0.7, 0.8],
+                          "min_share": [0.4, 0.3, 0.2], "jaccard_min": [0.99, 0.95, 0.9]})
+    k, reason, _ = vote_k(table, 0.05, floor=3)
+    assert k == 3
+    assert reason["en"].endswith("k=2 is not eligible, it is under the business minimum of segments.")
+    assert reason["fr"].endswith("k=2 n'est pas éligible, il est sous le minimum métier de segments.")
+    assert "Jaccard is under" not in reason["en"]
+    table["jaccard_min"] = [0.5, 0.95, 0.9]  # now k=2 dissolves too: that is said first
+    assert vote_k(table, 0.05, floor=3)[1]["en"].endswith("k=2 is not eligible, a segment's bootstrap Jaccard is under 0.6.")

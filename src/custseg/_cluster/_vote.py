@@ -167,13 +167,13 @@ def _hcpc_words(table: pd.DataFrame, k: int, votes: dict, min_share: float) -> d
           f"k={low}..{high}; {own:.2f} at k={k}): ")
     fr = (f" k={k} n'est pas la coupure de HCPC par les gains d'inertie, k={cut} (W({cut})/W({cut - 1}) = "
           f"{format_number(ratio, 'fr', 2)}, le plus bas de k={low} à {high} ; {format_number(own, 'fr', 2)} à k={k}) : ")
-    if not row["eligible"]:
-        small = row["min_share"] < min_share
-        en += f"k={cut} is not eligible, " + (f"a segment holds under {min_share:.0%} of customers." if small else
-                                              f"a segment's bootstrap Jaccard is under {DISSOLVED}.")
-        fr += f"k={cut} n'est pas éligible, " + (f"un segment regroupe moins de {min_share:.0%} des clients." if small else
-                                                f"le Jaccard bootstrap d'un segment est sous {DISSOLVED}.")
-        return {"en": en, "fr": fr}
+    if not row["eligible"]:  # a segment too small, one that dissolves, else under the business minimum (`_choice`)
+        why = ((f"a segment holds under {min_share:.0%} of customers.",
+                f"un segment regroupe moins de {min_share:.0%} des clients.") if row["min_share"] < min_share else
+               (f"a segment's bootstrap Jaccard is under {DISSOLVED}.",
+                f"le Jaccard bootstrap d'un segment est sous {DISSOLVED}.") if not row["stable"] else
+               ("it is under the business minimum of segments.", "il est sous le minimum métier de segments."))
+        return {"en": f"{en}k={cut} is not eligible, {why[0]}", "fr": f"{fr}k={cut} n'est pas éligible, {why[1]}"}
     against = [i for i, v in votes.items() if v == cut]
     count = sum(v == k for v in votes.values())
     en += f"the {count} indices above carried k={k}, against {len(against)} for k={cut}" + (

@@ -28,7 +28,8 @@ K_RULES = ("vote", "silhouette")
 K_RULE_MIN_SHARE = {"vote": 0.05, "silhouette": 0.02}
 """Each rule's default smallest segment share for a k to be eligible."""
 BUSINESS_MIN_K = 3
-"""The fewest segments advised for a marketing partition (`--business-min-k`): no warning suggests fewer."""
+"""The fewest segments advised for a marketing partition (`--business-min-k`): no k under it is chosen when the range
+holds a larger one, and no warning suggests fewer."""
 ENGINES = ("duckdb", "spark")
 DEFAULT_SPARK_MASTER = "local[*]"  # when neither --spark-master, spark-submit nor spark-defaults.conf names one
 DEFAULT_SPARK_WAIT = 120.0  # seconds the Spark engine waits for a master, or for executors, before it stops

@@ -29,7 +29,7 @@ class RunConfig:
     n_init: int = 10
     seed: int = DEFAULT_SEED
     min_share: float | None = None  # the rule's default: 0.05 for the vote, 0.02 for the silhouette
-    business_min_k: int = BUSINESS_MIN_K  # fewest segments advised (--business-min-k): no warning suggests fewer
+    business_min_k: int = BUSINESS_MIN_K  # fewest segments advised (--business-min-k): no k under it is chosen
     as_of: dtm.date | None = None
     read: ReadOptions = field(default_factory=ReadOptions)
     cleaning: CleaningRules = field(default_factory=CleaningRules)
