@@ -13,7 +13,11 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from custseg import DataError, NotFittedError, Segmenter, UsageError
 from custseg._cluster._choice import choose_k
+from custseg._cluster._jaccard import segment_jaccard
+from custseg._cluster._segmenter import _fit_kmeans
+from custseg._cluster._vote import vote_k
 from custseg._config import parse_k_range
+from test_nbclust_panel import units
 
 
 @pytest.mark.parametrize(("true_k", "blob_seed"), [(2, 2), (3, 3), (5, 7)])
@@ -148,7 +152,8 @@ def test_a_dissolving_segment_makes_k_ineligible_and_ties_go_to_the_smaller_k():
     import pandas as pd
 
     table = pd.DataFrame({"k": [3, 4, 5], "silhouette": [0.5, 0.4, 0.6], "inertia_ratio": [0.9, 0.5, 0.4],
-                          "jaccard_min": [0.7, 0.8, 0.55], "min_share": [0.2, 0.2, 0.2], "eligible": True})
+                          "stability_ari": [0.7, 0.8, 0.99], "jaccard_min": [0.7, 0.8, 0.55], "min_share": [0.2, 0.2, 0.2],
+                          "eligible": True})
     k, reason, rule = vote_k(table, 0.05)
     # k=5 has a segment under 0.6: not eligible, so HCPC's ratio and stability vote k=4, the silhouette k=3
     assert k == 4 and table.set_index("k").loc[4, "votes"] == 2 and not table.set_index("k").loc[5, "eligible"]
@@ -247,3 +252,20 @@ def test_a_k_under_the_business_minimum_is_never_chosen_when_the_range_holds_a_l
     only = choose_k(table[table.k == 2].copy(), 0.05, rule=rule, business_min=3)  # nothing larger to advise
     assert only.k == 2 and "k=2 is under the business minimum of 3 segments (--business-min-k): the range 2..2 holds " \
                            "no larger k." in only.reason["en"]
+
+
+@pytest.mark.parametrize("case", ["wholesale_spend", "mall"])
+def test_measuring_the_deciding_ks_chooses_as_measuring_every_k(case, tmp_path):
+    Z = units(case, tmp_path)
+    model = Segmenter(random_state=42).fit(Z)
+    lazy = model.k_selection_
+    unmeasured = lazy.loc[lazy.jaccard_min.isna(), "k"].tolist()
+    assert unmeasured and f"the bootstrap Jaccard was measured at k={', '.join(map(str, sorted(model.jaccard_)))}" \
+        in model.reason_["en"]
+    every = segment_jaccard(Z, {k: _fit_kmeans(Z, k, 10, 42).labels_ for k in lazy.k}, B=50, seed=42)
+    for k, values in model.jaccard_.items():  # the same resamples and refits, measured alone or with every k
+        np.testing.assert_array_equal(values, every[k])
+    full = lazy.drop(columns=["votes", "voted_by", "stable", "chosen"]).assign(
+        jaccard_min=[float(every[k].min()) for k in lazy.k], eligible=lazy.min_share >= 0.05)
+    assert vote_k(full, 0.05, floor=3)[0] == model.k_
+    assert full.votes.max() == lazy.votes.max() and (full.votes == lazy.votes)[full.k == model.k_].all()

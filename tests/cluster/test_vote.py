@@ -45,7 +45,7 @@ def test_reason_says_why_k_is_not_hcpcs_cut_on_wholesale_all_columns():
     assert k["reason_en"].endswith(
         " k=4 is not HCPC's inertia-gain cut, k=3 (W(3)/W(2) = 0.86, the lowest of k=3..8; 0.89 at k=4): the 9 indices "
         "above carried k=4, against 8 for k=3 (CH (NbClust), Duda (NbClust), PseudoT2 (NbClust), Beale (NbClust), "
-        "Ratkowsky (NbClust), McClain (NbClust), per-segment stability (bootstrap Jaccard), inertia-gain ratio (HCPC)).")
+        "Ratkowsky (NbClust), McClain (NbClust), stability over subsamples (adjusted Rand), inertia-gain ratio (HCPC)).")
     assert "Hartigan (NbClust), Marriot (NbClust), TrCovW (NbClust), TraceW (NbClust), Rubin (NbClust), Ball (NbClust), " \
            "PtBiserial (NbClust), Dunn (NbClust), silhouette)" in k["reason_en"]
     assert (" k=4 n'est pas la coupure de HCPC par les gains d'inertie, k=3 (W(3)/W(2) = 0,86, le plus bas de k=3 à 8 ; "

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -27,11 +27,11 @@ from ._algorithms import (ALGORITHMS, KMEANS_MAX_ITER, KMEANS_TOL, WARD_MAX, che
                           kmeans_starts)
 from ._choice import choose_k
 from ._indices import panel
-from ._jaccard import DEFAULT_B, MAX_SAMPLE as JACCARD_MAX_SAMPLE, segment_jaccard
+from ._jaccard import DEFAULT_B, MAX_SAMPLE as JACCARD_MAX_SAMPLE, segment_jaccard, start_workers
 from ._metrics import evaluate, evaluate_path, hopkins, nearest_center
 from ._reference import structure
 from ._stability import gap_statistic, stability_table
-from ._vote import BUSINESS_MIN_K, inertia_ratios
+from ._vote import BUSINESS_MIN_K, deciding_ks, inertia_ratios
 
 VOTE_N_BOOT = 5  # subsamples per k for the vote's stability
 VOTE_GAP_REFS = 5  # reference sets per k for the vote's gap statistic
@@ -216,18 +216,18 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
             rows.append(row)
         return rows, samples
 
-    def _k_table(self, X: np.ndarray, fits: dict, seed: int, n_boot: int, gap_refs: int,
-                 n_jaccard: int) -> tuple[pd.DataFrame, dict[int, np.ndarray]]:
+    def _k_table(self, X: np.ndarray, fits: dict, seed: int, n_boot: int,
+                 gap_refs: int) -> tuple[pd.DataFrame, dict[int, np.ndarray]]:
         """The k table (indices, then stability and gap columns when asked) and each k's silhouettes.
 
         With stability or gap to compute, the silhouettes run on a thread of their own (their
         BLAS products release the GIL; BLAS on one thread) beside those many small fits,
         which are mostly Python and hold it: the silhouettes cost no wall time.
         """
-        if n_boot or gap_refs or n_jaccard:
+        if n_boot or gap_refs:
             with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(max_workers=1) as background:
                 scoring = background.submit(self._evaluate, X, fits, seed)
-                checks = self._checks(X, fits, seed, n_boot, gap_refs, n_jaccard)
+                checks = self._checks(X, fits, seed, n_boot, gap_refs)
                 rows, samples = scoring.result()
         else:
             (rows, samples), checks = self._evaluate(X, fits, seed), []
@@ -237,25 +237,16 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
             table = table.merge(check, on="k")
         return table, samples
 
-    def _checks(self, X: np.ndarray, fits: dict, seed: int, n_boot: int, gap_refs: int,
-                n_jaccard: int) -> list[pd.DataFrame]:
-        """The stability table (`n_boot` subsamples), the gap statistic table (`gap_refs` references) and each k's
-        weakest segment's Jaccard (`n_jaccard` bootstrap resamples; per segment in `jaccard_`), when asked. The
-        resamples' worker processes (`_jaccard`) run while this process fits the subsamples and references."""
+    def _checks(self, X: np.ndarray, fits: dict, seed: int, n_boot: int, gap_refs: int) -> list[pd.DataFrame]:
+        """The stability table (`n_boot` subsamples) and the gap statistic table (`gap_refs` references), when asked."""
         ks = list(fits)
         checks = []
-        # the resamples run in worker processes meanwhile, on every core: this process's fits take one thread
-        with ThreadPoolExecutor(max_workers=1) as waiting, threadpool_limits(limits=1):
-            jaccard = waiting.submit(segment_jaccard, X, {k: fits[k].labels_ for k in ks}, n_jaccard, seed,
-                                     n_init=self.n_init) if n_jaccard else None
+        with threadpool_limits(limits=1):  # the silhouettes run beside, on the other thread
             if n_boot:
                 checks.append(stability_table(X, ks, self.algorithm, n_boot, seed=seed, max_sample=VOTE_MAX_SAMPLE,
                                               references={k: fits[k].labels_ for k in ks}, **self._options()))
             if gap_refs:
                 checks.append(gap_statistic(X, ks, n_refs=gap_refs, seed=seed, sample_size=VOTE_GAP_SAMPLE))
-            if jaccard is not None:
-                self.jaccard_ = jaccard.result()
-                checks.insert(0, pd.DataFrame({"k": ks, "jaccard_min": [float(self.jaccard_[k].min()) for k in ks]}))
         return checks
 
     def _fit_models(self, X: np.ndarray, ks: list[int], seed: int):
@@ -306,19 +297,21 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         X = everyone if sample is None else everyone[sample]
         ks = self._candidate_ks(X, n_clusters, seed)
         self.jaccard_, self._structures, fits = {}, {}, {}
-        for i, (k, model) in enumerate(self._fit_models(X, ks, seed)):
-            fits[k] = model
-            if progress:
-                progress(self.algorithm, i + 1, len(ks))
-        settings = (seed, min_share, n_boot, gap_refs, n_jaccard, n_clusters)
-        table, samples, choice = self._choose(X, fits, *settings)
-        beyond = self._beyond(X, ks) if self.k_rule == "vote" and n_clusters is None and choice.k == ks[-1] else []
-        if beyond:  # at the top of the range: the next k's are tried before anything is said
-            fits |= dict(self._fit_models(X, beyond, seed))
-            table, samples, choice = self._choose(X, fits, *settings)
-            tried = {"top": ks[-1], "low": ks[0], "next": ", ".join(map(str, beyond))}
-            choice = choice._replace(reason={lang: f"{text} {_BEYOND_NOTE[lang].format(**tried)}"
-                                             for lang, text in choice.reason.items()})
+        with ThreadPoolExecutor(max_workers=1) as starting:  # the resamples' workers start while the k's are fitted
+            started = starting.submit(start_workers, n_jaccard) if n_jaccard else None
+            for i, (k, model) in enumerate(self._fit_models(X, ks, seed)):
+                fits[k] = model
+                if progress:
+                    progress(self.algorithm, i + 1, len(ks))
+            settings = (seed, min_share, n_boot, gap_refs, n_jaccard, n_clusters, started)
+            table, choice, samples = self._choose(X, fits, *settings)
+            beyond = self._beyond(X, ks) if self.k_rule == "vote" and n_clusters is None and choice.k == ks[-1] else []
+            if beyond:  # at the top of the range: the next k's are tried before anything is said
+                fits |= dict(self._fit_models(X, beyond, seed))
+                table, choice, samples = self._choose(X, fits, *settings)
+                tried = {"top": ks[-1], "low": ks[0], "next": ", ".join(map(str, beyond))}
+                choice = choice._replace(reason={lang: f"{text} {_BEYOND_NOTE[lang].format(**tried)}"
+                                                 for lang, text in choice.reason.items()})
         chosen, self.reason_, self.rule_, self.warnings_ = choice
         table["chosen"] = table["k"] == chosen
         self.k_sample_ = None
@@ -345,10 +338,10 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         return [k for k in range(ks[-1] + 1, ks[-1] + 1 + EDGE_TRIES) if k <= cap] if ks[-1] == self.k_range[1] else []
 
     def _choose(self, X: np.ndarray, fits: dict, seed: int, min_share: float, n_boot: int, gap_refs: int,
-                n_jaccard: int, n_clusters: int | None):
-        """(k table, silhouettes per k, KChoice) over the fitted k's; sets `knee_` and `hopkins_`."""
+                n_jaccard: int, n_clusters: int | None, started: Future | None):
+        """(k table, KChoice, silhouettes per k) over the fitted k's; sets `knee_` and `hopkins_`."""
         ks = list(fits)
-        table, samples = self._k_table(X, fits, seed, n_boot, gap_refs, n_jaccard)
+        table, samples = self._k_table(X, fits, seed, n_boot, gap_refs)
         if self.k_rule == "vote" and n_clusters is None:
             table = self._with_panel(X, table, fits, seed)
         table["eligible"] = table["min_share"] >= min_share
@@ -359,9 +352,29 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
             table.loc[table["k"] == knee, "knee"] = True
         self.knee_ = None if knee is None else int(knee)
         self.hopkins_ = hopkins(X, seed=seed)
-        return table, samples, choose_k(table, min_share, self.knee_, given=n_clusters, rule=self.k_rule,
-                                        hopkins=self.hopkins_, business_min=self.business_min_k,
-                                        structure=lambda k: self._structure(X, k, seed))
+        return *self._measured_choice(X, table, fits, seed, min_share, n_jaccard, n_clusters, started), samples
+
+    def _measured_choice(self, X: np.ndarray, table: pd.DataFrame, fits: dict, seed: int, min_share: float,
+                         n_jaccard: int, n_clusters: int | None, started: Future | None):
+        """(k table, KChoice), each segment's bootstrap Jaccard measured (`n_jaccard` resamples, into `jaccard_`, on
+        the workers `started`) at the k's that decide the choice, until the choice rests on measured k's only
+        (`deciding_ks`).
+
+        The choice is the one that measuring every k would give: a k left unmeasured only
+        received votes that would be withdrawn were it not eligible, and it lost anyway.
+        """
+        while True:
+            trial = table.copy()
+            if n_jaccard:
+                trial["jaccard_min"] = [float(self.jaccard_[k].min()) if k in self.jaccard_ else np.nan for k in trial.k]
+            choice = choose_k(trial, min_share, self.knee_, given=n_clusters, rule=self.k_rule, hopkins=self.hopkins_,
+                              business_min=self.business_min_k, structure=lambda k: self._structure(X, k, seed))
+            missing = [k for k in deciding_ks(trial, choice.k) if k not in self.jaccard_] if n_jaccard else []
+            if not missing:
+                return trial, choice
+            started.result()
+            self.jaccard_ |= segment_jaccard(X, {k: fits[k].labels_ for k in missing}, n_jaccard, seed,
+                                             n_init=self.n_init)
 
     def _structure(self, X: np.ndarray, k: int, seed: int) -> dict:
         """The k against copies of the data without groups (`_reference`), once per k; kept in `structure_`."""

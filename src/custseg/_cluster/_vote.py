@@ -2,15 +2,17 @@
 
 The k eligible are those whose smallest segment holds the minimum share and, when per-segment
 stability was measured, whose every segment keeps a bootstrap Jaccard of 0.6 or more
-(clusterboot's "dissolved" line, `_jaccard`). NbClust's panel of cheap indices (`_indices`)
-votes each index for its k by NbClust's rule over the whole range, and abstains when that k
-is not eligible; beside it, the silhouette (highest), the gap statistic (Tibshirani's rule),
-the weakest segment's stability (highest) and HCPC's inertia-gain ratio W(k)/W(k-1) (lowest,
-as FactoMineR's HCPC suggests its cut) vote among the eligible k. The k with most votes wins;
-ties go to the smaller k, as fewer segments are easier to act on.
+(clusterboot's "dissolved" line, `_jaccard`; a k not measured counts as eligible, and
+`deciding_ks` says which k's must be measured for the choice to stand). NbClust's panel of
+cheap indices (`_indices`) votes each index for its k by NbClust's rule over the whole range,
+and abstains when that k is not eligible; beside it, the silhouette (highest), the gap
+statistic (Tibshirani's rule), the partition's stability over subsamples (highest adjusted
+Rand) and HCPC's inertia-gain ratio W(k)/W(k-1) (lowest, as FactoMineR's HCPC suggests its
+cut) vote among the eligible k. The k with most votes wins; ties go to the smaller k, as fewer
+segments are easier to act on.
 
 >>> table = pd.DataFrame({"k": [3, 4], "silhouette": [0.4, 0.5], "inertia_ratio": [0.5, 0.6],
-...                       "jaccard_min": [0.7, 0.9], "min_share": [0.2, 0.1], "eligible": [True, True]})
+...                       "stability_ari": [0.7, 0.9], "min_share": [0.2, 0.1], "eligible": [True, True]})
 >>> vote_k(table, 0.05)[0], table["votes"].tolist()
 (4, [1, 2])
 >>> table["silhouette"] = [0.5, 0.4]
@@ -36,10 +38,10 @@ INDEX_NAMES = {  # index -> (English, French): NbClust's panel (`_indices`), the
     **{index: (f"{name} (NbClust)", f"{name} (NbClust)") for index, name in NAMES.items()},
     "silhouette": ("silhouette", "silhouette"),
     "gap": ("gap statistic", "statistique du gap"),
-    "stability": ("per-segment stability (bootstrap Jaccard)", "stabilité par segment (Jaccard bootstrap)"),
+    "stability": ("stability over subsamples (adjusted Rand)", "stabilité sur sous-échantillons (Rand ajusté)"),
     "inertia_gain": ("inertia-gain ratio (HCPC)", "ratio des gains d'inertie (HCPC)"),
 }
-_BEST = {"silhouette": ("silhouette", "max"), "stability": ("jaccard_min", "max"), "inertia_gain": ("inertia_ratio", "min")}
+_BEST = {"silhouette": ("silhouette", "max"), "stability": ("stability_ari", "max"), "inertia_gain": ("inertia_ratio", "min")}
 # the stability measure a table holds (per-segment Jaccard, else the partition's adjusted Rand): its floor and words
 UNSTABLE_WORDS = {
     "jaccard_min": (DISSOLVED, "keeps every segment under resampling (best weakest-segment Jaccard",
@@ -75,6 +77,20 @@ def _index_votes(table: pd.DataFrame, eligible: pd.DataFrame) -> dict[str, int |
     return {index: votes[index] for index in INDEX_NAMES if index in votes}
 
 
+def deciding_ks(table: pd.DataFrame, k: int) -> list[int]:
+    """The k's whose per-segment stability decides a choice of `k` on a voted `table`: k itself and the k's that the
+    indices choosing the best eligible k (silhouette, stability, HCPC) voted for. Should another k dissolve, its
+    votes would be withdrawn and it lost anyway; should one of these, the votes move or k changes.
+
+    >>> deciding_ks(pd.DataFrame({"k": [3, 4, 5, 6], "voted_by": ["kl, silhouette", "ch, db", "dunn", ""]}), 4)
+    [3, 4]
+    """
+    if "voted_by" not in table.columns:
+        return [k]
+    picked = table["voted_by"].map(lambda voters: bool(set(voters.split(", ")) & set(_BEST)))
+    return sorted({k, *table.loc[picked, "k"].astype(int)})
+
+
 def _names(indices, lang: str) -> str:
     return ", ".join(INDEX_NAMES[i][lang == "fr"] for i in indices)
 
@@ -98,7 +114,7 @@ def vote_k(table: pd.DataFrame, min_share: float, floor: int | None = None) -> t
     rule = f"most votes of the indices (NbClust's panel, silhouette, gap, stability, HCPC) with min segment share >= {min_share}" + (
         f" and every segment's bootstrap Jaccard >= {DISSOLVED}" if measured else "") + ", ties to the smaller k"
     big_enough = (table["min_share"] >= min_share) & (table["k"] >= (floor or 0))
-    table["stable"] = table["jaccard_min"] >= DISSOLVED if measured else True
+    table["stable"] = ~(table["jaccard_min"] < DISSOLVED) if measured else True  # not measured: not known to dissolve
     table["eligible"] = big_enough & table["stable"]
     if not table["eligible"].any():
         table["eligible"] = big_enough  # no stable k: warned about by `warnings_for`
@@ -151,6 +167,12 @@ def _reason(table: pd.DataFrame, k: int, votes: dict, min_share: float, measured
                   f"k={', '.join(map(str, unstable))}")
         fr.append(f" ; non éligibles car un segment se dissout sous rééchantillonnage (Jaccard sous {DISSOLVED}) : "
                   f"k={', '.join(map(str, unstable))}")
+    if measured and table["jaccard_min"].isna().any():
+        at = ", ".join(map(str, table.loc[table["jaccard_min"].notna(), "k"]))
+        en.append(f"; the bootstrap Jaccard was measured at k={at}, the k's that decide the choice (another k that "
+                  "dissolved would only lose its votes)")
+        fr.append(f" ; le Jaccard bootstrap a été mesuré à k={at}, les k qui décident du choix (un autre k qui se "
+                  "dissoudrait ne ferait que perdre ses votes)")
     hcpc = _hcpc_words(table, k, votes, min_share)
     return {"en": "".join(en) + "." + hcpc["en"], "fr": "".join(fr) + "." + hcpc["fr"]}
 

@@ -154,7 +154,11 @@ def _k_selection(result, lang: str) -> dict:
             "votes": int(getattr(row, "votes", 0) or 0), "voted_by": _voters(getattr(row, "voted_by", ""), lang),
         })
     chosen = next((r for r in rows if r["chosen"]), rows[0])
+    measured = table.loc[table["jaccard_min"].notna(), "k"].tolist() if "jaccard_min" in table.columns else []
+    unmeasured = "jaccard_min" in table.columns and len(measured) < len(table)
     return {"rows": rows, "chosen": result.k, "knee": result.run["k"].get("knee"), "extras": [c for c, _ in extras],
+            "jaccard_note": texts(lang)["jaccard_unmeasured"].format(ks=", ".join(map(str, measured))) if unmeasured
+            else None,
             "voted": "votes" in table.columns,
             "given": result.run["k"].get("rule") == "given" or len(rows) == 1,
             "chosen_silhouette": chosen["silhouette"], "chosen_silhouette_text": chosen["silhouette_text"]}

@@ -115,6 +115,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "knee": "elbow",
         "stability_ari_short": "Stability (ARI)",
         "jaccard_min_short": "Weakest segment (Jaccard)",
+        "jaccard_unmeasured": "Weakest segment (Jaccard): – where not measured. The bootstrap resamples were refitted "
+                              "only at the k's that decide the choice (k={ks}); had another k dissolved, it would only "
+                              "have lost its votes.",
         "gap_short": "Gap",
         "bic_short": "BIC",
         "dendrogram_caption": "Ward's tree of the customers (a sample above 10,000), cut at the chosen k.",
@@ -303,6 +306,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "knee": "coude",
         "stability_ari_short": "Stabilité (ARI)",
         "jaccard_min_short": "Segment le plus fragile (Jaccard)",
+        "jaccard_unmeasured": "Segment le plus fragile (Jaccard) : – là où il n'a pas été mesuré. Les rééchantillons "
+                              "bootstrap n'ont été réajustés qu'aux k qui décident du choix (k={ks}) ; si un autre k "
+                              "s'était dissous, il n'aurait fait que perdre ses votes.",
         "gap_short": "Gap",
         "bic_short": "BIC",
         "dendrogram_caption": "Arbre de Ward des clients (un échantillon au-delà de 10 000), coupé au k choisi.",
