@@ -216,21 +216,23 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
             rows.append(row)
         return rows, samples
 
-    def _k_table(self, X: np.ndarray, fits: dict, seed: int, n_boot: int,
-                 gap_refs: int) -> tuple[pd.DataFrame, dict[int, np.ndarray]]:
-        """The k table (indices, then stability and gap columns when asked) and each k's silhouettes.
+    def _k_table(self, X: np.ndarray, fits: dict, seed: int, n_boot: int, gap_refs: int,
+                 voting: bool) -> tuple[pd.DataFrame, dict[int, np.ndarray]]:
+        """The k table (indices; when `voting`, HCPC's ratio and NbClust's panel; stability and gap columns when asked)
+        and each k's silhouettes.
 
-        With stability or gap to compute, the silhouettes run on a thread of their own (their
-        BLAS products release the GIL; BLAS on one thread) beside those many small fits,
-        which are mostly Python and hold it: the silhouettes cost no wall time.
+        The silhouettes and the panel run on threads of their own (their BLAS products and
+        array passes release the GIL; BLAS on one thread) beside the stability and gap's many
+        small fits, which are mostly Python and hold it: on 2 cores they cost little wall time.
         """
-        if n_boot or gap_refs:
-            with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(max_workers=1) as background:
-                scoring = background.submit(self._evaluate, X, fits, seed)
-                checks = self._checks(X, fits, seed, n_boot, gap_refs)
-                rows, samples = scoring.result()
-        else:
-            (rows, samples), checks = self._evaluate(X, fits, seed), []
+        with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(max_workers=2) as background:
+            scoring = background.submit(self._evaluate, X, fits, seed)
+            inertias = pd.DataFrame({"k": list(fits), "inertia": [float(model.inertia_) for model in fits.values()]})
+            indices = background.submit(self._with_panel, X, inertias, fits, seed) if voting else None
+            checks = self._checks(X, fits, seed, n_boot, gap_refs)
+            rows, samples = scoring.result()
+            if indices is not None:
+                checks.append(indices.result().drop(columns="inertia"))
         table = pd.DataFrame(rows)
         table = table[["k", "inertia", *[c for c in table.columns if c not in ("k", "inertia")]]]
         for check in checks:
@@ -341,9 +343,7 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
                 n_jaccard: int, n_clusters: int | None, started: Future | None):
         """(k table, KChoice, silhouettes per k) over the fitted k's; sets `knee_` and `hopkins_`."""
         ks = list(fits)
-        table, samples = self._k_table(X, fits, seed, n_boot, gap_refs)
-        if self.k_rule == "vote" and n_clusters is None:
-            table = self._with_panel(X, table, fits, seed)
+        table, samples = self._k_table(X, fits, seed, n_boot, gap_refs, self.k_rule == "vote" and n_clusters is None)
         table["eligible"] = table["min_share"] >= min_share
         table["knee"] = False
         knee = None
