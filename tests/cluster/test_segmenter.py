@@ -158,6 +158,7 @@ def test_a_dissolving_segment_makes_k_ineligible_and_ties_go_to_the_smaller_k():
     # k=5 has a segment under 0.6: not eligible, so HCPC's ratio and stability vote k=4, the silhouette k=3
     assert k == 4 and table.set_index("k").loc[4, "votes"] == 2 and not table.set_index("k").loc[5, "eligible"]
     assert "not eligible as a segment dissolves under resampling (Jaccard under 0.6): k=5" in reason["en"]
+    assert "un Jaccard bootstrap d'au moins 0,6 ;" in reason["fr"] and "(Jaccard sous 0,6) : k=5" in reason["fr"]
     assert rule.endswith("and every segment's bootstrap Jaccard >= 0.6, ties to the smaller k")
     table["gap_choice"] = [True, False, False]  # the gap now votes k=3: 2 votes each
     k, reason, _ = vote_k(table, 0.05)

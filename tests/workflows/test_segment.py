@@ -100,6 +100,7 @@ def test_each_segment_carries_its_stability_and_its_centre_is_its_mean(mall_csv,
     result = segment(mall_csv, customers=True, id_column="CustomerID", k=4)
     profiles, record = result.profiles, result.run["k"]["segment_stability"]
     assert record["resamples"] == 50 and record["seed"] == 42 and len(record["jaccard"]) == 4
+    assert record["measured_k"] == [4]  # k given: only its segments are resampled
     np.testing.assert_allclose(profiles["stability_jaccard"], record["jaccard"], atol=5e-5)
     words = ["stable" if j >= 0.75 else "tentative" if j >= 0.6 else "unstable" for j in profiles["stability_jaccard"]]
     assert profiles["stability_en"].tolist() == words and set(profiles["stability_fr"]) <= {"stable", "fragile", "instable"}

@@ -331,7 +331,7 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         self.silhouette_samples_ = samples[chosen]
         self.segment_stability_ = self.jaccard_.get(chosen)
         self.jaccard_record_ = {"resamples": n_jaccard, "seed": seed, "max_sample": JACCARD_MAX_SAMPLE,
-                                "n_init": self.n_init} if n_jaccard else None
+                                "n_init": self.n_init, "measured_k": sorted(self.jaccard_)} if n_jaccard else None
         return self
 
     def _beyond(self, X: np.ndarray, ks: list[int]) -> list[int]:

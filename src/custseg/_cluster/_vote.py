@@ -146,7 +146,7 @@ def _reason(table: pd.DataFrame, k: int, votes: dict, min_share: float, measured
               f" and whose every segment keeps a bootstrap Jaccard of at least {DISSOLVED}" if measured else "")]
     fr = [f"k={k} a le plus de votes ({len(voters)} sur {len(votes)} : {_names(voters, 'fr')}) parmi k={low} à {high} "
           f"dont le plus petit segment regroupe au moins {pct} des clients" + (
-              f" et dont chaque segment garde un Jaccard bootstrap d'au moins {DISSOLVED}" if measured else "")]
+              f" et dont chaque segment garde un Jaccard bootstrap d'au moins {format_number(DISSOLVED, 'fr', 1)}" if measured else "")]
     if tied:
         en.append(f"; tied with k={', '.join(map(str, tied))}, the smaller k is kept (fewer segments are easier to act on)")
         fr.append(f" ; à égalité avec k={', '.join(map(str, tied))}, le plus petit k est retenu (moins de segments, plus "
@@ -165,7 +165,7 @@ def _reason(table: pd.DataFrame, k: int, votes: dict, min_share: float, measured
     if unstable and table["stable"].any():
         en.append(f"; not eligible as a segment dissolves under resampling (Jaccard under {DISSOLVED}): "
                   f"k={', '.join(map(str, unstable))}")
-        fr.append(f" ; non éligibles car un segment se dissout sous rééchantillonnage (Jaccard sous {DISSOLVED}) : "
+        fr.append(f" ; non éligibles car un segment se dissout sous rééchantillonnage (Jaccard sous {format_number(DISSOLVED, 'fr', 1)}) : "
                   f"k={', '.join(map(str, unstable))}")
     if measured and table["jaccard_min"].isna().any():
         at = ", ".join(map(str, table.loc[table["jaccard_min"].notna(), "k"]))
@@ -193,7 +193,7 @@ def _hcpc_words(table: pd.DataFrame, k: int, votes: dict, min_share: float) -> d
         why = ((f"a segment holds under {min_share:.0%} of customers.",
                 f"un segment regroupe moins de {min_share:.0%} des clients.") if row["min_share"] < min_share else
                (f"a segment's bootstrap Jaccard is under {DISSOLVED}.",
-                f"le Jaccard bootstrap d'un segment est sous {DISSOLVED}.") if not row["stable"] else
+                f"le Jaccard bootstrap d'un segment est sous {format_number(DISSOLVED, 'fr', 1)}.") if not row["stable"] else
                ("it is under the business minimum of segments.", "il est sous le minimum métier de segments."))
         return {"en": f"{en}k={cut} is not eligible, {why[0]}", "fr": f"{fr}k={cut} n'est pas éligible, {why[1]}"}
     against = [i for i, v in votes.items() if v == cut]
