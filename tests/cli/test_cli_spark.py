@@ -95,3 +95,11 @@ def test_a_url_is_named_as_given(spark_model, tmp_path, command):
     assert result.exit_code == 2 and result.output.strip() == ("Error: hdfs:///sales/2021: a cluster URL is read by the "
                                                                "Spark engine (--engine spark); the duckdb engine reads "
                                                                "local files")
+
+
+def test_score_on_spark_records_its_engine_in_run_json(spark_model, tmp_path):
+    data, run, _ = spark_model
+    result = invoke("score", data, "--model", run, "-o", tmp_path / "out", "--spark-master", "local[1]", "--no-report")
+    assert result.exit_code == 0, result.output
+    engine = json.loads((tmp_path / "out" / "run.json").read_text())["engine"]
+    assert engine["name"] == "spark" and engine["master"] == "local[1]" and engine["cores"] == 1

@@ -39,6 +39,7 @@ def test_scoring_new_data_keeps_the_model_and_flags_out_of_range(two_years):
     folder, _, y2, first = two_years
     scored = score(y2, folder / "run_2020" / "model.json")
     assert scored.run["mode"] == "score" and scored.k == first.k
+    assert scored.run["engine"] == first.run["engine"] and scored.run["engine"]["name"] == "duckdb"
     assert set(scored.assignments["segment_id"]) <= set(first.profiles["segment_id"])
     flagged = scored.assignments["out_of_range"]
     assert flagged.sum() == scored.run["model"]["n_out_of_range"]
@@ -50,6 +51,7 @@ def test_refresh_keeps_identities_of_persisting_segments(two_years):
     folder, _, y2, first = two_years
     refreshed = refresh(y2, folder / "run_2020", k=first.k)
     drift = refreshed.run["refresh"]
+    assert refreshed.run["engine"]["name"] == "duckdb"
     kept = [m for m in drift["matching"] if m["status"] == "kept"]
     assert len(kept) >= first.k - 1  # the same behaviours persist a year later
     old_names = dict(zip(first.profiles["segment_id"], first.profiles["name_en"]))

@@ -15,7 +15,7 @@ from .._cluster import Scaler
 from .._cluster._merge import merge_segments
 from .._cluster._metrics import evaluate, inertia, nearest_center
 from .._config import RunConfig, config_of_model
-from .._engines import engine_failures, input_name
+from .._engines import engine_failures, engine_record, input_name
 from .._errors import DataError, UsageError
 from .._prep._prepare import Prepared, prepare
 from ._migration import customer_overlap
@@ -96,6 +96,7 @@ def score(data, model: str | Path | dict, lang: str | None = None, as_of: dtm.da
     config = config_of_model(model, lang=lang, as_of=as_of, **reading)
     with engine_failures(config, input_name(data)):
         prepared = _prepare_for_model(data, model, config)
+        engine = engine_record(config)
     scaler, Z, centers, labels = _assign(model, prepared)
     table, samples = _fit_table(Z, labels, centers, config)
     ids = [s["id"] for s in model["segments"]]
@@ -110,7 +111,8 @@ def score(data, model: str | Path | dict, lang: str | None = None, as_of: dtm.da
                            f"{int(flagged.sum()):,} client(s) hors de l'étendue d'entraînement."}
     result = build_result(prepared, config, scaler, Z, labels, centers, ids, texts, table, samples, k_info, mode="score",
                           extra_columns={OUT_OF_RANGE: flagged},
-                          extra_run={"model": {"training": model["training"], "n_out_of_range": int(flagged.sum())}})
+                          extra_run={"engine": engine,
+                                     "model": {"training": model["training"], "n_out_of_range": int(flagged.sum())}})
     result.model = model
     return result
 
@@ -193,6 +195,7 @@ def refresh(data, previous: str | Path, progress: Callable | None = None, thresh
     with engine_failures(config, input_name(data)):
         prepared = _prepare_for_model(data, old, config)
         scaler, Z, segmenter = fit_model(prepared, config, progress)
+        engine = engine_record(config)
     old_assignments = Path(previous) / S.ASSIGNMENTS_PARQUET if not isinstance(previous, dict) else None
     overlap = (customer_overlap(pd.read_parquet(old_assignments, columns=[S.CUSTOMER_ID])[S.CUSTOMER_ID], prepared.ids)
                if old_assignments is not None and old_assignments.is_file() else None)
@@ -233,7 +236,8 @@ def refresh(data, previous: str | Path, progress: Callable | None = None, thresh
     }
     flags = [{S.SEGMENT_ID: i, "reason": "new", **NEW_SEGMENT} for i in new_ids if i not in old_of]
     result = build_result(prepared, config, scaler, Z, labels, centers, new_ids, texts, segmenter.k_selection_, silhouettes,
-                          k_record(segmenter), mode="refresh", extra_run={"refresh": drift, **({"to_review": flags} if flags else {})},
+                          k_record(segmenter), mode="refresh",
+                          extra_run={"engine": engine, "refresh": drift, **({"to_review": flags} if flags else {})},
                           assignment=assignment_of(segmenter.cluster_centers_, fitted_ids) if merged_again else None,
                           stability=_stability(segmenter.segment_stability_, fitted_ids, new_ids))
     order = np.argsort(new_ids)
