@@ -60,7 +60,7 @@ def test_reason_says_when_hcpcs_cut_is_not_eligible():
     assert k == 4
     assert reason["en"].endswith(" k=4 is not HCPC's inertia-gain cut, k=3 (W(3)/W(2) = 0.50, the lowest of k=3..4; "
                                  "0.80 at k=4): k=3 is not eligible, a segment holds under 5% of customers.")
-    assert reason["fr"].endswith("k=3 n'est pas éligible, un segment regroupe moins de 5% des clients.")
+    assert reason["fr"].endswith("k=3 n'est pas éligible, un segment regroupe moins de 5\u202f% des clients.")
     table = pd.DataFrame({"k": [3, 4], "silhouette": [0.5, 0.4], "inertia_ratio": [0.5, 0.8], "min_share": [0.2, 0.2]})
     assert "HCPC's inertia-gain cut" not in vote_k(table, 0.05)[1]["en"]  # k=3 wins: no sentence
 

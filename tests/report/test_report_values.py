@@ -168,7 +168,10 @@ def test_k_choice_chart_and_table_are_the_k_selection_csv(run):
             assert cells[headers.index(t["votes"])] == str(truth["votes"])
         remark = cells[-1]
         assert ("too small" in remark) == (not truth["eligible"] and truth["min_share"] < min_share)
-        assert ("unstable" in remark) == (not truth["eligible"] and not truth.get("stable", True))
+        unstable = not truth["eligible"] and truth["jaccard_min"] < 0.6 if "jaccard_min" in truth.index else False
+        assert ("unstable" in remark) == unstable
+        assert ("business minimum" in remark) == (not truth["eligible"] and truth["min_share"] >= min_share
+                                                  and not unstable)
         assert ("chosen" in remark) == bool(truth["chosen"])
     notes = [p.text_content() for p in page.cssselect("p.jaccard-note")]
     measured = table.index[table["jaccard_min"].notna()].tolist() if "jaccard_min" in table.columns else []
@@ -337,10 +340,12 @@ def test_confidence_sentences_are_the_k_table(run):
         assert sentences[0] == f"{k} segments: the analyst set this number; the checks did not choose it."
     else:
         votes = int(table.loc[k, "votes"])
-        first = f"{k} segments: {votes} of the {int(table['votes'].sum())} checks of the number of segments that voted chose {k}."
+        first = f"{k} segments: {votes} of the {int(table['votes'].sum())} votes cast by the checks of the number of segments chose {k}."
         tied = [j for j in table.index if j != k and table.loc[j, "eligible"] and table.loc[j, "votes"] == votes]
         assert sentences[0].startswith(first)
-        assert (f"k={', '.join(map(str, tied))} had as many votes" in sentences[0]) == bool(tied)
+        assert (f"k={', '.join(map(str, tied))} had as many votes; the method keeps the smaller number in a tie"
+                in sentences[0]) == bool(tied)
+        assert all(j > k for j in tied)  # the tie went to the smaller k, as the sentence says
         assert any("largest number of segments tried" in s for s in sentences) == (k == table.index.max())
     if "stability_ari" in table.columns and pd.notna(table.loc[k, "stability_ari"]):
         stability = next(s for s in sentences if "adjusted Rand" in s)

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .._config._options import BUSINESS_MIN_K
-from .._i18n import format_number
+from .._i18n import format_number, format_percent
 from ._indices import NAMES, RULES, best_k
 from ._jaccard import DISSOLVED
 from ._reference import structure_words
@@ -60,35 +60,36 @@ def inertia_ratios(inertias: pd.Series, previous: float) -> np.ndarray:
     return values[1:] / np.where(values[:-1] > 0, values[:-1], np.nan)
 
 
-def _index_votes(table: pd.DataFrame, eligible: pd.DataFrame) -> dict[str, int | None]:
-    """The k each index votes for (None: it abstains). NbClust's indices pick their k by NbClust's rules over the
-    whole range and abstain when that k is not eligible; custseg's pick the best eligible k."""
-    votes: dict[str, int | None] = {}
-    allowed = set(eligible.k)
+def _index_picks(table: pd.DataFrame, eligible: pd.DataFrame) -> dict[str, int | None]:
+    """The k each index picks (None: none by its rule). NbClust's indices pick by NbClust's rules over the whole
+    range, the gap by Tibshirani's; custseg's own pick the best eligible k."""
+    picks: dict[str, int | None] = {}
     if set(RULES) <= set(table.columns):
-        votes = {index: k if k in allowed else None for index, k in best_k(table.sort_values("k")).items()}
+        picks = best_k(table.sort_values("k"))
     for index, (column, best) in _BEST.items():
         values = eligible[column] if column in eligible.columns else pd.Series(dtype=float)
         if values.notna().any():
-            votes[index] = int(eligible.loc[values.idxmax() if best == "max" else values.idxmin(), "k"])
-    gap = table.loc[table["gap_choice"].astype(bool), "k"] if "gap_choice" in table.columns else pd.Series(dtype=int)
+            picks[index] = int(eligible.loc[values.idxmax() if best == "max" else values.idxmin(), "k"])
     if "gap_choice" in table.columns:
-        votes["gap"] = int(gap.iloc[0]) if len(gap) and int(gap.iloc[0]) in allowed else None
-    return {index: votes[index] for index in INDEX_NAMES if index in votes}
+        gap = table.loc[table["gap_choice"].astype(bool), "k"]
+        picks["gap"] = int(gap.iloc[0]) if len(gap) else None
+    return {index: picks[index] for index in INDEX_NAMES if index in picks}
 
 
 def deciding_ks(table: pd.DataFrame, k: int) -> list[int]:
-    """The k's whose per-segment stability decides a choice of `k` on a voted `table`: k itself and the k's that the
-    indices choosing the best eligible k (silhouette, stability, HCPC) voted for. Should another k dissolve, its
-    votes would be withdrawn and it lost anyway; should one of these, the votes move or k changes.
+    """The k's whose per-segment stability decides a choice of `k` on a voted `table`: k itself, the k's tied with it
+    and the k's that the indices choosing the best eligible k (silhouette, stability, HCPC) voted for. Should another
+    k dissolve, its votes would be withdrawn and it lost anyway; should one of these, the votes move or k changes.
 
-    >>> deciding_ks(pd.DataFrame({"k": [3, 4, 5, 6], "voted_by": ["kl, silhouette", "ch, db", "dunn", ""]}), 4)
-    [3, 4]
+    >>> deciding_ks(pd.DataFrame({"k": [3, 4, 5, 6], "voted_by": ["kl, silhouette", "ch, db", "dunn", "ccc, gap"],
+    ...                           "votes": [2, 2, 1, 2]}), 4)
+    [3, 4, 6]
     """
     if "voted_by" not in table.columns:
         return [k]
     picked = table["voted_by"].map(lambda voters: bool(set(voters.split(", ")) & set(_BEST)))
-    return sorted({k, *table.loc[picked, "k"].astype(int)})
+    tied = table["votes"] == table.loc[table.k == k, "votes"].iloc[0]
+    return sorted({k, *table.loc[picked | tied, "k"].astype(int)})
 
 
 def _names(indices, lang: str) -> str:
@@ -102,8 +103,8 @@ def largest_smallest_segment(table: pd.DataFrame, min_share: float) -> tuple[int
     return k, {
         "en": f"k={k}: no k in {low}..{high} keeps every segment at {pct} of customers or more; "
               f"k={k} has the largest smallest segment ({best.min_share:.1%}).",
-        "fr": f"k={k} : aucun k de {low} à {high} ne garde chaque segment à {pct} des clients ou plus ; "
-              f"k={k} a le plus grand plus petit segment ({best.min_share:.1%}).",
+        "fr": f"k={k} : aucun k de {low} à {high} ne garde chaque segment à {format_percent(min_share, 'fr', 0)} des "
+              f"clients ou plus ; k={k} a le plus grand plus petit segment ({format_percent(best.min_share, 'fr')}).",
     }
 
 
@@ -114,16 +115,20 @@ def vote_k(table: pd.DataFrame, min_share: float, floor: int | None = None) -> t
     rule = f"most votes of the indices (NbClust's panel, silhouette, gap, stability, HCPC) with min segment share >= {min_share}" + (
         f" and every segment's bootstrap Jaccard >= {DISSOLVED}" if measured else "") + ", ties to the smaller k"
     big_enough = (table["min_share"] >= min_share) & (table["k"] >= (floor or 0))
-    table["stable"] = ~(table["jaccard_min"] < DISSOLVED) if measured else True  # not measured: not known to dissolve
-    table["eligible"] = big_enough & table["stable"]
-    if not table["eligible"].any():
+    # stable: every segment's Jaccard >= DISSOLVED; empty where not measured (`deciding_ks`), not known to dissolve
+    table["stable"] = (table["jaccard_min"] >= DISSOLVED).astype(object).where(table["jaccard_min"].notna()) \
+        if measured else True
+    table["eligible"] = big_enough & ~(table["jaccard_min"] < DISSOLVED) if measured else big_enough
+    dropped = measured and not table["eligible"].any()
+    if dropped:
         table["eligible"] = big_enough  # no stable k: warned about by `warnings_for`
     table["votes"], table["voted_by"] = 0, ""
     if not table["eligible"].any():
         k, reason = largest_smallest_segment(table[table["k"] >= (floor or 0)], min_share)
         return k, reason, rule
     eligible = table[table["eligible"]]
-    votes = _index_votes(table, eligible)
+    picks = _index_picks(table, eligible)
+    votes = {index: k if k in set(eligible.k) else None for index, k in picks.items()}  # abstain: k not eligible
     for index, k in votes.items():
         if k is not None:
             row = table.index[table.k == k][0]
@@ -132,21 +137,32 @@ def vote_k(table: pd.DataFrame, min_share: float, floor: int | None = None) -> t
     counts = table[table["eligible"]]
     top = counts["votes"].max()
     k = int(counts.loc[counts["votes"] == top, "k"].min())
-    return k, _reason(table, k, votes, min_share, measured), rule
+    return k, _reason(table, k, votes, picks, min_share, measured and not dropped), rule
 
 
-def _reason(table: pd.DataFrame, k: int, votes: dict, min_share: float, measured: bool) -> dict:
-    low, high, pct = table.k.min(), table.k.max(), f"{min_share:.0%}"
+def _reason(table: pd.DataFrame, k: int, votes: dict, picks: dict, min_share: float, stable_only: bool) -> dict:
+    """The vote in words; `stable_only`: the eligible k's are those whose segments keep their Jaccard (else no k
+    does, and the condition was dropped)."""
+    low, high, pct, pct_fr = table.k.min(), table.k.max(), f"{min_share:.0%}", format_percent(min_share, "fr", 0)
+    floor_fr = format_number(DISSOLVED, "fr", 1)
     voters = [i for i, v in votes.items() if v == k]
+    cast = sum(v is not None for v in votes.values())
     others = {i: v for i, v in votes.items() if v is not None and v != k}
-    silent = [i for i, v in votes.items() if v is None]
+    ruled_out = {i: picks[i] for i, v in votes.items() if v is None and picks[i] is not None}
+    no_pick = [i for i, v in votes.items() if v is None and picks[i] is None]
     tied = table[table["eligible"] & (table["votes"] == len(voters)) & (table.k != k)].k.tolist()
-    en = [f"k={k} has the most votes ({len(voters)} of {len(votes)}: {_names(voters, 'en')}) among k={low}..{high} "
-          f"whose smallest segment holds at least {pct} of customers" + (
-              f" and whose every segment keeps a bootstrap Jaccard of at least {DISSOLVED}" if measured else "")]
-    fr = [f"k={k} a le plus de votes ({len(voters)} sur {len(votes)} : {_names(voters, 'fr')}) parmi k={low} à {high} "
-          f"dont le plus petit segment regroupe au moins {pct} des clients" + (
-              f" et dont chaque segment garde un Jaccard bootstrap d'au moins {format_number(DISSOLVED, 'fr', 1)}" if measured else "")]
+    measured = "jaccard_min" in table.columns
+    en = [f"k={k} has the most votes ({len(voters)} of the {cast} cast by {len(votes)} indices: "
+          f"{_names(voters, 'en')}) among k={low}..{high} whose smallest segment holds at least {pct} of customers" + (
+              f" and whose every segment keeps a bootstrap Jaccard of at least {DISSOLVED}" if stable_only else "")]
+    fr = [f"k={k} a le plus de votes ({len(voters)} des {cast} exprimés par {len(votes)} indices : "
+          f"{_names(voters, 'fr')}) parmi k={low} à {high} dont le plus petit segment regroupe au moins {pct_fr} des "
+          f"clients" + (f" et dont chaque segment garde un Jaccard bootstrap d'au moins {floor_fr}" if stable_only else "")]
+    if measured and not stable_only:
+        en.append(f" (no k keeps every segment's bootstrap Jaccard at {DISSOLVED} or more: that condition was dropped, "
+                  "see the warning)")
+        fr.append(f" (aucun k ne garde le Jaccard bootstrap de chaque segment à {floor_fr} ou plus : cette condition a "
+                  "été levée, voir l'avertissement)")
     if tied:
         en.append(f"; tied with k={', '.join(map(str, tied))}, the smaller k is kept (fewer segments are easier to act on)")
         fr.append(f" ; à égalité avec k={', '.join(map(str, tied))}, le plus petit k est retenu (moins de segments, plus "
@@ -154,18 +170,22 @@ def _reason(table: pd.DataFrame, k: int, votes: dict, min_share: float, measured
     if others:
         en.append("; disagreed: " + ", ".join(f"{INDEX_NAMES[i][0]} (k={v})" for i, v in others.items()))
         fr.append(" ; en désaccord : " + ", ".join(f"{INDEX_NAMES[i][1]} (k={v})" for i, v in others.items()))
-    if silent:
-        en.append(f"; no vote (no eligible k by their rule): {_names(silent, 'en')}")
-        fr.append(f" ; sans vote (aucun k éligible selon leur règle) : {_names(silent, 'fr')}")
+    if ruled_out:
+        en.append("; no vote, their k not eligible: " + ", ".join(f"{INDEX_NAMES[i][0]} (k={v})" for i, v in ruled_out.items()))
+        fr.append(" ; sans vote, leur k n'étant pas éligible : "
+                  + ", ".join(f"{INDEX_NAMES[i][1]} (k={v})" for i, v in ruled_out.items()))
+    if no_pick:
+        en.append(f"; no vote, no k by their rule: {_names(no_pick, 'en')}")
+        fr.append(f" ; sans vote, aucun k selon leur règle : {_names(no_pick, 'fr')}")
     small = table[table["min_share"] < min_share].k.tolist()
-    unstable = table[(table["min_share"] >= min_share) & ~table["stable"].astype(bool)].k.tolist()
+    unstable = table[(table["min_share"] >= min_share) & (table["jaccard_min"] < DISSOLVED)].k.tolist() if measured else []
     if small:
         en.append(f"; not eligible for a segment under {pct}: k={', '.join(map(str, small))}")
-        fr.append(f" ; non éligibles car un segment fait moins de {pct} : k={', '.join(map(str, small))}")
-    if unstable and table["stable"].any():
+        fr.append(f" ; non éligibles car un segment fait moins de {pct_fr} : k={', '.join(map(str, small))}")
+    if unstable and stable_only:
         en.append(f"; not eligible as a segment dissolves under resampling (Jaccard under {DISSOLVED}): "
                   f"k={', '.join(map(str, unstable))}")
-        fr.append(f" ; non éligibles car un segment se dissout sous rééchantillonnage (Jaccard sous {format_number(DISSOLVED, 'fr', 1)}) : "
+        fr.append(f" ; non éligibles car un segment se dissout sous rééchantillonnage (Jaccard sous {floor_fr}) : "
                   f"k={', '.join(map(str, unstable))}")
     if measured and table["jaccard_min"].isna().any():
         at = ", ".join(map(str, table.loc[table["jaccard_min"].notna(), "k"]))
@@ -185,15 +205,19 @@ def _hcpc_words(table: pd.DataFrame, k: int, votes: dict, min_share: float) -> d
     cut = int(ratios.idxmin())
     row = table[table.k == cut].iloc[0]
     low, high, ratio, own = table.k.min(), table.k.max(), ratios[cut], ratios[k]
-    en = (f" k={k} is not HCPC's inertia-gain cut, k={cut} (W({cut})/W({cut - 1}) = {ratio:.2f}, the lowest of "
-          f"k={low}..{high}; {own:.2f} at k={k}): ")
+    digits = 2 if round(ratio, 2) != round(own, 2) else 3  # two ratios that read the same at 2 decimals
+    en = (f" k={k} is not HCPC's inertia-gain cut, k={cut} (W({cut})/W({cut - 1}) = {ratio:.{digits}f}, the lowest of "
+          f"k={low}..{high}; {own:.{digits}f} at k={k}): ")
     fr = (f" k={k} n'est pas la coupure de HCPC par les gains d'inertie, k={cut} (W({cut})/W({cut - 1}) = "
-          f"{format_number(ratio, 'fr', 2)}, le plus bas de k={low} à {high} ; {format_number(own, 'fr', 2)} à k={k}) : ")
+          f"{format_number(ratio, 'fr', digits)}, le plus bas de k={low} à {high} ; {format_number(own, 'fr', digits)} "
+          f"à k={k}) : ")
     if not row["eligible"]:  # a segment too small, one that dissolves, else under the business minimum (`_choice`)
         why = ((f"a segment holds under {min_share:.0%} of customers.",
-                f"un segment regroupe moins de {min_share:.0%} des clients.") if row["min_share"] < min_share else
+                f"un segment regroupe moins de {format_percent(min_share, 'fr', 0)} des clients.")
+               if row["min_share"] < min_share else
                (f"a segment's bootstrap Jaccard is under {DISSOLVED}.",
-                f"le Jaccard bootstrap d'un segment est sous {format_number(DISSOLVED, 'fr', 1)}.") if not row["stable"] else
+                f"le Jaccard bootstrap d'un segment est sous {format_number(DISSOLVED, 'fr', 1)}.")
+               if row.get("jaccard_min", np.nan) < DISSOLVED else
                ("it is under the business minimum of segments.", "il est sous le minimum métier de segments."))
         return {"en": f"{en}k={cut} is not eligible, {why[0]}", "fr": f"{fr}k={cut} n'est pas éligible, {why[1]}"}
     against = [i for i, v in votes.items() if v == cut]
