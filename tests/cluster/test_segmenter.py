@@ -263,6 +263,8 @@ def test_measuring_the_deciding_ks_chooses_as_measuring_every_k(case, tmp_path):
     unmeasured = lazy.loc[lazy.jaccard_min.isna(), "k"].tolist()
     assert unmeasured and f"the bootstrap Jaccard was measured at k={', '.join(map(str, sorted(model.jaccard_)))}" \
         in model.reason_["en"]
+    assert lazy.loc[lazy.jaccard_min.isna(), "stable"].isna().all()  # not measured: neither stable nor unstable
+    assert lazy.loc[lazy.jaccard_min.notna(), "stable"].tolist() == (lazy.jaccard_min.dropna() >= 0.6).tolist()
     every = segment_jaccard(Z, {k: _fit_kmeans(Z, k, 10, 42).labels_ for k in lazy.k}, B=50, seed=42)
     for k, values in model.jaccard_.items():  # the same resamples and refits, measured alone or with every k
         np.testing.assert_array_equal(values, every[k])
@@ -270,3 +272,20 @@ def test_measuring_the_deciding_ks_chooses_as_measuring_every_k(case, tmp_path):
         jaccard_min=[float(every[k].min()) for k in lazy.k], eligible=lazy.min_share >= 0.05)
     assert vote_k(full, 0.05, floor=3)[0] == model.k_
     assert full.votes.max() == lazy.votes.max() and (full.votes == lazy.votes)[full.k == model.k_].all()
+
+
+def test_abstentions_and_a_dropped_stability_condition_are_told_apart():
+    table = pd.DataFrame({"k": [3, 4, 5], "silhouette": [0.5, 0.4, 0.6], "inertia_ratio": [0.9, 0.5, 0.4],
+                          "stability_ari": [0.7, 0.8, 0.99], "jaccard_min": [0.5, 0.55, 0.3], "min_share": [0.2, 0.2, 0.01],
+                          "gap_choice": [False, False, False]})
+    k, reason, _ = vote_k(table, 0.05)
+    # no k keeps its segments: the condition is dropped and said so, not claimed; k=5 is too small (1%)
+    assert k == 4 and "whose every segment keeps" not in reason["en"]  # HCPC and stability: 2 votes to 1
+    assert ("(no k keeps every segment's bootstrap Jaccard at 0.6 or more: that condition was dropped, see the "
+            "warning)") in reason["en"] and "cette condition a été levée" in reason["fr"]
+    assert "no vote, no k by their rule: gap statistic" in reason["en"]  # the gap found no k at all
+    table = table.assign(jaccard_min=[0.7, 0.8, 0.9], min_share=0.2, gap_choice=[False, False, True])
+    table.loc[table.k == 5, "min_share"] = 0.01
+    k, reason, _ = vote_k(table, 0.05)
+    assert "no vote, their k not eligible: gap statistic (k=5)" in reason["en"]
+    assert "sans vote, leur k n'étant pas éligible : statistique du gap (k=5)" in reason["fr"]

@@ -92,6 +92,8 @@ class Runs:
             result = custseg.segment(shared("wholesale_customers.csv"), customers=True)
         elif name == "mall_customers":
             result = custseg.segment(shared("mall_customers.csv"), customers=True, id_column="CustomerID")
+        elif name == "mall_from_2":  # a range under the business minimum: k=2 is not advised
+            result = custseg.segment(shared("mall_customers.csv"), customers=True, id_column="CustomerID", k_range=(2, 6))
         elif name == "cpq":
             from custseg._workflows._demo_data import write_cpq_export
 

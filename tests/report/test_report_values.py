@@ -27,7 +27,7 @@ from custseg._report._texts import texts
 from report_helpers import drawn, embedded_figures, run_files, segment_of, shown_number
 
 SLOW = pytest.mark.slow
-RUNS = ("hostile", "lines_k2", "lines_k9", "lines_many", "mall_customers", "wholesale", "cpq", "cpq_reviewed",
+RUNS = ("hostile", "lines_k2", "lines_k9", "lines_many", "mall_customers", "mall_from_2", "wholesale", "cpq", "cpq_reviewed",
         "online_retail", pytest.param("cc_general", marks=SLOW))
 
 
@@ -172,6 +172,7 @@ def test_k_choice_chart_and_table_are_the_k_selection_csv(run):
         assert ("unstable" in remark) == unstable
         assert ("business minimum" in remark) == (not truth["eligible"] and truth["min_share"] >= min_share
                                                   and not unstable)
+        assert "()" not in remark
         assert ("chosen" in remark) == bool(truth["chosen"])
     notes = [p.text_content() for p in page.cssselect("p.jaccard-note")]
     measured = table.index[table["jaccard_min"].notna()].tolist() if "jaccard_min" in table.columns else []
@@ -393,6 +394,12 @@ def test_cleaning_decisions_are_the_cleaning_record(runs):
                         f"{netted['revenue_netted']:,.2f}); {netted['unmatched']:,} with no earlier purchase to cancel "
                         f"were dropped (counted above).")
     assert lines[1] == f"{cleaning['zero_price_lines']['kept']:,} zero-price line(s) kept as orders (free items)."
+
+
+def test_a_range_from_2_says_k2_is_under_the_business_minimum(runs):
+    """The mall_from_2 case above checks the k table's remarks: make sure k=2 is there to check, not eligible."""
+    table = pd.read_csv(runs.get("mall_from_2").directory / S.K_SELECTION_CSV).set_index("k")
+    assert not table.loc[2, "eligible"] and table.loc[2, "min_share"] >= 0.05
 
 
 def test_the_reviewed_run_has_a_segment_whose_stability_was_not_measured(runs):
