@@ -227,12 +227,11 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         """
         with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(max_workers=2) as background:
             scoring = background.submit(self._evaluate, X, fits, seed)
-            inertias = pd.DataFrame({"k": list(fits), "inertia": [float(model.inertia_) for model in fits.values()]})
-            indices = background.submit(self._with_panel, X, inertias, fits, seed) if voting else None
+            indices = background.submit(self._panel_table, X, fits, seed) if voting else None
             checks = self._checks(X, fits, seed, n_boot, gap_refs)
             rows, samples = scoring.result()
             if indices is not None:
-                checks.append(indices.result().drop(columns="inertia"))
+                checks.append(indices.result())
         table = pd.DataFrame(rows)
         table = table[["k", "inertia", *[c for c in table.columns if c not in ("k", "inertia")]]]
         for check in checks:
@@ -383,16 +382,17 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         self.structure_ = self._structures[k]
         return self.structure_
 
-    def _with_panel(self, X: np.ndarray, table: pd.DataFrame, fits: dict, seed: int) -> pd.DataFrame:
-        """The k table with HCPC's inertia ratio and NbClust's panel (`_indices`), from two more fits: k_min - 1
-        (the total sum of squares when that is 1) and k_max + 1; without the fit at k_max + 1 (too few distinct
-        customers) the panel is left out and its indices do not vote."""
+    def _panel_table(self, X: np.ndarray, fits: dict, seed: int) -> pd.DataFrame:
+        """Per k, HCPC's inertia ratio and NbClust's panel (`_indices`), from two more fits: k_min - 1 (the total
+        sum of squares when that is 1) and k_max + 1; without the fit at k_max + 1 (too few distinct customers) the
+        panel is left out and its indices do not vote."""
         ks = list(fits)
         distinct = len(np.unique(X, axis=0))
         extra = dict(self._fit_models(X, [k for k in (ks[0] - 1, ks[-1] + 1) if 2 <= k <= min(len(X) - 1, distinct)],
                                       seed))
         below = extra[ks[0] - 1].inertia_ if ks[0] - 1 in extra else ((X - X.mean(axis=0)) ** 2).sum()
-        table["inertia_ratio"] = inertia_ratios(table["inertia"], float(below))
+        inertias = pd.Series([float(model.inertia_) for model in fits.values()])
+        table = pd.DataFrame({"k": ks, "inertia_ratio": inertia_ratios(inertias, float(below))})
         if ks[-1] + 1 not in extra:
             return table
         partitions = {k: np.asarray(model.labels_) for k, model in {**fits, **extra}.items()}

@@ -96,6 +96,11 @@ def _names(indices, lang: str) -> str:
     return ", ".join(INDEX_NAMES[i][lang == "fr"] for i in indices)
 
 
+def _names_with_k(ks: dict, lang: str) -> str:
+    """Each index with its k: "KL (NbClust) (k=4), gap statistic (k=7)"."""
+    return ", ".join(f"{INDEX_NAMES[i][lang == 'fr']} (k={k})" for i, k in ks.items())
+
+
 def largest_smallest_segment(table: pd.DataFrame, min_share: float) -> tuple[int, dict]:
     """When no k keeps every segment at `min_share`: the k with the largest smallest segment."""
     best = table.loc[table["min_share"].idxmax()]
@@ -168,12 +173,11 @@ def _reason(table: pd.DataFrame, k: int, votes: dict, picks: dict, min_share: fl
         fr.append(f" ; à égalité avec k={', '.join(map(str, tied))}, le plus petit k est retenu (moins de segments, plus "
                   f"faciles à exploiter)")
     if others:
-        en.append("; disagreed: " + ", ".join(f"{INDEX_NAMES[i][0]} (k={v})" for i, v in others.items()))
-        fr.append(" ; en désaccord : " + ", ".join(f"{INDEX_NAMES[i][1]} (k={v})" for i, v in others.items()))
+        en.append(f"; disagreed: {_names_with_k(others, 'en')}")
+        fr.append(f" ; en désaccord : {_names_with_k(others, 'fr')}")
     if ruled_out:
-        en.append("; no vote, their k not eligible: " + ", ".join(f"{INDEX_NAMES[i][0]} (k={v})" for i, v in ruled_out.items()))
-        fr.append(" ; sans vote, leur k n'étant pas éligible : "
-                  + ", ".join(f"{INDEX_NAMES[i][1]} (k={v})" for i, v in ruled_out.items()))
+        en.append(f"; no vote, their k not eligible: {_names_with_k(ruled_out, 'en')}")
+        fr.append(f" ; sans vote, leur k n'étant pas éligible : {_names_with_k(ruled_out, 'fr')}")
     if no_pick:
         en.append(f"; no vote, no k by their rule: {_names(no_pick, 'en')}")
         fr.append(f" ; sans vote, aucun k selon leur règle : {_names(no_pick, 'fr')}")

@@ -140,11 +140,12 @@ def _k_selection(result, lang: str) -> dict:
     extras = [(column, decimals) for column, decimals in OPTIONAL_K_COLUMNS if column in table.columns]
     rows = []
     for row in table.itertuples(index=False):
+        stable = getattr(row, "stable", True)  # empty where the Jaccard was not measured: not known to dissolve
         rows.append({
             "k": int(row.k), "inertia": float(row.inertia), "silhouette": float(row.silhouette),
             "calinski_harabasz": float(row.calinski_harabasz), "davies_bouldin": float(row.davies_bouldin),
             "min_share": float(row.min_share), "eligible": bool(row.eligible), "knee": bool(row.knee),
-            "small": bool(row.min_share < min_share), "unstable": pd.notna(getattr(row, "stable", True)) and not bool(getattr(row, "stable", True)),
+            "small": bool(row.min_share < min_share), "unstable": pd.notna(stable) and not stable,
             "chosen": bool(row.chosen),
             "inertia_text": format_number(row.inertia, lang, 1), "silhouette_text": format_number(row.silhouette, lang, 3),
             "calinski_harabasz_text": format_number(row.calinski_harabasz, lang, 1),
