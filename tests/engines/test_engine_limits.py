@@ -10,10 +10,17 @@ import pytest
 from custseg import DataError, EngineError, segment
 from custseg._config import RunConfig, preset
 from custseg._engines import _limits, connect, describe_engine_error
+from custseg._prep._prepare import prepare
 
 
 def _setting(con, name: str):
     return con.raw_sql(f"SELECT current_setting('{name}')").fetchone()[0]
+
+
+def _mib(shown: str) -> float:
+    """A size as DuckDB prints it ('476.0 MiB', '1.2 GiB') in MiB."""
+    number, unit = shown.split()
+    return float(number) * {"MiB": 1, "GiB": 1024}[unit]
 
 
 @pytest.fixture
@@ -112,3 +119,34 @@ def test_only_failures_the_input_can_cause_name_it(error, expected):
         EngineError: f"DuckDB failed while preparing sales.csv: {first} (an engine or custseg error, not a problem "
                      "of the input; please report it)",
         DataError: f"sales.csv: {describe_engine_error(error)}"}[expected]
+
+
+def test_after_the_preparation_duckdb_keeps_an_eighth_and_its_tables_move_to_disk(tmp_path):
+    con = ibis.duckdb.connect()
+    con.raw_sql("SET memory_limit = '4GB'")
+    con.raw_sql(f"SET temp_directory = '{tmp_path}'")
+    con.raw_sql("CREATE TABLE held AS SELECT range AS id, repeat('x', 40) || range AS text FROM range(8000000)")  # ~0.5 GB
+    used = "SELECT sum(memory_usage_bytes) FROM duckdb_memory()"
+    assert con.raw_sql(used).fetchone()[0] > 300 * 2**20
+    _limits.shrink_after_preparation(con)
+    assert _mib(_setting(con, "memory_limit")) == pytest.approx(4e9 / 8 / 2**20, rel=0.02)  # 4 GB / 8
+    con.raw_sql("SET memory_limit = '300MB'")
+    _limits.shrink_after_preparation(con)  # an eighth would be 37.5 MB: DuckDB keeps 256 MiB, or all when less
+    assert _setting(con, "memory_limit") == "256.0 MiB"
+    assert con.raw_sql(used).fetchone()[0] <= 256 * 2**20  # the held table went to the spill folder
+    assert any(tmp_path.iterdir())
+    assert con.raw_sql("SELECT count(*), max(id) FROM held").fetchone() == (8_000_000, 7_999_999)  # and reads back
+
+
+def test_a_prepared_input_leaves_duckdb_an_eighth_of_its_limit(retail_csv):
+    prepared = prepare(retail_csv, RunConfig(mapping=preset("online-retail"), max_memory="8GB"))
+    assert _mib(_setting(prepared.product_lines.get_backend(), "memory_limit")) == pytest.approx(8e9 / 8 / 2**20, rel=0.02)
+    assert len(prepared.customers) == 4_339  # as test_clean.py counts them
+
+
+def test_without_a_limit_duckdb_keeps_what_it_has():
+    con = ibis.duckdb.connect()
+    con.raw_sql("SET memory_limit = '-1'")
+    before = _setting(con, "memory_limit")
+    _limits.shrink_after_preparation(con)
+    assert _setting(con, "memory_limit") == before

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from custseg import CleaningRules, ColumnMapping, DataError
-from custseg._prep._clean import _orders_unique, clean_lines
+from custseg._prep._clean import _order_hashes, _orders_unique, clean_lines
 from custseg._prep._parse import typed_lines
 
 MAPPING = ColumnMapping(customer="cust", order="inv", quantity="qty", price="price", cancellation_prefix="C",
@@ -79,10 +79,17 @@ def test_online_retail_counts(retail_csv):
     assert summary["date_min"] == "2010-12-01" and summary["date_max"] == "2011-12-09"
 
 
+@pytest.mark.parametrize("sort_max", [0, 2**26])  # 0: the hashes grouped by DuckDB, not sorted in memory
 @pytest.mark.parametrize("probe", [2, 100_000])  # 2: the repeat lies beyond the first lines probed
-@pytest.mark.parametrize(("orders", "unique"), [(["a", "b", "c", "d"], True), (["a", "b", "c", "a"], False),
-                                                (["a", "a", "c", "d"], False), (["a", "b", None, "c"], False)])
-def test_order_uniqueness_from_a_probe_then_hashes(orders, unique, probe, monkeypatch):
+@pytest.mark.parametrize(("orders", "dropped", "unique"), [
+    (["a", "b", "c", "d"], [], True), (["a", "b", "c", "a"], [], False), (["a", "a", "c", "d"], [], False),
+    (["a", "b", None, "c"], [2], True),  # rule missing_order drops a line without an order id
+    (["a", "b", "c", "a"], [0], True),  # the repeat is on a dropped line: the exact check on the kept lines
+])
+def test_order_uniqueness_from_a_probe_then_hashes(orders, dropped, unique, probe, sort_max, monkeypatch):
     monkeypatch.setattr("custseg._prep._clean.ORDER_PROBE_LINES", probe)
-    kept = ibis.duckdb.connect().create_table("t", pd.DataFrame({"order": pd.Series(orders, dtype="string")}))
-    assert _orders_unique(kept, len(orders)) is unique
+    monkeypatch.setattr("custseg._prep._clean.ORDER_SORT_MAX", sort_max)
+    frame = pd.DataFrame({"order": pd.Series(orders, dtype="string"), "line": range(len(orders))})
+    lines = ibis.duckdb.connect().create_table("t", frame)
+    kept = lines.filter(~lines.line.isin(dropped))
+    assert _orders_unique(kept, _order_hashes(lines)) is unique

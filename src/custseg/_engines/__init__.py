@@ -16,6 +16,7 @@ _LAZY = {
     "describe_engine_error": "._limits",
     "engine_errors": "._limits",
     "input_name": "._limits",
+    "shrink_after_preparation": "._limits",
     "Source": "._read",
     "file_sha256": "._read",
     "input_kind": "._read",

@@ -21,6 +21,10 @@ TEMP_ENV = "CUSTSEG_TEMP_DIR"
 CGROUP_MEMORY_SHARE = 0.6  # of a cgroup memory limit for DuckDB; the rest for Python (customer table, K-means)
 MACHINE_MEMORY_SHARE = 0.25  # of the machine's memory without a cgroup limit (DuckDB's own default, 80%, took
 # 19 GB of a 24 GB machine at 300M lines); DuckDB spills beyond it
+AFTER_PREPARATION_SHARE = 1 / 8  # of that limit once the features are in Python (at least MIN_AFTER_PREPARATION)
+MIN_AFTER_PREPARATION = 256 * 2**20
+SIZE_UNITS = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40, "KB": 10**3, "MB": 10**6, "GB": 10**9,
+              "TB": 10**12}
 
 
 def _sql_text(value: str) -> str:
@@ -72,6 +76,29 @@ def configure_engine(con, config) -> None:
 
         folder = Path(temp) if temp else Path(tempfile.gettempdir()) / f"custseg-spill-{os.getpid()}"
         _set(con, "temp_directory", _sql_text(str(folder)))
+
+
+def shrink_after_preparation(con) -> None:
+    """Lower a DuckDB connection's memory limit to `AFTER_PREPARATION_SHARE` of its own once the customers' features
+    are in Python: DuckDB then moves the tables it holds (the (customer, product) revenues, 126M rows at 300M lines)
+    to its spill folder, and the customer table, the scaling, K-means and the profiles have that memory. Its
+    remaining work (the segments' top products: a join to one row per customer) runs within the lower limit,
+    spilling. Left as it is on Spark, without a limit, and where DuckDB cannot free enough (it keeps what it holds).
+    """
+    import duckdb
+
+    if con.name != "duckdb":
+        return
+    limit = _setting(con, "memory_limit")
+    number, _, unit = str(limit).partition(" ")
+    if unit not in SIZE_UNITS:  # no limit set: DuckDB shows its largest size, in PiB
+        return
+    limit_bytes = float(number) * SIZE_UNITS[unit]
+    lower = int(max(limit_bytes * AFTER_PREPARATION_SHARE, min(limit_bytes, MIN_AFTER_PREPARATION)))
+    try:
+        con.raw_sql(f"SET memory_limit = '{lower // 2**20}MiB'")
+    except duckdb.Error:  # a held block it cannot write out: the limit stays, the run goes on
+        return
 
 
 def temp_folder(config) -> str | None:

@@ -13,7 +13,7 @@ import pandas as pd
 
 from .._config import RunConfig
 from .._config._options import MIN_CUSTOMERS
-from .._engines import Source, connect, engine_errors, open_input
+from .._engines import Source, connect, engine_errors, open_input, shrink_after_preparation
 from .._errors import DataError
 from ._clean import clean_lines
 from ._currency import convert_currencies, currency_totals
@@ -175,4 +175,5 @@ def prepare(data, config: RunConfig, imputation: dict | None = None) -> Prepared
     lines, customers, names, cleaning, per_product, labels = parts
     check_enough_customers(len(customers))
     check_finite(customers, names, source.name)
+    shrink_after_preparation(con)  # DuckDB's held tables to disk while Python has the customers (300M lines: -x GB)
     return Prepared(source, lines, customers, names, cleaning, timer, per_product, labels)
