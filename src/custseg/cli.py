@@ -102,7 +102,7 @@ def run(
     lang: Lang = "en",
     overwrite: Overwrite = False,
     report: Report = True,
-    max_memory: Annotated[Optional[str], typer.Option("--max-memory", help="Memory cap of the data engine, e.g. 2GB (it spills to disk above).")] = None,
+    max_memory: Annotated[Optional[str], typer.Option("--max-memory", help="Memory cap of the data engine, e.g. 2GB (it spills to disk above; an eighth of it once the features are computed).")] = None,
     engine: Annotated[Optional[str], typer.Option(help="Where the work runs: duckdb (embedded, default) or spark.")] = None,
     spark_master: SparkMaster = None,
     spark_conf: Annotated[Optional[list[str]], typer.Option(help="SparkSession setting KEY=VALUE (repeatable), e.g. spark.driver.memory=8g.")] = None,

@@ -48,6 +48,24 @@ def test_dates_typed_by_their_first_format_only_when_it_reads_every_value_alike(
     assert lines.to_pandas()["date"].dt.date.tolist() == [dtm.date(2020, 2, 1), dtm.date(2020, 3, 15), dtm.date(2020, 12, 31)]
 
 
+
+@pytest.mark.parametrize("days", [
+    [" 01/02/2020", "15/03/2020\u00a0", "31/12/2020"],  # spaces around a value (one a no-break space)
+    ["01/02/2020", "15/03/2020", "\u200b31/12/2020 "],
+])
+def test_dates_and_numbers_with_spaces_are_typed_as_without(days):
+    """Spaces are trimmed once per distinct value; the lines are joined to their typed value by the value as read."""
+    lines, _ = typed(frame(day=days, qty=[" 1", "2\u00a0", "3"], price=["10.5 ", "2", "\t3"]))
+    assert lines["date"].dt.date.tolist() == [dtm.date(2020, 2, 1), dtm.date(2020, 3, 15), dtm.date(2020, 12, 31)]
+    assert lines["quantity"].tolist() == [1.0, 2.0, 3.0] and lines["price"].tolist() == [10.5, 2.0, 3.0]
+
+
+def test_blank_dates_are_missing_on_the_line_by_line_path():
+    con = ibis.duckdb.connect()
+    lines, _ = typed_lines(con.create_table("t", frame(day=["01/02/2020", "", "  "])), MAPPING, "input.csv")
+    assert '"_raw_date"' not in str(ibis.to_sql(lines))  # '' and '  ' read as no date by the first format alone
+    assert lines.to_pandas()["date"].isna().tolist() == [False, True, True]
+
 @pytest.mark.parametrize(
     ("values", "decimal", "expected"),
     [

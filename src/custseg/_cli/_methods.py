@@ -27,7 +27,7 @@ AsOf = Annotated[Optional[str], typer.Option(help="Reference date for recency, Y
 Lang = Annotated[str, typer.Option("--lang", help="Language of names and texts: en or fr.")]
 Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace an existing output directory.")]
 Debug = Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")]
-MaxMemory = Annotated[Optional[str], typer.Option("--max-memory", help="Memory cap of the data engine, e.g. 2GB (it spills to disk above).")]
+MaxMemory = Annotated[Optional[str], typer.Option("--max-memory", help="Memory cap of the data engine, e.g. 2GB (it spills to disk above; an eighth of it once the features are computed).")]
 
 
 def _numbers(text: str | None, option: str) -> list[float] | None:
