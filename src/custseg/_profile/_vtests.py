@@ -63,7 +63,7 @@ def paragons(Z: np.ndarray, labels: np.ndarray, centers: np.ndarray, ids: np.nda
 
 def _smallest(rows: np.ndarray, key: np.ndarray, ids: np.ndarray, n: int) -> list[str]:
     """The ids of the `n` `rows` with the smallest `key`, ties by id; only the rows at or under the n-th smallest
-    key are sorted (800k customers: 0.1 s, where sorting every id of a segment took 2 s).
+    key are sorted (800k customers in 4 segments: 0.2 s, where sorting every id took 1.2-1.7 s).
 
     >>> _smallest(np.arange(4), np.array([2.0, 1.0, 1.0, 0.5]), np.array(list("dcba")), 2)
     ['a', 'b']
