@@ -128,8 +128,9 @@ def _order_hashes(lines: ibis.Table) -> Callable[[], bool] | None:
 
     Up to `ORDER_SORT_MAX` lines, the hashes are pulled now and sorted on a thread (numpy
     releases the GIL) while the rules are counted (30M lines: 1 s, then 2-4 s of sorting,
-    where DuckDB's group-by takes 5.3 s and the ids' count-distinct 6.4 s). Above, DuckDB
-    groups them when asked, spilling to disk (300M lines: 2.4 GB of hashes kept out of memory).
+    where DuckDB's group-by takes 5.3 s and the ids' count-distinct 6.4 s). Above (the first
+    `ORDER_SORT_MAX` + 1 pulled tell), DuckDB groups them when asked, spilling to disk (300M
+    lines: 2.4 GB of hashes kept out of memory).
     """
     if lines.get_backend().name != "duckdb":
         return None
@@ -263,8 +264,8 @@ def _per_customer(lines: ibis.Table, rules: list[str], signed: bool) -> ibis.Tab
     counts = {"_n": by_rule._n.sum(), **{name: by_rule._n.sum(where=by_rule[HIT] == i).fill_null(0)
                                           for i, name in enumerate(rules, 1)},
               "_rows": by_rule._n.sum(where=kept).fill_null(0)}
-    summary = {name: (by_rule[name].min(where=kept) if name == "_date_min" else by_rule[name].max(where=kept)
-                      if name == "_date_max" else by_rule[name].sum(where=kept)) for name in partial if name != "_n"}
+    rollup = {"_date_min": "min", "_date_max": "max"}  # the others add up
+    summary = {name: getattr(by_rule[name], rollup.get(name, "sum"))(where=kept) for name in partial if name != "_n"}
     return by_rule.group_by("customer").aggregate(**counts, **summary).cache()
 
 

@@ -175,5 +175,5 @@ def prepare(data, config: RunConfig, imputation: dict | None = None) -> Prepared
     lines, customers, names, cleaning, per_product, labels = parts
     check_enough_customers(len(customers))
     check_finite(customers, names, source.name)
-    shrink_after_preparation(con)  # DuckDB's held tables to disk while Python has the customers (300M lines: -x GB)
+    shrink_after_preparation(con)  # DuckDB's held tables to disk while Python works (300M lines: 9.6 -> 5.0 GiB)
     return Prepared(source, lines, customers, names, cleaning, timer, per_product, labels)
