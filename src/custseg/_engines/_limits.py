@@ -23,8 +23,7 @@ MACHINE_MEMORY_SHARE = 0.25  # of the machine's memory without a cgroup limit (D
 # 19 GB of a 24 GB machine at 300M lines); DuckDB spills beyond it
 AFTER_PREPARATION_SHARE = 1 / 8  # of that limit once the features are in Python (at least MIN_AFTER_PREPARATION)
 MIN_AFTER_PREPARATION = 256 * 2**20
-SIZE_UNITS = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40, "KB": 10**3, "MB": 10**6, "GB": 10**9,
-              "TB": 10**12}
+SIZE_UNITS = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}  # as DuckDB prints a size
 
 
 def _sql_text(value: str) -> str:
