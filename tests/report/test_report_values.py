@@ -255,6 +255,9 @@ def _check_tables(page, profiles: pd.DataFrame, run, lang: str) -> None:
             assert [e.text_content() for e in stability] == [texts(lang)["stability_not_measured"]]
         else:
             assert stability == []
+        listed = [[code.text_content() for code in para.cssselect("code")] for para in card.cssselect("details.paragons p")]
+        expected = [str(p.get(column) or "").split() for column in ("paragons", "most_distinct")]
+        assert listed == (expected if expected[0] else [])  # the most typical, then the most distinct customers
         rows = card.cssselect("tr.vtest-row")
         assert sorted(r.get("data-feature") for r in rows) == sorted(by_label.values())
         for row in rows:
