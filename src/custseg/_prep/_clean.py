@@ -135,12 +135,13 @@ def _order_hashes(lines: ibis.Table) -> Callable[[], bool] | None:
     if lines.get_backend().name != "duckdb":
         return None
     hashes = lines.filter(lines.order.notnull()).select(h=lines.order.hash())
-    pulled = hashes.limit(ORDER_SORT_MAX + 1).to_pyarrow()["h"]
-    if len(pulled) > ORDER_SORT_MAX:
+    backend = lines.get_backend()
+    # straight into one numpy array: through Arrow, its 200+ chunks were copied again (30M lines: 3.0 -> 1.5 s)
+    values = backend.raw_sql(backend.compile(hashes.limit(ORDER_SORT_MAX + 1))).fetchnumpy()["h"]
+    if len(values) > ORDER_SORT_MAX:
+        del values
         grouped = hashes.group_by("h").aggregate(n=hashes.count())
         return lambda: int(grouped.filter(grouped.n > 1).count().execute()) == 0
-    values = np.concatenate([chunk.to_numpy() for chunk in pulled.chunks] or [np.empty(0, dtype=np.uint64)])
-    del pulled
     pool = ThreadPoolExecutor(1)
     answer = pool.submit(_all_differ, values)
     pool.shutdown(wait=False)  # the thread ends with its sort
