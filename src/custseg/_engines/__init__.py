@@ -9,6 +9,7 @@ from .._lazy import lazy_names
 _LAZY = {
     "backend_name": "._connect",
     "connect": "._connect",
+    "duckdb_column": "._connect",
     "engine_failures": "._connect",
     "engine_record": "._connect",
     "open_input": "._connect",

@@ -11,6 +11,7 @@ import numpy as np
 
 from .._config._columns import ColumnMapping
 from .._config._options import CleaningRules
+from .._engines import duckdb_column
 from .._errors import DataError
 from ._features import is_cancellation, revenue
 from ._netting import (NOT_NETTED, UNMATCHED, mark_orphan_customers, mark_orphans, mark_unmatched, netting_counts,
@@ -135,9 +136,7 @@ def _order_hashes(lines: ibis.Table) -> Callable[[], bool] | None:
     if lines.get_backend().name != "duckdb":
         return None
     hashes = lines.filter(lines.order.notnull()).select(h=lines.order.hash())
-    backend = lines.get_backend()
-    # straight into one numpy array: through Arrow, its 200+ chunks were copied again (30M lines: 3.0 -> 1.5 s)
-    values = backend.raw_sql(backend.compile(hashes.limit(ORDER_SORT_MAX + 1))).fetchnumpy()["h"]
+    values = duckdb_column(hashes.limit(ORDER_SORT_MAX + 1))  # one array, to sort in place (30M: 4.3 -> 1.5 s)
     if len(values) > ORDER_SORT_MAX:
         del values
         grouped = hashes.group_by("h").aggregate(n=hashes.count())
