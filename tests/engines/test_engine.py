@@ -12,9 +12,10 @@ from custseg._cluster._algorithms import KMEANS_MAX_ITER, KMEANS_TOL
 from custseg._cluster._segmenter import Segmenter
 from custseg._config._run import RunConfig
 from custseg._config._options import check_engine, parse_spark_conf
-from custseg._engines._connect import strptime_to_java
+from custseg._engines._connect import duckdb_column, strptime_to_java
 from custseg._prep._features import customer_features
 from custseg._prep._parse import typed_lines
+from shared_data import shared_file
 
 MAPPING = ColumnMapping(customer="Client", order="Ligne", product="Article", quantity="Qte", price="PU", date="Jour",
                         date_format="%d/%m/%Y", cancellations="drop")
@@ -90,3 +91,18 @@ def test_k_means_side_by_side_equals_one_fit_at_a_time():
         alone = KMeans(n_clusters=row.k, n_init=4, random_state=7, tol=KMEANS_TOL, max_iter=KMEANS_MAX_ITER).fit(X)
         assert row.inertia == pytest.approx(alone.inertia_, rel=1e-12)
     assert model.k_ == 3
+
+
+def test_duckdb_column_is_the_querys_column_with_its_in_memory_tables_registered():
+    """The order-id hashes' path: one numpy array, the values Arrow gives, from a query that names an in-memory
+    table no query has run yet (ibis registers those when it executes; raw SQL alone would not find it)."""
+    lines = ibis.duckdb.connect().read_csv(shared_file("online_retail.csv"))
+    countries = ibis.memtable({"Country": ["France", "Germany"], "zone": ["FR", "DE"]})
+    joined = lines.inner_join(countries, "Country")
+    hashes = joined.select(h=(joined.InvoiceNo.cast("string") + joined.zone).hash()).order_by("h")
+    values = duckdb_column(hashes)
+    assert isinstance(values, np.ndarray) and values.flags.writeable  # sorted in place by the caller
+    expected = hashes.to_pyarrow()["h"].to_numpy()
+    assert len(values) == len(expected) == int(lines.Country.isin(["France", "Germany"]).sum().execute()) > 10_000
+    np.testing.assert_array_equal(values, expected)
+    assert len(duckdb_column(hashes.filter(hashes.h < 0).limit(0))) == 0
