@@ -106,3 +106,5 @@ def test_duckdb_column_is_the_querys_column_with_its_in_memory_tables_registered
     assert len(values) == len(expected) == int(lines.Country.isin(["France", "Germany"]).sum().execute()) > 10_000
     np.testing.assert_array_equal(values, expected)
     assert len(duckdb_column(hashes.filter(hashes.h < 0).limit(0))) == 0
+    with pytest.raises(ValueError, match="column 'x' has NULLs"):
+        duckdb_column(lines.select(x=ibis.ifelse(lines.Quantity > 0, lines.Quantity, ibis.null("int64"))))

@@ -405,8 +405,8 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
 
     def _panel_table(self, X: np.ndarray, fits: dict, seed: int) -> pd.DataFrame:
         """Per k, HCPC's inertia ratio and NbClust's panel (`_indices`), from two more fits (`_fit_into`): k_min - 1
-        (the total sum of squares when that is 1) and k_max + 1; without the fit at k_max + 1 (too few distinct customers) the
-        panel is left out and its indices do not vote."""
+        (the total sum of squares when that is 1) and k_max + 1; without the fit at k_max + 1 (too few distinct
+        customers) the panel is left out and its indices do not vote."""
         ks = list(fits)
         extra = {k: self._panel_fits[k] for k in self._panel_ks(X, ks)}
         below = extra[ks[0] - 1].inertia_ if ks[0] - 1 in extra else ((X - X.mean(axis=0)) ** 2).sum()

@@ -64,7 +64,7 @@ def backend_name(expr: ibis.Expr) -> str:
 
 
 def duckdb_column(table: ibis.Table) -> np.ndarray:
-    """The one column of a table on DuckDB as one numpy array, fetched by DuckDB itself.
+    """The one column of a table on DuckDB, without NULLs, as one numpy array, fetched by DuckDB itself.
 
     Through Arrow (`to_pyarrow`), 30M values came in 200+ chunks, and joining them into
     one array cost 1.2-2.8 s more on the benchmark VM. The in-memory tables the query
@@ -73,7 +73,10 @@ def duckdb_column(table: ibis.Table) -> np.ndarray:
     (name,) = table.columns
     backend = table.get_backend()
     backend._run_pre_execute_hooks(table)  # ibis 10-12: registers the memtables and UDFs a query names
-    return np.asarray(backend.raw_sql(backend.compile(table)).fetchnumpy()[name])
+    values = backend.raw_sql(backend.compile(table)).fetchnumpy()[name]
+    if np.ma.is_masked(values):  # DuckDB masks its NULLs: a plain array would show them as values
+        raise ValueError(f"column {name!r} has NULLs; duckdb_column reads columns without")
+    return np.asarray(values)
 
 
 def parse_timestamp(text: ibis.Value, formats: list[str]) -> ibis.Value:
