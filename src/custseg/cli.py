@@ -13,7 +13,7 @@ from rich.table import Table
 
 import custseg
 
-from ._cli._methods import AsOf, compare_methods, rfm
+from ._cli._methods import AsOf, MaxMemory, compare_methods, rfm
 from ._cli._inputs import InputOptions, local_output, one_or_several, with_input_options
 from ._cli._review import review
 from ._cli._salesforce import app as salesforce_app
@@ -102,7 +102,7 @@ def run(
     lang: Lang = "en",
     overwrite: Overwrite = False,
     report: Report = True,
-    max_memory: Annotated[Optional[str], typer.Option("--max-memory", help="Memory cap of the data engine, e.g. 2GB (it spills to disk above; an eighth of it once the features are computed).")] = None,
+    max_memory: MaxMemory = None,
     engine: Annotated[Optional[str], typer.Option(help="Where the work runs: duckdb (embedded, default) or spark.")] = None,
     spark_master: SparkMaster = None,
     spark_conf: Annotated[Optional[list[str]], typer.Option(help="SparkSession setting KEY=VALUE (repeatable), e.g. spark.driver.memory=8g.")] = None,
