@@ -407,7 +407,7 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         (the total sum of squares when that is 1) and k_max + 1; without the fit at k_max + 1 (too few distinct
         customers) the panel is left out and its indices do not vote."""
         ks = list(fits)
-        extra = {k: self._panel_fits[k] for k in self._panel_ks(X, ks)}
+        extra = {k: self._panel_fits[k] for k in (ks[0] - 1, ks[-1] + 1) if k in self._panel_fits}  # those allowed
         below = extra[ks[0] - 1].inertia_ if ks[0] - 1 in extra else ((X - X.mean(axis=0)) ** 2).sum()
         inertias = pd.Series([float(model.inertia_) for model in fits.values()])
         table = pd.DataFrame({"k": ks, "inertia_ratio": inertia_ratios(inertias, float(below))})
