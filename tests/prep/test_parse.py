@@ -48,7 +48,6 @@ def test_dates_typed_by_their_first_format_only_when_it_reads_every_value_alike(
     assert lines.to_pandas()["date"].dt.date.tolist() == [dtm.date(2020, 2, 1), dtm.date(2020, 3, 15), dtm.date(2020, 12, 31)]
 
 
-
 @pytest.mark.parametrize("days", [
     [" 01/02/2020", "15/03/2020\u00a0", "31/12/2020"],  # spaces around a value (one a no-break space)
     ["01/02/2020", "15/03/2020", "\u200b31/12/2020 "],
@@ -65,6 +64,7 @@ def test_blank_dates_are_missing_on_the_line_by_line_path():
     lines, _ = typed_lines(con.create_table("t", frame(day=["01/02/2020", "", "  "])), MAPPING, "input.csv")
     assert '"_raw_date"' not in str(ibis.to_sql(lines))  # '' and '  ' read as no date by the first format alone
     assert lines.to_pandas()["date"].isna().tolist() == [False, True, True]
+
 
 @pytest.mark.parametrize(
     ("values", "decimal", "expected"),
